@@ -1,0 +1,61 @@
+/**
+ * The error catalogue: every error the service reports has a stable code listed here, with the
+ * HTTP status it maps to and whether retrying the same request can succeed. The README documents
+ * each code and a test checks that every `E_*` code used anywhere in the sources is listed here
+ * and in the README (like fastify's FST_ERR_* codes).
+ */
+export const ERROR_CATALOGUE = {
+  E_VALIDATION: { status: 400, retryable: false, summary: 'The request body, query or path is invalid; the message names the field.' },
+  E_BAD_JSON: { status: 400, retryable: false, summary: 'The request body is not valid JSON.' },
+  E_PAYLOAD_TOO_LARGE: { status: 413, retryable: false, summary: 'The request body is larger than the configured limit.' },
+  E_UNSUPPORTED_MEDIA_TYPE: { status: 415, retryable: false, summary: 'The request body must be application/json.' },
+  E_AUTH: { status: 401, retryable: false, summary: 'Missing, malformed, expired or revoked credentials, or a wrong email/password.' },
+  E_FORBIDDEN: { status: 403, retryable: false, summary: 'Authenticated, but this account may not do this (e.g. an admin-only route).' },
+  E_NOT_FOUND: { status: 404, retryable: false, summary: 'No such route, or no such resource owned by the caller.' },
+  E_CONFLICT: { status: 409, retryable: false, summary: 'The request conflicts with existing state (e.g. the email is already registered).' },
+  E_LIMIT: { status: 402, retryable: false, summary: "limit_exceeded: the plan's limit (projects, monthly tokens, concurrent runs, platform keys) would be crossed." },
+  E_RATE_LIMITED: { status: 429, retryable: true, summary: 'Too many requests; wait for the Retry-After header.' },
+  E_UNAVAILABLE: { status: 503, retryable: true, summary: 'A dependency (the database) is not reachable or not ready yet.' },
+  E_CONFIG: { status: 500, retryable: false, summary: 'Start-up configuration is invalid; the message names the variable to set.' },
+  E_INTERNAL: { status: 500, retryable: true, summary: 'An unexpected server error; details are in the log under the request id.' },
+} as const satisfies Record<string, { status: number; retryable: boolean; summary: string }>;
+
+export type ErrorCode = keyof typeof ERROR_CATALOGUE;
+
+export interface AppErrorOptions {
+  /** Machine-readable extra facts safe to show the client (never secrets). */
+  details?: Record<string, unknown>;
+  cause?: unknown;
+  /** Overrides the catalogue's default. */
+  retryable?: boolean;
+  /** Seconds after which a retry may succeed (sent as Retry-After). */
+  retryAfterSeconds?: number;
+}
+
+export class AppError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  readonly isRetryable: boolean;
+  readonly details: Record<string, unknown> | undefined;
+  readonly retryAfterSeconds: number | undefined;
+
+  constructor(code: ErrorCode, message: string, options: AppErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'AppError';
+    this.code = code;
+    this.status = ERROR_CATALOGUE[code].status;
+    this.isRetryable = options.retryable ?? ERROR_CATALOGUE[code].retryable;
+    this.details = options.details;
+    this.retryAfterSeconds = options.retryAfterSeconds;
+  }
+
+  toJSON(): { error: { code: ErrorCode; message: string; details?: Record<string, unknown> } } {
+    return { error: { code: this.code, message: this.message, ...(this.details ? { details: this.details } : {}) } };
+  }
+}
+
+export function isAppError(err: unknown): err is AppError {
+  return err instanceof AppError;
+}
+
+export const notFound = (what: string): AppError => new AppError('E_NOT_FOUND', `${what} not found`);

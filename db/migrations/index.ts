@@ -1,0 +1,11 @@
+import { init } from './0001-init.js';
+
+export interface Migration {
+  /** Strictly increasing; applied in this order, each once. */
+  version: number;
+  name: string;
+  sql: string;
+}
+
+/** Every migration, oldest first. A new migration is a new file added at the end. */
+export const MIGRATIONS: readonly Migration[] = [init];

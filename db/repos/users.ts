@@ -1,0 +1,88 @@
+import type { Queryable } from '../port.js';
+
+export type Role = 'user' | 'admin';
+
+export interface User {
+  id: string;
+  email: string;
+  role: Role;
+  planId: string;
+  supabaseSub: string | null;
+  createdAt: Date;
+}
+
+export interface UserWithSecret extends User {
+  passwordHash: string | null;
+}
+
+interface UserRow {
+  id: string;
+  email: string;
+  role: Role;
+  plan_id: string;
+  supabase_sub: string | null;
+  password_hash: string | null;
+  created_at: Date;
+}
+
+const toUser = (r: UserRow): User => ({
+  id: r.id,
+  email: r.email,
+  role: r.role,
+  planId: r.plan_id,
+  supabaseSub: r.supabase_sub,
+  createdAt: new Date(r.created_at),
+});
+
+/** PostgreSQL's unique_violation: callers turn it into E_CONFLICT. */
+export function isUniqueViolation(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === '23505';
+}
+
+export class UsersRepo {
+  constructor(private readonly db: Queryable) {}
+
+  /** Throws a unique violation (see isUniqueViolation) when the email is taken. */
+  async create(input: { email: string; passwordHash: string | null; planId: string; role?: Role; supabaseSub?: string }): Promise<User> {
+    const res = await this.db.query<UserRow>(
+      `INSERT INTO users (email, password_hash, plan_id, role, supabase_sub)
+       VALUES ($1, $2, $3, $4, $5) RETURNING *`,
+      [input.email, input.passwordHash, input.planId, input.role ?? 'user', input.supabaseSub ?? null],
+    );
+    return toUser(res.rows[0]!);
+  }
+
+  async findById(id: string): Promise<User | undefined> {
+    const res = await this.db.query<UserRow>('SELECT * FROM users WHERE id = $1', [id]);
+    return res.rows[0] && toUser(res.rows[0]);
+  }
+
+  async findByEmailWithSecret(email: string): Promise<UserWithSecret | undefined> {
+    const res = await this.db.query<UserRow>('SELECT * FROM users WHERE lower(email) = lower($1) AND supabase_sub IS NULL', [email]);
+    const row = res.rows[0];
+    return row && { ...toUser(row), passwordHash: row.password_hash };
+  }
+
+  /**
+   * Maps a Supabase identity to a local user on first sight. ON CONFLICT makes two concurrent
+   * first requests with the same token converge on one row.
+   */
+  async upsertBySupabaseSub(input: { sub: string; email: string; planId: string }): Promise<User> {
+    const res = await this.db.query<UserRow>(
+      `INSERT INTO users (email, password_hash, plan_id, supabase_sub)
+       VALUES ($1, NULL, $2, $3)
+       ON CONFLICT (supabase_sub) DO UPDATE SET updated_at = users.updated_at
+       RETURNING *`,
+      [input.email, input.planId, input.sub],
+    );
+    return toUser(res.rows[0]!);
+  }
+
+  async setRole(id: string, role: Role): Promise<void> {
+    await this.db.query('UPDATE users SET role = $2, updated_at = now() WHERE id = $1', [id, role]);
+  }
+
+  async setPlan(id: string, planId: string): Promise<void> {
+    await this.db.query('UPDATE users SET plan_id = $2, updated_at = now() WHERE id = $1', [id, planId]);
+  }
+}

@@ -1,0 +1,45 @@
+// `npm test`: install and start what the tests need, then type-check, lint and run the suite.
+//   npm dependencies (npm ci) · a throwaway PostgreSQL 15 (Jest's global setup) · compile to dist/
+// Extra arguments go to Jest: `npm test -- test/auth.test.ts`.
+import { readFileSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build, ensureDependencies } from './lib/deps.mjs';
+import { run } from './lib/run.mjs';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const bin = (p) => path.join(root, 'node_modules', p);
+const started = Date.now();
+const step = (m) => console.log(`\n• ${m}`);
+
+async function main() {
+  await ensureDependencies(root);
+  step('type-check (tsc --noEmit)');
+  await run(process.execPath, [bin('typescript/bin/tsc'), '-p', 'tsconfig.json', '--noEmit'], { cwd: root });
+  step('lint (eslint)');
+  await run(process.execPath, [bin('eslint/bin/eslint.js'), '.', '--max-warnings=0'], { cwd: root });
+  // Some tests start the compiled service as real processes (two nodes migrating at once, kill -9).
+  await build(root, step);
+  step('jest');
+  const report = path.join(root, 'test-artifacts', 'jest-report.json');
+  rmSync(report, { force: true });
+  const jestArgs = ['--experimental-vm-modules', '--no-warnings=ExperimentalWarning', bin('jest/bin/jest.js'), '--json', `--outputFile=${report}`, ...process.argv.slice(2)];
+  let failed;
+  await run(process.execPath, jestArgs, { cwd: root }).catch((err) => (failed = err));
+  let summary = '';
+  try {
+    const r = JSON.parse(readFileSync(report, 'utf8'));
+    summary = `${r.numPassedTests} passed, ${r.numFailedTests} failed`;
+    if (r.numTotalTests === 0) failed ??= new Error('Jest ran no test');
+  } catch {
+    failed ??= new Error('Jest wrote no report');
+  }
+  console.log(`\ntests (${Math.round((Date.now() - started) / 1000)} s in all):`);
+  if (summary) console.log(summary);
+  if (failed) throw failed;
+}
+
+main().catch((err) => {
+  console.error(`\nnpm test: ${err.message}`);
+  process.exit(1);
+});

@@ -1,0 +1,16 @@
+import type { Clock } from '../core/clock.js';
+import type { Config } from '../core/config.js';
+import type { Logger } from '../core/logger.js';
+import type { Database } from '../db/port.js';
+import type { SupabaseVerifier } from './auth/supabase.js';
+import type { Metrics } from './http/metrics.js';
+
+/** What route handlers and middleware get from the composition root. */
+export interface AppContext {
+  config: Config;
+  db: Database;
+  logger: Logger;
+  clock: Clock;
+  metrics: Metrics;
+  supabase: SupabaseVerifier | undefined;
+}

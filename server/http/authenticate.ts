@@ -1,0 +1,45 @@
+import type { Request } from 'express';
+import { AppError } from '../../core/errors.js';
+import { AuthTokensRepo } from '../../db/repos/auth-tokens.js';
+import { UsersRepo } from '../../db/repos/users.js';
+import { hashSessionToken, looksLikeSessionToken } from '../auth/tokens.js';
+import type { AppContext } from '../context.js';
+import type { AuthContext } from './route.js';
+
+const BAD_TOKEN = 'The bearer token is invalid, expired or revoked. Log in again (POST /api/auth/login) and send Authorization: Bearer <token>.';
+
+/** Reads `Authorization: Bearer …` (or, for WebSocket upgrades, `?token=`). */
+export function bearerToken(req: Pick<Request, 'headers'>, queryToken?: string): string | undefined {
+  const header = req.headers.authorization;
+  if (typeof header === 'string') {
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+    if (!match) throw new AppError('E_AUTH', 'The Authorization header must be "Bearer <token>".');
+    return match[1];
+  }
+  return queryToken || undefined;
+}
+
+/**
+ * Resolves a token to a user: a local session token (looked up by hash), or a Supabase access
+ * token (verified, then mapped to a local user by `sub`, created on first sight).
+ */
+export async function authenticateToken(ctx: AppContext, token: string): Promise<AuthContext> {
+  if (looksLikeSessionToken(token)) {
+    const owner = await new AuthTokensRepo(ctx.db).findLive(hashSessionToken(token), ctx.clock.now());
+    const user = owner && (await new UsersRepo(ctx.db).findById(owner.userId));
+    if (!owner || !user) throw new AppError('E_AUTH', BAD_TOKEN);
+    return { user, tokenId: owner.tokenId };
+  }
+  if (ctx.supabase && token.split('.').length === 3) {
+    const identity = await ctx.supabase(token);
+    if (identity) {
+      const user = await new UsersRepo(ctx.db).upsertBySupabaseSub({
+        sub: identity.sub,
+        email: identity.email,
+        planId: ctx.config.defaultPlan,
+      });
+      return { user };
+    }
+  }
+  throw new AppError('E_AUTH', BAD_TOKEN);
+}

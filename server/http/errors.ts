@@ -1,0 +1,44 @@
+import type { ErrorRequestHandler, RequestHandler } from 'express';
+import { AppError, isAppError } from '../../core/errors.js';
+import type { Logger } from '../../core/logger.js';
+
+/** Maps body-parser's errors (which carry a `type`) to catalogue errors with a useful message. */
+function fromBodyParser(err: unknown): AppError | undefined {
+  const type = (err as { type?: unknown } | null)?.type;
+  switch (type) {
+    case 'entity.parse.failed':
+      return new AppError('E_BAD_JSON', 'The request body is not valid JSON. Send a JSON document with Content-Type: application/json.');
+    case 'entity.too.large': {
+      const limit = (err as { limit?: number }).limit;
+      return new AppError('E_PAYLOAD_TOO_LARGE', `The request body is larger than the limit${limit ? ` of ${limit} bytes` : ''}. Send a smaller body.`);
+    }
+    case 'encoding.unsupported':
+    case 'charset.unsupported':
+      return new AppError('E_UNSUPPORTED_MEDIA_TYPE', 'The request body must be UTF-8 JSON (Content-Type: application/json; charset=utf-8).');
+    case 'request.aborted':
+      return new AppError('E_VALIDATION', 'The request body was cut off before it was complete.');
+    default:
+      return undefined;
+  }
+}
+
+export const notFoundHandler: RequestHandler = (req, _res, next) => {
+  next(new AppError('E_NOT_FOUND', `No route ${req.method} ${req.path}. See /api/openapi.json for the API.`));
+};
+
+export function errorHandler(logger: Logger): ErrorRequestHandler {
+  return (err, req, res, _next) => {
+    const appError = isAppError(err) ? err : fromBodyParser(err);
+    const error = appError ?? new AppError('E_INTERNAL', 'Internal error. Quote the x-request-id header when reporting it.');
+    const log = (req as { log?: Logger }).log ?? logger;
+    if (!appError) log.error({ err }, 'unhandled error');
+    else if (error.status >= 500) log.error({ err }, error.message);
+    if (res.headersSent) {
+      // A streaming response already started: the status is gone, only the connection can say it failed.
+      res.destroy();
+      return;
+    }
+    if (error.retryAfterSeconds !== undefined) res.setHeader('Retry-After', String(Math.ceil(error.retryAfterSeconds)));
+    res.status(error.status).json(error.toJSON());
+  };
+}

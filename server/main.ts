@@ -1,0 +1,39 @@
+import { isAppError } from '../core/errors.js';
+import { startServer } from './server.js';
+
+/** `npm start` ends here: start, print where to go, stop gracefully on SIGTERM/SIGINT. */
+async function main(): Promise<void> {
+  const running = await startServer();
+  const { config } = running;
+  running.ctx.logger.info({ url: running.url, database: running.ctx.db.kind, dataDir: config.dataDir }, 'samokoder listening');
+  if (process.stdout.isTTY) {
+    process.stdout.write(
+      `\nSamokoder is running at ${running.url}\n` +
+        `  database: ${running.ctx.db.kind === 'pglite' ? `embedded PGlite in ${config.dataDir}/pglite` : 'PostgreSQL (DATABASE_URL)'}\n` +
+        `  next: register with  curl -X POST ${running.url}/api/auth/register -H 'content-type: application/json' -d '{"email":"you@example.com","password":"a-long-password"}'\n` +
+        `  API:  ${running.url}/api/openapi.json\n\n`,
+    );
+  }
+  let signals = 0;
+  const onSignal = (signal: NodeJS.Signals) => {
+    signals++;
+    if (signals > 1) process.exit(1); // a second Ctrl-C means "now"
+    running.ctx.logger.info({ signal }, 'signal received');
+    running.stop().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        running.ctx.logger.error({ err }, 'error during shutdown');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+}
+
+main().catch((err: unknown) => {
+  // Configuration and start-up errors are for a human: one clear line, no stack.
+  if (isAppError(err)) console.error(`samokoder: ${err.code}: ${err.message}`);
+  else console.error('samokoder: failed to start:', err);
+  process.exit(1);
+});

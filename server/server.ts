@@ -1,0 +1,88 @@
+import type { Server } from 'node:http';
+import type { Socket } from 'node:net';
+import { systemClock, type Clock } from '../core/clock.js';
+import { loadConfig, type Config } from '../core/config.js';
+import { createLogger, type Logger } from '../core/logger.js';
+import { resolveMasterKey, type MasterKey } from '../core/master-key.js';
+import { migrate } from '../db/migrate.js';
+import { openDatabase } from '../db/open.js';
+import type { Database } from '../db/port.js';
+import { createApp } from './app.js';
+import { createSupabaseVerifier } from './auth/supabase.js';
+import type { AppContext } from './context.js';
+import { createMetrics } from './http/metrics.js';
+
+export interface StartOptions {
+  /** Environment to read configuration from (default process.env). */
+  env?: Record<string, string | undefined>;
+  /** Explicit settings, by variable name; they win over `env`. */
+  overrides?: Parameters<typeof loadConfig>[1];
+  /** Use this database instead of opening one from the configuration (tests). */
+  db?: Database;
+  logger?: Logger;
+  clock?: Clock;
+}
+
+export interface RunningServer {
+  url: string;
+  port: number;
+  config: Config;
+  ctx: AppContext;
+  masterKey: MasterKey;
+  /** Graceful stop: refuse new connections, let in-flight requests finish, close the database. */
+  stop(): Promise<void>;
+}
+
+/** The composition root: configuration, logger, database, migrations, HTTP server. */
+export async function startServer(options: StartOptions = {}): Promise<RunningServer> {
+  const config = loadConfig(options.env ?? process.env, options.overrides);
+  const logger = options.logger ?? createLogger({ level: config.logLevel });
+  const ownsDb = !options.db;
+  const db = options.db ?? (await openDatabase({ url: config.database.url, poolSize: config.database.poolSize, dataDir: config.dataDir, logger }));
+  try {
+    await migrate(db, logger);
+    const masterKey = await resolveMasterKey(config.masterKey, config.dataDir, logger);
+    const ctx: AppContext = {
+      config,
+      db,
+      logger,
+      clock: options.clock ?? systemClock,
+      metrics: createMetrics(),
+      supabase: createSupabaseVerifier(config.supabase),
+    };
+    const { app } = createApp(ctx);
+    const server: Server = await new Promise((resolve, reject) => {
+      const s = app.listen(config.port, config.host, () => resolve(s));
+      s.once('error', reject);
+    });
+    const sockets = new Set<Socket>();
+    server.on('connection', (s) => {
+      sockets.add(s);
+      s.once('close', () => sockets.delete(s));
+    });
+    const address = server.address();
+    const port = typeof address === 'object' && address ? address.port : config.port;
+    const url = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`;
+
+    let stopping: Promise<void> | undefined;
+    const stop = () =>
+      (stopping ??= (async () => {
+        logger.info('shutting down: no new connections; waiting for in-flight requests');
+        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        server.closeIdleConnections();
+        const timer = setTimeout(() => {
+          logger.warn({ open: sockets.size }, 'shutdown timeout: closing remaining connections');
+          server.closeAllConnections();
+        }, config.shutdownTimeoutMs);
+        await closed;
+        clearTimeout(timer);
+        if (ownsDb) await db.close();
+        logger.info('stopped');
+      })());
+
+    return { url, port, config, ctx, masterKey, stop };
+  } catch (err) {
+    if (ownsDb) await db.close().catch(() => undefined);
+    throw err;
+  }
+}
