@@ -1,0 +1,77 @@
+/**
+ * The language-model port (after vercel/ai's LanguageModel spec): one request shape, one stream of
+ * parts, for every provider. Adapters wrap the official SDKs unchanged; the rest of the product
+ * (agents, ledger, key pool) only sees this file's types.
+ */
+
+export const PROVIDERS = ['anthropic', 'openai', 'groq', 'openrouter', 'openai-compatible'] as const;
+export type ProviderId = (typeof PROVIDERS)[number];
+
+/** A tool the model may call; `parameters` is a JSON Schema object (generated from zod). */
+export interface ToolSpec {
+  name: string;
+  description: string;
+  parameters: Record<string, unknown>;
+}
+
+/** A tool call as the model made it; `arguments` is the raw JSON text (it may be malformed). */
+export interface ToolCall {
+  id: string;
+  name: string;
+  arguments: string;
+}
+
+export type Message =
+  | { role: 'user'; content: string }
+  | { role: 'assistant'; content: string; toolCalls?: ToolCall[] }
+  | { role: 'tool'; toolCallId: string; name: string; content: string; isError?: boolean };
+
+export interface LlmRequest {
+  model: string;
+  system: string;
+  messages: Message[];
+  tools?: ToolSpec[];
+  /** 'required': the model must call some tool; {name}: that tool. */
+  toolChoice?: 'auto' | 'required' | { name: string };
+  maxOutputTokens: number;
+  temperature?: number;
+  /** Aborting ends the HTTP request to the provider. */
+  signal?: AbortSignal;
+}
+
+export interface Usage {
+  inputTokens: number;
+  outputTokens: number;
+  cacheReadTokens?: number;
+  cacheWriteTokens?: number;
+}
+
+export type FinishReason = 'stop' | 'tool_calls' | 'length' | 'content_filter' | 'other';
+
+export type StreamPart =
+  | { type: 'text-delta'; text: string }
+  /** Emitted once per call, complete, even when the provider streamed the arguments in pieces. */
+  | { type: 'tool-call'; call: ToolCall }
+  | { type: 'usage'; usage: Usage }
+  | { type: 'finish'; reason: FinishReason };
+
+export interface LlmResponse {
+  text: string;
+  toolCalls: ToolCall[];
+  usage: Usage;
+  finishReason: FinishReason;
+}
+
+export interface LanguageModel {
+  readonly provider: ProviderId;
+  stream(request: LlmRequest): AsyncIterable<StreamPart>;
+  complete(request: LlmRequest): Promise<LlmResponse>;
+}
+
+/** What an adapter needs to reach a provider. The apiKey is plaintext only in memory, per call. */
+export interface ProviderCredentials {
+  provider: ProviderId;
+  apiKey: string;
+  /** Overrides the provider's base URL (required for openai-compatible). */
+  baseUrl?: string;
+}
