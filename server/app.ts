@@ -68,7 +68,7 @@ export function createApp(ctx: AppContext): { app: Express; routes: AnyRoute[] }
     next();
   });
 
-  app.use(express.json({ limit: ctx.config.bodyLimit, strict: true, type: ['application/json', 'application/*+json'] }));
+  app.use(express.json({ limit: ctx.config.bodyLimit, strict: false, type: ['application/json', 'application/*+json'] }));
 
   const limiter = rateLimit({
     windowMs: ctx.config.authRateLimit.windowSeconds * 1000,

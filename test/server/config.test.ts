@@ -1,0 +1,49 @@
+import { loadConfig } from '../../core/config.js';
+import { AppError } from '../../core/errors.js';
+import { parseMasterKey } from '../../core/master-key.js';
+
+describe('configuration', () => {
+  test('defaults with an empty environment', () => {
+    const c = loadConfig({});
+    expect(c.port).toBe(3000);
+    expect(c.database.url).toBeUndefined();
+    expect(c.defaultPlan).toBe('free');
+    expect(c.dataDir).toMatch(/\/data$/);
+    expect(Object.isFrozen(c)).toBe(true);
+    expect(Object.isFrozen(c.supabase)).toBe(true);
+  });
+
+  test('explicit options win over the environment, which wins over defaults', () => {
+    expect(loadConfig({ PORT: '4000' }).port).toBe(4000);
+    expect(loadConfig({ PORT: '4000' }, { PORT: 5000 }).port).toBe(5000);
+    expect(loadConfig({ PORT: '' }).port).toBe(3000);
+  });
+
+  test.each([
+    [{ PORT: 'eighty' }, 'PORT'],
+    [{ PORT: '70000' }, 'PORT'],
+    [{ DATABASE_URL: 'mysql://x' }, 'DATABASE_URL'],
+    [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
+    [{ SUPABASE_JWKS_URL: 'not a url' }, 'SUPABASE_JWKS_URL'],
+    [{ SAMOKODER_BODY_LIMIT: 'huge' }, 'SAMOKODER_BODY_LIMIT'],
+  ])('an invalid value fails loudly naming the variable: %o', (env, variable) => {
+    let error: unknown;
+    try {
+      loadConfig(env);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(AppError);
+    expect((error as AppError).code).toBe('E_CONFIG');
+    expect((error as AppError).message).toContain(variable);
+  });
+
+  test('master keys: 32 bytes as hex or base64, anything else is a clear error', () => {
+    const hex = 'ab'.repeat(32);
+    const fromHex = parseMasterKey(hex, 'SAMOKODER_MASTER_KEY');
+    const fromB64 = parseMasterKey(Buffer.from(hex, 'hex').toString('base64'), 'SAMOKODER_MASTER_KEY');
+    expect(fromHex.id).toBe(fromB64.id);
+    expect(fromHex.id).toMatch(/^mk_[0-9a-f]{12}$/);
+    expect(() => parseMasterKey('too-short', 'SAMOKODER_MASTER_KEY')).toThrow(/SAMOKODER_MASTER_KEY must be 32 random bytes/);
+  });
+});
