@@ -8,7 +8,7 @@ FROM ${BASE_IMAGE} AS build
 USER root
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --no-audit --no-fund
+RUN npm install --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY core ./core
 COPY db ./db

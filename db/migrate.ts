@@ -31,7 +31,7 @@ export async function migrate(db: Database, logger?: Logger, migrations: readonl
       await tx.exec(m.sql);
       await tx.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [m.version, m.name]);
       applied.push(m.version);
-      logger?.info({ version: m.version, name: m.name }, 'migration applied');
+      logger?.info({ version: m.version, migration: m.name }, 'migration applied');
     }
     const current = Math.max(0, ...have, ...applied);
     return { applied, current };

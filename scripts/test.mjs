@@ -1,5 +1,5 @@
 // `npm test`: install and start what the tests need, then type-check, lint and run the suite.
-//   npm dependencies (npm ci) · a throwaway PostgreSQL 15 (Jest's global setup) · compile to dist/
+//   npm dependencies (npm install, pinned by the lock file) · a throwaway PostgreSQL 15 (Jest's global setup) · compile to dist/
 // Extra arguments go to Jest: `npm test -- test/auth.test.ts`.
 import { readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';

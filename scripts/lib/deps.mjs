@@ -9,9 +9,12 @@ export async function ensureDependencies(root, log = console.log) {
   const stamp = path.join(root, 'node_modules', '.samokoder-lock-hash');
   const hash = createHash('sha256').update(readFileSync(lock)).digest('hex');
   if (existsSync(stamp) && readFileSync(stamp, 'utf8') === hash) return;
-  log('• installing npm dependencies (npm ci)…');
-  // --foreground-scripts=false keeps npm's output short; the lock file pins every version.
-  await run('npm', ['ci', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: root }).catch((err) => {
+  log('• installing npm dependencies…');
+  // `npm install` (not `npm ci`): both install the versions package-lock.json pins, but `npm ci`
+  // also demands lock entries for every platform's optional binaries (@swc/core-darwin-*, …),
+  // which registry mirrors that carry only some platforms cannot provide. With an unchanged
+  // package.json, `npm install` leaves the lock file as it is.
+  await run('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: root }).catch((err) => {
     throw new Error(`${err.message}. npm must reach its registry; check your network or npm config (npm config get registry).`);
   });
   writeFileSync(stamp, hash);
