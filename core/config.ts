@@ -36,6 +36,23 @@ export const ENV_SCHEMA = z.object({
   SAMOKODER_AUTH_RATE_WINDOW_SECONDS: positiveInt.default(60),
   SAMOKODER_SHUTDOWN_TIMEOUT_MS: positiveInt.default(10_000),
   SAMOKODER_TRUST_PROXY: bool.default(false),
+  SAMOKODER_WORKSPACES_DIR: optionalString,
+  SAMOKODER_MAX_FILE_BYTES: positiveInt.default(1024 * 1024),
+  // Our own names, not the SDKs' (ANTHROPIC_BASE_URL, OPENAI_BASE_URL, ...): the adapters always pass
+  // a base URL explicitly, so a stray SDK variable in the environment never redirects calls.
+  SAMOKODER_ANTHROPIC_BASE_URL: z.url().optional(),
+  SAMOKODER_OPENAI_BASE_URL: z.url().optional(),
+  SAMOKODER_GROQ_BASE_URL: z.url().optional(),
+  SAMOKODER_OPENROUTER_BASE_URL: z.url().optional(),
+  SAMOKODER_LLM_TIMEOUT_MS: positiveInt.default(120_000),
+  SAMOKODER_LLM_MAX_RETRIES: z.coerce.number().int().min(0).max(10).default(3),
+  SAMOKODER_OLD_MASTER_KEYS: z.string().default(''),
+  SAMOKODER_PRICES_FILE: optionalString,
+  // Operator keys for managed credits (comma-separated), for the hosted providers.
+  SAMOKODER_PLATFORM_KEYS_ANTHROPIC: z.string().default(''),
+  SAMOKODER_PLATFORM_KEYS_OPENAI: z.string().default(''),
+  SAMOKODER_PLATFORM_KEYS_GROQ: z.string().default(''),
+  SAMOKODER_PLATFORM_KEYS_OPENROUTER: z.string().default(''),
 });
 
 export type EnvInput = z.input<typeof ENV_SCHEMA>;
@@ -60,6 +77,26 @@ export interface Config {
   readonly authRateLimit: { readonly max: number; readonly windowSeconds: number };
   readonly shutdownTimeoutMs: number;
   readonly trustProxy: boolean;
+  readonly workspaces: {
+    /** Absolute; one directory per project plus its git directory beside it. */
+    readonly dir: string;
+    /** Largest file a tool may write or the API serves as content. */
+    readonly maxFileBytes: number;
+  };
+  readonly llm: {
+    /** Per-provider base URL overrides; unset means the provider's public endpoint. */
+    readonly baseUrls: { readonly anthropic?: string; readonly openai?: string; readonly groq?: string; readonly openrouter?: string };
+    /** The longest a call waits for the provider's first byte or next chunk. */
+    readonly timeoutMs: number;
+    /** Retries of a retryable failure before any content was streamed. */
+    readonly maxRetries: number;
+  };
+  /** Previous master keys, still accepted for decryption until `npm run rotate-master-key`. */
+  readonly oldMasterKeys: readonly string[];
+  /** A JSON price table used instead of the built-in agents/usage/prices.json. */
+  readonly pricesFile: string | undefined;
+  /** Operator keys for managed credits, by provider id. Secrets: never log them. */
+  readonly platformKeys: { readonly anthropic: readonly string[]; readonly openai: readonly string[]; readonly groq: readonly string[]; readonly openrouter: readonly string[] };
 }
 
 /**
@@ -103,8 +140,39 @@ export function loadConfig(
     authRateLimit: { max: e.SAMOKODER_AUTH_RATE_LIMIT, windowSeconds: e.SAMOKODER_AUTH_RATE_WINDOW_SECONDS },
     shutdownTimeoutMs: e.SAMOKODER_SHUTDOWN_TIMEOUT_MS,
     trustProxy: e.SAMOKODER_TRUST_PROXY,
+    workspaces: {
+      dir: path.resolve(e.SAMOKODER_WORKSPACES_DIR ?? path.join(e.SAMOKODER_DATA_DIR, 'workspaces')),
+      maxFileBytes: e.SAMOKODER_MAX_FILE_BYTES,
+    },
+    llm: {
+      baseUrls: dropUndefined({
+        anthropic: e.SAMOKODER_ANTHROPIC_BASE_URL,
+        openai: e.SAMOKODER_OPENAI_BASE_URL,
+        groq: e.SAMOKODER_GROQ_BASE_URL,
+        openrouter: e.SAMOKODER_OPENROUTER_BASE_URL,
+      }),
+      timeoutMs: e.SAMOKODER_LLM_TIMEOUT_MS,
+      maxRetries: e.SAMOKODER_LLM_MAX_RETRIES,
+    },
+    oldMasterKeys: splitList(e.SAMOKODER_OLD_MASTER_KEYS),
+    pricesFile: e.SAMOKODER_PRICES_FILE,
+    platformKeys: {
+      anthropic: splitList(e.SAMOKODER_PLATFORM_KEYS_ANTHROPIC),
+      openai: splitList(e.SAMOKODER_PLATFORM_KEYS_OPENAI),
+      groq: splitList(e.SAMOKODER_PLATFORM_KEYS_GROQ),
+      openrouter: splitList(e.SAMOKODER_PLATFORM_KEYS_OPENROUTER),
+    },
   };
   return deepFreeze(config);
+}
+
+function dropUndefined<T extends Record<string, unknown>>(o: T): { [K in keyof T]?: Exclude<T[K], undefined> } {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as { [K in keyof T]?: Exclude<T[K], undefined> };
+}
+
+/** A comma-separated list; blanks and duplicates dropped. */
+function splitList(value: string): string[] {
+  return [...new Set(value.split(',').map((s) => s.trim()).filter(Boolean))];
 }
 
 function deepFreeze<T>(value: T): T {

@@ -16,8 +16,21 @@ export const ERROR_CATALOGUE = {
   E_LIMIT: { status: 402, retryable: false, summary: "limit_exceeded: the plan's limit (projects, monthly tokens, concurrent runs, platform keys) would be crossed." },
   E_RATE_LIMITED: { status: 429, retryable: true, summary: 'Too many requests; wait for the Retry-After header.' },
   E_UNAVAILABLE: { status: 503, retryable: true, summary: 'A dependency (the database) is not reachable or not ready yet.' },
+  E_KEY_INVALID: { status: 400, retryable: false, summary: 'The provider rejected the API key when it was validated; nothing was stored.' },
+  E_NO_PLATFORM_KEY: { status: 503, retryable: true, summary: 'No platform key for this provider is usable right now (none configured, all cooling down or disabled).' },
+  E_VAULT_MASTER_KEY: { status: 500, retryable: false, summary: 'The master key cannot decrypt the stored secrets: set the right SAMOKODER_MASTER_KEY (and SAMOKODER_OLD_MASTER_KEYS).' },
   E_CONFIG: { status: 500, retryable: false, summary: 'Start-up configuration is invalid; the message names the variable to set.' },
   E_INTERNAL: { status: 500, retryable: true, summary: 'An unexpected server error; details are in the log under the request id.' },
+  E_PROVIDER_AUTH: { status: 502, retryable: false, summary: 'The model provider rejected the API key (its 401/403); fix or replace the key.' },
+  E_PROVIDER_RATE_LIMITED: { status: 429, retryable: true, summary: "The model provider is rate limiting this key (its 429); retry after Retry-After." },
+  E_PROVIDER_UNAVAILABLE: { status: 503, retryable: true, summary: 'The model provider failed (its 5xx) or could not be reached.' },
+  E_PROVIDER_BAD_REQUEST: { status: 400, retryable: false, summary: 'The model provider refused the request (unknown model, too many tokens, invalid parameters).' },
+  E_PROVIDER_STREAM_BROKEN: { status: 502, retryable: false, summary: "The provider's stream broke after it had sent content; the caller decides whether to start over." },
+  E_PROVIDER_TIMEOUT: { status: 504, retryable: true, summary: 'The model provider sent nothing for longer than the call timeout.' },
+  E_PATH_UNSAFE: { status: 400, retryable: false, summary: 'The workspace path is refused: absolute, a `..` segment, NUL, a backslash, an empty or overlong name, or it leads through a symlink or out of the workspace.' },
+  E_FILE_TOO_LARGE: { status: 413, retryable: false, summary: 'The file is larger than SAMOKODER_MAX_FILE_BYTES (to write or to serve), or the export exceeds what a ZIP without ZIP64 can hold.' },
+  E_GIT: { status: 500, retryable: false, summary: "The workspace's git repository failed an operation; details are in the log." },
+  E_CANCELLED: { status: 409, retryable: false, summary: 'The operation was cancelled (its run was cancelled or the client went away).' },
 } as const satisfies Record<string, { status: number; retryable: boolean; summary: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;

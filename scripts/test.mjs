@@ -1,11 +1,15 @@
 // `npm test`: install and start what the tests need, then type-check, lint and run the suite.
-//   npm dependencies (npm install, pinned by the lock file) · a throwaway PostgreSQL 15 (Jest's global setup) · compile to dist/
+//   npm dependencies (npm install, pinned by the lock file) · the Docker engine (installed and
+//   started when none answers) · the sandbox image (built offline when no registry is reachable)
+//   · a throwaway PostgreSQL 15 (Jest's global setup) · compile to dist/
 // Extra arguments go to Jest: `npm test -- test/auth.test.ts`.
 import { readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build, ensureDependencies } from './lib/deps.mjs';
 import { run } from './lib/run.mjs';
+import { ensureDocker } from './ensure-docker.mjs';
+import { ensureSandboxImage } from './sandbox-image.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const bin = (p) => path.join(root, 'node_modules', p);
@@ -14,6 +18,12 @@ const step = (m) => console.log(`\n• ${m}`);
 
 async function main() {
   await ensureDependencies(root);
+  step('Docker engine');
+  await ensureDocker({ log: (m) => console.log(`  ${m}`) });
+  step('sandbox image');
+  const image = await ensureSandboxImage({ log: (m) => console.log(`  ${m}`) });
+  // The sandbox tests run this exact image (the tag is a hash of its recipe).
+  process.env.SAMOKODER_SANDBOX_IMAGE = image.tag;
   step('type-check (tsc --noEmit)');
   await run(process.execPath, [bin('typescript/bin/tsc'), '-p', 'tsconfig.json', '--noEmit'], { cwd: root });
   step('lint (eslint)');

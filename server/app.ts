@@ -9,8 +9,10 @@ import { mountRoutes } from './http/mount.js';
 import type { AnyRoute } from './http/route.js';
 import { buildOpenApi } from './openapi.js';
 import { accountRoutes } from './routes/account.js';
+import { apiKeyRoutes } from './routes/api-keys.js';
 import { authRoutes } from './routes/auth.js';
 import { opsRoutes } from './routes/ops.js';
+import { usageRoutes } from './routes/usage.js';
 import { route } from './http/route.js';
 
 export const VERSION = '0.1.0';
@@ -19,7 +21,7 @@ const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
 
 /** Every route of the API, in one table: mounted, documented (OpenAPI) and tested from here. */
 export function routeTable(ctx: AppContext): AnyRoute[] {
-  const routes: AnyRoute[] = [...opsRoutes(ctx), ...authRoutes(ctx), ...accountRoutes(ctx)];
+  const routes: AnyRoute[] = [...opsRoutes(ctx), ...authRoutes(ctx), ...accountRoutes(ctx), ...apiKeyRoutes(ctx), ...usageRoutes(ctx)];
   const openapi = route({
     method: 'get',
     path: '/api/openapi.json',

@@ -1,3 +1,4 @@
+import type { LlmServices } from '../agents/llm-services.js';
 import type { Clock } from '../core/clock.js';
 import type { Config } from '../core/config.js';
 import type { Logger } from '../core/logger.js';
@@ -13,4 +14,6 @@ export interface AppContext {
   clock: Clock;
   metrics: Metrics;
   supabase: SupabaseVerifier | undefined;
+  /** BYOK vault, platform key pool, usage ledger and the LLM gateway built on them. */
+  llm: LlmServices;
 }

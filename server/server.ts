@@ -1,5 +1,6 @@
 import type { Server } from 'node:http';
 import type { Socket } from 'node:net';
+import { createLlmServices } from '../agents/llm-services.js';
 import { systemClock, type Clock } from '../core/clock.js';
 import { loadConfig, type Config } from '../core/config.js';
 import { createLogger, type Logger } from '../core/logger.js';
@@ -42,11 +43,15 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   try {
     await migrate(db, logger);
     const masterKey = await resolveMasterKey(config.masterKey, config.dataDir, logger);
+    const clock = options.clock ?? systemClock;
+    // Verifies the master key against the database before anything is served.
+    const llm = await createLlmServices({ config, db, clock, logger, masterKey });
     const ctx: AppContext = {
       config,
       db,
       logger,
-      clock: options.clock ?? systemClock,
+      clock,
+      llm,
       metrics: createMetrics(),
       supabase: createSupabaseVerifier(config.supabase),
     };

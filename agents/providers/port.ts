@@ -39,6 +39,11 @@ export interface LlmRequest {
   signal?: AbortSignal;
 }
 
+/**
+ * Token counts as the provider reported them, normalised: `inputTokens` counts every prompt token,
+ * cached ones included; `cacheReadTokens` / `cacheWriteTokens` say how many of those hit or filled
+ * the provider's prompt cache (OpenAI reports it this way; Anthropic's counts are added up to match).
+ */
 export interface Usage {
   inputTokens: number;
   outputTokens: number;

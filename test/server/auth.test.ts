@@ -1,4 +1,5 @@
 import { createServer, type Server } from 'node:http';
+import type { webcrypto } from 'node:crypto';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { apiClient, registerUser, startTestServer, type TestServer } from '../helpers/server.js';
 import { DATABASE_KINDS } from '../helpers/databases.js';
@@ -127,10 +128,10 @@ describe.each(DATABASE_KINDS)('accounts over HTTP on %s', (kind) => {
 describe('Supabase tokens through a JWKS (RS256)', () => {
   let jwks: Server;
   let server: TestServer;
-  let privateKey: CryptoKey;
+  let privateKey: webcrypto.CryptoKey;
   beforeAll(async () => {
     const pair = await generateKeyPair('RS256');
-    privateKey = pair.privateKey as CryptoKey;
+    privateKey = pair.privateKey as webcrypto.CryptoKey;
     const jwk = { ...(await exportJWK(pair.publicKey)), kid: 'k1', alg: 'RS256', use: 'sig' };
     jwks = createServer((_req, res) => {
       res.setHeader('content-type', 'application/json');
@@ -147,7 +148,7 @@ describe('Supabase tokens through a JWKS (RS256)', () => {
 
   test('a token signed by the JWKS key is accepted; one signed by another key is not', async () => {
     const api = apiClient(server.url);
-    const sign = (key: CryptoKey) =>
+    const sign = (key: webcrypto.CryptoKey) =>
       new SignJWT({ email: 'rs@example.com' })
         .setProtectedHeader({ alg: 'RS256', kid: 'k1' })
         .setSubject('rs-user')
@@ -158,7 +159,7 @@ describe('Supabase tokens through a JWKS (RS256)', () => {
     expect(good.status).toBe(200);
     expect(good.body.user.email).toBe('rs@example.com');
     const other = await generateKeyPair('RS256');
-    const bad = await api('GET', '/api/me', { token: await sign(other.privateKey as CryptoKey) });
+    const bad = await api('GET', '/api/me', { token: await sign(other.privateKey as webcrypto.CryptoKey) });
     expect(bad.status).toBe(401);
   });
 });

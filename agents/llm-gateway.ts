@@ -1,0 +1,245 @@
+import type { Clock } from '../core/clock.js';
+import { AppError } from '../core/errors.js';
+import type { Logger } from '../core/logger.js';
+import type { Database } from '../db/port.js';
+import { ApiKeysRepo } from '../db/repos/api-keys.js';
+import { PlansRepo, type Plan } from '../db/repos/plans.js';
+import type { KeySource } from '../db/repos/usage-ledger.js';
+import { UsersRepo } from '../db/repos/users.js';
+import { maskSecret } from './keys/mask.js';
+import type { LeaseOutcome, PlatformKeyPool, PlatformLease } from './keys/platform-pool.js';
+import type { Vault } from './keys/vault.js';
+import { createLanguageModel, isProviderError, type LanguageModelOptions } from './providers/index.js';
+import type { LlmRequest, LlmResponse, ProviderCredentials, ProviderId, StreamPart, ToolCall, Usage } from './providers/port.js';
+import { addUsage } from './providers/resilient-model.js';
+import { estimateWorstCaseTokens } from './usage/estimate.js';
+import type { Reservation, UsageLedger } from './usage/usage-ledger.js';
+
+/** Who a call is for and which credentials pay for it. */
+export interface LlmCallContext {
+  userId: string;
+  projectId?: string | undefined;
+  runId?: string | undefined;
+  stepId?: string | undefined;
+  provider: ProviderId;
+  keySource: KeySource;
+  /** BYOK: the stored key's id (must belong to userId); absent: the user's newest key for `provider`. */
+  keyId?: string | undefined;
+}
+
+export interface LlmGatewayDeps {
+  db: Database;
+  vault: Vault;
+  pool: PlatformKeyPool;
+  ledger: UsageLedger;
+  clock: Clock;
+  logger: Logger;
+  /** Base URLs, timeout and retry policy passed to every LanguageModel. */
+  modelOptions: LanguageModelOptions;
+}
+
+export interface KeyValidation {
+  ok: boolean;
+  /** Why not; never any part of the key or the provider's message (which may quote the key). */
+  error?: string;
+}
+
+/** The model a key check calls when the caller names none: each provider's cheapest. */
+export const VALIDATION_MODELS: Readonly<Partial<Record<ProviderId, string>>> = {
+  anthropic: 'claude-3-5-haiku-latest',
+  openai: 'gpt-4o-mini',
+  groq: 'llama-3.1-8b-instant',
+  openrouter: 'openai/gpt-4o-mini',
+};
+
+/** Mutable facts about one gateway call, kept while its attempts run. */
+interface CallState {
+  /** Billed usage summed over every attempt (each failed-over attempt is billed by its provider). */
+  usage: Usage | undefined;
+  /** A text delta or tool call reached the consumer: no failover after that. */
+  emitted: boolean;
+  keyRef: string | null;
+}
+
+/**
+ * What the agent pipeline calls to talk to a model. One call: check the plan, reserve the call's
+ * worst case against the monthly limit (E_LIMIT, and nothing is sent, when it does not fit),
+ * resolve credentials (decrypt the user's BYOK key for this call only, or lease a platform key),
+ * stream through the provider adapter, and settle the ledger to the provider's reported usage,
+ * also when the call fails or the consumer stops early. Platform calls fail over to the next key
+ * on a retryable or auth error as long as nothing has been emitted.
+ */
+export class LlmGateway {
+  constructor(private readonly deps: LlmGatewayDeps) {}
+
+  async *stream(request: LlmRequest, ctx: LlmCallContext): AsyncGenerator<StreamPart> {
+    const plan = await this.planOf(ctx.userId);
+    const byok = ctx.keySource === 'byok' ? await this.openUserKey(plan, ctx) : undefined;
+    if (ctx.keySource === 'platform') this.checkPlatformAllowed(plan, ctx.provider);
+    const reservation = await this.deps.ledger.reserve({
+      userId: ctx.userId,
+      provider: ctx.provider,
+      model: request.model,
+      keySource: ctx.keySource,
+      keyRef: byok?.keyRef ?? null,
+      tokens: estimateWorstCaseTokens(request),
+      projectId: ctx.projectId,
+      runId: ctx.runId,
+      stepId: ctx.stepId,
+    });
+    const state: CallState = { usage: undefined, emitted: false, keyRef: byok?.keyRef ?? null };
+    try {
+      if (byok) {
+        yield* this.attempt(byok.credentials, request, state, this.deps.modelOptions);
+        await new ApiKeysRepo(this.deps.db).touch(ctx.userId, byok.keyRef, this.deps.clock.now());
+      } else {
+        yield* this.streamOnPlatformKeys(request, ctx.provider, state);
+      }
+    } finally {
+      await this.settle(reservation, state);
+    }
+  }
+
+  async complete(request: LlmRequest, ctx: LlmCallContext): Promise<LlmResponse> {
+    let text = '';
+    const toolCalls: ToolCall[] = [];
+    let usage: Usage = { inputTokens: 0, outputTokens: 0 };
+    let finishReason: LlmResponse['finishReason'] = 'other';
+    for await (const part of this.stream(request, ctx)) {
+      if (part.type === 'text-delta') text += part.text;
+      else if (part.type === 'tool-call') toolCalls.push(part.call);
+      else if (part.type === 'usage') usage = part.usage;
+      else finishReason = part.reason;
+    }
+    return { text, toolCalls, usage, finishReason };
+  }
+
+  /**
+   * One cheap call (one output token) with a key that is not stored yet, to tell the user whether
+   * it works. Not on the ledger: it is the user's own key and a single token.
+   */
+  async validateKey(credentials: ProviderCredentials, model: string | undefined): Promise<KeyValidation> {
+    const m = model ?? VALIDATION_MODELS[credentials.provider];
+    if (!m) return { ok: false, error: `name a model to validate an ${credentials.provider} key with (validateModel)` };
+    try {
+      const lm = createLanguageModel(credentials, { ...this.deps.modelOptions, maxRetries: 0 });
+      await lm.complete({ model: m, system: 'Reply with one word.', messages: [{ role: 'user', content: 'ping' }], maxOutputTokens: 1 });
+      return { ok: true };
+    } catch (err) {
+      if (!isProviderError(err)) throw err;
+      const status = err.providerStatus ? ` (HTTP ${err.providerStatus})` : '';
+      const why = err.code === 'E_PROVIDER_AUTH' ? 'the provider rejected the key' : 'the provider could not be reached or refused the test call';
+      return { ok: false, error: `${why}${status}; code ${err.code}` };
+    }
+  }
+
+  private async *streamOnPlatformKeys(request: LlmRequest, provider: ProviderId, state: CallState): AsyncGenerator<StreamPart> {
+    const tried = new Set<string>();
+    let lastError: unknown;
+    for (;;) {
+      let lease: PlatformLease;
+      try {
+        lease = await this.deps.pool.lease(provider, tried);
+      } catch (err) {
+        // Every key failed for this call: the provider's error says more than "no key left".
+        throw lastError ?? err;
+      }
+      tried.add(lease.keyId);
+      state.keyRef = lease.keyId;
+      // With another key to fail over to, the pool's failover replaces the adapter's retries on
+      // the same (rate-limited) key.
+      const options = { ...this.deps.modelOptions, ...(this.deps.pool.size(provider) > tried.size ? { maxRetries: 0 } : {}) };
+      // Stays "cancelled" when the consumer stops reading early (the generator is returned, no catch runs).
+      let outcome: LeaseOutcome = { ok: false, code: 'E_CANCELLED', cancelled: true };
+      try {
+        yield* this.attempt({ provider, apiKey: lease.apiKey }, request, state, options);
+        outcome = { ok: true };
+        return;
+      } catch (err) {
+        outcome = isProviderError(err)
+          ? { ok: false, code: err.code, providerStatus: err.providerStatus, retryAfterSeconds: err.retryAfterSeconds, cancelled: err.code === 'E_CANCELLED' }
+          : { ok: false, code: 'E_INTERNAL' };
+        const failover = isProviderError(err) && !state.emitted && (err.isRetryable || err.code === 'E_PROVIDER_AUTH');
+        if (!failover) throw err;
+        this.deps.logger.warn({ provider, keyId: lease.keyId, code: err.code, providerStatus: err.providerStatus }, 'platform key failed; failing over to the next key');
+        lastError = err;
+      } finally {
+        await lease.release(outcome);
+      }
+    }
+  }
+
+  /** One attempt with one set of credentials; records usage and emission into `state`. */
+  private async *attempt(credentials: ProviderCredentials, request: LlmRequest, state: CallState, options: LanguageModelOptions): AsyncGenerator<StreamPart> {
+    const before = state.usage;
+    try {
+      const model = createLanguageModel(credentials, { ...options, logger: this.deps.logger });
+      for await (const part of model.stream(request)) {
+        if (part.type === 'usage') {
+          state.usage = addUsage(before, part.usage);
+          yield { type: 'usage', usage: state.usage! };
+          continue;
+        }
+        if (part.type !== 'finish') state.emitted = true;
+        yield part;
+      }
+    } catch (err) {
+      if (isProviderError(err) && err.usage) state.usage = addUsage(before, err.usage);
+      throw scrub(err, credentials.apiKey);
+    }
+  }
+
+  private async settle(reservation: Reservation, state: CallState): Promise<void> {
+    try {
+      await this.deps.ledger.settle(reservation, state.usage, state.keyRef);
+    } catch (err) {
+      // The reservation stays held until expireStale releases it; the call's own outcome (success
+      // or its error) is what the caller needs, so this failure is logged, not thrown over it.
+      this.deps.logger.error({ err, ledgerId: reservation.ledgerId }, 'could not settle an LLM call on the usage ledger');
+    }
+  }
+
+  private async planOf(userId: string): Promise<Plan> {
+    const user = await new UsersRepo(this.deps.db).findById(userId);
+    const plan = user && (await new PlansRepo(this.deps.db).get(user.planId));
+    if (!plan) throw new AppError('E_NOT_FOUND', 'User or plan not found');
+    return plan;
+  }
+
+  private checkPlatformAllowed(plan: Plan, provider: ProviderId): void {
+    if (!plan.platformKeysAllowed) {
+      throw new AppError('E_LIMIT', `limit_exceeded: the ${plan.name} plan does not include platform keys; add your own ${provider} key (BYOK) or upgrade.`, {
+        details: { limit: 'platform_keys' },
+      });
+    }
+    if (!this.deps.pool.has(provider)) {
+      throw new AppError('E_NO_PLATFORM_KEY', `No platform key is configured for ${provider}. Use your own ${provider} key (BYOK).`, { retryable: false });
+    }
+  }
+
+  /** Decrypts the user's key for this call only; the plaintext lives in the returned object. */
+  private async openUserKey(plan: Plan, ctx: LlmCallContext): Promise<{ credentials: ProviderCredentials; keyRef: string }> {
+    if (!plan.byokAllowed) {
+      throw new AppError('E_LIMIT', `limit_exceeded: the ${plan.name} plan does not allow your own API keys.`, { details: { limit: 'byok' } });
+    }
+    const repo = new ApiKeysRepo(this.deps.db);
+    const keyId = ctx.keyId ?? (await repo.newestIdFor(ctx.userId, ctx.provider));
+    const row = keyId === undefined ? undefined : await repo.getWithEnvelope(ctx.userId, keyId);
+    if (!row) {
+      throw new AppError('E_NOT_FOUND', ctx.keyId ? 'API key not found' : `No ${ctx.provider} API key stored. Add one with POST /api/user/api-keys.`);
+    }
+    if (row.provider !== ctx.provider) {
+      throw new AppError('E_VALIDATION', `keyId: the key ${row.id} is a ${row.provider} key, not ${ctx.provider}`);
+    }
+    const apiKey = this.deps.vault.open(row, { userId: ctx.userId, provider: row.provider, keyId: row.id });
+    return { credentials: { provider: ctx.provider, apiKey, ...(row.baseUrl ? { baseUrl: row.baseUrl } : {}) }, keyRef: row.id };
+  }
+}
+
+/** Defence in depth: no error leaving the gateway carries the key, even if a provider echoed it. */
+function scrub(err: unknown, apiKey: string): unknown {
+  if (err instanceof Error && apiKey.length > 0 && err.message.includes(apiKey)) {
+    err.message = err.message.split(apiKey).join(maskSecret(apiKey));
+  }
+  return err;
+}

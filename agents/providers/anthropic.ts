@@ -1,0 +1,173 @@
+import Anthropic from '@anthropic-ai/sdk';
+import type { MessageParam, RawMessageStreamEvent, ToolUnion, ContentBlockParam, ToolResultBlockParam } from '@anthropic-ai/sdk/resources/messages/messages';
+import { TruncatedStreamError } from './errors.js';
+import type { SdkClientOptions } from './openai.js';
+import type { FinishReason, LlmRequest, StreamPart, Usage } from './port.js';
+import type { AttemptContext, ProviderAdapter } from './resilient-model.js';
+
+const FINISH_REASONS: Record<string, FinishReason> = {
+  end_turn: 'stop',
+  stop_sequence: 'stop',
+  tool_use: 'tool_calls',
+  max_tokens: 'length',
+  model_context_window_exceeded: 'length',
+  refusal: 'content_filter',
+};
+
+/** Anthropic's Messages API through `@anthropic-ai/sdk`, reading the raw SSE events. */
+export function anthropicAdapter(options: SdkClientOptions): ProviderAdapter {
+  const client = new Anthropic({
+    apiKey: options.apiKey,
+    // Explicit, so ANTHROPIC_BASE_URL in the environment is never read.
+    baseURL: options.baseUrl,
+    // Our retry policy is the only one (resilient-model.ts).
+    maxRetries: 0,
+    timeout: options.timeoutMs,
+    ...(options.logger ? { logger: options.logger } : { logLevel: 'off' as const }),
+  });
+  return {
+    provider: 'anthropic',
+    async *attempt(request: LlmRequest, ctx: AttemptContext) {
+      const events = await client.messages.create(
+        {
+          model: request.model,
+          system: request.system,
+          messages: toAnthropicMessages(request),
+          max_tokens: request.maxOutputTokens,
+          ...(request.temperature !== undefined ? { temperature: request.temperature } : {}),
+          ...toolFields(request),
+          stream: true,
+        },
+        { signal: ctx.signal },
+      );
+      const mapper = new AnthropicStreamMapper();
+      for await (const event of events) {
+        ctx.onChunk();
+        yield* mapper.push(event);
+      }
+      yield* mapper.end();
+    },
+  };
+}
+
+function toolFields(request: LlmRequest): { tools?: ToolUnion[]; tool_choice?: Anthropic.Messages.ToolChoice } {
+  if (!request.tools?.length) return {};
+  const choice = request.toolChoice ?? 'auto';
+  return {
+    tools: request.tools.map((t) => ({
+      name: t.name,
+      description: t.description,
+      input_schema: { type: 'object' as const, ...t.parameters },
+    })),
+    tool_choice: choice === 'auto' ? { type: 'auto' } : choice === 'required' ? { type: 'any' } : { type: 'tool', name: choice.name },
+  };
+}
+
+/** Anthropic wants tool results as blocks of the next user turn, and strictly alternating roles. */
+export function toAnthropicMessages(request: LlmRequest): MessageParam[] {
+  const out: MessageParam[] = [];
+  const append = (role: 'user' | 'assistant', blocks: ContentBlockParam[]): void => {
+    const last = out[out.length - 1];
+    if (last && last.role === role && Array.isArray(last.content)) last.content.push(...blocks);
+    else out.push({ role, content: blocks });
+  };
+  for (const m of request.messages) {
+    if (m.role === 'user') append('user', [{ type: 'text', text: m.content }]);
+    else if (m.role === 'assistant') {
+      const blocks: ContentBlockParam[] = m.content ? [{ type: 'text', text: m.content }] : [];
+      for (const c of m.toolCalls ?? []) blocks.push({ type: 'tool_use', id: c.id, name: c.name, input: parseToolInput(c.arguments) });
+      append('assistant', blocks);
+    } else {
+      const result: ToolResultBlockParam = { type: 'tool_result', tool_use_id: m.toolCallId, content: m.content };
+      if (m.isError) result.is_error = true;
+      append('user', [result]);
+    }
+  }
+  return out;
+}
+
+/** History may hold a call whose arguments were malformed JSON; the API needs an object, so it gets `{}`. */
+function parseToolInput(text: string): Record<string, unknown> {
+  try {
+    const value: unknown = JSON.parse(text);
+    return value && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
+  } catch {
+    return {};
+  }
+}
+
+/**
+ * Raw events to parts. Usage is normalised to the port's meaning: inputTokens counts every prompt
+ * token, cached ones included (Anthropic reports input_tokens without the cache reads and writes).
+ */
+export class AnthropicStreamMapper {
+  private readonly blocks = new Map<number, { id: string; name: string; json: string }>();
+  private raw = { input: 0, output: 0, cacheRead: undefined as number | undefined, cacheWrite: undefined as number | undefined };
+  private finish: FinishReason = 'other';
+  private stopped = false;
+
+  *push(event: RawMessageStreamEvent): Generator<StreamPart> {
+    switch (event.type) {
+      case 'message_start': {
+        const u = event.message.usage;
+        this.raw = {
+          input: u.input_tokens,
+          output: u.output_tokens,
+          cacheRead: u.cache_read_input_tokens ?? undefined,
+          cacheWrite: u.cache_creation_input_tokens ?? undefined,
+        };
+        yield { type: 'usage', usage: this.usage() };
+        break;
+      }
+      case 'content_block_start':
+        if (event.content_block.type === 'tool_use') {
+          this.blocks.set(event.index, { id: event.content_block.id, name: event.content_block.name, json: '' });
+        } else if (event.content_block.type === 'text' && event.content_block.text) {
+          yield { type: 'text-delta', text: event.content_block.text };
+        }
+        break;
+      case 'content_block_delta':
+        if (event.delta.type === 'text_delta') yield { type: 'text-delta', text: event.delta.text };
+        else if (event.delta.type === 'input_json_delta') {
+          const block = this.blocks.get(event.index);
+          if (block) block.json += event.delta.partial_json;
+        }
+        break;
+      case 'content_block_stop': {
+        const block = this.blocks.get(event.index);
+        if (block) {
+          this.blocks.delete(event.index);
+          yield { type: 'tool-call', call: { id: block.id, name: block.name, arguments: block.json || '{}' } };
+        }
+        break;
+      }
+      case 'message_delta': {
+        const u = event.usage;
+        // message_delta's counts are cumulative; input and cache counts appear here only on some models.
+        this.raw.output = u.output_tokens;
+        if (u.input_tokens != null) this.raw.input = u.input_tokens;
+        if (u.cache_read_input_tokens != null) this.raw.cacheRead = u.cache_read_input_tokens;
+        if (u.cache_creation_input_tokens != null) this.raw.cacheWrite = u.cache_creation_input_tokens;
+        if (event.delta.stop_reason) this.finish = FINISH_REASONS[event.delta.stop_reason] ?? 'other';
+        yield { type: 'usage', usage: this.usage() };
+        break;
+      }
+      case 'message_stop':
+        this.stopped = true;
+        break;
+    }
+  }
+
+  *end(): Generator<StreamPart> {
+    if (!this.stopped) throw new TruncatedStreamError('anthropic');
+    yield { type: 'finish', reason: this.finish };
+  }
+
+  private usage(): Usage {
+    const { input, output, cacheRead, cacheWrite } = this.raw;
+    const usage: Usage = { inputTokens: input + (cacheRead ?? 0) + (cacheWrite ?? 0), outputTokens: output };
+    if (cacheRead !== undefined) usage.cacheReadTokens = cacheRead;
+    if (cacheWrite !== undefined) usage.cacheWriteTokens = cacheWrite;
+    return usage;
+  }
+}

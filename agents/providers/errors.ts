@@ -1,0 +1,159 @@
+import { AppError, type ErrorCode } from '../../core/errors.js';
+import type { ProviderId, Usage } from './port.js';
+
+export type ProviderErrorCode =
+  | 'E_PROVIDER_AUTH'
+  | 'E_PROVIDER_RATE_LIMITED'
+  | 'E_PROVIDER_UNAVAILABLE'
+  | 'E_PROVIDER_BAD_REQUEST'
+  | 'E_PROVIDER_STREAM_BROKEN'
+  | 'E_PROVIDER_TIMEOUT'
+  | 'E_CANCELLED';
+
+export interface ProviderErrorOptions {
+  provider: ProviderId;
+  /** The provider's HTTP status, when it answered with one. */
+  providerStatus?: number | undefined;
+  retryAfterSeconds?: number | undefined;
+  /** What the provider reported before the call failed (summed over attempts); the ledger settles it. */
+  usage?: Usage | undefined;
+  /** HTTP attempts made (1 + retries). */
+  attempts?: number;
+  cause?: unknown;
+}
+
+/** Every error a LanguageModel throws is one of these: typed code, provider status, isRetryable. */
+export class ProviderError extends AppError {
+  readonly provider: ProviderId;
+  readonly providerStatus: number | undefined;
+  usage: Usage | undefined;
+  attempts: number;
+
+  constructor(code: ProviderErrorCode, message: string, options: ProviderErrorOptions) {
+    super(code satisfies ErrorCode, message, {
+      cause: options.cause,
+      retryAfterSeconds: options.retryAfterSeconds,
+      details: {
+        provider: options.provider,
+        ...(options.providerStatus !== undefined ? { providerStatus: options.providerStatus } : {}),
+      },
+    });
+    this.name = 'ProviderError';
+    this.provider = options.provider;
+    this.providerStatus = options.providerStatus;
+    this.usage = options.usage;
+    this.attempts = options.attempts ?? 1;
+  }
+}
+
+export function isProviderError(err: unknown): err is ProviderError {
+  return err instanceof ProviderError;
+}
+
+/** Raised by an adapter when the stream ends without its terminal event (a proxy closed it cleanly). */
+export class TruncatedStreamError extends Error {
+  constructor(provider: ProviderId) {
+    super(`${provider} stream ended before its final event`);
+    this.name = 'TruncatedStreamError';
+  }
+}
+
+/** The shape the three SDKs' (Stainless-generated) APIError classes share; matched structurally. */
+interface SdkErrorLike {
+  name?: unknown;
+  status?: unknown;
+  headers?: unknown;
+  error?: unknown;
+  type?: unknown;
+  message?: unknown;
+}
+
+export interface ClassifyContext {
+  provider: ProviderId;
+  /** The caller's signal: aborted means the caller cancelled. */
+  signal?: AbortSignal | undefined;
+  /** Our inactivity timer fired (it aborts the request the same way a cancel does). */
+  timedOut?: boolean;
+}
+
+/** Maps anything an SDK (or fetch) throws to a ProviderError. */
+export function classifyProviderError(err: unknown, ctx: ClassifyContext): ProviderError {
+  if (err instanceof ProviderError) return err;
+  const { provider } = ctx;
+  const e = (typeof err === 'object' && err !== null ? err : {}) as SdkErrorLike;
+  // The SDKs' error classes do not set `name`; their constructor names are the stable part.
+  const names = [typeof e.name === 'string' ? e.name : '', (err as object | null)?.constructor?.name ?? ''];
+  const detail = typeof e.message === 'string' ? e.message : String(err);
+  const base = { provider, cause: err };
+
+  if (ctx.signal?.aborted) return new ProviderError('E_CANCELLED', `${provider} call cancelled`, base);
+  if (ctx.timedOut || names.includes('APIConnectionTimeoutError')) {
+    return new ProviderError('E_PROVIDER_TIMEOUT', `${provider} sent nothing within the call timeout`, base);
+  }
+  if (names.includes('APIUserAbortError') || names.includes('AbortError')) {
+    // Aborted, but not by the caller's signal nor our timer: treat as a dropped connection.
+    return new ProviderError('E_PROVIDER_UNAVAILABLE', `${provider} request aborted: ${detail}`, base);
+  }
+
+  const status = typeof e.status === 'number' ? e.status : undefined;
+  const headers = e.headers;
+  const withStatus = { ...base, providerStatus: status };
+  if (status === 401 || status === 403) {
+    return new ProviderError('E_PROVIDER_AUTH', `${provider} rejected the API key (${status}): ${detail}`, withStatus);
+  }
+  if (status === 429) {
+    return new ProviderError('E_PROVIDER_RATE_LIMITED', `${provider} is rate limiting this key: ${detail}`, {
+      ...withStatus,
+      retryAfterSeconds: retryAfterSeconds(headers),
+    });
+  }
+  if (status === 408) return new ProviderError('E_PROVIDER_TIMEOUT', `${provider} timed out (408): ${detail}`, withStatus);
+  if (status !== undefined && status >= 500) {
+    return new ProviderError('E_PROVIDER_UNAVAILABLE', `${provider} failed (${status}): ${detail}`, {
+      ...withStatus,
+      retryAfterSeconds: retryAfterSeconds(headers),
+    });
+  }
+  if (status !== undefined && status >= 400) {
+    return new ProviderError('E_PROVIDER_BAD_REQUEST', `${provider} refused the request (${status}): ${detail}`, withStatus);
+  }
+
+  // No HTTP status: an error event inside an SSE stream, a network failure, or a truncated stream.
+  const streamErrorType = sseErrorType(e);
+  if (streamErrorType === 'rate_limit_error') {
+    return new ProviderError('E_PROVIDER_RATE_LIMITED', `${provider} is rate limiting this key: ${detail}`, base);
+  }
+  if (streamErrorType === 'authentication_error' || streamErrorType === 'permission_error') {
+    return new ProviderError('E_PROVIDER_AUTH', `${provider} rejected the API key: ${detail}`, base);
+  }
+  if (streamErrorType === 'invalid_request_error' || streamErrorType === 'not_found_error') {
+    return new ProviderError('E_PROVIDER_BAD_REQUEST', `${provider} refused the request: ${detail}`, base);
+  }
+  return new ProviderError('E_PROVIDER_UNAVAILABLE', `${provider} could not be reached or failed: ${detail}`, base);
+}
+
+/** `type` of an error that arrived as an SSE event (Anthropic: {type:'error', error:{type}}; OpenAI: {type}). */
+function sseErrorType(e: SdkErrorLike): string | undefined {
+  if (typeof e.type === 'string') return e.type;
+  const body = e.error as { type?: unknown; error?: { type?: unknown } } | undefined;
+  if (typeof body?.error?.type === 'string') return body.error.type;
+  if (typeof body?.type === 'string') return body.type;
+  return undefined;
+}
+
+/** Reads `retry-after-ms` (OpenAI) or `retry-after` (seconds or an HTTP date) from SDK error headers. */
+export function retryAfterSeconds(headers: unknown, now: number = Date.now()): number | undefined {
+  const get = (name: string): string | null | undefined => {
+    if (headers && typeof (headers as Headers).get === 'function') return (headers as Headers).get(name);
+    if (headers && typeof headers === 'object') return (headers as Record<string, string | undefined>)[name];
+    return undefined;
+  };
+  const ms = Number(get('retry-after-ms'));
+  if (get('retry-after-ms') && Number.isFinite(ms) && ms >= 0) return ms / 1000;
+  const value = get('retry-after');
+  if (!value) return undefined;
+  const seconds = Number(value);
+  if (Number.isFinite(seconds) && seconds >= 0) return seconds;
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? undefined : Math.max(0, (date - now) / 1000);
+}

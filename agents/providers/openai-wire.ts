@@ -1,0 +1,163 @@
+import { TruncatedStreamError } from './errors.js';
+import type { AttemptContext, ProviderAdapter } from './resilient-model.js';
+import type { FinishReason, LlmRequest, ProviderId, StreamPart, Usage } from './port.js';
+
+/**
+ * The OpenAI chat-completions wire format, shared by every adapter that speaks it (the `openai` SDK
+ * for openai / openrouter / openai-compatible, and `groq-sdk`): request body and chunk mapping.
+ * Types are the minimal structural subset both SDKs accept and return.
+ */
+
+type WireMessage =
+  | { role: 'system' | 'user'; content: string }
+  | {
+      role: 'assistant';
+      content: string | null;
+      tool_calls?: { id: string; type: 'function'; function: { name: string; arguments: string } }[];
+    }
+  | { role: 'tool'; tool_call_id: string; content: string };
+
+export interface ChatCompletionBody {
+  model: string;
+  messages: WireMessage[];
+  tools?: { type: 'function'; function: { name: string; description: string; parameters: Record<string, unknown> } }[];
+  tool_choice?: 'auto' | 'required' | { type: 'function'; function: { name: string } };
+  max_tokens?: number;
+  max_completion_tokens?: number;
+  temperature?: number;
+  stream: true;
+  stream_options: { include_usage: boolean };
+}
+
+/** OpenAI's own API wants max_completion_tokens (reasoning models refuse max_tokens); most others still read max_tokens. */
+export type MaxTokensField = 'max_tokens' | 'max_completion_tokens';
+
+export function toChatCompletionBody(request: LlmRequest, maxTokensField: MaxTokensField): ChatCompletionBody {
+  const messages: WireMessage[] = [{ role: 'system', content: request.system }];
+  for (const m of request.messages) {
+    if (m.role === 'user') messages.push({ role: 'user', content: m.content });
+    else if (m.role === 'assistant') {
+      messages.push({
+        role: 'assistant',
+        content: m.content === '' && m.toolCalls?.length ? null : m.content,
+        ...(m.toolCalls?.length
+          ? { tool_calls: m.toolCalls.map((c) => ({ id: c.id, type: 'function' as const, function: { name: c.name, arguments: c.arguments } })) }
+          : {}),
+      });
+    } else {
+      // The wire has no error flag for tool results; say it in the content so the model notices.
+      messages.push({ role: 'tool', tool_call_id: m.toolCallId, content: m.isError ? `Error: ${m.content}` : m.content });
+    }
+  }
+  const body: ChatCompletionBody = {
+    model: request.model,
+    messages,
+    [maxTokensField]: request.maxOutputTokens,
+    stream: true,
+    stream_options: { include_usage: true },
+  };
+  if (request.temperature !== undefined) body.temperature = request.temperature;
+  if (request.tools?.length) {
+    body.tools = request.tools.map((t) => ({ type: 'function', function: { name: t.name, description: t.description, parameters: t.parameters } }));
+    const choice = request.toolChoice ?? 'auto';
+    body.tool_choice = typeof choice === 'string' ? choice : { type: 'function', function: { name: choice.name } };
+  }
+  return body;
+}
+
+/** The fields of a streamed chunk we read (OpenAI's ChatCompletionChunk; Groq adds x_groq.usage). */
+export interface ChatCompletionChunkLike {
+  choices: {
+    delta?: {
+      content?: string | null;
+      tool_calls?: { index: number; id?: string; function?: { name?: string; arguments?: string } }[];
+    };
+    finish_reason?: string | null;
+  }[];
+  usage?: UsageLike | null;
+  x_groq?: { usage?: UsageLike | null } | null;
+}
+
+interface UsageLike {
+  prompt_tokens?: number;
+  completion_tokens?: number;
+  prompt_tokens_details?: { cached_tokens?: number | null } | null;
+}
+
+const FINISH_REASONS: Record<string, FinishReason> = {
+  stop: 'stop',
+  tool_calls: 'tool_calls',
+  function_call: 'tool_calls',
+  length: 'length',
+  content_filter: 'content_filter',
+};
+
+/** Turns chunks into parts: text as it comes, each tool call once and whole (its arguments arrive in pieces). */
+export class ChatCompletionStreamMapper {
+  private readonly calls = new Map<number, { id: string; name: string; arguments: string }>();
+  private finish: FinishReason | undefined;
+
+  constructor(private readonly provider: ProviderId) {}
+
+  *push(chunk: ChatCompletionChunkLike): Generator<StreamPart> {
+    const usage = chunk.usage ?? chunk.x_groq?.usage;
+    if (usage) yield { type: 'usage', usage: toUsage(usage) };
+    for (const choice of chunk.choices) {
+      if (choice.delta?.content) yield { type: 'text-delta', text: choice.delta.content };
+      for (const d of choice.delta?.tool_calls ?? []) {
+        const call = this.calls.get(d.index) ?? { id: '', name: '', arguments: '' };
+        if (d.id) call.id = d.id;
+        if (d.function?.name) call.name += d.function.name;
+        if (d.function?.arguments) call.arguments += d.function.arguments;
+        this.calls.set(d.index, call);
+      }
+      if (choice.finish_reason) {
+        this.finish = FINISH_REASONS[choice.finish_reason] ?? 'other';
+        yield* this.flushToolCalls();
+      }
+    }
+  }
+
+  /** After the last chunk. Ends with the finish part, or throws if the stream was cut before one. */
+  *end(): Generator<StreamPart> {
+    if (this.finish === undefined) throw new TruncatedStreamError(this.provider);
+    yield* this.flushToolCalls();
+    yield { type: 'finish', reason: this.finish };
+  }
+
+  private *flushToolCalls(): Generator<StreamPart> {
+    const indexes = [...this.calls.keys()].sort((a, b) => a - b);
+    for (const i of indexes) {
+      const call = this.calls.get(i)!;
+      yield { type: 'tool-call', call: { ...call, arguments: call.arguments || '{}' } };
+    }
+    this.calls.clear();
+  }
+}
+
+function toUsage(u: UsageLike): Usage {
+  const usage: Usage = { inputTokens: u.prompt_tokens ?? 0, outputTokens: u.completion_tokens ?? 0 };
+  const cached = u.prompt_tokens_details?.cached_tokens;
+  if (typeof cached === 'number') usage.cacheReadTokens = cached;
+  return usage;
+}
+
+/** An adapter for any SDK that speaks chat completions: `create` is that SDK's streaming call. */
+export function chatCompletionAdapter(
+  provider: ProviderId,
+  maxTokensField: MaxTokensField,
+  create: (body: ChatCompletionBody, signal: AbortSignal) => Promise<AsyncIterable<ChatCompletionChunkLike>>,
+): ProviderAdapter {
+  return {
+    provider,
+    async *attempt(request: LlmRequest, ctx: AttemptContext) {
+      const chunks = await create(toChatCompletionBody(request, maxTokensField), ctx.signal);
+      const mapper = new ChatCompletionStreamMapper(provider);
+      for await (const chunk of chunks) {
+        ctx.onChunk();
+        yield* mapper.push(chunk);
+      }
+      yield* mapper.end();
+    },
+  };
+}

@@ -1,0 +1,35 @@
+import OpenAI from 'openai';
+import type { Logger } from '../../core/logger.js';
+import { chatCompletionAdapter, type ChatCompletionChunkLike } from './openai-wire.js';
+import type { ProviderId } from './port.js';
+import type { ProviderAdapter } from './resilient-model.js';
+
+export interface SdkClientOptions {
+  apiKey: string;
+  baseUrl: string;
+  timeoutMs: number;
+  logger?: Logger | undefined;
+}
+
+type OpenAiFamily = Extract<ProviderId, 'openai' | 'openrouter' | 'openai-compatible'>;
+
+/** openai, openrouter and openai-compatible servers (Ollama, LM Studio, vLLM, llama.cpp) through the `openai` SDK. */
+export function openAiAdapter(provider: OpenAiFamily, options: SdkClientOptions): ProviderAdapter {
+  const client = new OpenAI({
+    // Local servers (Ollama, llama.cpp) take no key, but the SDK insists on one.
+    apiKey: options.apiKey || 'unused',
+    // Explicit, so OPENAI_BASE_URL / OPENAI_ORG_ID / OPENAI_PROJECT_ID in the environment are never read.
+    baseURL: options.baseUrl,
+    organization: null,
+    project: null,
+    // Our retry policy is the only one (resilient-model.ts), so it is predictable and testable.
+    maxRetries: 0,
+    timeout: options.timeoutMs,
+    ...(options.logger ? { logger: options.logger } : { logLevel: 'off' as const }),
+    ...(provider === 'openrouter' ? { defaultHeaders: { 'X-Title': 'Samokoder' } } : {}),
+  });
+  return chatCompletionAdapter(provider, provider === 'openai' ? 'max_completion_tokens' : 'max_tokens', async (body, signal) => {
+    const stream = await client.chat.completions.create(body, { signal });
+    return stream as AsyncIterable<ChatCompletionChunkLike>;
+  });
+}

@@ -1,0 +1,119 @@
+import { z } from 'zod';
+import { storeUserKey } from '../../agents/keys/user-keys.js';
+import { PROVIDERS } from '../../agents/providers/port.js';
+import { AppError, notFound } from '../../core/errors.js';
+import { ApiKeysRepo, type ApiKeyInfo } from '../../db/repos/api-keys.js';
+import { PlansRepo } from '../../db/repos/plans.js';
+import type { AppContext } from '../context.js';
+import { route, type AnyRoute } from '../http/route.js';
+
+const validationSchema = z.object({ ok: z.boolean(), error: z.string().optional() }).meta({ id: 'KeyValidation' });
+
+const apiKeySchema = z
+  .object({
+    id: z.uuid(),
+    provider: z.enum(PROVIDERS),
+    label: z.string().nullable(),
+    masked: z.string().meta({ description: 'e.g. sk-…abcd; the key itself is never returned' }),
+    baseUrl: z.string().nullable(),
+    createdAt: z.string().meta({ format: 'date-time' }),
+    lastUsedAt: z.string().nullable().meta({ format: 'date-time' }),
+    validation: validationSchema.optional(),
+  })
+  .meta({ id: 'ApiKey' });
+
+const createBody = z
+  .object({
+    provider: z.enum(PROVIDERS),
+    apiKey: z
+      .string()
+      .min(1, 'must not be empty')
+      .max(512, 'must be at most 512 characters')
+      // Keys are printable ASCII; whitespace or control characters mean a copy-paste accident.
+      .regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces, line breaks or control characters'),
+    label: z.string().trim().min(1, 'must not be empty').max(100, 'must be at most 100 characters').optional(),
+    baseUrl: z
+      .url({ protocol: /^https?$/, message: 'must be an http:// or https:// URL, like http://localhost:11434/v1' })
+      .max(2048, 'must be at most 2048 characters')
+      .optional(),
+    validate: z.boolean().optional().meta({ description: 'Make one cheap call with the key first; a rejected key is not stored (E_KEY_INVALID).' }),
+    validateModel: z.string().min(1).max(200).optional().meta({ description: "The model the validation call uses (default: the provider's cheapest; required for openai-compatible)." }),
+  })
+  .superRefine((b, ctx) => {
+    if (b.provider === 'openai-compatible' && !b.baseUrl) {
+      ctx.addIssue({ code: 'custom', path: ['baseUrl'], message: 'is required for openai-compatible keys (e.g. http://localhost:11434/v1 for Ollama)' });
+    }
+  });
+
+const idParams = z.object({ id: z.uuid({ message: 'must be an API key id (a UUID)' }) });
+
+const toJson = (k: ApiKeyInfo) => ({
+  id: k.id,
+  provider: k.provider,
+  label: k.label,
+  masked: k.masked,
+  baseUrl: k.baseUrl,
+  createdAt: k.createdAt.toISOString(),
+  lastUsedAt: k.lastUsedAt?.toISOString() ?? null,
+});
+
+/** BYOK keys: stored envelope-encrypted, listed masked; the plaintext never leaves the server again. */
+export function apiKeyRoutes(ctx: AppContext): AnyRoute[] {
+  return [
+    route({
+      method: 'post',
+      path: '/api/user/api-keys',
+      summary: 'Store an API key (encrypted); optionally validate it with one cheap call first',
+      tag: 'keys',
+      auth: 'user',
+      body: createBody,
+      responses: {
+        201: { description: 'Stored; only the masked form is returned', schema: apiKeySchema },
+        400: { description: 'Invalid input (E_VALIDATION) or a key the provider rejected (E_KEY_INVALID, nothing stored)' },
+        402: { description: 'The plan does not allow own keys (E_LIMIT)' },
+      },
+      handler: async ({ body, auth }) => {
+        const user = auth!.user;
+        const plan = await new PlansRepo(ctx.db).get(user.planId);
+        if (!plan?.byokAllowed) {
+          throw new AppError('E_LIMIT', `limit_exceeded: the ${plan?.name ?? user.planId} plan does not allow your own API keys.`, { details: { limit: 'byok' } });
+        }
+        let validation: { ok: boolean; error?: string } | undefined;
+        if (body.validate) {
+          validation = await ctx.llm.gateway.validateKey(
+            { provider: body.provider, apiKey: body.apiKey, ...(body.baseUrl ? { baseUrl: body.baseUrl } : {}) },
+            body.validateModel,
+          );
+          if (!validation.ok) {
+            throw new AppError('E_KEY_INVALID', `The ${body.provider} key did not work: ${validation.error}. Nothing was stored.`, { details: { validation } });
+          }
+        }
+        const stored = await storeUserKey(ctx.db, ctx.llm.vault, { userId: user.id, provider: body.provider, apiKey: body.apiKey, label: body.label, baseUrl: body.baseUrl });
+        ctx.logger.info({ userId: user.id, keyId: stored.id, provider: stored.provider, masked: stored.masked }, 'API key stored');
+        return { status: 201, body: { ...toJson(stored), ...(validation ? { validation } : {}) } };
+      },
+    }),
+    route({
+      method: 'get',
+      path: '/api/user/api-keys',
+      summary: "The caller's API keys, masked",
+      tag: 'keys',
+      auth: 'user',
+      responses: { 200: { description: 'Newest first', schema: z.object({ keys: z.array(apiKeySchema) }) } },
+      handler: async ({ auth }) => ({ body: { keys: (await new ApiKeysRepo(ctx.db).list(auth!.user.id)).map(toJson) } }),
+    }),
+    route({
+      method: 'delete',
+      path: '/api/user/api-keys/:id',
+      summary: 'Delete one of the caller’s API keys',
+      tag: 'keys',
+      auth: 'user',
+      params: idParams,
+      responses: { 204: { description: 'Deleted' }, 404: { description: 'No such key owned by the caller' } },
+      handler: async ({ params, auth }) => {
+        if (!(await new ApiKeysRepo(ctx.db).delete(auth!.user.id, params.id))) throw notFound('API key');
+        return { status: 204 };
+      },
+    }),
+  ];
+}

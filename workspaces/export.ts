@@ -1,0 +1,167 @@
+import { closeSync, constants, createReadStream, fstatSync, readSync } from 'node:fs';
+import type { Writable } from 'node:stream';
+import { promisify } from 'node:util';
+import zlib from 'node:zlib';
+import { AppError, isAppError } from '../core/errors.js';
+import { openNoFollowSync } from './fs-guard.js';
+import type { ExportOptions, ExportResult } from './port.js';
+import { walk, type WalkEntry } from './walk.js';
+import { crc32 } from './zip/crc32.js';
+import { METHOD_DEFLATE, METHOD_STORE } from './zip/records.js';
+import { ZipWriter, type PreparedEntry } from './zip/writer.js';
+
+const deflateRaw = promisify(zlib.deflateRaw);
+
+/**
+ * Directories never exported, wherever they are: dependencies, git internals (the workspace's own
+ * repository is added separately with includeGit) and build/test caches. `dist`/`build` are kept:
+ * they can be legitimate sources of a generated project.
+ */
+export const EXPORT_EXCLUDED_DIRS: ReadonlySet<string> = new Set([
+  'node_modules', '.git', '.cache', 'coverage', '.turbo', '.parcel-cache', '__pycache__', '.pytest_cache', '.mypy_cache',
+]);
+/** Excluded by path suffix (the directory name alone is too common). */
+const EXCLUDED_DIR_SUFFIXES = ['.next/cache'];
+/** Already-compressed formats are stored as they are: deflating them costs time and saves nothing. */
+const STORED_EXTENSIONS = new Set(['png', 'jpg', 'jpeg', 'gif', 'webp', 'avif', 'ico', 'woff', 'woff2', 'zip', 'gz', 'tgz', 'bz2', 'xz', 'zst', '7z', 'mp3', 'mp4', 'webm', 'ogg']);
+
+/** Files up to this size are read whole and deflated on the zlib thread pool, several at once. */
+const BUFFERED_MAX_BYTES = 1024 * 1024;
+/** Entries being prepared ahead of the writer: with ≤ 1 MiB each this bounds memory to ~32 MiB. */
+const WINDOW = 16;
+/** zlib level 6, the same as Info-ZIP's default. */
+const LEVEL = 6;
+
+type Prepared = { kind: 'ready'; entry: PreparedEntry } | { kind: 'stream'; name: string; mode: number; fd: number } | { kind: 'skip' };
+
+export interface ExportSource {
+  /** The workspace directory (a real path). */
+  readonly dir: string;
+  /** Its git directory, exported as `.git/` with includeGit. */
+  readonly gitDir: string;
+}
+
+/**
+ * Streams a ZIP of the workspace into `destination`.
+ *
+ * Deterministic: entries in walk order (names sorted per directory), one fixed timestamp, modes
+ * 0644/0755 (only the owner-executable bit is kept), no extra fields, and the store-or-deflate
+ * choice depends only on the bytes — so the same files give the same archive.
+ *
+ * Safe: symlinks and special files are neither followed nor stored, each file is opened with
+ * O_NOFOLLOW and checked to be where the walk found it, names come from the directory listing
+ * (never `..`, absolute, NUL or backslash).
+ *
+ * Fast and flat: up to WINDOW small files are read and deflated concurrently on the libuv
+ * thread pool while the writer emits finished entries in order; large files stream through a
+ * deflate stream. When the destination closes early (client gone) or `signal` aborts, the walk
+ * stops, in-flight work is drained and the promise rejects with E_CANCELLED.
+ */
+export async function exportWorkspaceZip(source: ExportSource, destination: Writable, options: ExportOptions = {}): Promise<ExportResult> {
+  const controller = new AbortController();
+  const { signal } = controller;
+  const cancel = (): void => controller.abort(new AppError('E_CANCELLED', 'The export was cancelled (the client went away)'));
+  const onClose = (): void => {
+    if (!destination.writableFinished) cancel();
+  };
+  destination.on('close', onClose);
+  destination.on('error', cancel);
+  options.signal?.addEventListener('abort', cancel, { once: true });
+  if (options.signal?.aborted || destination.destroyed) cancel();
+
+  const writer = new ZipWriter(destination, signal);
+  const window: Promise<Prepared>[] = [];
+  try {
+    for await (const entry of entries(source, options.includeGit === true, signal)) {
+      const job = prepare(entry, signal);
+      // Awaited later, in order; this keeps a failure meanwhile from being an unhandled rejection.
+      job.catch(() => undefined);
+      window.push(job);
+      if (window.length >= WINDOW) await emit(writer, window.shift()!, signal);
+    }
+    while (window.length > 0) await emit(writer, window.shift()!, signal);
+    await writer.finish(options.end !== false);
+    return { entries: writer.entries, bytes: writer.bytes };
+  } catch (err) {
+    // A half-written archive must not look complete to the client.
+    if (!destination.destroyed) destination.destroy();
+    if (signal.aborted) throw signal.reason instanceof AppError ? signal.reason : new AppError('E_CANCELLED', 'The export was cancelled', { cause: err });
+    throw isAppError(err) ? err : new AppError('E_INTERNAL', 'The export failed', { cause: err });
+  } finally {
+    destination.off('close', onClose);
+    destination.off('error', cancel);
+    options.signal?.removeEventListener('abort', cancel);
+    // Let reads already started finish, and close the handles of large files never reached.
+    for (const p of await Promise.allSettled(window)) {
+      if (p.status === 'fulfilled' && p.value.kind === 'stream') closeSync(p.value.fd);
+    }
+  }
+}
+
+async function* entries(source: ExportSource, includeGit: boolean, signal: AbortSignal): AsyncGenerator<WalkEntry> {
+  const skipDir = (rel: string, name: string): boolean =>
+    EXPORT_EXCLUDED_DIRS.has(name) || EXCLUDED_DIR_SUFFIXES.some((s) => rel === s || rel.endsWith(`/${s}`));
+  for await (const e of walk(source.dir, { skipDir, signal })) if (e.type === 'file') yield e;
+  if (!includeGit) return;
+  for await (const e of walk(source.gitDir, { signal })) if (e.type === 'file') yield { ...e, rel: `.git/${e.rel}` };
+}
+
+async function prepare(entry: WalkEntry, signal: AbortSignal): Promise<Prepared> {
+  signal.throwIfAborted();
+  let fd: number;
+  try {
+    fd = openNoFollowSync(entry.abs, entry.rel, constants.O_RDONLY);
+  } catch (err) {
+    // Gone, or replaced by a symlink or a directory since the listing: not exported.
+    if (isAppError(err)) return { kind: 'skip' };
+    throw err;
+  }
+  let handedOver = false;
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile()) return { kind: 'skip' };
+    const mode = st.mode & 0o100 ? 0o100755 : 0o100644;
+    if (st.size > BUFFERED_MAX_BYTES) {
+      handedOver = true;
+      return { kind: 'stream', name: entry.rel, mode, fd };
+    }
+    return { kind: 'ready', entry: await compress(entry.rel, mode, readSmall(fd, st.size)) };
+  } finally {
+    if (!handedOver) closeSync(fd);
+  }
+}
+
+/** Reads a small file whole (synchronously, see openNoFollowSync); a file that grew is cut at its stat size + what one read returns. */
+function readSmall(fd: number, size: number): Buffer {
+  const buf = Buffer.allocUnsafe(size);
+  let length = 0;
+  while (length < size) {
+    const n = readSync(fd, buf, length, size - length, length);
+    if (n === 0) break;
+    length += n;
+  }
+  return length === size ? buf : buf.subarray(0, length);
+}
+
+async function compress(name: string, mode: number, data: Buffer): Promise<PreparedEntry> {
+  const crc = crc32(data);
+  const stored: PreparedEntry = { name, mode, method: METHOD_STORE, crc, size: data.length, data };
+  const ext = name.slice(name.lastIndexOf('.') + 1).toLowerCase();
+  if (data.length === 0 || STORED_EXTENSIONS.has(ext)) return stored;
+  const deflated = await deflateRaw(data, { level: LEVEL });
+  // Incompressible data is stored: smaller, and faster to unpack.
+  return deflated.length < data.length ? { ...stored, method: METHOD_DEFLATE, data: deflated } : stored;
+}
+
+async function emit(writer: ZipWriter, job: Promise<Prepared>, signal: AbortSignal): Promise<void> {
+  const p = await job;
+  try {
+    signal.throwIfAborted();
+    if (p.kind === 'ready') await writer.addPrepared(p.entry);
+    else if (p.kind === 'stream') {
+      await writer.addStreamed(p.name, p.mode, createReadStream('', { fd: p.fd, autoClose: false, highWaterMark: 256 * 1024 }), LEVEL);
+    }
+  } finally {
+    if (p.kind === 'stream') closeSync(p.fd);
+  }
+}
