@@ -2,6 +2,14 @@ import { PGlite } from '@electric-sql/pglite';
 import { assertChannel, type Database, type Queryable, type QueryResult, type Unlisten } from './port.js';
 
 /**
+ * pg's rowCount: rows affected by INSERT/UPDATE/DELETE, rows returned by SELECT. PGlite reports
+ * affectedRows = 0 for a SELECT, so the larger of the two is the number pg would give.
+ */
+function toResult<R>(res: { rows: R[]; affectedRows?: number }): QueryResult<R> {
+  return { rows: res.rows, rowCount: Math.max(res.affectedRows ?? 0, res.rows.length) };
+}
+
+/**
  * PGlite runs PostgreSQL in-process over one connection. Its own mutex serialises queries and
  * gives a transaction exclusive use of the connection, so row locks and SKIP LOCKED behave as
  * on a server with one client.
@@ -19,8 +27,7 @@ export class PgliteDatabase implements Database {
   }
 
   async query<R>(sql: string, params?: readonly unknown[]): Promise<QueryResult<R>> {
-    const res = await this.db.query<R>(sql, params as unknown[] | undefined);
-    return { rows: res.rows, rowCount: res.affectedRows ?? res.rows.length };
+    return toResult(await this.db.query<R>(sql, params as unknown[] | undefined));
   }
 
   async exec(sql: string): Promise<void> {
@@ -31,8 +38,7 @@ export class PgliteDatabase implements Database {
     return this.db.transaction(async (t) =>
       fn({
         query: async <R>(sql: string, params?: readonly unknown[]) => {
-          const res = await t.query<R>(sql, params as unknown[] | undefined);
-          return { rows: res.rows, rowCount: res.affectedRows ?? res.rows.length };
+          return toResult(await t.query<R>(sql, params as unknown[] | undefined));
         },
         exec: async (sql: string) => {
           await t.exec(sql);

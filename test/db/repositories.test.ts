@@ -19,6 +19,13 @@ describe.each(DATABASE_KINDS)('repositories on %s', (kind) => {
     expect(await migrationsApplied(t.db)).toBe(true);
   });
 
+  test('rowCount counts returned rows for SELECT and affected rows for writes, as pg does', async () => {
+    expect((await t.db.query('SELECT * FROM plans')).rowCount).toBe(5);
+    expect((await t.db.query("UPDATE plans SET name = name WHERE id IN ('free', 'pro')")).rowCount).toBe(2);
+    expect((await t.db.query("UPDATE plans SET name = name WHERE id = 'pro' RETURNING id")).rowCount).toBe(1);
+    expect((await t.db.query("DELETE FROM plans WHERE id = 'none'")).rowCount).toBe(0);
+  });
+
   test('migrate is idempotent: a second run applies nothing', async () => {
     const again = await migrate(t.db);
     expect(again.applied).toEqual([]);

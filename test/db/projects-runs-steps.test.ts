@@ -1,0 +1,252 @@
+import type { AppError } from '../../core/errors.js';
+import { JobQueue } from '../../db/queue/job-queue.js';
+import { EventsRepo } from '../../db/repos/events.js';
+import { ProjectsRepo, slugify } from '../../db/repos/projects.js';
+import { RUN_CANCEL_CHANNEL, RUNS_QUEUE, runJobKey, RunsRepo, type CreateRunInput } from '../../db/repos/runs.js';
+import { StepsRepo } from '../../db/repos/steps.js';
+import { createTestDatabase, DATABASE_KINDS, type TestDatabase } from '../helpers/databases.js';
+import { newProject, newUser, sleep, waitFor } from './fixtures.js';
+
+const runInput = (projectId: string, userId: string): CreateRunInput => ({
+  projectId,
+  userId,
+  kind: 'generate',
+  prompt: 'a todo app',
+  provider: 'anthropic',
+  model: 'claude-x',
+  keyId: null,
+  keySource: 'platform',
+});
+
+const settledCodes = (results: PromiseSettledResult<unknown>[]) => ({
+  ok: results.filter((r) => r.status === 'fulfilled').length,
+  codes: [...new Set(results.flatMap((r) => (r.status === 'rejected' ? [(r.reason as AppError).code] : [])))],
+});
+
+describe.each(DATABASE_KINDS)('projects, runs and steps on %s', (kind) => {
+  let t: TestDatabase;
+  let projects: ProjectsRepo;
+  let runs: RunsRepo;
+  let steps: StepsRepo;
+
+  beforeAll(async () => {
+    t = await createTestDatabase(kind);
+    projects = new ProjectsRepo(t.db);
+    runs = new RunsRepo(t.db);
+    steps = new StepsRepo(t.db);
+  });
+  afterAll(async () => {
+    await t.cleanup();
+  });
+
+  test('10 concurrent creates against max_projects = 2: exactly 2 succeed, the rest get E_LIMIT', async () => {
+    const user = await newUser(t.db, 'free');
+    const results = await Promise.allSettled(
+      Array.from({ length: 10 }, (_, i) => projects.create({ userId: user.id, name: `App ${i}`, prompt: 'p' })),
+    );
+    expect(settledCodes(results)).toEqual({ ok: 2, codes: ['E_LIMIT'] });
+    expect(await projects.count(user.id)).toBe(2);
+    const err = results.find((r) => r.status === 'rejected')!.reason as AppError;
+    expect(err.message).toMatch(/Free plan allows 2 projects/);
+    expect(err.details).toMatchObject({ limit: 'max_projects', plan: 'free', max: 2, current: 2 });
+  });
+
+  test('projects: get and list are scoped by user, newest first, with cursor pagination', async () => {
+    const owner = await newUser(t.db);
+    const stranger = await newUser(t.db);
+    const created = [];
+    for (let i = 0; i < 5; i++) created.push(await projects.create({ userId: owner.id, name: `Ünïcode App #${i}!`, prompt: 'p' }));
+    expect(created[0]!.slug).toBe('unicode-app-0');
+    expect(await projects.get(created[0]!.id, owner.id)).toMatchObject({ id: created[0]!.id, lastEventSeq: 0, webhookUrl: null });
+    expect(await projects.get(created[0]!.id, stranger.id)).toBeUndefined();
+    const page1 = await projects.list(owner.id, { limit: 2 });
+    const page2 = await projects.list(owner.id, { limit: 2, cursor: page1.nextCursor! });
+    const page3 = await projects.list(owner.id, { limit: 2, cursor: page2.nextCursor! });
+    expect([...page1.items, ...page2.items, ...page3.items].map((p) => p.id)).toEqual(created.map((p) => p.id).reverse());
+    expect(page3.nextCursor).toBeNull();
+    expect((await projects.list(stranger.id)).items).toEqual([]);
+    await expect(projects.list(owner.id, { cursor: 'garbage' })).rejects.toMatchObject({ code: 'E_VALIDATION' });
+  });
+
+  test('slugify makes file-name-safe slugs', () => {
+    expect(slugify('  My  App / v2 ')).toBe('my-app-v2');
+    expect(slugify('../../etc')).toBe('etc');
+    expect(slugify('日本語')).toBe('project');
+  });
+
+  test('webhook: set generates a secret once, clear removes it, scoped by user', async () => {
+    const { user, projectId } = await newProject(t.db);
+    const stranger = await newUser(t.db);
+    expect(await projects.setWebhook(projectId, stranger.id, { url: 'https://evil.example' })).toBeUndefined();
+    const first = await projects.setWebhook(projectId, user.id, { url: 'https://hooks.example/a' });
+    expect(first?.secret).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(first?.project.webhookUrl).toBe('https://hooks.example/a');
+    const second = await projects.setWebhook(projectId, user.id, { url: 'https://hooks.example/b' });
+    expect(second?.secret).toBe(first?.secret);
+    expect(await projects.getWebhookTarget(projectId)).toEqual({ url: 'https://hooks.example/b', secret: first?.secret });
+    expect(JSON.stringify(await projects.get(projectId, user.id))).not.toContain(first!.secret!);
+    await projects.setWebhook(projectId, user.id, { url: null });
+    expect(await projects.getWebhookTarget(projectId)).toBeUndefined();
+  });
+
+  test('create run: the run, its job and run.queued are written together', async () => {
+    const { user, projectId } = await newProject(t.db);
+    const { run, job, event } = await runs.create(runInput(projectId, user.id));
+    expect(run).toMatchObject({ status: 'queued', kind: 'generate', keySource: 'platform', inputTokens: 0, startedAt: null });
+    expect(job).toMatchObject({ queue: RUNS_QUEUE, singletonKey: runJobKey(run.id), payload: { runId: run.id, projectId, userId: user.id } });
+    expect(event).toMatchObject({ seq: 1, type: 'run.queued', runId: run.id });
+    expect(await runs.get(run.id, user.id)).toMatchObject({ id: run.id });
+    expect(await runs.get(run.id, (await newUser(t.db)).id)).toBeUndefined();
+  });
+
+  test("create run refuses another user's project or key", async () => {
+    const { projectId } = await newProject(t.db);
+    const other = await newUser(t.db);
+    await expect(runs.create(runInput(projectId, other.id))).rejects.toMatchObject({ code: 'E_NOT_FOUND' });
+    const mine = await newProject(t.db);
+    await expect(
+      runs.create({ ...runInput(mine.projectId, mine.user.id), keyId: '00000000-0000-0000-0000-000000000000', keySource: 'byok' }),
+    ).rejects.toMatchObject({ code: 'E_NOT_FOUND' });
+    expect(await runs.countActive(mine.user.id)).toBe(0);
+  });
+
+  test('the concurrent-run limit holds under concurrency, and finished runs free a slot', async () => {
+    const { user, projectId } = await newProject(t.db, 'starter'); // 2 concurrent runs
+    const results = await Promise.allSettled(Array.from({ length: 8 }, () => runs.create(runInput(projectId, user.id))));
+    expect(settledCodes(results)).toEqual({ ok: 2, codes: ['E_LIMIT'] });
+    const err = results.find((r) => r.status === 'rejected')!.reason as AppError;
+    expect(err.message).toMatch(/Starter plan allows 2 concurrent runs/);
+    const jobs = await t.db.query<{ n: number | string }>(`SELECT count(*) AS n FROM jobs j JOIN runs r ON j.singleton_key = 'run:' || r.id WHERE r.project_id = $1`, [projectId]);
+    expect(Number(jobs.rows[0]!.n)).toBe(2); // the refused ones enqueued nothing
+    const first = results.find((r) => r.status === 'fulfilled') as PromiseFulfilledResult<Awaited<ReturnType<RunsRepo['create']>>>;
+    await runs.transition(first.value.run.id, 'running');
+    await runs.transition(first.value.run.id, 'succeeded');
+    await expect(runs.create(runInput(projectId, user.id))).resolves.toBeDefined();
+  });
+
+  test('status transitions: legal ones set timestamps, illegal ones are refused with E_CONFLICT', async () => {
+    const { user, projectId } = await newProject(t.db);
+    const { run } = await runs.create(runInput(projectId, user.id));
+    await expect(runs.transition(run.id, 'succeeded')).rejects.toMatchObject({ code: 'E_CONFLICT' });
+    const running = await runs.transition(run.id, 'running');
+    expect(running.startedAt).toBeInstanceOf(Date);
+    const resumed = await runs.transition(run.id, 'running'); // a new worker resuming it
+    expect(resumed.startedAt).toEqual(running.startedAt);
+    await expect(runs.transition(run.id, 'queued')).rejects.toMatchObject({ code: 'E_CONFLICT' });
+    const failed = await runs.transition(run.id, 'failed', 'verify_failed');
+    expect(failed).toMatchObject({ status: 'failed', reason: 'verify_failed' });
+    expect(failed.finishedAt).toBeInstanceOf(Date);
+    for (const to of ['running', 'succeeded', 'cancelled', 'queued'] as const) {
+      await expect(runs.transition(run.id, to)).rejects.toMatchObject({ code: 'E_CONFLICT' });
+    }
+    await expect(runs.transition('00000000-0000-0000-0000-000000000000', 'running')).rejects.toMatchObject({ code: 'E_NOT_FOUND' });
+  });
+
+  test('two workers racing to finish a run: exactly one transition wins', async () => {
+    const { user, projectId } = await newProject(t.db);
+    const { run } = await runs.create(runInput(projectId, user.id));
+    await runs.transition(run.id, 'running');
+    const results = await Promise.allSettled([runs.transition(run.id, 'succeeded'), runs.transition(run.id, 'cancelled', 'cancelled')]);
+    expect(settledCodes(results)).toEqual({ ok: 1, codes: ['E_CONFLICT'] });
+  });
+
+  test('cancel of a queued run ends it at once: run cancelled, job cancelled, run.finished appended', async () => {
+    const { user, projectId } = await newProject(t.db);
+    const { run, job } = await runs.create(runInput(projectId, user.id));
+    expect(await runs.requestCancel(run.id, (await newUser(t.db)).id)).toBeUndefined();
+    const cancelled = await runs.requestCancel(run.id, user.id);
+    expect(cancelled).toMatchObject({ status: 'cancelled', reason: 'cancelled' });
+    expect(await new JobQueue(t.db).get(job.id)).toMatchObject({ status: 'failed', lastError: 'run cancelled' });
+    const evs = await new EventsRepo(t.db).listSince(projectId, user.id, 0, 10);
+    expect(evs.map((e) => e.type)).toEqual(['run.queued', 'run.finished']);
+    expect(evs[1]!.data).toEqual({ status: 'cancelled', reason: 'cancelled' });
+  });
+
+  test('cancel of a running run sets cancel_requested_at and notifies the worker', async () => {
+    const { user, projectId } = await newProject(t.db);
+    const { run } = await runs.create(runInput(projectId, user.id));
+    await runs.transition(run.id, 'running');
+    const heard: string[] = [];
+    const unlisten = await t.db.listen(RUN_CANCEL_CHANNEL, (p) => heard.push(p));
+    try {
+      expect(await runs.isCancelRequested(run.id)).toBe(false);
+      const r = await runs.requestCancel(run.id, user.id);
+      expect(r?.status).toBe('running');
+      expect(r?.cancelRequestedAt).toBeInstanceOf(Date);
+      expect(await runs.isCancelRequested(run.id)).toBe(true);
+      await waitFor('the cancel notice', () => heard.includes(run.id), 3000);
+    } finally {
+      await unlisten();
+    }
+  });
+
+  test('plan, architecture and usage are stored on the run; runs list newest first', async () => {
+    const { user, projectId } = await newProject(t.db);
+    const a = (await runs.create(runInput(projectId, user.id))).run;
+    await sleep(2);
+    const b = (await runs.create({ ...runInput(projectId, user.id), kind: 'change' })).run;
+    await runs.setPlan(a.id, { summary: 's', tasks: [{ id: 't1', title: 'x', description: 'y' }] });
+    await runs.setArchitecture(a.id, { stack: 'node', files: [], commands: { install: 'npm i', test: 'npm test', start: 'node .' } });
+    await Promise.all([
+      runs.addUsage(a.id, { inputTokens: 100, outputTokens: 10, costMicroUsd: 5 }),
+      runs.addUsage(a.id, { inputTokens: 1, outputTokens: 2 }),
+    ]);
+    const got = (await runs.getById(a.id))!;
+    expect(got).toMatchObject({ inputTokens: 101, outputTokens: 12, costMicroUsd: 5, plan: { summary: 's' }, architecture: { stack: 'node' } });
+    const page = await runs.listByProject(projectId, user.id, { limit: 1 });
+    expect(page.items.map((r) => r.id)).toEqual([b.id]);
+    expect((await runs.listByProject(projectId, user.id, { cursor: page.nextCursor! })).items.map((r) => r.id)).toEqual([a.id]);
+    expect((await runs.listByProject(projectId, (await newUser(t.db)).id)).items).toEqual([]);
+  });
+
+  test('delete project: returns its active runs, cancels their jobs, removes runs and events', async () => {
+    const { user, projectId } = await newProject(t.db);
+    const { run, job } = await runs.create(runInput(projectId, user.id));
+    const stranger = await newUser(t.db);
+    expect(await projects.delete(projectId, stranger.id)).toBeUndefined();
+    const deleted = await projects.delete(projectId, user.id);
+    expect(deleted?.project.id).toBe(projectId);
+    expect(deleted?.activeRunIds).toEqual([run.id]);
+    expect(await projects.get(projectId, user.id)).toBeUndefined();
+    expect(await runs.getById(run.id)).toBeUndefined();
+    expect(await new JobQueue(t.db).get(job.id)).toMatchObject({ status: 'failed', lastError: 'project deleted' });
+    expect(await projects.delete(projectId, user.id)).toBeUndefined();
+  });
+
+  test('a project deleted while a run is being created leaves no orphan job', async () => {
+    for (let i = 0; i < 5; i++) {
+      const { user, projectId } = await newProject(t.db);
+      await Promise.allSettled([runs.create(runInput(projectId, user.id)), projects.delete(projectId, user.id)]);
+    }
+    const orphans = await t.db.query(
+      `SELECT j.id FROM jobs j WHERE j.queue = $1 AND j.status IN ('queued', 'active')
+         AND NOT EXISTS (SELECT 1 FROM runs r WHERE j.singleton_key = 'run:' || r.id)`,
+      [RUNS_QUEUE],
+    );
+    expect(orphans.rows).toEqual([]);
+  });
+
+  test('steps: finished steps are the resume point and are never redone; an unfinished one restarts', async () => {
+    const { user, projectId } = await newProject(t.db);
+    const { run } = await runs.create(runInput(projectId, user.id));
+    expect(await steps.lastFinishedStep(run.id)).toBeUndefined();
+    const planner = await steps.start({ runId: run.id, seq: 1, kind: 'planner' });
+    expect(planner).toMatchObject({ status: 'running', seq: 1, round: 0, taskId: null });
+    await steps.finish(planner.id, { output: { tasks: 3 }, commitSha: 'aaa111' });
+    const architect = await steps.start({ runId: run.id, seq: 2, kind: 'architect' });
+    // The process dies here; the resumed run starts seq 2 again: the same row, reset.
+    const again = await steps.start({ runId: run.id, seq: 2, kind: 'architect' });
+    expect(again.id).toBe(architect.id);
+    await steps.finish(again.id, { output: { stack: 'node' }, commitSha: 'bbb222' });
+    await expect(steps.start({ runId: run.id, seq: 1, kind: 'planner' })).rejects.toMatchObject({ code: 'E_CONFLICT' });
+    await expect(steps.finish(again.id, { output: {} })).rejects.toMatchObject({ code: 'E_CONFLICT' });
+    const coder = await steps.start({ runId: run.id, seq: 3, kind: 'coder', taskId: 't1' });
+    await steps.fail(coder.id, 'too many invalid tool calls');
+    expect((await steps.lastFinishedStep(run.id))).toMatchObject({ seq: 2, commitSha: 'bbb222', output: { stack: 'node' } });
+    expect((await steps.finishedSteps(run.id)).map((s) => [s.seq, s.kind, s.commitSha])).toEqual([[1, 'planner', 'aaa111'], [2, 'architect', 'bbb222']]);
+    expect((await steps.list(run.id)).map((s) => s.status)).toEqual(['succeeded', 'succeeded', 'failed']);
+    const retried = await steps.start({ runId: run.id, seq: 3, kind: 'coder', taskId: 't1', round: 1 });
+    expect(retried).toMatchObject({ id: coder.id, status: 'running', error: null, round: 1 });
+    await expect(steps.fail('00000000-0000-0000-0000-000000000000', 'x')).rejects.toMatchObject({ code: 'E_NOT_FOUND' });
+  });
+});
