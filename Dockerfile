@@ -22,6 +22,9 @@ RUN npx tsc -p tsconfig.build.json && npm prune --omit=dev
 FROM ${BASE_IMAGE}
 USER root
 ENV NODE_ENV=production HOST=0.0.0.0 PORT=3000 SAMOKODER_DATA_DIR=/data
+# Workspace history runs the git binary (simple-git); the slim Node image has none, the offline
+# sandbox image already does.
+RUN command -v git >/dev/null || (apt-get update && apt-get install -y --no-install-recommends git && rm -rf /var/lib/apt/lists/*)
 RUN (getent group samokoder || groupadd --system --gid 10002 samokoder) \
  && (id -u samokoder || useradd --system --uid 10002 --gid samokoder --home-dir /app --shell /usr/sbin/nologin samokoder) \
  && mkdir -p /data && chown samokoder:samokoder /data

@@ -15,6 +15,11 @@ export default tseslint.config(
     },
   },
   {
+    // The web UI runs in the browser (its Vite config in Node).
+    files: ['web/src/**'],
+    languageOptions: { globals: { ...globals.browser } },
+  },
+  {
     files: ['scripts/**', 'bench/**', 'cli/**'],
     rules: { 'no-console': 'off' },
   },

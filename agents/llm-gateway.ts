@@ -5,7 +5,6 @@ import type { Database } from '../db/port.js';
 import { ApiKeysRepo } from '../db/repos/api-keys.js';
 import { PlansRepo, type Plan } from '../db/repos/plans.js';
 import type { KeySource } from '../db/repos/usage-ledger.js';
-import { UsersRepo } from '../db/repos/users.js';
 import { maskSecret } from './keys/mask.js';
 import type { LeaseOutcome, PlatformKeyPool, PlatformLease } from './keys/platform-pool.js';
 import type { Vault } from './keys/vault.js';
@@ -200,8 +199,7 @@ export class LlmGateway {
   }
 
   private async planOf(userId: string): Promise<Plan> {
-    const user = await new UsersRepo(this.deps.db).findById(userId);
-    const plan = user && (await new PlansRepo(this.deps.db).get(user.planId));
+    const plan = await new PlansRepo(this.deps.db).forUser(userId);
     if (!plan) throw new AppError('E_NOT_FOUND', 'User or plan not found');
     return plan;
   }

@@ -34,6 +34,13 @@ export const ENV_SCHEMA = z.object({
   SAMOKODER_TOKEN_TTL_HOURS: positiveInt.default(24 * 30),
   SAMOKODER_AUTH_RATE_LIMIT: positiveInt.default(20),
   SAMOKODER_AUTH_RATE_WINDOW_SECONDS: positiveInt.default(60),
+  // Per account (the email signed in with), on top of the per-IP limit above: a spread-out guess.
+  SAMOKODER_AUTH_RATE_LIMIT_ACCOUNT: positiveInt.default(10),
+  SAMOKODER_GENERATE_RATE_LIMIT_USER: positiveInt.default(20),
+  SAMOKODER_GENERATE_RATE_LIMIT_IP: positiveInt.default(60),
+  SAMOKODER_GENERATE_RATE_WINDOW_SECONDS: positiveInt.default(60),
+  SAMOKODER_WS_HEARTBEAT_MS: positiveInt.default(30_000),
+  SAMOKODER_WS_MAX_BUFFERED_BYTES: positiveInt.default(4 * 1024 * 1024),
   SAMOKODER_SHUTDOWN_TIMEOUT_MS: positiveInt.default(10_000),
   SAMOKODER_TRUST_PROXY: bool.default(false),
   SAMOKODER_WORKSPACES_DIR: optionalString,
@@ -53,6 +60,35 @@ export const ENV_SCHEMA = z.object({
   SAMOKODER_PLATFORM_KEYS_OPENAI: z.string().default(''),
   SAMOKODER_PLATFORM_KEYS_GROQ: z.string().default(''),
   SAMOKODER_PLATFORM_KEYS_OPENROUTER: z.string().default(''),
+  // The Docker sandbox (sandbox/). Operator settings only: no API input ever changes them.
+  SAMOKODER_SANDBOX: z.enum(['docker', 'off']).default('docker'),
+  SAMOKODER_SANDBOX_IMAGE: z.string().min(1).default('samokoder-sandbox:latest'),
+  SAMOKODER_SANDBOX_MEMORY_MB: positiveInt.default(1024),
+  SAMOKODER_SANDBOX_CPUS: z.coerce.number().positive().max(64).default(1),
+  SAMOKODER_SANDBOX_PIDS: positiveInt.default(256),
+  SAMOKODER_SANDBOX_NOFILE: positiveInt.default(4096),
+  SAMOKODER_SANDBOX_TMP_MB: positiveInt.default(256),
+  SAMOKODER_SANDBOX_EXEC_TIMEOUT_MS: positiveInt.default(10 * 60_000),
+  SAMOKODER_SANDBOX_OUTPUT_CAP_BYTES: positiveInt.default(4 * 1024 * 1024),
+  SAMOKODER_SANDBOX_IDLE_SECONDS: positiveInt.default(300),
+  SAMOKODER_SANDBOX_WARM_POOL: z.coerce.number().int().min(0).max(100).default(4),
+  SAMOKODER_SANDBOX_REGISTRY_HOSTS: z.string().default(''),
+  SAMOKODER_SANDBOX_CA_BUNDLE: optionalString,
+  SAMOKODER_SANDBOX_NETWORK: z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/).default('samokoder-egress'),
+  // The run pipeline (agents/pipeline) and webhooks (agents/webhooks).
+  SAMOKODER_RUN_WORKER: bool.default(true),
+  SAMOKODER_RUN_CONCURRENCY: positiveInt.default(2),
+  SAMOKODER_RUN_LEASE_MS: z.coerce.number().int().min(1000).default(30_000),
+  SAMOKODER_FIX_ROUNDS: z.coerce.number().int().min(0).max(20).default(3),
+  SAMOKODER_RUN_TOKEN_BUDGET: positiveInt.default(2_000_000),
+  SAMOKODER_MAX_STEPS_PER_TASK: positiveInt.default(30),
+  SAMOKODER_MAX_INVALID_TOOL_CALLS: positiveInt.default(3),
+  SAMOKODER_MAX_OUTPUT_TOKENS: positiveInt.default(8192),
+  SAMOKODER_COMMAND_TIMEOUT_MS: positiveInt.default(120_000),
+  SAMOKODER_VERIFY_TIMEOUT_MS: positiveInt.default(300_000),
+  SAMOKODER_WEBHOOK_MAX_ATTEMPTS: positiveInt.default(8),
+  SAMOKODER_WEBHOOK_RETRY_BASE_MS: positiveInt.default(2000),
+  SAMOKODER_WEBHOOK_TIMEOUT_MS: positiveInt.default(10_000),
 });
 
 export type EnvInput = z.input<typeof ENV_SCHEMA>;
@@ -74,7 +110,15 @@ export interface Config {
   readonly adminEmails: readonly string[];
   readonly bodyLimit: string;
   readonly tokenTtlHours: number;
-  readonly authRateLimit: { readonly max: number; readonly windowSeconds: number };
+  readonly authRateLimit: { readonly max: number; readonly windowSeconds: number; readonly perAccount: number };
+  /** Runs started (POST …/generate) per window, per user and per client IP. */
+  readonly generateRateLimit: { readonly perUser: number; readonly perIp: number; readonly windowSeconds: number };
+  readonly ws: {
+    /** Ping period; a client that has not answered the previous ping is dropped. */
+    readonly heartbeatMs: number;
+    /** A connection whose unsent bytes pass this is closed (4008) instead of growing memory. */
+    readonly maxBufferedBytes: number;
+  };
   readonly shutdownTimeoutMs: number;
   readonly trustProxy: boolean;
   readonly workspaces: {
@@ -97,6 +141,54 @@ export interface Config {
   readonly pricesFile: string | undefined;
   /** Operator keys for managed credits, by provider id. Secrets: never log them. */
   readonly platformKeys: { readonly anthropic: readonly string[]; readonly openai: readonly string[]; readonly groq: readonly string[]; readonly openrouter: readonly string[] };
+  /** The Docker sandbox commands run in (sandbox/settings.ts turns this into SandboxSettings). */
+  readonly sandbox: {
+    readonly enabled: boolean;
+    readonly image: string;
+    readonly memoryMb: number;
+    readonly cpus: number;
+    readonly pidsLimit: number;
+    readonly nofile: number;
+    readonly tmpMb: number;
+    readonly execTimeoutMs: number;
+    readonly outputCapBytes: number;
+    readonly idleSeconds: number;
+    readonly warmPoolSize: number;
+    readonly registryHosts: readonly string[];
+    /** A path, 'none', or undefined (the system bundle when it exists). */
+    readonly caBundle: string | undefined;
+    readonly egressNetwork: string;
+  };
+  /** The run pipeline: planner → architect → coder → verify → fixer (agents/pipeline). */
+  readonly pipeline: {
+    /** Run the runs worker in this process (an API-only node sets SAMOKODER_RUN_WORKER=false). */
+    readonly workerEnabled: boolean;
+    /** Runs this node executes at once. */
+    readonly concurrency: number;
+    /** A dead node's runs are resumed elsewhere after this. */
+    readonly leaseMs: number;
+    /** Fixer rounds after a failed verify before the run ends `verify_failed`. */
+    readonly fixRounds: number;
+    /** Input + output tokens a run may spend before it ends `token_budget`. */
+    readonly tokenBudget: number;
+    /** Model turns the coder or fixer gets per step. */
+    readonly maxStepsPerTask: number;
+    /** Invalid tool calls in a row that fail the step. */
+    readonly maxInvalidToolCalls: number;
+    /** max_tokens of every model call. */
+    readonly maxOutputTokens: number;
+    /** Wall-clock limit of an agent's run_command. */
+    readonly commandTimeoutMs: number;
+    /** Wall-clock limit of verify's install and test commands (each). */
+    readonly verifyTimeoutMs: number;
+  };
+  /** Webhook delivery of run.finished (agents/webhooks). */
+  readonly webhooks: {
+    readonly maxAttempts: number;
+    /** First retry delay; doubled per attempt, capped at 10 minutes. */
+    readonly retryBaseMs: number;
+    readonly timeoutMs: number;
+  };
 }
 
 /**
@@ -137,7 +229,13 @@ export function loadConfig(
     adminEmails: e.SAMOKODER_ADMIN_EMAILS.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean),
     bodyLimit: e.SAMOKODER_BODY_LIMIT,
     tokenTtlHours: e.SAMOKODER_TOKEN_TTL_HOURS,
-    authRateLimit: { max: e.SAMOKODER_AUTH_RATE_LIMIT, windowSeconds: e.SAMOKODER_AUTH_RATE_WINDOW_SECONDS },
+    authRateLimit: { max: e.SAMOKODER_AUTH_RATE_LIMIT, windowSeconds: e.SAMOKODER_AUTH_RATE_WINDOW_SECONDS, perAccount: e.SAMOKODER_AUTH_RATE_LIMIT_ACCOUNT },
+    generateRateLimit: {
+      perUser: e.SAMOKODER_GENERATE_RATE_LIMIT_USER,
+      perIp: e.SAMOKODER_GENERATE_RATE_LIMIT_IP,
+      windowSeconds: e.SAMOKODER_GENERATE_RATE_WINDOW_SECONDS,
+    },
+    ws: { heartbeatMs: e.SAMOKODER_WS_HEARTBEAT_MS, maxBufferedBytes: e.SAMOKODER_WS_MAX_BUFFERED_BYTES },
     shutdownTimeoutMs: e.SAMOKODER_SHUTDOWN_TIMEOUT_MS,
     trustProxy: e.SAMOKODER_TRUST_PROXY,
     workspaces: {
@@ -162,12 +260,61 @@ export function loadConfig(
       groq: splitList(e.SAMOKODER_PLATFORM_KEYS_GROQ),
       openrouter: splitList(e.SAMOKODER_PLATFORM_KEYS_OPENROUTER),
     },
+    sandbox: {
+      enabled: e.SAMOKODER_SANDBOX === 'docker',
+      image: e.SAMOKODER_SANDBOX_IMAGE,
+      memoryMb: e.SAMOKODER_SANDBOX_MEMORY_MB,
+      cpus: e.SAMOKODER_SANDBOX_CPUS,
+      pidsLimit: e.SAMOKODER_SANDBOX_PIDS,
+      nofile: e.SAMOKODER_SANDBOX_NOFILE,
+      tmpMb: e.SAMOKODER_SANDBOX_TMP_MB,
+      execTimeoutMs: e.SAMOKODER_SANDBOX_EXEC_TIMEOUT_MS,
+      outputCapBytes: e.SAMOKODER_SANDBOX_OUTPUT_CAP_BYTES,
+      idleSeconds: e.SAMOKODER_SANDBOX_IDLE_SECONDS,
+      warmPoolSize: e.SAMOKODER_SANDBOX_WARM_POOL,
+      registryHosts: registryHosts(e.SAMOKODER_SANDBOX_REGISTRY_HOSTS, env),
+      caBundle: e.SAMOKODER_SANDBOX_CA_BUNDLE,
+      egressNetwork: e.SAMOKODER_SANDBOX_NETWORK,
+    },
+    pipeline: {
+      workerEnabled: e.SAMOKODER_RUN_WORKER,
+      concurrency: e.SAMOKODER_RUN_CONCURRENCY,
+      leaseMs: e.SAMOKODER_RUN_LEASE_MS,
+      fixRounds: e.SAMOKODER_FIX_ROUNDS,
+      tokenBudget: e.SAMOKODER_RUN_TOKEN_BUDGET,
+      maxStepsPerTask: e.SAMOKODER_MAX_STEPS_PER_TASK,
+      maxInvalidToolCalls: e.SAMOKODER_MAX_INVALID_TOOL_CALLS,
+      maxOutputTokens: e.SAMOKODER_MAX_OUTPUT_TOKENS,
+      commandTimeoutMs: e.SAMOKODER_COMMAND_TIMEOUT_MS,
+      verifyTimeoutMs: e.SAMOKODER_VERIFY_TIMEOUT_MS,
+    },
+    webhooks: {
+      maxAttempts: e.SAMOKODER_WEBHOOK_MAX_ATTEMPTS,
+      retryBaseMs: e.SAMOKODER_WEBHOOK_RETRY_BASE_MS,
+      timeoutMs: e.SAMOKODER_WEBHOOK_TIMEOUT_MS,
+    },
   };
   return deepFreeze(config);
 }
 
 function dropUndefined<T extends Record<string, unknown>>(o: T): { [K in keyof T]?: Exclude<T[K], undefined> } {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as { [K in keyof T]?: Exclude<T[K], undefined> };
+}
+
+/**
+ * The hosts sandboxed `npm install` may reach: the configured list, else the host of npm's
+ * registry as the environment configures it (npm_config_registry), else registry.npmjs.org.
+ */
+function registryHosts(list: string, env: Record<string, string | undefined>): string[] {
+  const configured = splitList(list).map((h) => h.toLowerCase());
+  if (configured.length) return configured;
+  const registry = env.npm_config_registry ?? env.NPM_CONFIG_REGISTRY;
+  try {
+    if (registry) return [new URL(registry).hostname.toLowerCase()];
+  } catch {
+    // not a URL: fall back to npm's default
+  }
+  return ['registry.npmjs.org'];
 }
 
 /** A comma-separated list; blanks and duplicates dropped. */

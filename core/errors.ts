@@ -30,6 +30,10 @@ export const ERROR_CATALOGUE = {
   E_PATH_UNSAFE: { status: 400, retryable: false, summary: 'The workspace path is refused: absolute, a `..` segment, NUL, a backslash, an empty or overlong name, or it leads through a symlink or out of the workspace.' },
   E_FILE_TOO_LARGE: { status: 413, retryable: false, summary: 'The file is larger than SAMOKODER_MAX_FILE_BYTES (to write or to serve), or the export exceeds what a ZIP without ZIP64 can hold.' },
   E_GIT: { status: 500, retryable: false, summary: "The workspace's git repository failed an operation; details are in the log." },
+  E_SANDBOX_UNAVAILABLE: { status: 503, retryable: true, summary: 'The Docker sandbox cannot run commands: the engine is not reachable, the sandbox image is missing, or the container failed; the message says which.' },
+  E_NO_KEY: { status: 400, retryable: false, summary: 'No API key can pay for this run: pass keyId, store a key for the provider (POST /api/user/api-keys), or use a plan with platform keys.' },
+  E_RUN_STOPPED: { status: 422, retryable: false, summary: 'A run stopped before it succeeded: verify still failed after the fix rounds, the token budget was spent, or the model kept making invalid tool calls; the run\'s `reason` says which (its work so far is kept).' },
+  E_WEBHOOK_DELIVERY: { status: 502, retryable: true, summary: "The project's webhook endpoint did not accept a delivery (network error or non-2xx); it is retried with backoff." },
   E_CANCELLED: { status: 409, retryable: false, summary: 'The operation was cancelled (its run was cancelled or the client went away).' },
 } as const satisfies Record<string, { status: number; retryable: boolean; summary: string }>;
 

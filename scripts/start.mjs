@@ -4,12 +4,14 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build, ensureDependencies } from './lib/deps.mjs';
+import { buildWeb } from './lib/web.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 try {
   await ensureDependencies(root);
   await build(root);
+  await buildWeb(root);
 } catch (err) {
   console.error(`npm start: ${err.message}`);
   process.exit(1);

@@ -8,6 +8,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build, ensureDependencies } from './lib/deps.mjs';
 import { run } from './lib/run.mjs';
+import { ensureChromium } from './lib/chromium.mjs';
+import { buildWeb, typecheckWeb } from './lib/web.mjs';
 import { ensureDocker } from './ensure-docker.mjs';
 import { ensureSandboxImage } from './sandbox-image.mjs';
 
@@ -24,12 +26,18 @@ async function main() {
   const image = await ensureSandboxImage({ log: (m) => console.log(`  ${m}`) });
   // The sandbox tests run this exact image (the tag is a hash of its recipe).
   process.env.SAMOKODER_SANDBOX_IMAGE = image.tag;
+  step('Chromium (browser tests)');
+  const chromium = await ensureChromium({ log: (m) => console.log(`  ${m}`) });
+  if (chromium) process.env.SAMOKODER_CHROMIUM = chromium;
   step('type-check (tsc --noEmit)');
   await run(process.execPath, [bin('typescript/bin/tsc'), '-p', 'tsconfig.json', '--noEmit'], { cwd: root });
+  step('type-check the web UI (web/tsconfig.json)');
+  await typecheckWeb(root);
   step('lint (eslint)');
   await run(process.execPath, [bin('eslint/bin/eslint.js'), '.', '--max-warnings=0'], { cwd: root });
   // Some tests start the compiled service as real processes (two nodes migrating at once, kill -9).
   await build(root, step);
+  await buildWeb(root, step);
   step('jest');
   const report = path.join(root, 'test-artifacts', 'jest-report.json');
   rmSync(report, { force: true });

@@ -6,6 +6,7 @@ import { AppError } from '../core/errors.js';
 import type { AppContext } from './context.js';
 import { errorHandler, notFoundHandler } from './http/errors.js';
 import { mountRoutes } from './http/mount.js';
+import { mountWebUi } from './http/web-ui.js';
 import type { AnyRoute } from './http/route.js';
 import { buildOpenApi } from './openapi.js';
 import { accountRoutes } from './routes/account.js';
@@ -13,7 +14,13 @@ import { apiKeyRoutes } from './routes/api-keys.js';
 import { authRoutes } from './routes/auth.js';
 import { opsRoutes } from './routes/ops.js';
 import { usageRoutes } from './routes/usage.js';
+import { exportRoutes } from './routes/export.js';
+import { fileRoutes } from './routes/files.js';
+import { historyRoutes } from './routes/history.js';
+import { projectRoutes } from './routes/projects.js';
+import { runRoutes } from './routes/runs.js';
 import { route } from './http/route.js';
+import { WindowLimiter } from './http/rate-limit.js';
 
 export const VERSION = '0.1.0';
 
@@ -21,7 +28,8 @@ const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
 
 /** Every route of the API, in one table: mounted, documented (OpenAPI) and tested from here. */
 export function routeTable(ctx: AppContext): AnyRoute[] {
-  const routes: AnyRoute[] = [...opsRoutes(ctx), ...authRoutes(ctx), ...accountRoutes(ctx), ...apiKeyRoutes(ctx), ...usageRoutes(ctx)];
+  const routes: AnyRoute[] = [...opsRoutes(ctx), ...authRoutes(ctx), ...accountRoutes(ctx), ...apiKeyRoutes(ctx), ...usageRoutes(ctx),
+    ...projectRoutes(ctx), ...runRoutes(ctx), ...fileRoutes(ctx), ...historyRoutes(ctx), ...exportRoutes(ctx)];
   const openapi = route({
     method: 'get',
     path: '/api/openapi.json',
@@ -83,9 +91,27 @@ export function createApp(ctx: AppContext): { app: Express; routes: AnyRoute[] }
     },
   });
   app.use(['/api/auth/login', '/api/auth/register'], limiter);
+  // Per account too, so a guesser spread over many addresses still gets few tries per account.
+  // (The price: a flood can delay the account's own sign-in for one window.)
+  const perAccount = new WindowLimiter({
+    max: ctx.config.authRateLimit.perAccount,
+    windowSeconds: ctx.config.authRateLimit.windowSeconds,
+    clock: ctx.clock,
+    what: 'sign-in attempts for this account',
+  });
+  app.use(['/api/auth/login', '/api/auth/register'], (req, _res, next) => {
+    const email = (req.body as { email?: unknown } | undefined)?.email;
+    try {
+      if (typeof email === 'string') perAccount.hit(`auth:${email.trim().toLowerCase()}`);
+      next();
+    } catch (err) {
+      next(err);
+    }
+  });
 
   const routes = routeTable(ctx);
   mountRoutes(app, ctx, routes);
+  mountWebUi(app);
   app.use(notFoundHandler);
   app.use(errorHandler(ctx.logger));
   return { app, routes };

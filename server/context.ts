@@ -3,6 +3,7 @@ import type { Clock } from '../core/clock.js';
 import type { Config } from '../core/config.js';
 import type { Logger } from '../core/logger.js';
 import type { Database } from '../db/port.js';
+import type { WorkspaceStore } from '../workspaces/index.js';
 import type { SupabaseVerifier } from './auth/supabase.js';
 import type { Metrics } from './http/metrics.js';
 
@@ -16,4 +17,6 @@ export interface AppContext {
   supabase: SupabaseVerifier | undefined;
   /** BYOK vault, platform key pool, usage ledger and the LLM gateway built on them. */
   llm: LlmServices;
+  /** One directory (and git repository) per project: files, history, export. */
+  workspaces: WorkspaceStore;
 }

@@ -2,7 +2,8 @@ import { z } from 'zod';
 import { ERROR_CATALOGUE } from '../core/errors.js';
 import { errorBodySchema, type AnyRoute } from './http/route.js';
 
-const toOpenApiPath = (path: string) => path.replace(/:([A-Za-z_]\w*)\*?/g, '{$1}');
+// `:name` and Express 5's wildcard `*name` both become `{name}`.
+const toOpenApiPath = (path: string) => path.replace(/[:*]([A-Za-z_]\w*)\*?/g, '{$1}');
 
 function jsonSchema(schema: z.ZodType, io: 'input' | 'output') {
   // draft-2020-12 JSON Schema is what OpenAPI 3.1 uses for schema objects.

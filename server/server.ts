@@ -1,17 +1,22 @@
 import type { Server } from 'node:http';
 import type { Socket } from 'node:net';
 import { createLlmServices } from '../agents/llm-services.js';
+import { startPipelineWorkers } from '../agents/pipeline/start.js';
 import { systemClock, type Clock } from '../core/clock.js';
 import { loadConfig, type Config } from '../core/config.js';
 import { createLogger, type Logger } from '../core/logger.js';
 import { resolveMasterKey, type MasterKey } from '../core/master-key.js';
 import { migrate } from '../db/migrate.js';
 import { openDatabase } from '../db/open.js';
+import { sweepSandboxAtStartup } from '../sandbox/index.js';
 import type { Database } from '../db/port.js';
 import { createApp } from './app.js';
 import { createSupabaseVerifier } from './auth/supabase.js';
 import type { AppContext } from './context.js';
 import { createMetrics } from './http/metrics.js';
+import { EventFeed } from '../db/repos/event-feed.js';
+import { LocalWorkspaceStore } from '../workspaces/index.js';
+import { attachProjectStreams } from './ws/ws-server.js';
 
 export interface StartOptions {
   /** Environment to read configuration from (default process.env). */
@@ -42,6 +47,8 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   const db = options.db ?? (await openDatabase({ url: config.database.url, poolSize: config.database.poolSize, dataDir: config.dataDir, logger }));
   try {
     await migrate(db, logger);
+    // Containers left by an earlier process (crashed or killed mid-exec) go before anything runs.
+    await sweepSandboxAtStartup(config, logger);
     const masterKey = await resolveMasterKey(config.masterKey, config.dataDir, logger);
     const clock = options.clock ?? systemClock;
     // Verifies the master key against the database before anything is served.
@@ -54,8 +61,12 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       llm,
       metrics: createMetrics(),
       supabase: createSupabaseVerifier(config.supabase),
+      workspaces: new LocalWorkspaceStore({ root: config.workspaces.dir, maxFileBytes: config.workspaces.maxFileBytes }),
     };
     const { app } = createApp(ctx);
+    // ── Run pipeline (issue 5): the runs worker + webhook sender; stopped before the database. ──
+    const pipeline = await startPipelineWorkers({ config, db, logger, gateway: llm.gateway, workspaces: ctx.workspaces });
+    // ── end run pipeline ──
     const server: Server = await new Promise((resolve, reject) => {
       const s = app.listen(config.port, config.host, () => resolve(s));
       s.once('error', reject);
@@ -65,6 +76,11 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       sockets.add(s);
       s.once('close', () => sockets.delete(s));
     });
+    // --- WebSocket /ws (issue 6): one LISTEN per node feeds every socket's subscriptions. ---
+    const feed = new EventFeed(db, logger);
+    await feed.start();
+    const streams = attachProjectStreams(server, ctx, feed);
+    // --- end WebSocket ---
     const address = server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;
     const url = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`;
@@ -74,6 +90,9 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       (stopping ??= (async () => {
         logger.info('shutting down: no new connections; waiting for in-flight requests');
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        // WebSocket clients get 1001 and reconnect elsewhere with their last seq (issue 6).
+        await streams.close();
+        await feed.stop();
         server.closeIdleConnections();
         const timer = setTimeout(() => {
           logger.warn({ open: sockets.size }, 'shutdown timeout: closing remaining connections');
@@ -81,6 +100,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
         }, config.shutdownTimeoutMs);
         await closed;
         clearTimeout(timer);
+        await pipeline.stop(); // run pipeline (issue 5): running runs are handed back to the queue
         if (ownsDb) await db.close();
         logger.info('stopped');
       })());

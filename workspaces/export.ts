@@ -31,6 +31,10 @@ const BUFFERED_MAX_BYTES = 1024 * 1024;
 const WINDOW = 16;
 /** zlib level 6, the same as Info-ZIP's default. */
 const LEVEL = 6;
+/** Incompressible-data check (looksIncompressible): sample size, the files it applies to, the saving that counts. */
+const SAMPLE_BYTES = 2048;
+const SAMPLE_MIN_FILE_BYTES = 4 * SAMPLE_BYTES;
+const SAMPLE_MIN_SAVING = 0.03;
 
 type Prepared = { kind: 'ready'; entry: PreparedEntry } | { kind: 'stream'; name: string; mode: number; fd: number } | { kind: 'skip' };
 
@@ -147,10 +151,25 @@ async function compress(name: string, mode: number, data: Buffer): Promise<Prepa
   const crc = crc32(data);
   const stored: PreparedEntry = { name, mode, method: METHOD_STORE, crc, size: data.length, data };
   const ext = name.slice(name.lastIndexOf('.') + 1).toLowerCase();
-  if (data.length === 0 || STORED_EXTENSIONS.has(ext)) return stored;
+  if (data.length === 0 || STORED_EXTENSIONS.has(ext) || looksIncompressible(data)) return stored;
   const deflated = await deflateRaw(data, { level: LEVEL });
   // Incompressible data is stored: smaller, and faster to unpack.
   return deflated.length < data.length ? { ...stored, method: METHOD_DEFLATE, data: deflated } : stored;
+}
+
+/**
+ * Whether deflating `data` is not worth it, judged on two samples (its start and its middle): when
+ * neither shrinks by SAMPLE_MIN_SAVING, the file (random bytes, compressed or encrypted data under
+ * an unknown extension) is stored without deflating it whole. A pure function of the bytes, so the
+ * archive stays deterministic. Small files are simply deflated.
+ */
+function looksIncompressible(data: Buffer): boolean {
+  if (data.length < SAMPLE_MIN_FILE_BYTES) return false;
+  for (const at of [0, (data.length >>> 1) - (SAMPLE_BYTES >>> 1)]) {
+    const sample = data.subarray(at, at + SAMPLE_BYTES);
+    if (zlib.deflateRawSync(sample, { level: 1 }).length < sample.length * (1 - SAMPLE_MIN_SAVING)) return false;
+  }
+  return true;
 }
 
 async function emit(writer: ZipWriter, job: Promise<Prepared>, signal: AbortSignal): Promise<void> {

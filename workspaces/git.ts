@@ -1,5 +1,7 @@
+import { execFile } from 'node:child_process';
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { simpleGit, type SimpleGit } from 'simple-git';
 import { AppError, isAppError } from '../core/errors.js';
 import type { KeyedMutex } from './keyed-mutex.js';
@@ -13,26 +15,20 @@ const KEPT_ON_RESET = ['node_modules', '.venv'];
 const SHA = /^[0-9a-f]{4,64}$/i;
 const DEFAULT_DIFF_MAX_BYTES = 1024 * 1024;
 const DEFAULT_HISTORY_LIMIT = 100;
+const execFileAsync = promisify(execFile);
+const GIT_TIMEOUT_MS = 120_000;
 
-/**
- * Git for one workspace. The repository lives beside the workspace (`<root>/<id>.git`), not in
- * it: the sandbox mounts only the workspace, so generated code can never edit .git/config or
- * hooks (core.fsmonitor, filters, hooks would run on the service's host). Every command gets
- * GIT_DIR and GIT_WORK_TREE explicitly, so there is no repository discovery — and no
- * safe.directory ownership check, which would otherwise refuse files created by the sandbox uid.
- * The host's system and global config are ignored; the author is fixed; hooks, fsmonitor and
- * signing are off.
- */
-export function gitClient(gitDir: string, workTree: string): SimpleGit {
-  return simpleGit({
-    baseDir: workTree,
-    config: ['core.hooksPath=/dev/null', 'core.fsmonitor=false', 'commit.gpgsign=false', 'core.quotePath=false', 'core.autocrlf=false'],
-    // These categories guard against untrusted argv; every argument here is ours or a validated sha.
-    unsafe: { allowUnsafeHooksPath: true, allowUnsafeFsMonitor: true, allowUnsafeConfigPaths: true },
-    timeout: { block: 120_000 },
-    // simple-git strips GIT_* variables it does not know to be safe; these are set by us.
-    allowEnvironment: ['GIT_DIR', 'GIT_WORK_TREE', 'GIT_CONFIG_NOSYSTEM', 'GIT_CONFIG_GLOBAL', 'GIT_TERMINAL_PROMPT', 'GIT_AUTHOR_NAME', 'GIT_AUTHOR_EMAIL', 'GIT_COMMITTER_NAME', 'GIT_COMMITTER_EMAIL'],
-  }).env({
+/** Passed as `-c` to every git command (see gitClient). */
+const GIT_CONFIG = [
+  'core.hooksPath=/dev/null',
+  'core.fsmonitor=false',
+  'commit.gpgsign=false',
+  'core.quotePath=false',
+  'core.autocrlf=false',
+] as const;
+
+function gitEnv(gitDir: string, workTree: string): Record<string, string> {
+  return {
     PATH: process.env.PATH ?? '/usr/bin:/bin',
     HOME: gitDir,
     LC_ALL: 'C',
@@ -45,31 +41,104 @@ export function gitClient(gitDir: string, workTree: string): SimpleGit {
     GIT_AUTHOR_EMAIL: GIT_AUTHOR.email,
     GIT_COMMITTER_NAME: GIT_AUTHOR.name,
     GIT_COMMITTER_EMAIL: GIT_AUTHOR.email,
+  };
+}
+
+/**
+ * Git for one workspace. The repository lives beside the workspace (`<root>/<id>.git`), not in
+ * it: the sandbox mounts only the workspace, so generated code can never edit .git/config or
+ * hooks (core.fsmonitor, filters, hooks would run on the service's host). Every command gets
+ * GIT_DIR and GIT_WORK_TREE explicitly, so there is no repository discovery — and no
+ * safe.directory ownership check, which would otherwise refuse files created by the sandbox uid.
+ * The host's system and global config are ignored; the author is fixed; hooks, fsmonitor and
+ * signing are off.
+ *
+ * Commands that print nothing on success go through `runSilent` instead (see there).
+ */
+export function gitClient(gitDir: string, workTree: string): SimpleGit {
+  return simpleGit({
+    baseDir: workTree,
+    config: [...GIT_CONFIG],
+    // These categories guard against untrusted argv; every argument here is ours or a validated sha.
+    unsafe: { allowUnsafeHooksPath: true, allowUnsafeFsMonitor: true, allowUnsafeConfigPaths: true },
+    timeout: { block: GIT_TIMEOUT_MS },
+    // simple-git strips GIT_* variables it does not know to be safe; these are set by us.
+    allowEnvironment: ['GIT_DIR', 'GIT_WORK_TREE', 'GIT_CONFIG_NOSYSTEM', 'GIT_CONFIG_GLOBAL', 'GIT_TERMINAL_PROMPT', 'GIT_AUTHOR_NAME', 'GIT_AUTHOR_EMAIL', 'GIT_COMMITTER_NAME', 'GIT_COMMITTER_EMAIL'],
+  }).env(gitEnv(gitDir, workTree));
+}
+
+/**
+ * A git command that prints nothing when it succeeds (`add`, `reset --quiet`, `clean` with nothing
+ * to clean, `read-tree`), run with the same `-c` options, environment and timeout as gitClient's.
+ * Not through simple-git: its completion detection waits a fixed 50 ms after any process that
+ * wrote nothing to stdout or stderr (not configurable in simple-git 4; the `completion` option
+ * only chooses between the exit and close events), which made every silent command cost 50 ms —
+ * most of a step's commit time. The arguments are all ours (fixed flags, validated shas), as with
+ * gitClient's `unsafe` exemptions. Everything that prints goes through simple-git.
+ */
+async function runSilent(gitDir: string, workTree: string, args: readonly string[]): Promise<void> {
+  await execFileAsync('git', [...GIT_CONFIG.flatMap((c) => ['-c', c]), ...args], {
+    cwd: workTree,
+    env: gitEnv(gitDir, workTree),
+    timeout: GIT_TIMEOUT_MS,
+    maxBuffer: 16 * 1024 * 1024,
+    windowsHide: true,
   });
 }
+
+/** `[main 3f2c…] subject` (or `[main (root-commit) 3f2c…]`): the full sha (core.abbrev=no). */
+const COMMIT_SUMMARY = /^\[[^\]\n]*? ([0-9a-f]{40}|[0-9a-f]{64})\]/;
 
 /** Creates the repository (branch `main`) with an initial empty commit, unless it exists. */
 export async function initRepository(gitDir: string, workTree: string): Promise<void> {
   if (await fsp.stat(path.join(gitDir, 'HEAD')).then(() => true, () => false)) return;
   const git = gitClient(gitDir, workTree);
   await wrap('init', async () => {
-    await git.raw(['init', '--quiet', '--initial-branch=main']);
-    // init records the absolute work tree; drop it so an exported .git is an ordinary repository.
-    await git.raw(['config', '--unset', 'core.worktree']);
-    for (const [key, value] of [['user.name', GIT_AUTHOR.name], ['user.email', GIT_AUTHOR.email], ['commit.gpgsign', 'false']] as const) {
-      await git.raw(['config', key, value]);
-    }
+    // Not --quiet: a command that prints is not held by simple-git's 50 ms wait (see runSilent).
+    await git.raw(['init', '--initial-branch=main']);
+    await writeRepositoryConfig(gitDir);
     await fsp.rm(path.join(gitDir, 'hooks'), { recursive: true, force: true });
-    await git.raw(['commit', '--quiet', '--allow-empty', '--no-verify', '--message=Initialize workspace']);
+    await commit(git, 'Initialize workspace');
   });
+}
+
+/**
+ * The new repository's own config: init records the absolute work tree (dropped, so an exported
+ * .git is an ordinary repository), plus the fixed author and no signing. Edited as text rather
+ * than with four `git config` runs: each git process costs a fork of this (PGlite-sized) process,
+ * ~20 ms or more, and the file is git's freshly written [core] section.
+ */
+async function writeRepositoryConfig(gitDir: string): Promise<void> {
+  const file = path.join(gitDir, 'config');
+  const core = (await fsp.readFile(file, 'utf8'))
+    .split('\n')
+    .filter((line) => !/^\s*worktree\s*=/i.test(line))
+    .join('\n')
+    .trimEnd();
+  const own = `[user]\n\tname = ${GIT_AUTHOR.name}\n\temail = ${GIT_AUTHOR.email}\n[commit]\n\tgpgsign = false\n`;
+  await fsp.writeFile(file, `${core}\n${own}`);
+}
+
+/**
+ * `git commit --allow-empty` (every pipeline step gets its commit, even one that changed nothing;
+ * --cleanup=whitespace: a line starting with '#' is content, not a comment). Returns the new
+ * commit's sha, read from the summary line git prints (full, with core.abbrev=no), or — should
+ * that line ever not parse — from rev-parse.
+ */
+async function commit(git: SimpleGit, message: string): Promise<string> {
+  // core.abbrev=no: the full sha in the summary line; diff.renames=false: no rename detection for
+  // its diffstat (unused, and slow on large trees).
+  const out = await git.raw(['-c', 'core.abbrev=no', '-c', 'diff.renames=false', 'commit', '--allow-empty', '--no-verify', '--cleanup=whitespace', `--message=${message}`]);
+  const sha = COMMIT_SUMMARY.exec(out)?.[1];
+  return sha ?? (await git.raw(['rev-parse', '--verify', 'HEAD'])).trim();
 }
 
 export class GitWorkspaceHistory implements WorkspaceHistory {
   private readonly git: SimpleGit;
 
   constructor(
-    gitDir: string,
-    workTree: string,
+    private readonly gitDir: string,
+    private readonly workTree: string,
     private readonly lock: KeyedMutex,
   ) {
     this.git = gitClient(gitDir, workTree);
@@ -78,15 +147,17 @@ export class GitWorkspaceHistory implements WorkspaceHistory {
 
   private readonly lockKey: string;
 
+  private silent(args: readonly string[]): Promise<void> {
+    return runSilent(this.gitDir, this.workTree, args);
+  }
+
   commitAll(message: string, trailers: Trailers = {}): Promise<string> {
     const text = formatCommitMessage(message, trailers);
     return this.lock.run(this.lockKey, () =>
       wrap('commit', async () => {
-        await this.git.raw(['add', '--all']);
-        // --allow-empty: every pipeline step gets its commit, even one that changed nothing.
-        // --cleanup=whitespace: a line starting with '#' is content, not a comment.
-        await this.git.raw(['commit', '--quiet', '--allow-empty', '--no-verify', '--cleanup=whitespace', `--message=${text}`]);
-        return this.head();
+        // Two processes: add (silent) and commit, whose summary line carries the new sha.
+        await this.silent(['add', '--all']);
+        return commit(this.git, text);
       }),
     );
   }
@@ -135,9 +206,8 @@ export class GitWorkspaceHistory implements WorkspaceHistory {
         await this.discardLeftovers();
         // Index and work tree become exactly the target's tree (files added since are removed);
         // committing that on top keeps every later commit in the history.
-        await this.git.raw(['read-tree', '--reset', '-u', target]);
-        await this.git.raw(['commit', '--quiet', '--allow-empty', '--no-verify', '--cleanup=whitespace', `--message=${text}`]);
-        return this.head();
+        await this.silent(['read-tree', '--reset', '-u', target]);
+        return commit(this.git, text);
       });
     });
   }
@@ -155,8 +225,8 @@ export class GitWorkspaceHistory implements WorkspaceHistory {
    * may have written into an ignored path), except dependency directories (-e keeps them).
    */
   private async discardLeftovers(): Promise<void> {
-    await this.git.raw(['reset', '--quiet', '--hard', 'HEAD']);
-    await this.git.raw(['clean', '-ffdxq', ...KEPT_ON_RESET.flatMap((p) => ['-e', p])]);
+    await this.silent(['reset', '--quiet', '--hard', 'HEAD']);
+    await this.silent(['clean', '-ffdxq', ...KEPT_ON_RESET.flatMap((p) => ['-e', p])]);
   }
 
   private async head(): Promise<string> {

@@ -1,5 +1,8 @@
 import type { Queryable } from '../port.js';
 
+/** How stale last_used_at may get (see findLive). */
+const LAST_USED_RESOLUTION_MS = 60_000;
+
 export interface TokenOwner {
   tokenId: string;
   userId: string;
@@ -16,16 +19,27 @@ export class AuthTokensRepo {
     return res.rows[0]!.id;
   }
 
-  /** The owner of a live (unexpired, unrevoked) token, touching last_used_at. */
+  /** The owner of a live (unexpired, unrevoked) token, touching last_used_at (see touch). */
   async findLive(tokenHash: string, now: Date): Promise<TokenOwner | undefined> {
-    const res = await this.db.query<{ id: string; user_id: string }>(
-      `UPDATE auth_tokens SET last_used_at = $2
-       WHERE token_hash = $1 AND revoked_at IS NULL AND expires_at > $2
-       RETURNING id, user_id`,
+    const res = await this.db.query<{ id: string; user_id: string; last_used_at: Date | null }>(
+      'SELECT id, user_id, last_used_at FROM auth_tokens WHERE token_hash = $1 AND revoked_at IS NULL AND expires_at > $2',
       [tokenHash, now],
     );
     const row = res.rows[0];
-    return row && { tokenId: row.id, userId: row.user_id };
+    if (!row) return undefined;
+    await this.touch(row.id, row.last_used_at === null ? null : new Date(row.last_used_at), now);
+    return { tokenId: row.id, userId: row.user_id };
+  }
+
+  /**
+   * Records a use of the token at most once a minute: last_used_at is informational, and writing
+   * it on every request made concurrent requests with one token queue on that row's lock (and
+   * wrote WAL for every read-only request).
+   */
+  async touch(tokenId: string, lastUsedAt: Date | null, now: Date): Promise<void> {
+    const staleBefore = new Date(now.getTime() - LAST_USED_RESOLUTION_MS);
+    if (lastUsedAt !== null && lastUsedAt >= staleBefore) return;
+    await this.db.query('UPDATE auth_tokens SET last_used_at = $2 WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < $3)', [tokenId, now, staleBefore]);
   }
 
   async revoke(tokenId: string, userId: string, now: Date): Promise<void> {

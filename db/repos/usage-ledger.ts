@@ -55,58 +55,64 @@ export class UsageLedgerRepo {
   constructor(private readonly db: Database) {}
 
   /**
-   * Takes `tokens` from the user's month if they fit under the plan's limit. The check and the
-   * increment are one conditional UPDATE: PostgreSQL re-evaluates its WHERE on the locked row,
-   * so concurrent reservations serialise on the counter and can never overshoot together.
+   * Takes `tokens` from the user's month if they fit under the plan's limit, and records the call
+   * on the ledger — one statement, so one round trip and atomic without an explicit transaction.
+   * The check and the increment are one INSERT … ON CONFLICT DO UPDATE … WHERE: the month's row is
+   * locked and the WHERE is evaluated on its latest version, so concurrent reservations serialise
+   * on the counter and can never overshoot together (a first reservation of the month inserts the
+   * row, checked against the limit by the SELECT). The ledger row is inserted only when the
+   * counter was taken.
    */
   async reserve(r: ReservationInput): Promise<ReserveResult> {
-    return this.db.transaction(async (tx) => {
-      await tx.query('INSERT INTO usage_months (user_id, month) VALUES ($1, $2) ON CONFLICT (user_id, month) DO NOTHING', [r.userId, r.month]);
-      const taken = await tx.query(
-        `UPDATE usage_months m SET reserved_tokens = m.reserved_tokens + $3
+    const taken = await this.db.query<{ id: string }>(
+      `WITH taken AS (
+         INSERT INTO usage_months AS m (user_id, month, reserved_tokens)
+         SELECT u.id, $2::date, $3::bigint
            FROM users u JOIN plans p ON p.id = u.plan_id
-          WHERE m.user_id = $1 AND m.month = $2 AND u.id = $1
-            AND (p.monthly_token_limit IS NULL OR m.used_tokens + m.reserved_tokens + $3 <= p.monthly_token_limit)
-          RETURNING m.reserved_tokens`,
-        [r.userId, r.month, r.tokens],
-      );
-      if (taken.rowCount === 0) {
-        const now = await tx.query<{ used_tokens: string; reserved_tokens: string; monthly_token_limit: string | null }>(
-          `SELECT m.used_tokens, m.reserved_tokens, p.monthly_token_limit
-             FROM usage_months m JOIN users u ON u.id = m.user_id JOIN plans p ON p.id = u.plan_id
-            WHERE m.user_id = $1 AND m.month = $2`,
-          [r.userId, r.month],
-        );
-        const row = now.rows[0];
-        return { ok: false, limit: Number(row?.monthly_token_limit ?? 0), usedTokens: Number(row?.used_tokens ?? 0), reservedTokens: Number(row?.reserved_tokens ?? 0) };
-      }
-      const ledger = await tx.query<{ id: string }>(
-        `INSERT INTO usage_ledger (user_id, project_id, run_id, step_id, month, provider, model, key_source, key_ref, status, reserved_tokens)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'reserved', $10) RETURNING id`,
-        [r.userId, r.projectId ?? null, r.runId ?? null, r.stepId ?? null, r.month, r.provider, r.model, r.keySource, r.keyRef, r.tokens],
-      );
-      return { ok: true, ledgerId: ledger.rows[0]!.id };
-    });
+          WHERE u.id = $1 AND (p.monthly_token_limit IS NULL OR $3::bigint <= p.monthly_token_limit)
+         ON CONFLICT (user_id, month) DO UPDATE SET reserved_tokens = m.reserved_tokens + $3::bigint
+          WHERE (SELECT p.monthly_token_limit FROM users u JOIN plans p ON p.id = u.plan_id WHERE u.id = $1) IS NULL
+             OR m.used_tokens + m.reserved_tokens + $3::bigint <= (SELECT p.monthly_token_limit FROM users u JOIN plans p ON p.id = u.plan_id WHERE u.id = $1)
+         RETURNING 1
+       )
+       INSERT INTO usage_ledger (user_id, project_id, run_id, step_id, month, provider, model, key_source, key_ref, status, reserved_tokens)
+       SELECT $1, $4, $5, $6, $2::date, $7, $8, $9, $10, 'reserved', $3::bigint FROM taken
+       RETURNING id`,
+      [r.userId, r.month, r.tokens, r.projectId ?? null, r.runId ?? null, r.stepId ?? null, r.provider, r.model, r.keySource, r.keyRef],
+    );
+    const ledgerId = taken.rows[0]?.id;
+    if (ledgerId !== undefined) return { ok: true, ledgerId };
+    const now = await this.db.query<{ used_tokens: string | null; reserved_tokens: string | null; monthly_token_limit: string | null }>(
+      `SELECT m.used_tokens, m.reserved_tokens, p.monthly_token_limit
+         FROM users u JOIN plans p ON p.id = u.plan_id LEFT JOIN usage_months m ON m.user_id = u.id AND m.month = $2
+        WHERE u.id = $1`,
+      [r.userId, r.month],
+    );
+    const row = now.rows[0];
+    return { ok: false, limit: Number(row?.monthly_token_limit ?? 0), usedTokens: Number(row?.used_tokens ?? 0), reservedTokens: Number(row?.reserved_tokens ?? 0) };
   }
 
   /**
    * Settles a reservation to the real usage: the ledger row gets the tokens and cost, the month's
-   * counter trades the reservation for the tokens used. Settling twice changes nothing.
+   * counter trades the reservation for the tokens used — one statement (atomic). Settling twice
+   * changes nothing.
    */
   async settle(userId: string, ledgerId: string, s: Settlement): Promise<boolean> {
-    return this.db.transaction(async (tx) => {
-      const row = await tx.query<{ reserved_tokens: string; month: string | Date }>(
-        `UPDATE usage_ledger SET status = 'settled', input_tokens = $3, output_tokens = $4, cache_read_tokens = $5,
+    const res = await this.db.query<{ settled: number }>(
+      `WITH s AS (
+         UPDATE usage_ledger SET status = 'settled', input_tokens = $3, output_tokens = $4, cache_read_tokens = $5,
                 cache_write_tokens = $6, cost_micro_usd = $7, key_ref = COALESCE($8, key_ref), settled_at = now()
           WHERE id = $1 AND user_id = $2 AND status = 'reserved'
-          RETURNING reserved_tokens, to_char(month, 'YYYY-MM-DD') AS month`,
-        [ledgerId, userId, s.inputTokens, s.outputTokens, s.cacheReadTokens, s.cacheWriteTokens, s.costMicroUsd, s.keyRef ?? null],
-      );
-      const settled = row.rows[0];
-      if (!settled) return false;
-      await releaseIntoUsed(tx, userId, String(settled.month), Number(settled.reserved_tokens), s.usedTokens);
-      return true;
-    });
+          RETURNING user_id, month, reserved_tokens
+       ), released AS (
+         UPDATE usage_months m SET reserved_tokens = GREATEST(m.reserved_tokens - s.reserved_tokens, 0), used_tokens = m.used_tokens + $9
+           FROM s WHERE m.user_id = s.user_id AND m.month = s.month
+         RETURNING 1
+       )
+       SELECT (SELECT count(*) FROM s)::int AS settled, (SELECT count(*) FROM released)::int AS released`,
+      [ledgerId, userId, s.inputTokens, s.outputTokens, s.cacheReadTokens, s.cacheWriteTokens, s.costMicroUsd, s.keyRef ?? null, s.usedTokens],
+    );
+    return Number(res.rows[0]?.settled ?? 0) > 0;
   }
 
   /**

@@ -57,6 +57,21 @@ export class UsersRepo {
     return res.rows[0] && toUser(res.rows[0]);
   }
 
+  /**
+   * The user owning a live (unexpired, unrevoked) session token, with the token's id and last
+   * use, in one query: every authenticated request makes it.
+   */
+  async findBySessionToken(tokenHash: string, now: Date): Promise<{ user: User; tokenId: string; lastUsedAt: Date | null } | undefined> {
+    const res = await this.db.query<UserRow & { token_id: string; token_last_used_at: Date | null }>(
+      `SELECT u.*, t.id AS token_id, t.last_used_at AS token_last_used_at
+       FROM auth_tokens t JOIN users u ON u.id = t.user_id
+       WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND t.expires_at > $2`,
+      [tokenHash, now],
+    );
+    const row = res.rows[0];
+    return row && { user: toUser(row), tokenId: row.token_id, lastUsedAt: row.token_last_used_at === null ? null : new Date(row.token_last_used_at) };
+  }
+
   async findByEmailWithSecret(email: string): Promise<UserWithSecret | undefined> {
     const res = await this.db.query<UserRow>('SELECT * FROM users WHERE lower(email) = lower($1) AND supabase_sub IS NULL', [email]);
     const row = res.rows[0];

@@ -23,7 +23,16 @@ export interface RecordedRequest {
   clientClosed: boolean;
   /** The server cut the stream on purpose (cutAfterChunks). */
   cut: boolean;
+  /** The usage the answer reported (set once a 200 answer was planned); what a real provider would bill. */
+  usage?: { input: number; output: number };
 }
+
+/**
+ * Answers a chat request from what it contains instead of from the consumed turn list; undefined
+ * falls back to the script. A pure function of the request keeps the answers right when a client
+ * repeats a call (a resumed run redoes its unfinished step), which a consumed list cannot.
+ */
+export type FakeResponder = (request: RecordedRequest) => FakeTurn | undefined;
 
 export interface FakeLlm {
   url: string;
@@ -51,7 +60,7 @@ const MODEL_ROUTES: Record<string, ProviderId> = {
 };
 
 /** A real HTTP server on 127.0.0.1 that answers like the providers, from a script. */
-export async function startFakeLlm(options: { script?: FakeScript; port?: number } = {}): Promise<FakeLlm> {
+export async function startFakeLlm(options: { script?: FakeScript; port?: number; responder?: FakeResponder } = {}): Promise<FakeLlm> {
   let script: FakeScript = cloneScript(options.script ?? {});
   const requests: RecordedRequest[] = [];
   let counter = 0;
@@ -100,7 +109,7 @@ export async function startFakeLlm(options: { script?: FakeScript; port?: number
 
     const body = (record.body ?? {}) as { model?: unknown; stream?: unknown; stream_options?: { include_usage?: unknown } };
     const model = typeof body.model === 'string' ? body.model : 'fake-model';
-    const turn = takeTurn(script, { provider: record.provider, apiKey: record.apiKey ?? '', model });
+    const turn = options.responder?.(record) ?? takeTurn(script, { provider: record.provider, apiKey: record.apiKey ?? '', model });
     if (turn.firstByteDelayMs) await delay(turn.firstByteDelayMs, res);
     if (res.destroyed) return;
     if (turn.status && turn.status >= 400) {
@@ -108,6 +117,7 @@ export async function startFakeLlm(options: { script?: FakeScript; port?: number
     }
 
     const plan = planTurn(turn, bodyLength);
+    record.usage = { input: plan.usage.input, output: plan.usage.output };
     const id = `${isAnthropic ? 'msg' : 'chatcmpl'}_fake_${++counter}`;
     if (body.stream !== true) {
       return send(res, record, 200, isAnthropic ? messageJson(plan, model, id) : chatCompletionJson(plan, { provider: record.provider, model, includeUsage: true }, id));

@@ -25,10 +25,11 @@ export function bearerToken(req: Pick<Request, 'headers'>, queryToken?: string):
  */
 export async function authenticateToken(ctx: AppContext, token: string): Promise<AuthContext> {
   if (looksLikeSessionToken(token)) {
-    const owner = await new AuthTokensRepo(ctx.db).findLive(hashSessionToken(token), ctx.clock.now());
-    const user = owner && (await new UsersRepo(ctx.db).findById(owner.userId));
-    if (!owner || !user) throw new AppError('E_AUTH', BAD_TOKEN);
-    return { user, tokenId: owner.tokenId };
+    const now = ctx.clock.now();
+    const found = await new UsersRepo(ctx.db).findBySessionToken(hashSessionToken(token), now);
+    if (!found) throw new AppError('E_AUTH', BAD_TOKEN);
+    await new AuthTokensRepo(ctx.db).touch(found.tokenId, found.lastUsedAt, now);
+    return { user: found.user, tokenId: found.tokenId };
   }
   if (ctx.supabase && token.split('.').length === 3) {
     const identity = await ctx.supabase(token);

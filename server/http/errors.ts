@@ -4,6 +4,8 @@ import type { Logger } from '../../core/logger.js';
 
 /** Maps body-parser's errors (which carry a `type`) to catalogue errors with a useful message. */
 function fromBodyParser(err: unknown): AppError | undefined {
+  // Express's router throws this (status 400) for a path like /api/projects/%E0%A4%A.
+  if (err instanceof URIError) return new AppError('E_VALIDATION', 'The URL has malformed percent-encoding; encode each path segment with encodeURIComponent.');
   const type = (err as { type?: unknown } | null)?.type;
   switch (type) {
     case 'entity.parse.failed':

@@ -89,7 +89,7 @@ describe('HTTP basics (ops endpoints, bad input, OpenAPI, rate limits)', () => {
     expect(res.body.openapi).toBe('3.1.0');
     const { routeTable } = await import('../../server/app.js');
     for (const r of routeTable(server.ctx)) {
-      const p = r.path.replace(/:([A-Za-z_]\w*)/g, '{$1}');
+      const p = r.path.replace(/[:*]([A-Za-z_]\w*)/g, '{$1}');
       expect(res.body.paths[p]?.[r.method]).toBeDefined();
     }
     const registerOp = res.body.paths['/api/auth/register'].post;

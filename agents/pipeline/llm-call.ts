@@ -1,0 +1,52 @@
+import { isAppError } from '../../core/errors.js';
+import { RunsRepo } from '../../db/repos/runs.js';
+import type { LlmRequest, LlmResponse, ProviderId, ToolCall, Usage } from '../providers/port.js';
+import type { RunContext, StepRef } from './run-context.js';
+import { RunStop } from './run-stop.js';
+
+export type ModelRequest = Omit<LlmRequest, 'model' | 'maxOutputTokens' | 'signal'>;
+
+/**
+ * One model call of a step, through the gateway (plan check, reservation, ledger): refuses to
+ * start when the run's token stop-loss is spent, streams text deltas as coalesced `llm.delta`
+ * events, then sets the run's totals from the ledger and appends `llm.usage` in one transaction. A plan
+ * limit (E_LIMIT) ends the run `limit_exceeded`; aborts and provider errors propagate.
+ */
+export async function callModel(rc: RunContext, step: StepRef, request: ModelRequest): Promise<LlmResponse> {
+  if (rc.tokensUsed >= rc.settings.tokenBudget) {
+    throw new RunStop('token_budget', `The run spent ${rc.tokensUsed} tokens, its stop-loss is ${rc.settings.tokenBudget} (SAMOKODER_RUN_TOKEN_BUDGET).`);
+  }
+  const { run } = rc;
+  const deltas = rc.events.coalescer('llm.delta', { stepSeq: step.seq });
+  let text = '';
+  const toolCalls: ToolCall[] = [];
+  let usage: Usage = { inputTokens: 0, outputTokens: 0 };
+  let finishReason: LlmResponse['finishReason'] = 'other';
+  try {
+    const stream = rc.gateway.stream(
+      { ...request, model: run.model, maxOutputTokens: rc.settings.maxOutputTokens, signal: rc.signal },
+      { userId: run.userId, projectId: run.projectId, runId: run.id, stepId: step.id, provider: run.provider as ProviderId, keySource: run.keySource, keyId: run.keyId ?? undefined },
+    );
+    for await (const part of stream) {
+      if (part.type === 'text-delta') {
+        text += part.text;
+        deltas.push(part.text);
+      } else if (part.type === 'tool-call') toolCalls.push(part.call);
+      else if (part.type === 'usage') usage = part.usage;
+      else finishReason = part.reason;
+    }
+  } catch (err) {
+    if (isAppError(err) && err.code === 'E_LIMIT') throw new RunStop('limit_exceeded', err.message);
+    throw err;
+  } finally {
+    deltas.flush();
+  }
+  // The gateway has settled this call on the ledger by now; the run's totals are re-read from the
+  // ledger (not incremented) so a call settled by a process killed right after is counted too.
+  await rc.db.transaction(async (tx) => {
+    const totals = await new RunsRepo(tx).syncUsageFromLedger(run.id);
+    rc.tokensUsed = totals.inputTokens + totals.outputTokens;
+    await rc.events.append('llm.usage', { stepSeq: step.seq, inputTokens: usage.inputTokens, outputTokens: usage.outputTokens, runTokens: rc.tokensUsed }, tx);
+  });
+  return { text, toolCalls, usage, finishReason };
+}

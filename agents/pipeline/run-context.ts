@@ -1,0 +1,52 @@
+import type { Config } from '../../core/config.js';
+import type { Logger } from '../../core/logger.js';
+import type { Database, Queryable } from '../../db/port.js';
+import type { Run } from '../../db/repos/runs.js';
+import type { Step } from '../../db/repos/steps.js';
+import type { SandboxHandle, SandboxPort } from '../../sandbox/port.js';
+import type { Workspace } from '../../workspaces/index.js';
+import type { LlmGateway } from '../llm-gateway.js';
+import type { RunEvents } from './events.js';
+import { RunStop } from './run-stop.js';
+
+export type PipelineSettings = Config['pipeline'];
+
+/** Everything one run's steps need; built by the run worker for each attempt. */
+export interface RunContext {
+  readonly db: Database;
+  readonly logger: Logger;
+  readonly settings: PipelineSettings;
+  readonly gateway: LlmGateway;
+  readonly workspace: Workspace;
+  readonly run: Run;
+  readonly events: RunEvents;
+  /** Fires on cancel (reason CancelRequested), lease loss or worker stop. */
+  readonly signal: AbortSignal;
+  /** Fences the step's final transaction to the worker holding the job. */
+  assertLease(tx: Queryable): Promise<void>;
+  /** The run's sandbox, acquired on first use and released when the attempt ends. */
+  sandbox(): Promise<SandboxHandle>;
+  /** Tokens the run has spent, all attempts included (the stop-loss counts these). */
+  tokensUsed: number;
+}
+
+/** The step a model call or tool belongs to (for the ledger, events and commit trailers). */
+export type StepRef = Pick<Step, 'id' | 'seq' | 'kind' | 'taskId' | 'round'>;
+
+/** Lazily acquires one sandbox handle per run attempt. */
+export function sandboxAccess(port: SandboxPort | undefined, run: Run, workspaceDir: string): { get(): Promise<SandboxHandle>; release(): Promise<void> } {
+  let handle: Promise<SandboxHandle> | undefined;
+  return {
+    get() {
+      if (!port) return Promise.reject(new RunStop('sandbox_unavailable', 'The sandbox is turned off on this node (SAMOKODER_SANDBOX=off), so commands cannot run.'));
+      handle ??= port.acquire(run.projectId, workspaceDir, { ownerId: run.userId });
+      handle.catch(() => (handle = undefined));
+      return handle;
+    },
+    async release() {
+      const h = await handle?.catch(() => undefined);
+      handle = undefined;
+      await h?.release().catch(() => undefined);
+    },
+  };
+}

@@ -1,0 +1,36 @@
+import { AppError } from '../../core/errors.js';
+
+/** Why a run ended other than `succeeded` (stored as runs.reason and sent in run.finished). */
+export type StopReason =
+  | 'verify_failed'
+  | 'token_budget'
+  | 'limit_exceeded'
+  | 'invalid_tool_calls'
+  | 'provider_error'
+  | 'sandbox_unavailable'
+  | 'cancelled'
+  | 'worker_lost'
+  | 'internal_error';
+
+/**
+ * Thrown inside the pipeline to end the run for good (no job retry): the run becomes `failed`
+ * (or `cancelled`) with `reason`, and everything written so far stays in the workspace.
+ */
+export class RunStop extends AppError {
+  constructor(
+    readonly reason: StopReason,
+    message: string,
+    readonly runStatus: 'failed' | 'cancelled' = 'failed',
+  ) {
+    super(runStatus === 'cancelled' ? 'E_CANCELLED' : 'E_RUN_STOPPED', message, { details: { reason } });
+    this.name = 'RunStop';
+  }
+}
+
+/** The abort reason when the run's cancel was requested (NOTIFY run_cancel or seen at a step boundary). */
+export class CancelRequested extends Error {
+  constructor() {
+    super('the run was cancelled');
+    this.name = 'CancelRequested';
+  }
+}

@@ -1,0 +1,207 @@
+import { isAppError } from '../../core/errors.js';
+import type { Logger } from '../../core/logger.js';
+import type { Database, Unlisten } from '../../db/port.js';
+import type { Job } from '../../db/queue/job-queue.js';
+import { Worker, type JobContext } from '../../db/queue/worker.js';
+import { isTerminal, RUN_CANCEL_CHANNEL, RUNS_QUEUE, RunsRepo, type RunJobPayload, type RunStatus } from '../../db/repos/runs.js';
+import { StepsRepo, type Step } from '../../db/repos/steps.js';
+import type { SandboxPort } from '../../sandbox/port.js';
+import type { Workspace, WorkspaceStore } from '../../workspaces/index.js';
+import type { LlmGateway } from '../llm-gateway.js';
+import { isProviderError } from '../providers/index.js';
+import { enqueueWebhook } from '../webhooks/queue.js';
+import { RunEvents } from './events.js';
+import type { PipelineSettings, RunContext } from './run-context.js';
+import { sandboxAccess } from './run-context.js';
+import { runPipeline } from './run-pipeline.js';
+import { CancelRequested, RunStop, type StopReason } from './run-stop.js';
+
+export interface RunWorkerDeps {
+  db: Database;
+  logger: Logger;
+  settings: PipelineSettings;
+  gateway: LlmGateway;
+  workspaces: WorkspaceStore;
+  /** Undefined when the sandbox is off: runs then stop at verify with `sandbox_unavailable`. */
+  sandbox: SandboxPort | undefined;
+  webhookMaxAttempts: number;
+  workerId?: string;
+}
+
+const CANCEL_POLL_MS = 500;
+
+type Outcome = { status: Exclude<RunStatus, 'queued' | 'running'>; reason: StopReason | null; message?: string };
+
+/**
+ * Executes runs: a Worker on the runs queue (leases + heartbeats; a dead node's run is re-claimed
+ * when its lease runs out and resumes from its first unfinished step), plus a LISTEN on
+ * run_cancel that aborts the run's in-flight model call and sandbox command at once.
+ */
+export class RunWorker {
+  private readonly worker: Worker<RunJobPayload>;
+  private readonly controllers = new Map<string, AbortController>();
+  private unlisten: Unlisten | undefined;
+
+  constructor(private readonly deps: RunWorkerDeps) {
+    this.worker = new Worker<RunJobPayload>({
+      db: deps.db,
+      queue: RUNS_QUEUE,
+      handler: (job, ctx) => this.handle(job, ctx),
+      concurrency: deps.settings.concurrency,
+      leaseMs: deps.settings.leaseMs,
+      pollMs: Math.min(2000, Math.max(200, Math.floor(deps.settings.leaseMs / 3))),
+      onExhausted: (job) => this.exhausted(job),
+      logger: deps.logger,
+      ...(deps.workerId ? { workerId: deps.workerId } : {}),
+    });
+  }
+
+  async start(): Promise<void> {
+    this.unlisten = await this.deps.db.listen(RUN_CANCEL_CHANNEL, (runId) => this.controllers.get(runId)?.abort(new CancelRequested()));
+    await this.worker.start();
+  }
+
+  /** Hands running runs back (they resume on the next claim) and stops listening. */
+  async stop(timeoutMs = 10_000): Promise<void> {
+    await this.worker.stop(timeoutMs);
+    await this.unlisten?.().catch(() => undefined);
+  }
+
+  private async handle(job: Job<RunJobPayload>, jobCtx: JobContext): Promise<void> {
+    const { db, logger } = this.deps;
+    const runId = job.payload.runId;
+    const before = await new RunsRepo(db).getById(runId);
+    if (!before || isTerminal(before.status)) return; // deleted, or finished by an earlier attempt
+    const ac = new AbortController();
+    const onJobAbort = (): void => ac.abort(jobCtx.signal.reason);
+    if (jobCtx.signal.aborted) onJobAbort();
+    jobCtx.signal.addEventListener('abort', onJobAbort, { once: true });
+    this.controllers.set(runId, ac);
+    const poll = this.pollCancel(runId, ac);
+    const log = logger.child({ runId, projectId: before.projectId, attempt: job.attempts });
+    const events = new RunEvents(db, before.projectId, runId, log);
+    const workspace = await this.deps.workspaces.create(before.projectId);
+    const sandbox = sandboxAccess(this.deps.sandbox, before, workspace.dir);
+    try {
+      const run = await db.transaction(async (tx) => {
+        await jobCtx.assertLease(tx);
+        const r = await new RunsRepo(tx).transition(runId, 'running');
+        await events.append(before.status === 'queued' ? 'run.started' : 'run.resumed', { attempt: job.attempts }, tx);
+        return r;
+      });
+      if (run.cancelRequestedAt) throw new CancelRequested();
+      const finishedSteps = await new StepsRepo(db).finishedSteps(runId);
+      // A resumed run's earlier holder (a dead node, or one that lost its lease) may have left a
+      // command running in its container, writing to this shared workspace: remove it first, so
+      // nothing of the lost attempt writes after the reset below.
+      if (before.status !== 'queued') await this.evictForeignSandboxes(before.projectId, log);
+      await restoreWorkspace(workspace, finishedSteps, runId);
+      const rc: RunContext = {
+        db,
+        logger: log,
+        settings: this.deps.settings,
+        gateway: this.deps.gateway,
+        workspace,
+        run,
+        events,
+        signal: ac.signal,
+        assertLease: (tx) => jobCtx.assertLease(tx),
+        sandbox: () => sandbox.get(),
+        tokensUsed: run.inputTokens + run.outputTokens,
+      };
+      await runPipeline(rc, finishedSteps, job.attempts);
+      await this.finish(jobCtx, events, { status: 'succeeded', reason: null });
+    } catch (err) {
+      const outcome = this.classify(err, ac.signal, job);
+      if (!outcome) throw err;
+      log.info({ err, status: outcome.status, reason: outcome.reason }, 'run stopped');
+      await this.finish(jobCtx, events, outcome);
+    } finally {
+      clearInterval(poll);
+      jobCtx.signal.removeEventListener('abort', onJobAbort);
+      this.controllers.delete(runId);
+      await sandbox.release();
+    }
+  }
+
+  /**
+   * The fallback for a missed NOTIFY (a dropped LISTEN connection; PGlite delivers none raised
+   * inside another transaction): the cancel flag is read every CANCEL_POLL_MS, which keeps the
+   * 2-second promise on every database.
+   */
+  private pollCancel(runId: string, ac: AbortController): NodeJS.Timeout {
+    let busy = false;
+    const timer = setInterval(() => {
+      if (busy || ac.signal.aborted) return;
+      busy = true;
+      new RunsRepo(this.deps.db)
+        .isCancelRequested(runId)
+        .then((yes) => yes && ac.abort(new CancelRequested()))
+        .catch(() => undefined)
+        .finally(() => (busy = false));
+    }, CANCEL_POLL_MS);
+    timer.unref();
+    return timer;
+  }
+
+  private async evictForeignSandboxes(projectId: string, log: Logger): Promise<void> {
+    try {
+      await this.deps.sandbox?.evictForeign?.(projectId);
+    } catch (err) {
+      // The engine is down: the run goes on (verify will find out); the start-up sweep of the
+      // dead node's host still removes its containers.
+      log.warn({ err }, 'could not remove an earlier holder\'s sandbox containers');
+    }
+  }
+
+  /** How a run that threw ends; undefined: rethrow, so the job is retried (the run resumes). */
+  private classify(err: unknown, signal: AbortSignal, job: Job<RunJobPayload>): Outcome | undefined {
+    // The worker is stopping or lost the lease: the next holder resumes the run.
+    if (signal.aborted && !(signal.reason instanceof CancelRequested)) return undefined;
+    if (signal.reason instanceof CancelRequested || err instanceof CancelRequested) return { status: 'cancelled', reason: 'cancelled' };
+    if (err instanceof RunStop) return { status: err.runStatus, reason: err.reason, message: err.message };
+    if (isProviderError(err) && !err.isRetryable) return { status: 'failed', reason: 'provider_error', message: `${err.code}: ${err.message}` };
+    this.deps.logger.error({ err, runId: job.payload.runId, attempt: job.attempts }, 'run attempt failed');
+    if (job.attempts < job.maxAttempts) return undefined;
+    const reason: StopReason = isProviderError(err) ? 'provider_error' : isAppError(err) && err.code === 'E_SANDBOX_UNAVAILABLE' ? 'sandbox_unavailable' : 'internal_error';
+    // The model and the client get the code, never a stack trace (the log above has it).
+    return { status: 'failed', reason, message: isAppError(err) || isProviderError(err) ? `${(err as { code: string }).code}: ${(err as Error).message}` : 'internal error; see the server log' };
+  }
+
+  /** The run's last state, its run.finished event and the webhook delivery commit together. */
+  private async finish(jobCtx: JobContext, events: RunEvents, outcome: Outcome): Promise<void> {
+    await this.deps.db.transaction(async (tx) => {
+      await jobCtx.assertLease(tx);
+      await new RunsRepo(tx).transition(events.runId, outcome.status, outcome.reason);
+      const event = await events.append('run.finished', { status: outcome.status, reason: outcome.reason, ...(outcome.message ? { message: outcome.message.slice(0, 1000) } : {}) }, tx);
+      await enqueueWebhook(tx, event, this.deps.webhookMaxAttempts);
+    });
+  }
+
+  /** The job's lease ran out on its last attempt (its workers kept dying): the run fails for good. */
+  private async exhausted(job: Job<RunJobPayload>): Promise<void> {
+    const { db } = this.deps;
+    await db.transaction(async (tx) => {
+      const runs = new RunsRepo(tx);
+      const run = await runs.getById(job.payload.runId);
+      if (!run || isTerminal(run.status)) return;
+      await runs.transition(run.id, 'failed', 'worker_lost');
+      const event = await new RunEvents(db, run.projectId, run.id, this.deps.logger).append('run.finished', { status: 'failed', reason: 'worker_lost' }, tx);
+      await enqueueWebhook(tx, event, this.deps.webhookMaxAttempts);
+    });
+  }
+}
+
+/**
+ * Before a (resumed) attempt: discard what a killed step left uncommitted, and if the workspace's
+ * HEAD is not the last finished step's commit (the process died between a step's commit and its
+ * database record), go back to that commit — as a new commit, so history is kept.
+ */
+async function restoreWorkspace(ws: Workspace, finished: Step[], runId: string): Promise<void> {
+  await ws.history.resetToHead();
+  const last = finished.at(-1);
+  if (!last?.commitSha) return;
+  if ((await ws.history.headSha()) === last.commitSha) return;
+  await ws.history.revert(last.commitSha, `Resume run ${runId} from step ${last.seq}`, { 'Samokoder-Run': runId, 'Samokoder-Step': 'resume' });
+}
+

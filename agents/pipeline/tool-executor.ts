@@ -1,0 +1,99 @@
+import { isAppError } from '../../core/errors.js';
+import { parseSafePath } from '../../workspaces/index.js';
+import type { ToolCall } from '../providers/port.js';
+import { parseToolArgs, WORKSPACE_TOOLS, type WorkspaceToolName } from '../tools/schemas.js';
+import { runSandboxCommand } from './commands.js';
+import type { RunContext, StepRef } from './run-context.js';
+
+export interface ToolResult {
+  /** What the model reads: the result, or an error it can act on (never a stack trace). */
+  content: string;
+  isError: boolean;
+  /** The call itself was wrong (unknown tool, bad JSON, missing field, unsafe path): counts toward K in a row. */
+  invalid: boolean;
+  /** Set by `finish`. */
+  finishSummary?: string;
+  /** Set by a successful write_file. */
+  written?: { path: string; size: number };
+}
+
+const READ_CAP_CHARS = 32_000;
+const LIST_CAP = 500;
+
+/** Workspace errors a model can fix by changing its call; everything else is ours (logged, not shown). */
+const MODEL_FIXABLE = new Set(['E_PATH_UNSAFE', 'E_FILE_TOO_LARGE', 'E_NOT_FOUND', 'E_VALIDATION']);
+
+/**
+ * Runs one coder/fixer tool call and records `tool.called` (and `file.written`) in one
+ * transaction. An abort (cancel, lease loss) propagates; every other failure becomes a tool error.
+ */
+export async function executeTool(rc: RunContext, step: StepRef, call: ToolCall): Promise<ToolResult> {
+  const result = await dispatch(rc, step, call);
+  const events: { type: string; data: unknown }[] = [
+    { type: 'tool.called', data: { stepSeq: step.seq, name: call.name, ok: !result.isError, ...(result.isError ? { error: result.content.slice(0, 500) } : {}), ...pathOf(call) } },
+  ];
+  if (result.written) events.push({ type: 'file.written', data: { stepSeq: step.seq, ...result.written } });
+  await rc.events.appendMany(events);
+  return result;
+}
+
+async function dispatch(rc: RunContext, step: StepRef, call: ToolCall): Promise<ToolResult> {
+  if (!(call.name in WORKSPACE_TOOLS)) {
+    return invalid(`Unknown tool "${call.name}". The tools are: ${Object.keys(WORKSPACE_TOOLS).join(', ')}.`);
+  }
+  const name = call.name as WorkspaceToolName;
+  const parsed = parseToolArgs<Record<string, unknown>>(WORKSPACE_TOOLS[name].schema as never, call.arguments);
+  if (!parsed.ok) return invalid(parsed.error);
+  const args = parsed.value;
+  const { files } = rc.workspace;
+  try {
+    switch (name) {
+      case 'list_files': {
+        const tree = await files.tree({ maxEntries: LIST_CAP });
+        const lines = tree.entries.filter((e) => e.type !== 'dir').map((e) => (e.type === 'file' ? `${e.path} (${e.size} bytes)` : `${e.path} (symlink)`));
+        return ok(lines.length ? lines.join('\n') + (tree.truncated ? `\n… (listing cut at ${LIST_CAP} entries)` : '') : '(the workspace is empty)');
+      }
+      case 'read_file': {
+        const p = parseSafePath(String(args.path)).rel;
+        const file = await files.readFile(p);
+        if (file.binary) return ok(`${p} is a binary file of ${file.size} bytes.`);
+        return ok(file.content.length > READ_CAP_CHARS ? `${file.content.slice(0, READ_CAP_CHARS)}\n… (cut at ${READ_CAP_CHARS} characters of ${file.content.length})` : file.content);
+      }
+      case 'write_file': {
+        const p = parseSafePath(String(args.path)).rel;
+        const { size } = await files.writeFile(p, String(args.content));
+        return { ...ok(`Wrote ${p} (${size} bytes).`), written: { path: p, size } };
+      }
+      case 'run_command': {
+        const r = await runSandboxCommand(rc, step, String(args.command), { network: 'none', timeoutMs: rc.settings.commandTimeoutMs, purpose: 'agent' });
+        const status = r.timedOut ? `timed out after ${rc.settings.commandTimeoutMs} ms` : `exit code ${r.exitCode}`;
+        return ok(`${status}${r.truncated ? ' (output cut at the sandbox cap)' : ''}\n${r.tail}`);
+      }
+      case 'finish':
+        return { ...ok('Task finished.'), finishSummary: String(args.summary) };
+    }
+  } catch (err) {
+    if (rc.signal.aborted) throw err;
+    if (isAppError(err) && err.code === 'E_PATH_UNSAFE') return invalid(`Refused: ${err.message} Use a path relative to the workspace, without "..".`);
+    if (isAppError(err) && MODEL_FIXABLE.has(err.code)) return { content: err.message, isError: true, invalid: false };
+    if (isAppError(err) && err.code === 'E_CANCELLED') throw err;
+    rc.logger.error({ err, tool: name, runId: rc.run.id, stepSeq: step.seq }, 'tool failed');
+    return { content: `The ${name} tool failed on the service side; try again or take another approach.`, isError: true, invalid: false };
+  }
+}
+
+const ok = (content: string): ToolResult => ({ content, isError: false, invalid: false });
+const invalid = (content: string): ToolResult => ({ content, isError: true, invalid: true });
+
+/** The path or command a call named, for the event (never file contents). */
+function pathOf(call: ToolCall): Record<string, unknown> {
+  try {
+    const a = JSON.parse(call.arguments) as { path?: unknown; command?: unknown };
+    return {
+      ...(typeof a.path === 'string' ? { path: a.path.slice(0, 512) } : {}),
+      ...(typeof a.command === 'string' ? { command: a.command.slice(0, 512) } : {}),
+    };
+  } catch {
+    return {};
+  }
+}

@@ -1,0 +1,73 @@
+import { z } from 'zod';
+import type { ToolSpec } from '../providers/port.js';
+
+/**
+ * The agents' tools (PRODUCT.md "The agents' tools"): fixed names, zod schemas as the single
+ * source of truth — the JSON Schema the model sees is generated from the same schema that
+ * validates its arguments, so the two cannot drift apart.
+ */
+
+const id = z.string().trim().min(1).max(40);
+const path = z.string().min(1).max(512).describe('Relative to the workspace root, e.g. src/index.js');
+
+export const submitPlanArgs = z.object({
+  summary: z.string().trim().min(1).max(4000),
+  tasks: z
+    .array(z.object({ id, title: z.string().trim().min(1).max(200), description: z.string().max(4000) }))
+    .min(1)
+    .max(50),
+});
+export type Plan = z.infer<typeof submitPlanArgs>;
+
+export const submitArchitectureArgs = z.object({
+  stack: z.string().trim().min(1).max(1000),
+  files: z.array(z.object({ path, purpose: z.string().max(1000) })).max(500),
+  commands: z.object({
+    install: z.string().max(1000).describe('May be empty when there is nothing to install'),
+    test: z.string().trim().min(1).max(1000),
+    start: z.string().max(1000),
+  }),
+});
+export type Architecture = z.infer<typeof submitArchitectureArgs>;
+
+export const listFilesArgs = z.object({});
+export const readFileArgs = z.object({ path });
+export const writeFileArgs = z.object({ path, content: z.string() });
+export const runCommandArgs = z.object({ command: z.string().trim().min(1).max(4000) });
+export const finishArgs = z.object({ summary: z.string().max(4000) });
+
+function spec(name: string, description: string, schema: z.ZodType): ToolSpec {
+  const { $schema: _ignored, ...parameters } = z.toJSONSchema(schema) as Record<string, unknown>;
+  return { name, description, parameters };
+}
+
+export const SUBMIT_PLAN = spec('submit_plan', 'Submit the plan: a summary and the ordered coding tasks.', submitPlanArgs);
+export const SUBMIT_ARCHITECTURE = spec('submit_architecture', 'Submit the stack, the file layout and the install/test/start commands.', submitArchitectureArgs);
+
+/** The coder's and the fixer's tools, with the schema that validates each one's arguments. */
+export const WORKSPACE_TOOLS = {
+  list_files: { schema: listFilesArgs, spec: spec('list_files', 'List the files of the workspace.', listFilesArgs) },
+  read_file: { schema: readFileArgs, spec: spec('read_file', 'Read a text file of the workspace.', readFileArgs) },
+  write_file: { schema: writeFileArgs, spec: spec('write_file', 'Create or replace a file of the workspace with the whole content.', writeFileArgs) },
+  run_command: { schema: runCommandArgs, spec: spec('run_command', 'Run a shell command in the project sandbox (workspace at /workspace, no network).', runCommandArgs) },
+  finish: { schema: finishArgs, spec: spec('finish', 'End this task with a short summary of what was done.', finishArgs) },
+} as const;
+export type WorkspaceToolName = keyof typeof WORKSPACE_TOOLS;
+export const WORKSPACE_TOOL_SPECS: ToolSpec[] = Object.values(WORKSPACE_TOOLS).map((t) => t.spec);
+
+/**
+ * Parses a tool call's raw JSON arguments against its schema. The message is for the model: it
+ * names what is wrong (bad JSON, the missing or invalid field) and never carries a stack trace.
+ */
+export function parseToolArgs<T>(schema: z.ZodType<T>, raw: string): { ok: true; value: T } | { ok: false; error: string } {
+  let json: unknown;
+  try {
+    json = raw.trim() === '' ? {} : JSON.parse(raw);
+  } catch (err) {
+    return { ok: false, error: `The arguments are not valid JSON (${(err as Error).message}). Send one JSON object.` };
+  }
+  const parsed = schema.safeParse(json);
+  if (parsed.success) return { ok: true, value: parsed.data };
+  const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(arguments)'}: ${i.message}`);
+  return { ok: false, error: `Invalid arguments: ${issues.join('; ')}` };
+}

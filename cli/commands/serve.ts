@@ -1,0 +1,27 @@
+import { parseArgs } from 'node:util';
+import { startServer } from '../../server/server.js';
+import { EXIT, type ExitCode } from '../exit-codes.js';
+
+export const SERVE_HELP = `samokoder serve [--port N] [--host H]
+
+Starts the service (API, WebSocket, web UI) with the configuration from the environment, like
+npm start without the build step. Stops gracefully on Ctrl-C or SIGTERM.
+`;
+
+export async function serveCommand(argv: string[]): Promise<ExitCode> {
+  const { values } = parseArgs({ args: argv, options: { port: { type: 'string' }, host: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
+  if (values.help) {
+    process.stdout.write(SERVE_HELP);
+    return EXIT.OK;
+  }
+  const server = await startServer({
+    env: process.env,
+    overrides: { ...(values.port ? { PORT: Number(values.port) } : {}), ...(values.host ? { HOST: values.host } : {}) },
+  });
+  console.log(`Samokoder is listening on ${server.url} (web UI at /, API at /api, docs at /api/openapi.json)`);
+  await new Promise<void>((resolve) => {
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => resolve());
+  });
+  await server.stop();
+  return EXIT.OK;
+}

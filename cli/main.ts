@@ -1,0 +1,59 @@
+#!/usr/bin/env node
+// samokoder: the command line. `samokoder help` lists the commands; exit codes in exit-codes.ts.
+import { CliError, EXIT, type ExitCode } from './exit-codes.js';
+
+const HELP = `samokoder — a prompt in, a working tested project out
+
+  samokoder serve                         start the service (web UI, API, WebSocket)
+  samokoder build "prompt" --out app.zip  generate a project locally and write it as a ZIP
+  samokoder login --email E               get a token for a running service
+  samokoder keys add|list|rm              manage your API keys on a running service
+  samokoder usage                         tokens, cost and plan limits this month
+
+  samokoder COMMAND --help for the options.
+
+Exit codes: 0 ok · 1 other error · 2 bad input · 3 limit reached · 4 verify failed · 5 cancelled
+`;
+
+// Loaded on demand: `serve` and `build` pull in the whole service; the others need only fetch.
+const COMMANDS: Record<string, () => Promise<{ run(argv: string[]): Promise<ExitCode>; help: string }>> = {
+  serve: async () => import('./commands/serve.js').then((m) => ({ run: m.serveCommand, help: m.SERVE_HELP })),
+  build: async () => import('./commands/build.js').then((m) => ({ run: m.buildCommand, help: m.BUILD_HELP })),
+  login: async () => import('./commands/login.js').then((m) => ({ run: m.loginCommand, help: m.LOGIN_HELP })),
+  keys: async () => import('./commands/keys.js').then((m) => ({ run: m.keysCommand, help: m.KEYS_HELP })),
+  usage: async () => import('./commands/usage.js').then((m) => ({ run: m.usageCommand, help: m.USAGE_HELP })),
+};
+
+async function main(argv: string[]): Promise<ExitCode> {
+  const [name, ...rest] = argv;
+  if (!name || name === 'help' || name === '--help' || name === '-h') {
+    const topic = name === 'help' && rest[0] ? await COMMANDS[rest[0]]?.() : undefined;
+    process.stdout.write(topic?.help ?? HELP);
+    return name ? EXIT.OK : EXIT.BAD_INPUT;
+  }
+  if (name === '--version' || name === '-v') {
+    console.log('samokoder 0.1.0');
+    return EXIT.OK;
+  }
+  const load = COMMANDS[name];
+  if (!load) throw new CliError(`unknown command "${name}". Run samokoder help.`, EXIT.BAD_INPUT);
+  return (await load()).run(rest);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    if (err instanceof CliError) {
+      console.error(`samokoder: ${err.message}`);
+      process.exit(err.exitCode);
+    }
+    // parseArgs' errors (unknown option, missing value) are bad input.
+    const code = (err as { code?: string }).code;
+    if (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS')) {
+      console.error(`samokoder: ${(err as Error).message}`);
+      process.exit(EXIT.BAD_INPUT);
+    }
+    console.error(`samokoder: ${(err as Error)?.stack ?? String(err)}`);
+    process.exit(EXIT.OTHER);
+  },
+);

@@ -1,0 +1,318 @@
+import path from 'node:path';
+import type { Duplex } from 'node:stream';
+import Docker from 'dockerode';
+import type { Container } from 'dockerode';
+import { AppError } from '../core/errors.js';
+import type { Logger } from '../core/logger.js';
+import { startEgressProxy, type EgressProxy } from './egress-proxy.js';
+import { execEnv } from './env.js';
+import { runExec } from './exec.js';
+import { hardenedContainerSpec } from './hardening.js';
+import { ensureEgressNetwork, restrictHostAccess, type EgressNetwork } from './network.js';
+import type { AcquireOptions, ExecOptions, ExecResult, SandboxHandle, SandboxPort } from './port.js';
+import { SANDBOX_GID, SANDBOX_UID, type SandboxSettings } from './settings.js';
+import { APP_VALUE, INSTANCE_ID, LABEL_APP, LABEL_INSTANCE, LABEL_PROJECT } from './labels.js';
+import { sweepOrphans } from './sweeper.js';
+import { execUser, prepareWorkspace } from './workspace-owner.js';
+
+export interface DockerSandboxOptions {
+  settings: SandboxSettings;
+  logger: Logger;
+  /** Default: the engine at DOCKER_HOST or the default socket, API v1.41 (Docker 20.10+). */
+  docker?: Docker;
+}
+
+export interface DockerSandbox extends SandboxPort {
+  readonly docker: Docker;
+  /** Removes containers left by earlier processes (call once at start-up). */
+  sweepOrphans(): Promise<number>;
+}
+
+/** One project's container and who is using it. */
+interface Entry {
+  projectId: string;
+  workspaceDir: string;
+  container: Container;
+  id: string;
+  users: number;
+  idleSince: number;
+  idleTimer: NodeJS.Timeout | undefined;
+  /** Execs (and the clean-ups between them) run one at a time: killing the sandbox user's processes must hit only the command it is for. */
+  queue: Promise<unknown>;
+  gone: boolean;
+}
+
+/**
+ * Kills every process of the sandbox user in the container (including ones that escaped their
+ * process group with setsid), then counts survivors. `kill -1` spares the calling shell and PID 1
+ * (tini, root). Repeated because a fork bomb forks while the first round runs. A clean container
+ * shows 3 processes afterwards: this shell, ps and wc.
+ */
+const KILL_SCRIPT = 'for i in 1 2 3 4 5; do kill -9 -1 2>/dev/null; done; ps -u 10001 -o pid= | wc -l';
+const KILL_DEADLINE_MS = 500;
+
+export function createDockerSandbox(options: DockerSandboxOptions): DockerSandbox {
+  const { settings, logger } = options;
+  const docker = options.docker ?? new Docker({ version: 'v1.41' });
+  const entries = new Map<string, Entry>();
+  const creating = new Map<string, Promise<Entry>>();
+  let network: Promise<EgressNetwork> | undefined;
+  let proxy: Promise<{ proxy: EgressProxy; unrestrict: () => Promise<void> }> | undefined;
+  let closed = false;
+
+  const egressNetwork = (): Promise<EgressNetwork> => {
+    network ??= ensureEgressNetwork(docker, settings.egressNetwork).catch((err) => {
+      network = undefined;
+      throw unavailable(err);
+    });
+    return network;
+  };
+
+  const egressProxy = (): Promise<{ proxy: EgressProxy; unrestrict: () => Promise<void> }> => {
+    proxy ??= (async () => {
+      const net = await egressNetwork();
+      const p = await startEgressProxy({ host: net.gateway, allowedHosts: settings.registryHosts, logger });
+      const unrestrict = await restrictHostAccess(net, p.port, logger);
+      return { proxy: p, unrestrict };
+    })().catch((err) => {
+      proxy = undefined;
+      throw err;
+    });
+    return proxy;
+  };
+
+  async function createEntry(projectId: string, workspaceDir: string, ownerId: string | undefined): Promise<Entry> {
+    if (closed) throw new AppError('E_SANDBOX_UNAVAILABLE', 'The sandbox is shutting down', { retryable: true });
+    await prepareWorkspace(workspaceDir);
+    const net = await egressNetwork();
+    let container: Container | undefined;
+    try {
+      container = await docker.createContainer(hardenedContainerSpec(settings, { projectId, ownerId, workspaceDir }));
+      // Fail closed: a container that cannot leave the egress network is never started.
+      await docker.getNetwork(net.name).disconnect({ Container: container.id, Force: true });
+      await container.start();
+    } catch (err) {
+      if (container) await container.remove({ force: true }).catch(() => undefined);
+      throw unavailable(err);
+    }
+    const entry: Entry = { projectId, workspaceDir, container, id: container.id, users: 0, idleSince: Date.now(), idleTimer: undefined, queue: Promise.resolve(), gone: false };
+    entries.set(projectId, entry);
+    logger.debug({ projectId, container: container.id.slice(0, 12) }, 'sandbox: container started');
+    return entry;
+  }
+
+  async function entryFor(projectId: string, workspaceDir: string, ownerId: string | undefined): Promise<Entry> {
+    if (!/^[A-Za-z0-9_.-]{1,128}$/.test(projectId)) throw new AppError('E_VALIDATION', 'projectId must be 1-128 letters, digits, _ . -');
+    if (!path.isAbsolute(workspaceDir)) throw new AppError('E_VALIDATION', 'workspaceDir must be an absolute path');
+    const existing = entries.get(projectId);
+    if (existing && existing.workspaceDir === workspaceDir) return existing;
+    if (existing) await removeEntry(existing);
+    let pending = creating.get(projectId);
+    if (!pending) {
+      pending = createEntry(projectId, workspaceDir, ownerId).finally(() => creating.delete(projectId));
+      creating.set(projectId, pending);
+    }
+    return pending;
+  }
+
+  /** Removals in flight (reaper, eviction): close() waits for them. */
+  const removing = new Set<Promise<void>>();
+
+  async function removeEntry(entry: Entry): Promise<void> {
+    if (entry.gone) return;
+    entry.gone = true;
+    clearTimeout(entry.idleTimer);
+    if (entries.get(entry.projectId) === entry) entries.delete(entry.projectId);
+    const removal = entry.container
+      .remove({ force: true })
+      .catch((err: unknown) => {
+        if ((err as { statusCode?: number }).statusCode !== 404) logger.warn({ err, container: entry.id }, 'sandbox: could not remove a container');
+      })
+      .finally(() => removing.delete(removal));
+    removing.add(removal);
+    await removal;
+  }
+
+  /** Idle containers beyond the warm-pool size go first (oldest idle first); the rest after the idle period. */
+  function scheduleIdle(entry: Entry): void {
+    entry.idleSince = Date.now();
+    clearTimeout(entry.idleTimer);
+    entry.idleTimer = setTimeout(() => void removeEntry(entry), settings.idleSeconds * 1000);
+    entry.idleTimer.unref();
+    const idle = [...entries.values()].filter((e) => e.users === 0).sort((a, b) => a.idleSince - b.idleSince);
+    for (const e of idle.slice(0, Math.max(0, idle.length - settings.warmPoolSize))) void removeEntry(e);
+  }
+
+  /**
+   * Ends every process of the sandbox user in the container: the KILL_SCRIPT exec when there are a
+   * few; a container restart (SIGKILL to all of it; /tmp starts empty, the workspace stays) when
+   * there are many (a fork bomb holds every pid, so no exec could even start) or the exec fails or
+   * leaves survivors. Process counts come from `docker top`, which runs on the host.
+   */
+  async function killTree(entry: Entry): Promise<void> {
+    if (entry.gone) return;
+    // Unknown (top failed) counts as "many": restarting is the safe answer.
+    const before = await sandboxProcessCount(entry.container).catch(() => Number.MAX_SAFE_INTEGER);
+    if (before === 0 || entry.gone) return;
+    if (before < settings.pidsLimit / 4) {
+      const survivors = await runShort(entry.container, KILL_SCRIPT).catch(() => undefined);
+      if (survivors !== undefined && Number(survivors.trim()) <= 3) return;
+    }
+    logger.warn({ projectId: entry.projectId, processes: before }, 'sandbox: restarting the container to end its processes');
+    await entry.container.kill({ signal: 'SIGKILL' }).catch(() => undefined);
+    await entry.container.start().catch((err: unknown) => {
+      if (entry.gone) return;
+      logger.error({ err, projectId: entry.projectId }, 'sandbox: restart failed; removing the container');
+      void removeEntry(entry);
+    });
+  }
+
+  async function execOn(entry: Entry, command: string, opts: ExecOptions): Promise<ExecResult> {
+    const network = opts.network ?? 'none';
+    if (network !== 'none' && network !== 'registry') throw new AppError('E_VALIDATION', "network must be 'none' or 'registry'");
+    const egress = network === 'registry' ? await egressProxy() : undefined;
+    const { env, dropped } = execEnv({ callerEnv: opts.env, network, proxyUrl: egress?.proxy.url, hasCaBundle: settings.caBundle !== undefined });
+    if (dropped.length) logger.warn({ dropped, projectId: entry.projectId }, 'sandbox: credential-looking variables were not passed to the command');
+    const net = egress ? await egressNetwork() : undefined;
+    if (net) await docker.getNetwork(net.name).connect({ Container: entry.id }).catch((err: unknown) => { throw unavailable(err); });
+    try {
+      return await runExec(
+        entry.container,
+        {
+          command,
+          cwd: opts.cwd,
+          env,
+          user: execUser(),
+          timeoutMs: opts.timeoutMs ?? settings.execTimeoutMs,
+          capBytes: settings.outputCapBytes,
+          onOutput: opts.onOutput,
+          signal: opts.signal,
+        },
+        () => killTree(entry),
+      );
+    } catch (err) {
+      throw err instanceof AppError ? err : unavailable(err);
+    } finally {
+      if (net) await docker.getNetwork(net.name).disconnect({ Container: entry.id, Force: true }).catch(() => undefined);
+    }
+  }
+
+  function handleFor(entry: Entry): SandboxHandle {
+    let released = false;
+    const live = (): Entry => {
+      if (released || entry.gone) throw new AppError('E_SANDBOX_UNAVAILABLE', 'This sandbox handle was released or destroyed; acquire it again', { retryable: false });
+      return entry;
+    };
+    return {
+      projectId: entry.projectId,
+      containerId: entry.id,
+      async exec(command, opts = {}) {
+        const e = live();
+        const result = e.queue.then(() => execOn(e, command, opts));
+        // A command's tree never outlives it (`cmd &` that outlived its shell, a fork bomb that
+        // exited): the next exec on this container waits for the leftovers to be ended.
+        e.queue = result.catch(() => undefined).then(() => killTree(e)).catch(() => undefined);
+        return result;
+      },
+      async release() {
+        if (released) return;
+        released = true;
+        entry.users -= 1;
+        if (entry.users > 0 || entry.gone) return;
+        // The container stays warm for the project (exec already ended each command's leftovers).
+        scheduleIdle(entry);
+      },
+      async destroy() {
+        released = true;
+        await removeEntry(entry);
+      },
+    };
+  }
+
+  return {
+    docker,
+    async acquire(projectId: string, workspaceDir: string, opts: AcquireOptions = {}) {
+      const entry = await entryFor(projectId, workspaceDir, opts.ownerId);
+      clearTimeout(entry.idleTimer);
+      entry.users += 1;
+      return handleFor(entry);
+    },
+    async prewarm(projectId: string, workspaceDir: string, opts: AcquireOptions = {}) {
+      const entry = await entryFor(projectId, workspaceDir, opts.ownerId);
+      if (entry.users === 0) scheduleIdle(entry);
+    },
+    sweepOrphans: () => sweepOrphans(docker, logger).catch((err: unknown) => { throw unavailable(err); }),
+    async evictForeign(projectId: string) {
+      const found = await docker
+        .listContainers({ all: true, filters: { label: [`${LABEL_APP}=${APP_VALUE}`, `${LABEL_PROJECT}=${projectId}`] } })
+        .catch((err: unknown) => { throw unavailable(err); });
+      const foreign = found.filter((c) => c.Labels?.[LABEL_INSTANCE] !== INSTANCE_ID);
+      await Promise.all(foreign.map((c) => docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined)));
+      if (foreign.length) logger.info({ projectId, removed: foreign.length }, 'sandbox: removed containers of an earlier holder of the project');
+      return foreign.length;
+    },
+    async close() {
+      closed = true;
+      await Promise.allSettled([...creating.values()]);
+      await Promise.all([...entries.values()].map(removeEntry));
+      await Promise.all([...removing]);
+      if (proxy) {
+        const p = await proxy.catch(() => undefined);
+        await p?.unrestrict();
+        await p?.proxy.close();
+      }
+    },
+  };
+}
+
+/** Processes of the sandbox user (uid 10001) in the container, from `docker top` (no exec needed). */
+async function sandboxProcessCount(container: Container): Promise<number> {
+  const top = (await container.top({ ps_args: '-o uid,pid' })) as { Processes?: string[][] };
+  return (top.Processes ?? []).filter((p) => p[0] === String(SANDBOX_UID)).length;
+}
+
+/** Runs a short helper command as the sandbox user; resolves with its stdout, rejects after KILL_DEADLINE_MS. */
+async function runShort(container: Container, script: string): Promise<string> {
+  let timer: NodeJS.Timeout | undefined;
+  const work = (async () => {
+    const exec = await container.exec({ Cmd: ['/bin/sh', '-c', script], User: `${SANDBOX_UID}:${SANDBOX_GID}`, AttachStdout: true, AttachStderr: true });
+    const stream = (await exec.start({ hijack: true, stdin: false })) as Duplex;
+    const chunks: Buffer[] = [];
+    await new Promise<void>((resolve) => {
+      stream.on('data', (c: Buffer) => chunks.push(c));
+      stream.once('end', resolve);
+      stream.once('close', resolve);
+      stream.once('error', resolve);
+    });
+    const raw = Buffer.concat(chunks);
+    // Keep only stdout frames' payloads.
+    const out: Buffer[] = [];
+    for (let i = 0; i + 8 <= raw.length; ) {
+      const len = raw.readUInt32BE(i + 4);
+      if (raw[i] === 1) out.push(raw.subarray(i + 8, i + 8 + len));
+      i += 8 + len;
+    }
+    return Buffer.concat(out).toString('utf8');
+  })();
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error('sandbox helper command timed out')), KILL_DEADLINE_MS);
+  });
+  try {
+    return await Promise.race([work, deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Docker's failures as our error: the engine is down, or the image is missing. */
+function unavailable(err: unknown): AppError {
+  if (err instanceof AppError) return err;
+  const e = err as { code?: string; statusCode?: number; message?: string };
+  const engineDown = e.code === 'ECONNREFUSED' || e.code === 'ENOENT' || e.code === 'EACCES';
+  const message = engineDown
+    ? 'The Docker engine is not reachable (DOCKER_HOST or /var/run/docker.sock); start dockerd'
+    : e.statusCode === 404 && /image/i.test(e.message ?? '')
+      ? 'The sandbox image is missing: run `npm run sandbox:image` (SAMOKODER_SANDBOX_IMAGE)'
+      : `The sandbox failed: ${e.message ?? String(err)}`;
+  return new AppError('E_SANDBOX_UNAVAILABLE', message, { cause: err, retryable: true });
+}

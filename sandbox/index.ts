@@ -1,0 +1,40 @@
+import Docker from 'dockerode';
+import type { Config } from '../core/config.js';
+import type { Logger } from '../core/logger.js';
+import { createDockerSandbox, type DockerSandbox } from './docker-sandbox.js';
+import { sandboxSettingsFromConfig } from './settings.js';
+import { sweepOrphans } from './sweeper.js';
+
+export type { AcquireOptions, ExecOptions, ExecResult, OutputStream, SandboxHandle, SandboxNetwork, SandboxPort } from './port.js';
+export { createDockerSandbox, type DockerSandbox } from './docker-sandbox.js';
+export { sandboxSettingsFromConfig, type SandboxSettings } from './settings.js';
+
+/** The composition root's sandbox, or undefined when SAMOKODER_SANDBOX=off. */
+export function createSandboxFromConfig(config: Config, logger: Logger): DockerSandbox | undefined {
+  if (!config.sandbox.enabled) return undefined;
+  return createDockerSandbox({ settings: sandboxSettingsFromConfig(config), logger });
+}
+
+const SWEEP_TIMEOUT_MS = 5_000;
+
+/**
+ * Start-up: removes the containers an earlier process of the service left behind (it crashed or
+ * was killed mid-exec). Never fatal: without a Docker engine the service still starts (runs
+ * that need the sandbox then fail with E_SANDBOX_UNAVAILABLE), with a warning.
+ */
+export async function sweepSandboxAtStartup(config: Config, logger: Logger): Promise<void> {
+  if (!config.sandbox.enabled) return;
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      sweepOrphans(new Docker({ version: 'v1.41' }), logger),
+      new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no answer in ${SWEEP_TIMEOUT_MS} ms`)), SWEEP_TIMEOUT_MS);
+      }),
+    ]);
+  } catch (err) {
+    logger.warn({ err: String(err) }, 'sandbox: the start-up sweep could not reach the Docker engine; commands will fail until it is up');
+  } finally {
+    clearTimeout(timer);
+  }
+}

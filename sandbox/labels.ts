@@ -1,0 +1,31 @@
+import { randomUUID } from 'node:crypto';
+import os from 'node:os';
+
+/**
+ * Every container carries these labels, so the service (and an operator with `docker ps
+ * --filter label=samokoder.app=samokoder`) can find it. The owner labels (host + pid) let the
+ * start-up sweep remove only containers whose process is gone, never a live sibling's.
+ */
+export const LABEL_APP = 'samokoder.app';
+export const APP_VALUE = 'samokoder';
+export const LABEL_PROJECT = 'samokoder.project';
+export const LABEL_OWNER = 'samokoder.owner';
+export const LABEL_CREATED = 'samokoder.created';
+export const LABEL_HOST = 'samokoder.host';
+export const LABEL_PID = 'samokoder.pid';
+/** This process's id: tells our own containers from a predecessor's that had the same pid (pid 1 in a container). */
+export const LABEL_INSTANCE = 'samokoder.instance';
+export const INSTANCE_ID = randomUUID();
+
+export function containerLabels(projectId: string, ownerId: string | undefined, extra: Readonly<Record<string, string>> = {}): Record<string, string> {
+  return {
+    ...extra,
+    [LABEL_APP]: APP_VALUE,
+    [LABEL_PROJECT]: projectId,
+    ...(ownerId ? { [LABEL_OWNER]: ownerId } : {}),
+    [LABEL_CREATED]: new Date().toISOString(),
+    [LABEL_HOST]: os.hostname(),
+    [LABEL_PID]: String(process.pid),
+    [LABEL_INSTANCE]: INSTANCE_ID,
+  };
+}

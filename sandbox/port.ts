@@ -1,0 +1,72 @@
+/**
+ * The sandbox port: where the pipeline runs a generated project's commands (npm install, npm
+ * test, node scripts). One adapter implements it on the Docker engine (docker-sandbox.ts); the
+ * pipeline only sees these types.
+ */
+
+/** 'none': no network at all (the default). 'registry': only the allow-listed package registries, through the egress proxy. */
+export type SandboxNetwork = 'none' | 'registry';
+
+export type OutputStream = 'stdout' | 'stderr';
+
+export interface ExecOptions {
+  /** Working directory inside the container: /workspace or below (default /workspace). */
+  cwd?: string;
+  /** The variables the command needs, and nothing else (never an API key: secret-looking names are dropped). */
+  env?: Record<string, string>;
+  /** Wall-clock limit; the whole process tree is killed when it passes (default from configuration). */
+  timeoutMs?: number;
+  network?: SandboxNetwork;
+  /** Called with each piece of output as it arrives (UTF-8, never split inside a character). */
+  onOutput?: (stream: OutputStream, text: string) => void;
+  /** Cancelling kills the command within 2 s; exec then rejects with E_CANCELLED. */
+  signal?: AbortSignal;
+}
+
+export interface ExecResult {
+  /** The command's exit status; 137 when it was killed (timeout, output cap). */
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+  /** The output passed the cap: reading stopped, the command was killed, stdout/stderr hold the first part. */
+  truncated: boolean;
+  timedOut: boolean;
+  durationMs: number;
+}
+
+export interface AcquireOptions {
+  /** The account the project belongs to; written as a label so an operator can find its containers. */
+  ownerId?: string;
+}
+
+/** One project's sandbox, held by one caller until release() or destroy(). */
+export interface SandboxHandle {
+  readonly projectId: string;
+  /** The Docker container id (for logs and operators). */
+  readonly containerId: string;
+  /** Runs `command` with /bin/sh -c as uid 10001. Execs on one handle run one at a time. */
+  exec(command: string, options?: ExecOptions): Promise<ExecResult>;
+  /** Done for now: the container stays warm for the project and is reaped after the idle period. */
+  release(): Promise<void>;
+  /** Removes the container now (its /tmp and home go with it; the workspace stays). */
+  destroy(): Promise<void>;
+}
+
+export interface SandboxPort {
+  /**
+   * The project's sandbox: its live container when there is one, otherwise a new one with
+   * `workspaceDir` (absolute, on the host) mounted at /workspace.
+   */
+  acquire(projectId: string, workspaceDir: string, options?: AcquireOptions): Promise<SandboxHandle>;
+  /** Starts the project's container ahead of time (e.g. when a run is queued) so acquire() is instant. */
+  prewarm(projectId: string, workspaceDir: string, options?: AcquireOptions): Promise<void>;
+  /**
+   * Removes the project's containers that another process started: a node that died (or lost its
+   * job lease) may have left a command running in one, still writing to the shared workspace.
+   * A resumed run calls this before resetting the workspace, so nothing of the lost attempt can
+   * write after the reset. Returns how many were removed.
+   */
+  evictForeign?(projectId: string): Promise<number>;
+  /** Removes every container this process started, and stops the egress proxy. */
+  close(): Promise<void>;
+}

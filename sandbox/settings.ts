@@ -1,0 +1,60 @@
+import { existsSync } from 'node:fs';
+import type { Config } from '../core/config.js';
+
+/** The uid/gid the image's `sandbox` user has (scripts/sandbox-image.mjs); commands never run as anything else. */
+export const SANDBOX_UID = 10001;
+export const SANDBOX_GID = 10001;
+/** nobody: owns the container's keep-alive process, so the commands' uid cannot kill it. */
+export const KEEPALIVE_UID = 65534;
+export const SANDBOX_HOME = '/home/sandbox';
+export const SANDBOX_WORKDIR = '/workspace';
+/** Where the host's CA bundle is mounted (read-only) when one is configured. */
+export const CA_BUNDLE_PATH = '/etc/samokoder/ca-certificates.crt';
+
+/** Operator settings of the sandbox (core/config.ts reads them from SAMOKODER_SANDBOX_*); never API input. */
+export interface SandboxSettings {
+  readonly image: string;
+  readonly memoryBytes: number;
+  readonly cpus: number;
+  readonly pidsLimit: number;
+  readonly nofile: number;
+  readonly tmpBytes: number;
+  readonly execTimeoutMs: number;
+  readonly outputCapBytes: number;
+  readonly idleSeconds: number;
+  /** How many released containers stay started, ready for their project's next acquire. */
+  readonly warmPoolSize: number;
+  /** Hosts the egress proxy lets 'registry' commands reach. */
+  readonly registryHosts: readonly string[];
+  /** A CA bundle on the host passed into containers (NODE_EXTRA_CA_CERTS), or undefined. */
+  readonly caBundle: string | undefined;
+  /** The internal Docker network 'registry' commands join. */
+  readonly egressNetwork: string;
+  /** Extra labels on every container (tests tag their runs with one). */
+  readonly extraLabels?: Readonly<Record<string, string>>;
+}
+
+const MIB = 1024 * 1024;
+
+export function sandboxSettingsFromConfig(config: Config): SandboxSettings {
+  const s = config.sandbox;
+  const caBundle = s.caBundle === 'none' ? undefined : s.caBundle ?? (existsSync(DEFAULT_CA_BUNDLE) ? DEFAULT_CA_BUNDLE : undefined);
+  return {
+    image: s.image,
+    memoryBytes: s.memoryMb * MIB,
+    cpus: s.cpus,
+    pidsLimit: s.pidsLimit,
+    nofile: s.nofile,
+    tmpBytes: s.tmpMb * MIB,
+    execTimeoutMs: s.execTimeoutMs,
+    outputCapBytes: s.outputCapBytes,
+    idleSeconds: s.idleSeconds,
+    warmPoolSize: s.warmPoolSize,
+    registryHosts: s.registryHosts,
+    caBundle,
+    egressNetwork: s.egressNetwork,
+  };
+}
+
+/** Debian's and Ubuntu's bundle: it holds any CA the operator added with update-ca-certificates. */
+export const DEFAULT_CA_BUNDLE = '/etc/ssl/certs/ca-certificates.crt';

@@ -1,0 +1,123 @@
+import { z } from 'zod';
+import { notFound } from '../../core/errors.js';
+import { ProjectsRepo } from '../../db/repos/projects.js';
+import { RUN_CANCEL_CHANNEL } from '../../db/repos/runs.js';
+import type { AppContext } from '../context.js';
+import { route, type AnyRoute } from '../http/route.js';
+import { ownedProject } from './ownership.js';
+import { pageQuery, projectIdParams, projectSchema, toProjectJson } from './project-schemas.js';
+
+const MAX_PROMPT_CHARS = 20_000;
+
+const createBody = z.object({
+  name: z.string().trim().min(1, 'must not be empty').max(100, 'must be at most 100 characters').optional().meta({ description: "Default: the prompt's first line" }),
+  prompt: z.string().trim().min(1, 'must not be empty').max(MAX_PROMPT_CHARS, `must be at most ${MAX_PROMPT_CHARS} characters`),
+});
+
+const webhookBody = z.object({
+  url: z
+    .url({ protocol: /^https?$/, message: 'must be an http:// or https:// URL' })
+    .max(2048, 'must be at most 2048 characters')
+    .nullable()
+    .meta({ description: 'null removes the webhook' }),
+});
+
+/** A name from the prompt when none is given: its first line, cut at a word near 60 characters. */
+function nameFromPrompt(prompt: string): string {
+  const line = prompt.split('\n', 1)[0]!.trim();
+  if (line.length <= 60) return line;
+  const cut = line.slice(0, 60);
+  return `${cut.slice(0, cut.lastIndexOf(' ') > 30 ? cut.lastIndexOf(' ') : 60)}…`;
+}
+
+export function projectRoutes(ctx: AppContext): AnyRoute[] {
+  const projects = new ProjectsRepo(ctx.db);
+  return [
+    route({
+      method: 'post',
+      path: '/api/projects',
+      summary: 'Create a project (and its empty workspace); the plan’s project count is enforced',
+      tag: 'projects',
+      auth: 'user',
+      body: createBody,
+      responses: {
+        201: { description: 'Created', schema: z.object({ project: projectSchema }) },
+        402: { description: 'The plan’s max_projects is reached (E_LIMIT)' },
+      },
+      handler: async ({ body, auth }) => {
+        const project = await projects.create({ userId: auth!.user.id, name: body.name ?? nameFromPrompt(body.prompt), prompt: body.prompt });
+        try {
+          await ctx.workspaces.create(project.id);
+        } catch (err) {
+          // A project without a workspace is unusable: undo the row rather than leave a husk.
+          await projects.delete(project.id, auth!.user.id).catch(() => undefined);
+          throw err;
+        }
+        return { status: 201, body: { project: toProjectJson(project) } };
+      },
+    }),
+    route({
+      method: 'get',
+      path: '/api/projects',
+      summary: "The caller's projects, newest first (cursor pagination)",
+      tag: 'projects',
+      auth: 'user',
+      query: pageQuery,
+      responses: { 200: { description: 'A page', schema: z.object({ projects: z.array(projectSchema), nextCursor: z.string().nullable() }) } },
+      handler: async ({ query, auth }) => {
+        const page = await projects.list(auth!.user.id, query);
+        return { body: { projects: page.items.map(toProjectJson), nextCursor: page.nextCursor } };
+      },
+    }),
+    route({
+      method: 'get',
+      path: '/api/projects/:id',
+      summary: 'One project',
+      tag: 'projects',
+      auth: 'user',
+      params: projectIdParams,
+      responses: { 200: { description: 'The project', schema: z.object({ project: projectSchema }) }, 404: { description: 'No such project of the caller' } },
+      handler: async ({ params, auth }) => ({ body: { project: toProjectJson(await ownedProject(ctx, params.id, auth!.user.id)) } }),
+    }),
+    route({
+      method: 'delete',
+      path: '/api/projects/:id',
+      summary: 'Delete a project: stops its runs, removes its workspace; usage rows are kept',
+      tag: 'projects',
+      auth: 'user',
+      params: projectIdParams,
+      responses: { 204: { description: 'Deleted' }, 404: { description: 'No such project of the caller' } },
+      handler: async ({ params, auth }) => {
+        const deleted = await projects.delete(params.id, auth!.user.id);
+        if (!deleted) throw notFound('Project');
+        // The delete cancelled the runs' jobs, which a worker notices at its next lease heartbeat;
+        // the cancel notice makes a worker listening for it stop the run now.
+        for (const runId of deleted.activeRunIds) await ctx.db.query('SELECT pg_notify($1, $2)', [RUN_CANCEL_CHANNEL, runId]);
+        await ctx.workspaces.remove(params.id);
+        ctx.logger.info({ projectId: params.id, userId: auth!.user.id, stoppedRuns: deleted.activeRunIds.length }, 'project deleted');
+        return { status: 204 };
+      },
+    }),
+    route({
+      method: 'put',
+      path: '/api/projects/:id/webhook',
+      summary: 'Set (or with url null, remove) the webhook called when a run finishes; returns its signing secret',
+      tag: 'projects',
+      auth: 'user',
+      params: projectIdParams,
+      body: webhookBody,
+      responses: {
+        200: {
+          description: 'Set; the secret signs each delivery (HMAC-SHA256) and is kept across URL changes',
+          schema: z.object({ project: projectSchema, secret: z.string().nullable() }),
+        },
+        404: { description: 'No such project of the caller' },
+      },
+      handler: async ({ params, body, auth }) => {
+        const res = await projects.setWebhook(params.id, auth!.user.id, { url: body.url });
+        if (!res) throw notFound('Project');
+        return { body: { project: toProjectJson(res.project), secret: res.secret } };
+      },
+    }),
+  ];
+}

@@ -1,0 +1,120 @@
+import type { IncomingMessage, Server } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { AppError, isAppError } from '../../core/errors.js';
+import type { EventFeed } from '../../db/repos/event-feed.js';
+import type { AppContext } from '../context.js';
+import { authenticateToken, bearerToken } from '../http/authenticate.js';
+import type { AuthContext } from '../http/route.js';
+import { CoalescingEventsRepo } from './coalescing-events.js';
+import { ClientConnection } from './connection.js';
+import { CLOSE_CODES, MAX_CLIENT_FRAME_BYTES } from './protocol.js';
+
+export const WS_PATH = '/ws';
+
+export interface ProjectStreamServer {
+  /** Open connections on this node. */
+  readonly connections: number;
+  /** Closes every connection with 1001 (going away) and stops the heartbeat. */
+  close(): Promise<void>;
+}
+
+/** Answers an upgrade we refuse with a plain HTTP response in the API's error envelope. */
+function refuse(socket: Duplex, error: AppError): void {
+  const body = JSON.stringify(error.toJSON());
+  const reason = error.status === 401 ? 'Unauthorized' : error.status === 404 ? 'Not Found' : 'Error';
+  socket.end(
+    `HTTP/1.1 ${error.status} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
+  socket.destroy();
+}
+
+/**
+ * The live-progress WebSocket on `/ws`, on the HTTP server's port. The client is authenticated
+ * on the upgrade request (Authorization: Bearer, or `?token=` for browsers, which cannot set
+ * headers on a WebSocket) before the connection is accepted: a bad token is a 401 response,
+ * never an open socket. Events come from the node's EventFeed (LISTEN/NOTIFY), so a socket on
+ * this node sees runs executing on any node.
+ */
+export function attachProjectStreams(server: Server, ctx: AppContext, feed: EventFeed): ProjectStreamServer {
+  const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_CLIENT_FRAME_BYTES, perMessageDeflate: false });
+  const connections = new Map<WebSocket, ClientConnection>();
+  const events = new CoalescingEventsRepo(ctx.db);
+  const log = ctx.logger.child({ component: 'ws' });
+
+  const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    socket.on('error', (err) => log.debug({ err }, 'upgrade socket error'));
+    void (async () => {
+      const url = new URL(req.url ?? '/', 'http://localhost');
+      if (url.pathname !== WS_PATH) return refuse(socket, new AppError('E_NOT_FOUND', `No WebSocket at ${url.pathname}; connect to ${WS_PATH}.`));
+      let auth: AuthContext;
+      try {
+        const token = bearerToken(req, url.searchParams.get('token') ?? undefined);
+        if (!token) throw new AppError('E_AUTH', 'Send Authorization: Bearer <token> or ?token=<token> with the upgrade request.');
+        auth = await authenticateToken(ctx, token);
+      } catch (err) {
+        if (!isAppError(err)) log.error({ err }, 'websocket authentication failed');
+        return refuse(socket, isAppError(err) ? err : new AppError('E_INTERNAL', 'Authentication failed; try again.'));
+      }
+      if (socket.destroyed) return;
+      wss.handleUpgrade(req, socket, head, (ws) => {
+        const connection = new ClientConnection(ws, {
+          feed,
+          events,
+          userId: auth.user.id,
+          maxBufferedBytes: ctx.config.ws.maxBufferedBytes,
+          logger: log,
+          onSlowConsumer: () => ctx.metrics.wsDropped.inc({ reason: 'slow_consumer' }),
+        });
+        connections.set(ws, connection);
+        ctx.metrics.wsConnections.inc();
+        ws.once('close', () => {
+          connections.delete(ws);
+          ctx.metrics.wsConnections.dec();
+        });
+      });
+    })();
+  };
+  server.on('upgrade', onUpgrade);
+
+  // A client that misses a pong for a whole period is gone (a dead peer, a NAT that dropped the
+  // flow): terminate it so its subscriptions stop. Pings also keep idle proxies from cutting us.
+  const heartbeat = setInterval(() => {
+    for (const [ws, connection] of connections) {
+      if (!connection.alive) {
+        log.info('websocket client missed a heartbeat: terminating');
+        ctx.metrics.wsDropped.inc({ reason: 'dead' });
+        ws.terminate();
+        continue;
+      }
+      connection.alive = false;
+      ws.ping();
+    }
+  }, ctx.config.ws.heartbeatMs);
+  heartbeat.unref();
+
+  return {
+    get connections() {
+      return connections.size;
+    },
+    async close() {
+      clearInterval(heartbeat);
+      server.off('upgrade', onUpgrade);
+      const closed = [...connections.keys()].map(
+        (ws) =>
+          new Promise<void>((resolve) => {
+            ws.once('close', () => resolve());
+            ws.close(CLOSE_CODES.GOING_AWAY, 'server shutting down');
+            // A client that does not answer the close handshake must not hold the shutdown.
+            setTimeout(() => {
+              ws.terminate();
+              resolve();
+            }, 1000).unref();
+          }),
+      );
+      for (const c of connections.values()) c.dispose();
+      await Promise.all(closed);
+      await new Promise<void>((resolve) => wss.close(() => resolve()));
+    },
+  };
+}

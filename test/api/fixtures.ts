@@ -1,0 +1,60 @@
+import { registerUser, type apiClient, type TestServer } from '../helpers/server.js';
+
+/**
+ * Test servers of these suites run no run worker: queued runs stay queued, so the database state
+ * the tests compare changes only through the requests they make.
+ */
+export const NO_WORKER = { SAMOKODER_RUN_WORKER: false } as const;
+
+export type Api = ReturnType<typeof apiClient>;
+
+/** A user with everything the API can own: a key, a project with files and commits, a run. */
+export interface Tenant {
+  token: string;
+  userId: string;
+  email: string;
+  keyId: string;
+  projectId: string;
+  runId: string;
+  /** The workspace's commits, oldest first (initial commit, then the seeded files). */
+  shas: string[];
+  /** A file that exists in the workspace. */
+  filePath: string;
+}
+
+/** Registers a user on `planId` and seeds one of each resource through the API (and the workspace). */
+export async function seedTenant(server: TestServer, api: Api, planId = 'unlimited'): Promise<Tenant> {
+  const user = await registerUser(api);
+  await server.ctx.db.query('UPDATE users SET plan_id = $2 WHERE id = $1', [user.userId, planId]);
+  const key = await api('POST', '/api/user/api-keys', { token: user.token, body: { provider: 'openai', apiKey: `sk-test${Math.random().toString(36).slice(2)}abcd` } });
+  if (key.status !== 201) throw new Error(`key: ${key.status} ${key.text}`);
+  const project = await api('POST', '/api/projects', { token: user.token, body: { name: 'Todo App', prompt: 'a todo app' } });
+  if (project.status !== 201) throw new Error(`project: ${project.status} ${project.text}`);
+  const projectId: string = project.body.project.id;
+  const ws = await server.ctx.workspaces.open(projectId);
+  const first = await ws.history.headSha();
+  await ws.files.writeFile('src/index.ts', 'export const answer = 42;\n');
+  await ws.files.writeFile('README.md', '# todo\n');
+  const second = await ws.history.commitAll('coder: first files');
+  const run = await api('POST', `/api/projects/${projectId}/generate`, { token: user.token, body: { provider: 'openai', model: 'gpt-4o-mini', keyId: key.body.id } });
+  if (run.status !== 202) throw new Error(`generate: ${run.status} ${run.text}`);
+  return { ...user, keyId: key.body.id, projectId, runId: run.body.run.id, shas: [first, second], filePath: 'src/index.ts' };
+}
+
+/**
+ * Everything a user's requests could change: the owned tables' rows and the workspace's files
+ * and commits. Two equal snapshots mean nothing changed.
+ */
+export async function snapshot(server: TestServer, tenant: Tenant): Promise<string> {
+  const tables = ['projects', 'runs', 'steps', 'events', 'api_keys', 'jobs', 'usage_ledger'];
+  const parts: string[] = [];
+  for (const t of tables) {
+    const rows = await server.ctx.db.query(`SELECT to_jsonb(x)::text AS j FROM ${t} x ORDER BY 1`);
+    parts.push(`${t}: ${rows.rows.map((r) => (r as { j: string }).j).join('\n')}`);
+  }
+  if (await server.ctx.workspaces.exists(tenant.projectId)) {
+    const ws = await server.ctx.workspaces.open(tenant.projectId);
+    parts.push(`head: ${await ws.history.headSha()}`, `tree: ${JSON.stringify(await ws.files.tree())}`);
+  } else parts.push('workspace: gone');
+  return parts.join('\n');
+}

@@ -1,0 +1,127 @@
+import { randomUUID } from 'node:crypto';
+import { storeUserKey } from '../../agents/keys/user-keys.js';
+import type { Queryable } from '../../db/port.js';
+import { EventsRepo, type ProjectEvent } from '../../db/repos/events.js';
+import { ProjectsRepo } from '../../db/repos/projects.js';
+import { isTerminal, RunsRepo, type Run, type RunKind } from '../../db/repos/runs.js';
+import { UsersRepo } from '../../db/repos/users.js';
+import { startFakeLlm, type FakeLlm, type FakeTurn, type RecordedRequest } from '../../scripts/fake-llm/server.js';
+import { LocalWorkspaceStore, type Workspace } from '../../workspaces/index.js';
+import { fakeSecret } from '../keys/fixtures.js';
+import type { DatabaseKind } from '../helpers/databases.js';
+import { startTestServer, type TestServer } from '../helpers/server.js';
+
+export type TestProvider = 'openai-compatible' | 'anthropic';
+
+export interface Harness {
+  server: TestServer;
+  fake: FakeLlm;
+  close(): Promise<void>;
+}
+
+/** A real server (with its run worker, real Docker sandbox and git) and the fake LLM it calls. */
+export async function startHarness(kind: DatabaseKind, env: Record<string, string | number> = {}): Promise<Harness> {
+  const fake = await startFakeLlm();
+  const server = await startTestServer(kind, {
+    SAMOKODER_ANTHROPIC_BASE_URL: fake.baseUrls.anthropic,
+    SAMOKODER_LLM_MAX_RETRIES: 0,
+    SAMOKODER_SANDBOX_IMAGE: process.env.SAMOKODER_SANDBOX_IMAGE ?? 'samokoder-sandbox:latest',
+    SAMOKODER_WEBHOOK_RETRY_BASE_MS: 200,
+    ...env,
+  });
+  return {
+    server,
+    fake,
+    close: async () => {
+      await server.close();
+      await fake.close();
+    },
+  };
+}
+
+export interface ProjectFixture {
+  userId: string;
+  projectId: string;
+  keyId: string;
+  apiKey: string;
+  provider: TestProvider;
+  workspace(): Promise<Workspace>;
+}
+
+/** A user on the unlimited plan, a project and a BYOK key of `provider` pointing at the fake server. */
+export async function newProjectFixture(h: Harness, provider: TestProvider, planId = 'unlimited'): Promise<ProjectFixture> {
+  const { db } = h.server.ctx;
+  const user = await new UsersRepo(db).create({ email: `${randomUUID()}@example.com`, passwordHash: null, planId });
+  const project = await new ProjectsRepo(db).create({ userId: user.id, name: 'Sum app', prompt: 'a sum function with tests' });
+  const apiKey = fakeSecret();
+  const key = await storeUserKey(db, h.server.ctx.llm.vault, {
+    userId: user.id,
+    provider,
+    apiKey,
+    ...(provider === 'openai-compatible' ? { baseUrl: h.fake.baseUrls['openai-compatible'] } : {}),
+  });
+  const store = new LocalWorkspaceStore({ root: h.server.config.workspaces.dir, maxFileBytes: h.server.config.workspaces.maxFileBytes });
+  return { userId: user.id, projectId: project.id, keyId: key.id, apiKey, provider, workspace: () => store.create(project.id) };
+}
+
+/** Queues turns answered only for this fixture's key (other tests' requests cannot take them). */
+export function script(h: Harness, fx: ProjectFixture, turns: FakeTurn[]): void {
+  h.fake.setScript({ turns: turns.map((t) => ({ ...t, match: { apiKey: fx.apiKey } })) });
+}
+
+export async function startRun(h: Harness, fx: ProjectFixture, prompt = 'Build a sum function with a test', kind: RunKind = 'generate'): Promise<Run> {
+  const { run } = await new RunsRepo(h.server.ctx.db).create({ projectId: fx.projectId, userId: fx.userId, kind, prompt, provider: fx.provider, model: 'fake-model', keyId: fx.keyId, keySource: 'byok' });
+  return run;
+}
+
+export async function waitForRun(db: Queryable, runId: string, timeoutMs = 60_000): Promise<Run> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const run = await new RunsRepo(db).getById(runId);
+    if (run && isTerminal(run.status)) return run;
+    if (Date.now() > end) throw new Error(`run ${runId} did not finish in ${timeoutMs} ms (status ${run?.status})`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+export const projectEvents = (db: Queryable, fx: ProjectFixture): Promise<ProjectEvent[]> => new EventsRepo(db).listSince(fx.projectId, fx.userId, 0, 10_000);
+
+/** Requests the fake server answered for this fixture's key. */
+export const requestsOf = (h: Harness, fx: ProjectFixture): RecordedRequest[] => h.fake.requests.filter((r) => r.apiKey === fx.apiKey);
+
+/** Names of the tools a request offered (both wire formats). */
+export function toolNames(r: RecordedRequest): string[] {
+  const tools = ((r.body as { tools?: { name?: string; function?: { name: string } }[] }).tools ?? []);
+  return tools.map((t) => t.function?.name ?? t.name ?? '');
+}
+
+export const bodyText = (r: RecordedRequest): string => JSON.stringify(r.body);
+
+// ── Scripted turns ──
+const usage = { input: 100, output: 20 };
+export const planTurn = (tasks: { id: string; title: string; description: string }[], summary = 'A sum function with a node:test test.'): FakeTurn => ({
+  toolCalls: [{ name: 'submit_plan', arguments: { summary, tasks } }],
+  usage,
+});
+export const archTurn = (test = 'node --test', install = 'npm install --no-audit --no-fund'): FakeTurn => ({
+  toolCalls: [{ name: 'submit_architecture', arguments: { stack: 'Node 20, ES modules, node:test', files: [{ path: 'sum.js', purpose: 'the function' }, { path: 'sum.test.js', purpose: 'its test' }, { path: 'package.json', purpose: 'scripts' }], commands: { install, test, start: 'node sum.js' } } }],
+  usage,
+});
+export const writeTurn = (path: string, content: string): FakeTurn => ({ toolCalls: [{ name: 'write_file', arguments: { path, content } }], usage });
+export const toolTurn = (name: string, args: Record<string, unknown> | string): FakeTurn => ({ toolCalls: [{ name, arguments: args }], usage });
+export const finishTurn = (summary = 'done'): FakeTurn => ({ toolCalls: [{ name: 'finish', arguments: { summary } }], usage });
+
+export const PACKAGE_JSON = JSON.stringify({ name: 'sum-app', version: '1.0.0', type: 'module', private: true, scripts: { test: 'node --test' } }, null, 2);
+export const SUM_OK = 'export const sum = (a, b) => a + b;\n';
+export const SUM_BUG = 'export const sum = (a, b) => a - b;\n';
+export const SUM_TEST = "import test from 'node:test';\nimport assert from 'node:assert/strict';\nimport { sum } from './sum.js';\n\ntest('adds', () => assert.equal(sum(2, 3), 5));\n";
+
+export const TASKS = [
+  { id: 't1', title: 'The sum function', description: 'Create package.json and sum.js exporting sum(a, b).' },
+  { id: 't2', title: 'Its test', description: 'Create sum.test.js with a node:test test of sum.' },
+];
+
+/** A whole successful generate run: plan, architecture, two coder tasks. */
+export function happyTurns(sum = SUM_OK): FakeTurn[] {
+  return [planTurn(TASKS), archTurn(), writeTurn('package.json', PACKAGE_JSON), writeTurn('sum.js', sum), finishTurn('sum written'), writeTurn('sum.test.js', SUM_TEST), finishTurn('test written')];
+}

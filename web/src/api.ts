@@ -1,0 +1,133 @@
+// The REST client: bearer token from the session, JSON in and out, errors as ApiError with the
+// server's `{error:{code,message}}`.
+import { session } from './session.js';
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface User {
+  id: string;
+  email: string;
+  role: string;
+  planId: string;
+}
+export interface Plan {
+  id: string;
+  name: string;
+  maxProjects: number | null;
+  monthlyTokenLimit: number | null;
+  maxConcurrentRuns: number | null;
+  byokAllowed: boolean;
+  platformKeysAllowed: boolean;
+}
+export interface Me {
+  user: User;
+  plan: Plan;
+  usage: { month: string; usedTokens: number; reservedTokens: number; projects: number };
+}
+export interface ApiKey {
+  id: string;
+  provider: string;
+  label: string | null;
+  masked: string;
+  baseUrl: string | null;
+  createdAt: string;
+}
+export interface Project {
+  id: string;
+  name: string;
+  prompt: string;
+  createdAt?: string;
+  lastEventSeq?: number;
+}
+export interface Run {
+  id: string;
+  projectId: string;
+  status: string;
+  reason?: string | null;
+  provider?: string;
+  model?: string;
+  prompt?: string;
+  createdAt?: string;
+  inputTokens?: number;
+  outputTokens?: number;
+  costMicroUsd?: number;
+}
+export interface Commit {
+  sha: string;
+  subject: string;
+  date: string;
+  trailers?: Record<string, string>;
+}
+export interface TreeEntry {
+  path: string;
+  type: 'file' | 'dir' | 'symlink';
+  size?: number;
+}
+export interface Usage {
+  month: string;
+  usedTokens: number;
+  reservedTokens: number;
+  remainingTokens: number | null;
+  costMicroUsd: number;
+  byModel: { provider: string; model: string; calls: number; inputTokens: number; outputTokens: number; costMicroUsd: number | null }[];
+}
+
+async function request(method: string, path: string, body?: unknown): Promise<Response> {
+  const headers: Record<string, string> = {};
+  const token = session.token();
+  if (token) headers.authorization = `Bearer ${token}`;
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  let res: Response;
+  try {
+    res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  } catch {
+    throw new ApiError(0, 'E_NETWORK', 'The service did not answer. Is it running?');
+  }
+  if (res.ok) return res;
+  let code = `E_HTTP_${res.status}`;
+  let message = `${method} ${path} failed (${res.status})`;
+  try {
+    const j = (await res.json()) as { error?: { code?: string; message?: string } };
+    if (j.error?.code) code = j.error.code;
+    if (j.error?.message) message = j.error.message;
+  } catch {
+    // not JSON
+  }
+  if (res.status === 401 && token) session.clear();
+  throw new ApiError(res.status, code, message);
+}
+
+export async function api<T>(method: string, path: string, body?: unknown): Promise<T> {
+  const res = await request(method, path, body);
+  if (res.status === 204) return undefined as T;
+  const text = await res.text();
+  return (text ? JSON.parse(text) : undefined) as T;
+}
+
+/** The response as it came (for file contents that may be JSON or text, and ZIP exports). */
+export const raw = (method: string, path: string, body?: unknown) => request(method, path, body);
+
+/** The first array found under one of `keys` (list endpoints wrap their items; this keeps the UI tolerant). */
+export function listOf<T>(body: unknown, ...keys: string[]): T[] {
+  if (Array.isArray(body)) return body as T[];
+  const o = (body ?? {}) as Record<string, unknown>;
+  for (const k of [...keys, 'items', 'data']) if (Array.isArray(o[k])) return o[k] as T[];
+  return [];
+}
+
+/** `{run: {...}}` or the run itself. */
+export function itemOf<T>(body: unknown, key: string): T {
+  const o = (body ?? {}) as Record<string, unknown>;
+  return (o[key] && typeof o[key] === 'object' ? o[key] : body) as T;
+}
+
+export const enc = encodeURIComponent;
+export const filePath = (p: string) => p.split('/').map(enc).join('/');

@@ -1,0 +1,69 @@
+import { useState } from 'preact/hooks';
+import { api } from '../api.js';
+import { navigate } from '../router.js';
+import { session } from '../session.js';
+import { ErrorNote, Field } from './common.js';
+
+export function AuthPage({ mode }: { mode: 'login' | 'signup' }) {
+  const [email, setEmail] = useState('');
+  const [password, setPassword] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  const signup = mode === 'signup';
+
+  async function submit(e: Event) {
+    e.preventDefault();
+    setBusy(true);
+    setError(null);
+    try {
+      const res = await api<{ token: string }>('POST', signup ? '/api/auth/register' : '/api/auth/login', { email, password });
+      session.set(res.token);
+      navigate('/', true);
+    } catch (err) {
+      setError(err);
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  return (
+    <section class="auth card">
+      <h1>
+        <span class="logo" aria-hidden="true">S</span> Samokoder
+      </h1>
+      <p class="muted">A prompt in, a working and tested project out.</p>
+      <h2>{signup ? 'Create an account' : 'Sign in'}</h2>
+      <form onSubmit={submit}>
+        <Field label="Email">
+          <input type="email" name="email" autoComplete="email" required value={email} onInput={(e) => setEmail(e.currentTarget.value)} />
+        </Field>
+        <Field label="Password" hint={signup ? 'At least 8 characters.' : undefined}>
+          <input
+            type="password"
+            name="password"
+            autoComplete={signup ? 'new-password' : 'current-password'}
+            minLength={8}
+            required
+            value={password}
+            onInput={(e) => setPassword(e.currentTarget.value)}
+          />
+        </Field>
+        <ErrorNote error={error} />
+        <button type="submit" class="primary" disabled={busy}>
+          {busy ? 'Please wait…' : signup ? 'Create account' : 'Sign in'}
+        </button>
+      </form>
+      <p>
+        {signup ? (
+          <>
+            Already have an account? <a href="/login">Sign in</a>
+          </>
+        ) : (
+          <>
+            New here? <a href="/signup">Create an account</a>
+          </>
+        )}
+      </p>
+    </section>
+  );
+}

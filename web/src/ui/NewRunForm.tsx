@@ -1,0 +1,85 @@
+import { useEffect, useMemo, useState } from 'preact/hooks';
+import type { ApiKey } from '../api.js';
+import { MODEL_SUGGESTIONS, PROVIDER_NAMES, PROVIDERS, isProvider, type Provider } from '../providers.js';
+import { Field } from './common.js';
+
+export interface RunChoice {
+  provider: Provider;
+  model: string;
+  keyId?: string;
+}
+
+const LAST = 'samokoder.lastRunChoice';
+
+/** Provider, key and model pickers; remembers the last choice. */
+export function RunPicker(props: { keys: ApiKey[]; platformAllowed: boolean; onChange(c: RunChoice | null): void }) {
+  const saved = useMemo(() => {
+    try {
+      return JSON.parse(localStorage.getItem(LAST) ?? 'null') as RunChoice | null;
+    } catch {
+      return null;
+    }
+  }, []);
+  const keyProviders = PROVIDERS.filter((p) => props.keys.some((k) => k.provider === p));
+  const initialProvider: Provider = saved && isProvider(saved.provider) && keyProviders.includes(saved.provider) ? saved.provider : (keyProviders[0] ?? 'anthropic');
+  const [provider, setProvider] = useState<Provider>(initialProvider);
+  const keysFor = props.keys.filter((k) => k.provider === provider);
+  const [keyId, setKeyId] = useState<string>(saved?.keyId && keysFor.some((k) => k.id === saved.keyId) ? saved.keyId : (keysFor[0]?.id ?? ''));
+  const [model, setModel] = useState(saved?.provider === provider ? saved.model : (MODEL_SUGGESTIONS[provider][0] ?? ''));
+
+  useEffect(() => {
+    const ks = props.keys.filter((k) => k.provider === provider);
+    if (!ks.some((k) => k.id === keyId)) setKeyId(ks[0]?.id ?? '');
+  }, [provider, props.keys]);
+
+  useEffect(() => {
+    const usable = Boolean(model.trim()) && (Boolean(keyId) || props.platformAllowed);
+    const choice: RunChoice = { provider, model: model.trim(), ...(keyId ? { keyId } : {}) };
+    if (usable) localStorage.setItem(LAST, JSON.stringify(choice));
+    props.onChange(usable ? choice : null);
+  }, [provider, model, keyId, props.platformAllowed]);
+
+  return (
+    <div class="picker">
+      <Field label="Provider">
+        <select
+          name="provider"
+          value={provider}
+          onChange={(e) => {
+            const p = e.currentTarget.value as Provider;
+            setProvider(p);
+            setModel(MODEL_SUGGESTIONS[p][0] ?? '');
+          }}
+        >
+          {PROVIDERS.map((p) => (
+            <option value={p}>
+              {PROVIDER_NAMES[p]}
+              {keyProviders.includes(p) ? '' : props.platformAllowed ? ' (platform key)' : ' (no key)'}
+            </option>
+          ))}
+        </select>
+      </Field>
+      <Field label="Key">
+        <select name="keyId" value={keyId} onChange={(e) => setKeyId(e.currentTarget.value)}>
+          {keysFor.map((k) => (
+            <option value={k.id}>
+              {k.label ? `${k.label} · ` : ''}
+              {k.masked}
+              {k.baseUrl ? ` · ${k.baseUrl}` : ''}
+            </option>
+          ))}
+          {props.platformAllowed && <option value="">Platform key (plan credits)</option>}
+          {!props.platformAllowed && keysFor.length === 0 && <option value="">No {provider} key — add one on the API keys page</option>}
+        </select>
+      </Field>
+      <Field label="Model">
+        <input type="text" name="model" required list={`models-${provider}`} value={model} onInput={(e) => setModel(e.currentTarget.value)} />
+        <datalist id={`models-${provider}`}>
+          {MODEL_SUGGESTIONS[provider].map((m) => (
+            <option value={m} />
+          ))}
+        </datalist>
+      </Field>
+    </div>
+  );
+}

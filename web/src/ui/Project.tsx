@@ -1,0 +1,208 @@
+import { useEffect, useReducer, useRef, useState } from 'preact/hooks';
+import { api, enc, itemOf, raw, type Me, type Project } from '../api.js';
+import { navigate } from '../router.js';
+import { applyEvent, emptyRun, isActive, type RunView } from '../run-state.js';
+import { session } from '../session.js';
+import { ProjectStream, type StreamEvent, type StreamStatus } from '../stream.js';
+import { ErrorNote, Field } from './common.js';
+import { FilesView } from './Files.js';
+import { HistoryView } from './History.js';
+import { useKeys } from './Keys.js';
+import { RunPicker, type RunChoice } from './NewRunForm.js';
+import { RunPanel } from './RunView.js';
+
+type Tab = 'run' | 'files' | 'history';
+const TABS: [Tab, string][] = [
+  ['run', 'Run'],
+  ['files', 'Files'],
+  ['history', 'History'],
+];
+
+declare global {
+  interface Window {
+    /** For tests and debugging: the live stream of the open project. */
+    __samokoder?: { dropSocket(): void; seq(): number; connections(): number };
+  }
+}
+
+function reducer(state: RunView, action: StreamEvent | { type: '@bump' }): RunView {
+  if (action.type === '@bump') return { ...state, filesVersion: state.filesVersion + 1 };
+  return applyEvent(state, action as StreamEvent);
+}
+
+async function downloadZip(project: Project) {
+  const res = await raw('GET', `/api/projects/${enc(project.id)}/export`);
+  const blob = await res.blob();
+  const url = URL.createObjectURL(blob);
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = `${(project.name || 'project').replace(/[^\w.-]+/g, '-').replace(/^-+|-+$/g, '') || 'project'}.zip`;
+  document.body.appendChild(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
+export function ProjectPage({ id }: { id: string }) {
+  const [project, setProject] = useState<Project | null>(null);
+  const [error, setError] = useState<unknown>(() => sessionStorage.getItem(`samokoder.generateError.${id}`));
+  const [tab, setTab] = useState<Tab>('run');
+  const [run, dispatch] = useReducer(reducer, undefined, emptyRun);
+  const [connection, setConnection] = useState<StreamStatus>('connecting');
+  const [cancelling, setCancelling] = useState(false);
+  const [downloading, setDownloading] = useState(false);
+  const [me, setMe] = useState<Me | null>(null);
+  const { keys } = useKeys();
+  const [choice, setChoice] = useState<RunChoice | null>(null);
+  const [change, setChange] = useState('');
+  const [starting, setStarting] = useState(false);
+  const tabRefs = useRef<(HTMLButtonElement | null)[]>([]);
+
+  useEffect(() => {
+    sessionStorage.removeItem(`samokoder.generateError.${id}`);
+    api<unknown>('GET', `/api/projects/${enc(id)}`).then((b) => setProject(itemOf<Project>(b, 'project')), setError);
+    api<Me>('GET', '/api/me').then(setMe, () => undefined);
+    const token = session.token();
+    if (!token) return;
+    const stream = new ProjectStream({ projectId: id, token, since: 0, onEvent: dispatch, onStatus: setConnection });
+    window.__samokoder = { dropSocket: () => stream.drop(), seq: () => stream.seq, connections: () => stream.opened };
+    return () => {
+      stream.close();
+      delete window.__samokoder;
+    };
+  }, [id]);
+
+  // llm.usage carries tokens; the run's cost (priced by the server) comes from the run itself.
+  const [runCost, setRunCost] = useState<number | null>(null);
+  useEffect(() => {
+    const runId = run.runId;
+    if (!runId) return;
+    const t = setTimeout(() => {
+      api<{ run: { usage?: { costMicroUsd?: number } } }>('GET', `/api/projects/${enc(id)}/runs/${enc(runId)}`).then(
+        (b) => setRunCost(b.run.usage?.costMicroUsd ?? null),
+        () => undefined,
+      );
+    }, 400);
+    return () => clearTimeout(t);
+  }, [id, run.runId, run.outputTokens, run.status]);
+
+  async function cancel() {
+    if (!run.runId) return;
+    setCancelling(true);
+    try {
+      await api('POST', `/api/projects/${enc(id)}/runs/${enc(run.runId)}/cancel`);
+    } catch (err) {
+      setError(err);
+    } finally {
+      setCancelling(false);
+    }
+  }
+
+  async function startChange(e: Event) {
+    e.preventDefault();
+    if (!choice) return;
+    setStarting(true);
+    setError(null);
+    try {
+      await api('POST', `/api/projects/${enc(id)}/generate`, { ...choice, ...(change.trim() ? { prompt: change.trim() } : {}) });
+      setChange('');
+      setTab('run');
+    } catch (err) {
+      setError(err);
+    } finally {
+      setStarting(false);
+    }
+  }
+
+  async function remove() {
+    if (!project || !confirm(`Delete the project "${project.name}" and its files?`)) return;
+    try {
+      await api('DELETE', `/api/projects/${enc(id)}`);
+      navigate('/');
+    } catch (err) {
+      setError(err);
+    }
+  }
+
+  function onTabKey(e: KeyboardEvent, i: number) {
+    const dir = e.key === 'ArrowRight' ? 1 : e.key === 'ArrowLeft' ? -1 : 0;
+    if (!dir) return;
+    e.preventDefault();
+    const next = (i + dir + TABS.length) % TABS.length;
+    setTab(TABS[next]![0]);
+    tabRefs.current[next]?.focus();
+  }
+
+  const active = isActive(run.status);
+  return (
+    <div class="page project">
+      <div class="project-head">
+        <div>
+          <p class="crumbs">
+            <a href="/">Projects</a> /
+          </p>
+          <h1>{project?.name ?? '…'}</h1>
+          {project && <p class="muted clamp">{project.prompt}</p>}
+        </div>
+        <div class="actions">
+          <button
+            class="primary"
+            disabled={!project || downloading}
+            onClick={() => {
+              if (!project) return;
+              setDownloading(true);
+              downloadZip(project)
+                .catch(setError)
+                .finally(() => setDownloading(false));
+            }}
+          >
+            {downloading ? 'Preparing…' : 'Download ZIP'}
+          </button>
+          <button class="ghost danger" onClick={() => void remove()} disabled={!project}>
+            Delete
+          </button>
+        </div>
+      </div>
+      <ErrorNote error={error} />
+      <div role="tablist" aria-label="Project views" class="tabs">
+        {TABS.map(([t, label], i) => (
+          <button
+            role="tab"
+            id={`tab-${t}`}
+            aria-selected={tab === t}
+            aria-controls={`panel-${t}`}
+            tabIndex={tab === t ? 0 : -1}
+            ref={(el) => void (tabRefs.current[i] = el)}
+            onClick={() => setTab(t)}
+            onKeyDown={(e) => onTabKey(e, i)}
+          >
+            {label}
+          </button>
+        ))}
+      </div>
+      <div role="tabpanel" id={`panel-${tab}`} aria-labelledby={`tab-${tab}`}>
+        {tab === 'run' && (
+          <>
+            <RunPanel run={runCost === null ? run : { ...run, costMicroUsd: Math.max(run.costMicroUsd, runCost) }} connection={connection} cancelling={cancelling} {...(active ? { onCancel: () => void cancel() } : {})} />
+            {!active && keys && (
+              <section class="card" aria-labelledby="change-request">
+                <h2 id="change-request">{run.runId ? 'Ask for a change' : 'Generate'}</h2>
+                <form onSubmit={startChange}>
+                  <Field label={run.runId ? 'What should change?' : 'Prompt (optional: the project prompt is used)'}>
+                    <textarea name="change" rows={3} placeholder={run.runId ? 'Add dark mode' : ''} value={change} onInput={(e) => setChange(e.currentTarget.value)} />
+                  </Field>
+                  <RunPicker keys={keys} platformAllowed={Boolean(me?.plan.platformKeysAllowed)} onChange={setChoice} />
+                  <button type="submit" class="primary" disabled={starting || !choice || (Boolean(run.runId) && !change.trim())}>
+                    {starting ? 'Starting…' : run.runId ? 'Start change run' : 'Generate'}
+                  </button>
+                </form>
+              </section>
+            )}
+          </>
+        )}
+        {tab === 'files' && <FilesView projectId={id} version={run.filesVersion} />}
+        {tab === 'history' && <HistoryView projectId={id} version={run.filesVersion} onReverted={() => dispatch({ type: '@bump' })} />}
+      </div>
+    </div>
+  );
+}
