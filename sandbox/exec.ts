@@ -58,6 +58,8 @@ export async function runExec(container: Container, spec: ExecSpec, killTree: ()
   const timer = setTimeout(() => kill('timeout'), spec.timeoutMs);
   const onAbort = (): void => kill('cancel');
   spec.signal?.addEventListener('abort', onAbort, { once: true });
+  // An abort while the exec was being created and started (the awaits above) fired no listener.
+  if (spec.signal?.aborted) onAbort();
   try {
     await new Promise<void>((resolve) => {
       stream.on('data', (chunk: Buffer) => {

@@ -27,7 +27,7 @@ interface ChatBody {
 }
 
 /**
- * Streams slowly on purpose (a first-byte delay and paced chunks, ~0.3–0.6 s a call) so that the
+ * Streams at the pace given (a first-byte delay and paced chunks) so that the
  * random kills land inside model calls as well as inside git commits and sandbox commands.
  */
 export function tinyAppResponder(pace: { firstByteDelayMs: number; chunkDelayMs: number }): FakeResponder {

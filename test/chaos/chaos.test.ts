@@ -36,7 +36,7 @@ describe('chaos: two nodes, 20 runs, five kill -9s', () => {
 
   beforeAll(async () => {
     ensureBuilt();
-    fake = await startFakeLlm({ responder: tinyAppResponder({ firstByteDelayMs: 250, chunkDelayMs: 50 }) });
+    fake = await startFakeLlm({ responder: tinyAppResponder({ firstByteDelayMs: 1200, chunkDelayMs: 80 }) });
     pg = await createEmptyPgDatabase();
   });
   afterAll(async () => {
@@ -84,17 +84,22 @@ describe('chaos: two nodes, 20 runs, five kill -9s', () => {
       p.runId = run.id;
     }
 
-    // Five kills at random moments while runs are in flight; each victim restarts at once.
+    // Five kills at random moments while runs are in flight; each victim restarts at once. The
+    // model answers slowly (~2 s a call, 6 calls a run: ≥ 12 s a run even on an idle machine, and
+    // every kill adds a lease), so the five kills (≤ 2 s apart plus a restart) all land mid-run.
     const kills: string[] = [];
+    const openAtKill: number[] = [];
     for (let k = 0; k < KILLS; k++) {
-      await sleep(500 + Math.floor(random() * 2500));
+      await sleep(300 + Math.floor(random() * 1700));
       const victim = Math.floor(random() * c.size);
       const open = await unfinishedRuns(db, projects);
+      openAtKill.push(open);
       kills.push(`t+${((Date.now() - started) / 1000).toFixed(1)}s node${victim} (${open} runs unfinished)`);
       await c.kill(victim);
       await c.startNode(victim);
     }
     console.warn(`kills: ${kills.join('; ')}`);
+    expect(openAtKill.every((n) => n > 0)).toBe(true);
 
     // Every run ends succeeded.
     const deadline = Date.now() + 150_000;
