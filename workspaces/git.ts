@@ -1,9 +1,8 @@
-import { execFile } from 'node:child_process';
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
-import { promisify } from 'node:util';
-import { simpleGit, type SimpleGit } from 'simple-git';
+import type { SimpleGitOptions } from 'simple-git';
 import { AppError, isAppError } from '../core/errors.js';
+import { gitHost } from './git-host.js';
 import type { KeyedMutex } from './keyed-mutex.js';
 import type { Commit, Diff, DiffFile, Trailers, WorkspaceHistory } from './port.js';
 import { formatCommitMessage, parseTrailers } from './trailers.js';
@@ -15,7 +14,6 @@ const KEPT_ON_RESET = ['node_modules', '.venv'];
 const SHA = /^[0-9a-f]{4,64}$/i;
 const DEFAULT_DIFF_MAX_BYTES = 1024 * 1024;
 const DEFAULT_HISTORY_LIMIT = 100;
-const execFileAsync = promisify(execFile);
 const GIT_TIMEOUT_MS = 120_000;
 
 /** Passed as `-c` to every git command (see gitClient). */
@@ -44,6 +42,14 @@ function gitEnv(gitDir: string, workTree: string): Record<string, string> {
   };
 }
 
+/** The git commands of one workspace repository (see gitClient). */
+export interface GitRunner {
+  /** Through simple-git; resolves with stdout. */
+  raw(args: readonly string[]): Promise<string>;
+  /** A command that prints nothing when it succeeds (see below). */
+  silent(args: readonly string[]): Promise<void>;
+}
+
 /**
  * Git for one workspace. The repository lives beside the workspace (`<root>/<id>.git`), not in
  * it: the sandbox mounts only the workspace, so generated code can never edit .git/config or
@@ -53,10 +59,18 @@ function gitEnv(gitDir: string, workTree: string): Record<string, string> {
  * The host's system and global config are ignored; the author is fixed; hooks, fsmonitor and
  * signing are off.
  *
- * Commands that print nothing on success go through `runSilent` instead (see there).
+ * The commands run in the git host process (git-host.ts: a fork of a small process instead of
+ * this one). Those that print nothing on success (`add`, `reset --quiet`, `clean` with nothing to
+ * clean, `read-tree`) are `silent`: the same `-c` options, environment and timeout, but not
+ * through simple-git, whose completion detection waits a fixed 50 ms after any process that wrote
+ * nothing to stdout or stderr (not configurable in simple-git 4: the `completion` option only
+ * chooses between the exit and close events) — that wait was most of a step's commit time. The
+ * arguments are all ours (fixed flags, validated shas), as with the `unsafe` exemptions below.
+ * Everything that prints goes through simple-git.
  */
-export function gitClient(gitDir: string, workTree: string): SimpleGit {
-  return simpleGit({
+export function gitClient(gitDir: string, workTree: string): GitRunner {
+  const env = gitEnv(gitDir, workTree);
+  const options: Partial<SimpleGitOptions> = {
     baseDir: workTree,
     config: [...GIT_CONFIG],
     // These categories guard against untrusted argv; every argument here is ours or a validated sha.
@@ -64,26 +78,14 @@ export function gitClient(gitDir: string, workTree: string): SimpleGit {
     timeout: { block: GIT_TIMEOUT_MS },
     // simple-git strips GIT_* variables it does not know to be safe; these are set by us.
     allowEnvironment: ['GIT_DIR', 'GIT_WORK_TREE', 'GIT_CONFIG_NOSYSTEM', 'GIT_CONFIG_GLOBAL', 'GIT_TERMINAL_PROMPT', 'GIT_AUTHOR_NAME', 'GIT_AUTHOR_EMAIL', 'GIT_COMMITTER_NAME', 'GIT_COMMITTER_EMAIL'],
-  }).env(gitEnv(gitDir, workTree));
-}
-
-/**
- * A git command that prints nothing when it succeeds (`add`, `reset --quiet`, `clean` with nothing
- * to clean, `read-tree`), run with the same `-c` options, environment and timeout as gitClient's.
- * Not through simple-git: its completion detection waits a fixed 50 ms after any process that
- * wrote nothing to stdout or stderr (not configurable in simple-git 4; the `completion` option
- * only chooses between the exit and close events), which made every silent command cost 50 ms —
- * most of a step's commit time. The arguments are all ours (fixed flags, validated shas), as with
- * gitClient's `unsafe` exemptions. Everything that prints goes through simple-git.
- */
-async function runSilent(gitDir: string, workTree: string, args: readonly string[]): Promise<void> {
-  await execFileAsync('git', [...GIT_CONFIG.flatMap((c) => ['-c', c]), ...args], {
-    cwd: workTree,
-    env: gitEnv(gitDir, workTree),
-    timeout: GIT_TIMEOUT_MS,
-    maxBuffer: 16 * 1024 * 1024,
-    windowsHide: true,
-  });
+  } as Partial<SimpleGitOptions>;
+  const configArgs = GIT_CONFIG.flatMap((c) => ['-c', c]);
+  return {
+    raw: (args) => gitHost.run({ kind: 'raw', options, env, args }),
+    silent: async (args) => {
+      await gitHost.run({ kind: 'silent', args: [...configArgs, ...args], cwd: workTree, env, timeout: GIT_TIMEOUT_MS });
+    },
+  };
 }
 
 /** `[main 3f2c…] subject` (or `[main (root-commit) 3f2c…]`): the full sha (core.abbrev=no). */
@@ -94,7 +96,7 @@ export async function initRepository(gitDir: string, workTree: string): Promise<
   if (await fsp.stat(path.join(gitDir, 'HEAD')).then(() => true, () => false)) return;
   const git = gitClient(gitDir, workTree);
   await wrap('init', async () => {
-    // Not --quiet: a command that prints is not held by simple-git's 50 ms wait (see runSilent).
+    // Not --quiet: a command that prints is not held by simple-git's 50 ms wait (see gitClient).
     await git.raw(['init', '--initial-branch=main']);
     await writeRepositoryConfig(gitDir);
     await fsp.rm(path.join(gitDir, 'hooks'), { recursive: true, force: true });
@@ -125,7 +127,7 @@ async function writeRepositoryConfig(gitDir: string): Promise<void> {
  * commit's sha, read from the summary line git prints (full, with core.abbrev=no), or — should
  * that line ever not parse — from rev-parse.
  */
-async function commit(git: SimpleGit, message: string): Promise<string> {
+async function commit(git: GitRunner, message: string): Promise<string> {
   // core.abbrev=no: the full sha in the summary line; diff.renames=false: no rename detection for
   // its diffstat (unused, and slow on large trees).
   const out = await git.raw(['-c', 'core.abbrev=no', '-c', 'diff.renames=false', 'commit', '--allow-empty', '--no-verify', '--cleanup=whitespace', `--message=${message}`]);
@@ -134,11 +136,11 @@ async function commit(git: SimpleGit, message: string): Promise<string> {
 }
 
 export class GitWorkspaceHistory implements WorkspaceHistory {
-  private readonly git: SimpleGit;
+  private readonly git: GitRunner;
 
   constructor(
-    private readonly gitDir: string,
-    private readonly workTree: string,
+    gitDir: string,
+    workTree: string,
     private readonly lock: KeyedMutex,
   ) {
     this.git = gitClient(gitDir, workTree);
@@ -148,7 +150,7 @@ export class GitWorkspaceHistory implements WorkspaceHistory {
   private readonly lockKey: string;
 
   private silent(args: readonly string[]): Promise<void> {
-    return runSilent(this.gitDir, this.workTree, args);
+    return this.git.silent(args);
   }
 
   commitAll(message: string, trailers: Trailers = {}): Promise<string> {

@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { gitHost } from '../../workspaces/git-host.js';
 import { makeSandbox, type Sandbox } from './helpers.js';
 
 let sb: Sandbox;
@@ -111,5 +112,23 @@ describe('workspace history (real git)', () => {
     const shas = await Promise.all(Array.from({ length: 5 }, (_, i) => sb.ws.files.writeFile(`f${i}.txt`, `${i}`).then(() => h.commitAll(`c${i}`))));
     expect(new Set(shas).size).toBe(5);
     expect((await h.history()).length).toBe(6);
+  });
+
+  test('git runs in a helper process; a host that died is replaced on the next command, hooks and config stay off', async () => {
+    const h = sb.ws.history;
+    await h.commitAll('first');
+    const pid = gitHost.pid;
+    expect(pid).toBeGreaterThan(0);
+    expect(pid).not.toBe(process.pid);
+    process.kill(pid!, 'SIGKILL');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    await sb.ws.files.writeFile('b.txt', 'after\n');
+    const sha = await h.commitAll('second');
+    expect(gitHost.pid).not.toBe(pid);
+    expect(await h.headSha()).toBe(sha);
+    const config = await readFile(`${sb.ws.dir}.git/config`, 'utf8');
+    expect(config).not.toMatch(/worktree/);
+    expect(config).toMatch(/name = Samokoder/);
+    await expect(readFile(path.join(`${sb.ws.dir}.git`, 'hooks/pre-commit.sample'))).rejects.toMatchObject({ code: 'ENOENT' });
   });
 });
