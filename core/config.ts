@@ -75,6 +75,7 @@ export const ENV_SCHEMA = z.object({
   SAMOKODER_SANDBOX_REGISTRY_HOSTS: z.string().default(''),
   SAMOKODER_SANDBOX_CA_BUNDLE: optionalString,
   SAMOKODER_SANDBOX_NETWORK: z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/).default('samokoder-egress'),
+  SAMOKODER_SANDBOX_NAMESPACE: z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/, 'letters, digits, _ . - (at most 63)').default('default'),
   // The run pipeline (agents/pipeline) and webhooks (agents/webhooks).
   SAMOKODER_RUN_WORKER: bool.default(true),
   SAMOKODER_RUN_CONCURRENCY: positiveInt.default(2),
@@ -153,11 +154,16 @@ export interface Config {
     readonly execTimeoutMs: number;
     readonly outputCapBytes: number;
     readonly idleSeconds: number;
+    /** How many released containers stay started, ready for their project's next acquire. */
     readonly warmPoolSize: number;
+    /** Hosts the egress proxy lets 'registry' commands reach. */
     readonly registryHosts: readonly string[];
     /** A path, 'none', or undefined (the system bundle when it exists). */
     readonly caBundle: string | undefined;
+    /** The internal Docker network 'registry' commands join. */
     readonly egressNetwork: string;
+    /** The deployment's label on its containers: sweeps and evictions touch only their own namespace. */
+    readonly namespace: string;
   };
   /** The run pipeline: planner → architect → coder → verify → fixer (agents/pipeline). */
   readonly pipeline: {
@@ -275,6 +281,7 @@ export function loadConfig(
       registryHosts: registryHosts(e.SAMOKODER_SANDBOX_REGISTRY_HOSTS, env),
       caBundle: e.SAMOKODER_SANDBOX_CA_BUNDLE,
       egressNetwork: e.SAMOKODER_SANDBOX_NETWORK,
+      namespace: e.SAMOKODER_SANDBOX_NAMESPACE,
     },
     pipeline: {
       workerEnabled: e.SAMOKODER_RUN_WORKER,

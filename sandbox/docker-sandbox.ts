@@ -11,7 +11,7 @@ import { hardenedContainerSpec } from './hardening.js';
 import { ensureEgressNetwork, restrictHostAccess, type EgressNetwork } from './network.js';
 import type { AcquireOptions, ExecOptions, ExecResult, SandboxHandle, SandboxPort } from './port.js';
 import { SANDBOX_GID, SANDBOX_UID, type SandboxSettings } from './settings.js';
-import { APP_VALUE, INSTANCE_ID, LABEL_APP, LABEL_INSTANCE, LABEL_PROJECT } from './labels.js';
+import { APP_VALUE, INSTANCE_ID, LABEL_APP, LABEL_INSTANCE, LABEL_NAMESPACE, LABEL_PROJECT } from './labels.js';
 import { sweepOrphans } from './sweeper.js';
 import { execUser, prepareWorkspace } from './workspace-owner.js';
 
@@ -241,10 +241,10 @@ export function createDockerSandbox(options: DockerSandboxOptions): DockerSandbo
       const entry = await entryFor(projectId, workspaceDir, opts.ownerId);
       if (entry.users === 0) scheduleIdle(entry);
     },
-    sweepOrphans: () => sweepOrphans(docker, logger).catch((err: unknown) => { throw unavailable(err); }),
+    sweepOrphans: () => sweepOrphans(docker, logger, { namespace: settings.namespace }).catch((err: unknown) => { throw unavailable(err); }),
     async evictForeign(projectId: string) {
       const found = await docker
-        .listContainers({ all: true, filters: { label: [`${LABEL_APP}=${APP_VALUE}`, `${LABEL_PROJECT}=${projectId}`] } })
+        .listContainers({ all: true, filters: { label: [`${LABEL_APP}=${APP_VALUE}`, `${LABEL_NAMESPACE}=${settings.namespace}`, `${LABEL_PROJECT}=${projectId}`] } })
         .catch((err: unknown) => { throw unavailable(err); });
       const foreign = found.filter((c) => c.Labels?.[LABEL_INSTANCE] !== INSTANCE_ID);
       await Promise.all(foreign.map((c) => docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined)));

@@ -28,7 +28,7 @@ export function hardenedContainerSpec(settings: SandboxSettings, input: Containe
     Hostname: 'sandbox',
     // Only what a shell and npm need. The service's own environment (API keys, DATABASE_URL, ...) is never copied.
     Env: [`HOME=${SANDBOX_HOME}`, 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'LANG=C.UTF-8'],
-    Labels: containerLabels(input.projectId, input.ownerId, settings.extraLabels),
+    Labels: containerLabels(input.projectId, input.ownerId, settings.namespace, settings.extraLabels),
     NetworkDisabled: false,
     AttachStdin: false,
     AttachStdout: false,

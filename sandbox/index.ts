@@ -27,7 +27,7 @@ export async function sweepSandboxAtStartup(config: Config, logger: Logger): Pro
   let timer: NodeJS.Timeout | undefined;
   try {
     await Promise.race([
-      sweepOrphans(new Docker({ version: 'v1.41' }), logger),
+      sweepOrphans(new Docker({ version: 'v1.41' }), logger, { namespace: config.sandbox.namespace }),
       new Promise((_, reject) => {
         timer = setTimeout(() => reject(new Error(`no answer in ${SWEEP_TIMEOUT_MS} ms`)), SWEEP_TIMEOUT_MS);
       }),

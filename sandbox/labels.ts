@@ -13,14 +13,25 @@ export const LABEL_OWNER = 'samokoder.owner';
 export const LABEL_CREATED = 'samokoder.created';
 export const LABEL_HOST = 'samokoder.host';
 export const LABEL_PID = 'samokoder.pid';
+/**
+ * The deployment the container belongs to (SAMOKODER_SANDBOX_NAMESPACE). Two deployments on one
+ * Docker engine (or parallel test suites) each sweep only their own dead processes' containers.
+ */
+export const LABEL_NAMESPACE = 'samokoder.namespace';
 /** This process's id: tells our own containers from a predecessor's that had the same pid (pid 1 in a container). */
 export const LABEL_INSTANCE = 'samokoder.instance';
 export const INSTANCE_ID = randomUUID();
 
-export function containerLabels(projectId: string, ownerId: string | undefined, extra: Readonly<Record<string, string>> = {}): Record<string, string> {
+export function containerLabels(
+  projectId: string,
+  ownerId: string | undefined,
+  namespace: string,
+  extra: Readonly<Record<string, string>> = {},
+): Record<string, string> {
   return {
     ...extra,
     [LABEL_APP]: APP_VALUE,
+    [LABEL_NAMESPACE]: namespace,
     [LABEL_PROJECT]: projectId,
     ...(ownerId ? { [LABEL_OWNER]: ownerId } : {}),
     [LABEL_CREATED]: new Date().toISOString(),

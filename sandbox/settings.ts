@@ -11,28 +11,18 @@ export const SANDBOX_WORKDIR = '/workspace';
 /** Where the host's CA bundle is mounted (read-only) when one is configured. */
 export const CA_BUNDLE_PATH = '/etc/samokoder/ca-certificates.crt';
 
-/** Operator settings of the sandbox (core/config.ts reads them from SAMOKODER_SANDBOX_*); never API input. */
-export interface SandboxSettings {
-  readonly image: string;
+/**
+ * Operator settings of the sandbox (core/config.ts reads them from SAMOKODER_SANDBOX_*); never API
+ * input. The config's fields, with sizes in bytes and the CA bundle resolved.
+ */
+export type SandboxSettings = Omit<Config['sandbox'], 'enabled' | 'memoryMb' | 'tmpMb' | 'caBundle'> & {
   readonly memoryBytes: number;
-  readonly cpus: number;
-  readonly pidsLimit: number;
-  readonly nofile: number;
   readonly tmpBytes: number;
-  readonly execTimeoutMs: number;
-  readonly outputCapBytes: number;
-  readonly idleSeconds: number;
-  /** How many released containers stay started, ready for their project's next acquire. */
-  readonly warmPoolSize: number;
-  /** Hosts the egress proxy lets 'registry' commands reach. */
-  readonly registryHosts: readonly string[];
   /** A CA bundle on the host passed into containers (NODE_EXTRA_CA_CERTS), or undefined. */
   readonly caBundle: string | undefined;
-  /** The internal Docker network 'registry' commands join. */
-  readonly egressNetwork: string;
   /** Extra labels on every container (tests tag their runs with one). */
   readonly extraLabels?: Readonly<Record<string, string>>;
-}
+};
 
 const MIB = 1024 * 1024;
 
@@ -53,6 +43,7 @@ export function sandboxSettingsFromConfig(config: Config): SandboxSettings {
     registryHosts: s.registryHosts,
     caBundle,
     egressNetwork: s.egressNetwork,
+    namespace: s.namespace,
   };
 }
 

@@ -1,7 +1,7 @@
 import os from 'node:os';
 import type Docker from 'dockerode';
 import type { Logger } from '../core/logger.js';
-import { APP_VALUE, INSTANCE_ID, LABEL_APP, LABEL_HOST, LABEL_INSTANCE, LABEL_PID } from './labels.js';
+import { APP_VALUE, INSTANCE_ID, LABEL_APP, LABEL_HOST, LABEL_INSTANCE, LABEL_NAMESPACE, LABEL_PID } from './labels.js';
 
 /**
  * Start-up sweep: removes sandbox containers left by an earlier process of this service on this
@@ -9,8 +9,11 @@ import { APP_VALUE, INSTANCE_ID, LABEL_APP, LABEL_HOST, LABEL_INSTANCE, LABEL_PI
  * longer alive. Containers of live processes (another node on the same engine, a parallel test
  * worker) are left alone; so are containers labelled by another host, unless `allHosts`.
  */
-export async function sweepOrphans(docker: Docker, logger: Logger, options: { allHosts?: boolean } = {}): Promise<number> {
-  const containers = await docker.listContainers({ all: true, filters: { label: [`${LABEL_APP}=${APP_VALUE}`] } });
+export async function sweepOrphans(docker: Docker, logger: Logger, options: { namespace: string; allHosts?: boolean }): Promise<number> {
+  const containers = await docker.listContainers({
+    all: true,
+    filters: { label: [`${LABEL_APP}=${APP_VALUE}`, `${LABEL_NAMESPACE}=${options.namespace}`] },
+  });
   const host = os.hostname();
   const orphans = containers.filter((c) => {
     const labels = c.Labels ?? {};

@@ -1,4 +1,5 @@
 import WebSocket from 'ws';
+import { seededRandom } from '../../test/helpers/random.js';
 import { rssMiB } from './service.js';
 
 /**
@@ -88,7 +89,7 @@ class HttpError extends Error {
 export async function runSoak(o: SoakOptions): Promise<SoakReport> {
   const rates = { ...DEFAULT_RATES, ...o.rates };
   const opTimeoutMs = o.opTimeoutMs ?? 30_000;
-  const random = mulberry32(o.seed ?? 1);
+  const random = seededRandom(o.seed ?? 1);
   const latencies = new Map<OpKind, number[]>();
   const errors = new Map<OpKind, { server: number; other: number; sample?: string }>();
   const accounts: Account[] = [];
@@ -309,17 +310,6 @@ function subscribeUntilCaughtUp(baseUrl: string, project: Project, timeoutMs: nu
     });
     ws.on('error', (err) => finish(err));
   });
-}
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const round1 = (n: number): number => Math.round(n * 10) / 10;

@@ -46,19 +46,11 @@ export const runJobKey = (runId: string): string => `run:${runId}`;
 /** NOTIFY channel (payload: run id) sent when a running run's cancel is requested. */
 export const RUN_CANCEL_CHANNEL = 'run_cancel';
 
-export interface CreateRunInput {
-  projectId: string;
-  userId: string;
-  kind: RunKind;
-  prompt: string;
-  provider: string;
-  model: string;
-  /** A BYOK key of this user (checked), or null for a platform key. */
-  keyId: string | null;
-  keySource: KeySource;
+/** `keyId`: a BYOK key of this user (checked), or null for a platform key. */
+export type CreateRunInput = Pick<Run, 'projectId' | 'userId' | 'kind' | 'prompt' | 'provider' | 'model' | 'keyId' | 'keySource'> & {
   /** Job retries when the worker crashes or the attempt fails (default 5). */
   maxAttempts?: number;
-}
+};
 
 /**
  * Legal moves. `running → running` is the resume of a run whose worker died: the new worker

@@ -4,7 +4,7 @@ import { createEmptyPgDatabase } from '../helpers/databases.js';
 import { ensureBuilt } from '../helpers/processes.js';
 import { newMasterKeyText } from '../keys/fixtures.js';
 import { Cluster, containersOf } from './cluster.js';
-import { seededRandom } from './random.js';
+import { seededRandom } from '../helpers/random.js';
 import { ReconnectingSubscriber } from './subscriber.js';
 import { answered, tinyAppResponder, USAGE } from '../../scripts/fake-llm/tiny-app.js';
 
@@ -61,6 +61,8 @@ describe('chaos: two nodes, 20 runs, five kill -9s', () => {
       SAMOKODER_LLM_MAX_RETRIES: '0',
       SAMOKODER_AUTH_RATE_LIMIT: '1000',
       SAMOKODER_SANDBOX_IMAGE: process.env.SAMOKODER_SANDBOX_IMAGE ?? 'samokoder-sandbox:latest',
+      // Its own namespace: parallel test files' start-up sweeps leave this cluster's containers alone.
+      SAMOKODER_SANDBOX_NAMESPACE: `chaos-${SEED}`,
       LOG_LEVEL: 'info',
     });
     const c = cluster;

@@ -2,21 +2,12 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import Docker from 'dockerode';
-import { storeUserKey } from '../../agents/keys/user-keys.js';
-import { createVault } from '../../agents/keys/vault.js';
-import { parseMasterKey } from '../../core/master-key.js';
 import { PgDatabase } from '../../db/pg-database.js';
-import { EventsRepo } from '../../db/repos/events.js';
-import { ProjectsRepo } from '../../db/repos/projects.js';
-import { RunsRepo } from '../../db/repos/runs.js';
-import { UsersRepo } from '../../db/repos/users.js';
-import { LABEL_PROJECT } from '../../sandbox/labels.js';
 import { startFakeLlm, type FakeLlm } from '../../scripts/fake-llm/server.js';
 import { createEmptyPgDatabase } from '../helpers/databases.js';
 import { ensureBuilt, startServiceProcess, type ServiceProcess } from '../helpers/processes.js';
-import { fakeSecret, newMasterKeyText } from '../keys/fixtures.js';
-import { archTurn, finishTurn, PACKAGE_JSON, planTurn, SUM_OK, SUM_TEST, toolTurn, waitForRun, writeTurn } from '../pipeline/harness.js';
+import { newMasterKeyText } from '../keys/fixtures.js';
+import { killProcessesAndContainers, processEnv, projectContainers, queueCommandRun, waitForEvent, waitForRun } from '../pipeline/harness.js';
 
 /**
  * A node dies in the middle of a sandbox command and stays dead; a node that was already running
@@ -38,10 +29,7 @@ describe('a dead node’s sandbox command cannot write into a resumed run’s wo
     pg = await createEmptyPgDatabase();
   });
   afterAll(async () => {
-    for (const p of procs) if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL');
-    await Promise.all(procs.map((p) => p.exited));
-    const docker = new Docker({ version: 'v1.41' });
-    if (projectId) for (const c of await docker.listContainers({ all: true, filters: { label: [`${LABEL_PROJECT}=${projectId}`] } })) await docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined);
+    await killProcessesAndContainers(procs, projectId);
     await db?.close().catch(() => undefined);
     await pg?.drop();
     await fake?.close();
@@ -56,42 +44,14 @@ describe('a dead node’s sandbox command cannot write into a resumed run’s wo
     };
     const masterKey = newMasterKeyText();
     const workspaces = await tmp('sk-orphan-ws-');
-    const env = {
-      DATABASE_URL: pg.url,
-      SAMOKODER_MASTER_KEY: masterKey,
-      SAMOKODER_WORKSPACES_DIR: workspaces,
-      SAMOKODER_RUN_LEASE_MS: '3000',
-      SAMOKODER_LLM_MAX_RETRIES: '0',
-      SAMOKODER_OPENAI_BASE_URL: fake.baseUrls.openai,
-      SAMOKODER_SANDBOX_IMAGE: process.env.SAMOKODER_SANDBOX_IMAGE ?? 'samokoder-sandbox:latest',
-    };
+    const env = { ...processEnv(pg.url, masterKey, fake), SAMOKODER_WORKSPACES_DIR: workspaces };
     const a = await startServiceProcess({ ...env, SAMOKODER_DATA_DIR: await tmp('sk-orphan-a-') });
     procs.push(a);
     db = new PgDatabase({ connectionString: pg.url, poolSize: 4 });
-    const user = await new UsersRepo(db).create({ email: 'orphan@example.com', passwordHash: null, planId: 'unlimited' });
-    projectId = (await new ProjectsRepo(db).create({ userId: user.id, name: 'Orphan', prompt: 'sum' })).id;
-    const apiKey = fakeSecret();
-    const key = await storeUserKey(db, createVault(parseMasterKey(masterKey, 'SAMOKODER_MASTER_KEY'), []), { userId: user.id, provider: 'openai', apiKey });
-    fake.setScript({
-      turns: [
-        planTurn([{ id: 't1', title: 'Sum and its test', description: 'Write package.json, sum.js and sum.test.js' }]),
-        archTurn('node --test', ''),
-        // Node A dies during this; the command would write late.txt well after node B resumed.
-        toolTurn('run_command', { command: 'sleep 9; echo late > late.txt' }),
-        writeTurn('package.json', PACKAGE_JSON),
-        writeTurn('sum.js', SUM_OK),
-        writeTurn('sum.test.js', SUM_TEST),
-        finishTurn(),
-      ],
-    });
-    const { run } = await new RunsRepo(db).create({ projectId, userId: user.id, kind: 'generate', prompt: 'sum', provider: 'openai', model: 'gpt-4o-mini', keyId: key.id, keySource: 'byok' });
-
-    const events = new EventsRepo(db);
-    const end = Date.now() + 30_000;
-    while (!(await events.listSince(projectId, user.id, 0)).some((e) => e.type === 'command.started')) {
-      if (Date.now() > end) throw new Error('the coder never started its command');
-      await new Promise((r) => setTimeout(r, 25));
-    }
+    // Node A dies during the command, which would write late.txt well after node B resumed.
+    const { userId, run, ...ids } = await queueCommandRun(db, fake, masterKey, { email: 'orphan@example.com', name: 'Orphan', command: 'sleep 9; echo late > late.txt' });
+    projectId = ids.projectId;
+    await waitForEvent(db, projectId, userId, 'command.started');
     const commandStarted = Date.now();
     // B is up before A dies, so B's start-up sweep (A still alive) leaves A's container alone.
     const b = await startServiceProcess({ ...env, SAMOKODER_DATA_DIR: await tmp('sk-orphan-b-') });
@@ -107,7 +67,6 @@ describe('a dead node’s sandbox command cannot write into a resumed run’s wo
 
     b.child.kill('SIGTERM');
     expect(await b.exited).toMatchObject({ code: 0 });
-    const docker = new Docker({ version: 'v1.41' });
-    expect(await docker.listContainers({ all: true, filters: { label: [`${LABEL_PROJECT}=${projectId}`] } })).toEqual([]);
+    expect(await projectContainers(projectId)).toEqual([]);
   }, 120_000);
 });

@@ -3,7 +3,10 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+/** The repository root, from test/helpers/ (sources under Jest) or dist/test/helpers/ (compiled into a bench). */
+export const ROOT = ((here) => (here.includes(`${path.sep}dist${path.sep}`) ? path.resolve(here, '../../..') : path.resolve(here, '../..')))(
+  path.dirname(fileURLToPath(import.meta.url)),
+);
 export const MAIN = path.join(ROOT, 'dist/server/main.js');
 
 /** Child processes run the compiled service; `npm test` builds it first, a bare `npm run jest` here. */
@@ -24,8 +27,13 @@ export interface ServiceProcess {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-/** Starts `node dist/server/main.js` with the given environment; resolves once it listens. */
-export function startServiceProcess(env: Record<string, string>, timeoutMs = 30_000): Promise<ServiceProcess> {
+/**
+ * Starts `node dist/server/main.js` with the given environment; resolves once it listens. With
+ * `keepLog: false` (a long-lived process, e.g. the soak) the log is only drained after the
+ * listening line (`lines` stops there) and only the tail of stderr is kept.
+ */
+export function startServiceProcess(env: Record<string, string>, timeoutMs = 30_000, o: { keepLog?: boolean } = {}): Promise<ServiceProcess> {
+  const keepLog = o.keepLog ?? true;
   const child = spawn(process.execPath, [MAIN], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', PORT: '0', LOG_LEVEL: 'info', ...env },
@@ -42,7 +50,7 @@ export function startServiceProcess(env: Record<string, string>, timeoutMs = 30_
       reject(new Error(`service did not start in ${timeoutMs} ms: ${stderr}`));
     }, timeoutMs);
     let buffer = '';
-    child.stdout!.on('data', (chunk: Buffer) => {
+    const onData = (chunk: Buffer): void => {
       buffer += chunk.toString('utf8');
       let nl: number;
       while ((nl = buffer.indexOf('\n')) >= 0) {
@@ -54,13 +62,20 @@ export function startServiceProcess(env: Record<string, string>, timeoutMs = 30_
           if (parsed.msg === 'samokoder listening') {
             clearTimeout(timer);
             resolve({ child, url: String(parsed.url), lines, exited });
+            if (!keepLog) {
+              // From here on the log is only drained (a full pipe would block the service).
+              child.stdout!.off('data', onData);
+              child.stdout!.resume();
+              return;
+            }
           }
         } catch {
           // not a JSON log line (e.g. the TTY banner): ignore
         }
       }
-    });
-    child.stderr!.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', (c: Buffer) => (stderr = keepLog ? stderr + c.toString('utf8') : (stderr + c.toString('utf8')).slice(-4000)));
     void exited.then(({ code }) => {
       clearTimeout(timer);
       reject(new Error(`service exited (${code}) before listening: ${stderr}`));

@@ -1,22 +1,14 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import Docker from 'dockerode';
-import { storeUserKey } from '../../agents/keys/user-keys.js';
-import { createVault } from '../../agents/keys/vault.js';
-import { parseMasterKey } from '../../core/master-key.js';
 import { PgDatabase } from '../../db/pg-database.js';
 import { EventsRepo } from '../../db/repos/events.js';
-import { ProjectsRepo } from '../../db/repos/projects.js';
-import { RunsRepo } from '../../db/repos/runs.js';
 import { StepsRepo } from '../../db/repos/steps.js';
-import { UsersRepo } from '../../db/repos/users.js';
-import { LABEL_PROJECT } from '../../sandbox/labels.js';
 import { startFakeLlm, type FakeLlm } from '../../scripts/fake-llm/server.js';
 import { createEmptyPgDatabase } from '../helpers/databases.js';
 import { ensureBuilt, startServiceProcess, type ServiceProcess } from '../helpers/processes.js';
-import { fakeSecret, newMasterKeyText } from '../keys/fixtures.js';
-import { archTurn, finishTurn, PACKAGE_JSON, planTurn, SUM_OK, SUM_TEST, toolNames, toolTurn, waitForRun, writeTurn } from './harness.js';
+import { newMasterKeyText } from '../keys/fixtures.js';
+import { killProcessesAndContainers, processEnv, queueCommandRun, toolNames, waitForEvent, waitForRun } from './harness.js';
 
 // Two processes share the database, so this runs on PostgreSQL only (PGlite is in-process).
 describe('a run survives SIGKILL of its worker process (PostgreSQL, real processes)', () => {
@@ -34,11 +26,8 @@ describe('a run survives SIGKILL of its worker process (PostgreSQL, real process
     dataDir = await mkdtemp(path.join(os.tmpdir(), 'sk-crash-'));
   });
   afterAll(async () => {
-    for (const p of procs) if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL');
-    await Promise.all(procs.map((p) => p.exited));
-    // The killed process could not remove its container: do it here.
-    const docker = new Docker({ version: 'v1.41' });
-    if (projectId) for (const c of await docker.listContainers({ all: true, filters: { label: [`${LABEL_PROJECT}=${projectId}`] } })) await docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined);
+    // The killed process could not remove its container: this does.
+    await killProcessesAndContainers(procs, projectId);
     await db?.close().catch(() => undefined);
     await pg?.drop();
     await fake?.close();
@@ -47,42 +36,14 @@ describe('a run survives SIGKILL of its worker process (PostgreSQL, real process
 
   test('after restart the run finishes; planner and architect are not called again; no event is duplicated; the ledger equals the provider usage', async () => {
     const masterKey = newMasterKeyText();
-    const env = {
-      DATABASE_URL: pg.url,
-      SAMOKODER_DATA_DIR: dataDir,
-      SAMOKODER_MASTER_KEY: masterKey,
-      SAMOKODER_RUN_LEASE_MS: '3000',
-      SAMOKODER_LLM_MAX_RETRIES: '0',
-      SAMOKODER_OPENAI_BASE_URL: fake.baseUrls.openai,
-      SAMOKODER_SANDBOX_IMAGE: process.env.SAMOKODER_SANDBOX_IMAGE ?? 'samokoder-sandbox:latest',
-      LOG_LEVEL: 'info',
-    };
+    const env = { ...processEnv(pg.url, masterKey, fake), SAMOKODER_DATA_DIR: dataDir };
     const a = await startServiceProcess(env);
     procs.push(a);
     db = new PgDatabase({ connectionString: pg.url, poolSize: 4 });
-    const user = await new UsersRepo(db).create({ email: 'crash@example.com', passwordHash: null, planId: 'unlimited' });
-    projectId = (await new ProjectsRepo(db).create({ userId: user.id, name: 'Crash', prompt: 'sum' })).id;
-    const apiKey = fakeSecret();
-    const key = await storeUserKey(db, createVault(parseMasterKey(masterKey, 'SAMOKODER_MASTER_KEY'), []), { userId: user.id, provider: 'openai', apiKey });
-    fake.setScript({
-      turns: [
-        planTurn([{ id: 't1', title: 'Sum and its test', description: 'Write package.json, sum.js and sum.test.js' }]),
-        archTurn('node --test', ''),
-        toolTurn('run_command', { command: 'sleep 25' }), // the process is killed during this command
-        writeTurn('package.json', PACKAGE_JSON),
-        writeTurn('sum.js', SUM_OK),
-        writeTurn('sum.test.js', SUM_TEST),
-        finishTurn(),
-      ],
-    });
-    const { run } = await new RunsRepo(db).create({ projectId, userId: user.id, kind: 'generate', prompt: 'sum', provider: 'openai', model: 'gpt-4o-mini', keyId: key.id, keySource: 'byok' });
-
-    const events = new EventsRepo(db);
-    const end = Date.now() + 30_000;
-    while (!(await events.listSince(projectId, user.id, 0)).some((e) => e.type === 'command.started')) {
-      if (Date.now() > end) throw new Error('the coder never started its command');
-      await new Promise((r) => setTimeout(r, 25));
-    }
+    // The process is killed during the coder's command.
+    const { userId, run, ...ids } = await queueCommandRun(db, fake, masterKey, { email: 'crash@example.com', name: 'Crash', command: 'sleep 25' });
+    projectId = ids.projectId;
+    await waitForEvent(db, projectId, userId, 'command.started');
     a.child.kill('SIGKILL');
     await a.exited;
 
@@ -98,7 +59,7 @@ describe('a run survives SIGKILL of its worker process (PostgreSQL, real process
     expect(steps.map((s) => `${s.kind}:${s.status}`)).toEqual(['planner:succeeded', 'architect:succeeded', 'coder:succeeded', 'verify:succeeded']);
 
     // Events: gapless, each finished step once, one start and one resume.
-    const all = (await events.listSince(projectId, user.id, 0)).filter((e) => e.runId === run.id);
+    const all = (await new EventsRepo(db).listSince(projectId, userId, 0)).filter((e) => e.runId === run.id);
     expect(all.map((e) => e.seq)).toEqual(all.map((_, i) => i + 1));
     const finishedSeqs = all.filter((e) => e.type === 'step.finished').map((e) => (e.data as { seq: number }).seq);
     expect(finishedSeqs).toEqual([1, 2, 3, 4]);

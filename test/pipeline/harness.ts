@@ -1,14 +1,19 @@
 import { randomUUID } from 'node:crypto';
+import Docker from 'dockerode';
 import { storeUserKey } from '../../agents/keys/user-keys.js';
+import { createVault } from '../../agents/keys/vault.js';
+import { parseMasterKey } from '../../core/master-key.js';
 import type { Queryable } from '../../db/port.js';
 import { EventsRepo, type ProjectEvent } from '../../db/repos/events.js';
 import { ProjectsRepo } from '../../db/repos/projects.js';
 import { isTerminal, RunsRepo, type Run, type RunKind } from '../../db/repos/runs.js';
 import { UsersRepo } from '../../db/repos/users.js';
+import { LABEL_PROJECT } from '../../sandbox/labels.js';
 import { startFakeLlm, type FakeLlm, type FakeTurn, type RecordedRequest } from '../../scripts/fake-llm/server.js';
 import { LocalWorkspaceStore, type Workspace } from '../../workspaces/index.js';
 import { fakeSecret } from '../keys/fixtures.js';
 import type { DatabaseKind } from '../helpers/databases.js';
+import type { ServiceProcess } from '../helpers/processes.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
 export type TestProvider = 'openai-compatible' | 'anthropic';
@@ -124,4 +129,73 @@ export const TASKS = [
 /** A whole successful generate run: plan, architecture, two coder tasks. */
 export function happyTurns(sum = SUM_OK): FakeTurn[] {
   return [planTurn(TASKS), archTurn(), writeTurn('package.json', PACKAGE_JSON), writeTurn('sum.js', sum), finishTurn('sum written'), writeTurn('sum.test.js', SUM_TEST), finishTurn('test written')];
+}
+
+// ── Process tests: service processes on a shared PostgreSQL, killed mid-run ──
+
+/** The environment every service process of a process test shares (add its data or workspaces dir). */
+export function processEnv(databaseUrl: string, masterKey: string, fake: FakeLlm): Record<string, string> {
+  return {
+    DATABASE_URL: databaseUrl,
+    SAMOKODER_MASTER_KEY: masterKey,
+    SAMOKODER_RUN_LEASE_MS: '3000',
+    SAMOKODER_LLM_MAX_RETRIES: '0',
+    SAMOKODER_OPENAI_BASE_URL: fake.baseUrls.openai,
+    SAMOKODER_SANDBOX_IMAGE: process.env.SAMOKODER_SANDBOX_IMAGE ?? 'samokoder-sandbox:latest',
+    // The nodes of one test share a namespace of their own: the start-up sweep of a server in a
+    // parallel test file must not remove the containers a killed node of this test left behind.
+    SAMOKODER_SANDBOX_NAMESPACE: `test-${randomUUID().slice(0, 8)}`,
+  };
+}
+
+/**
+ * A user, a project, a BYOK OpenAI key sealed under `masterKey`, and a queued generate run whose
+ * single coder task first runs `command` (the moment a test kills a node) and then writes the sum app.
+ */
+export async function queueCommandRun(
+  db: Queryable,
+  fake: FakeLlm,
+  masterKey: string,
+  o: { email: string; name: string; command: string },
+): Promise<{ userId: string; projectId: string; run: Run }> {
+  const user = await new UsersRepo(db).create({ email: o.email, passwordHash: null, planId: 'unlimited' });
+  const project = await new ProjectsRepo(db).create({ userId: user.id, name: o.name, prompt: 'sum' });
+  const key = await storeUserKey(db, createVault(parseMasterKey(masterKey, 'SAMOKODER_MASTER_KEY'), []), { userId: user.id, provider: 'openai', apiKey: fakeSecret() });
+  fake.setScript({
+    turns: [
+      planTurn([{ id: 't1', title: 'Sum and its test', description: 'Write package.json, sum.js and sum.test.js' }]),
+      archTurn('node --test', ''),
+      toolTurn('run_command', { command: o.command }),
+      writeTurn('package.json', PACKAGE_JSON),
+      writeTurn('sum.js', SUM_OK),
+      writeTurn('sum.test.js', SUM_TEST),
+      finishTurn(),
+    ],
+  });
+  const { run } = await new RunsRepo(db).create({ projectId: project.id, userId: user.id, kind: 'generate', prompt: 'sum', provider: 'openai', model: 'gpt-4o-mini', keyId: key.id, keySource: 'byok' });
+  return { userId: user.id, projectId: project.id, run };
+}
+
+/** Waits until the project's event log holds an event of `type`. */
+export async function waitForEvent(db: Queryable, projectId: string, userId: string, type: string, timeoutMs = 30_000): Promise<void> {
+  const events = new EventsRepo(db);
+  const end = Date.now() + timeoutMs;
+  while (!(await events.listSince(projectId, userId, 0)).some((e) => e.type === type)) {
+    if (Date.now() > end) throw new Error(`no ${type} event in ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+/** The sandbox containers (running or not) of a project on the local engine. */
+export async function projectContainers(projectId: string): Promise<Docker.ContainerInfo[]> {
+  return new Docker({ version: 'v1.41' }).listContainers({ all: true, filters: { label: [`${LABEL_PROJECT}=${projectId}`] } });
+}
+
+/** afterAll of a process test: SIGKILL what still runs, then remove the project's containers (a killed process cannot). */
+export async function killProcessesAndContainers(procs: ServiceProcess[], projectId: string): Promise<void> {
+  for (const p of procs) if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL');
+  await Promise.all(procs.map((p) => p.exited));
+  if (!projectId) return;
+  const docker = new Docker({ version: 'v1.41' });
+  for (const c of await projectContainers(projectId)) await docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined);
 }

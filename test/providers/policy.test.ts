@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import {
   backoffDelayMs,
   classifyProviderError,
@@ -11,15 +11,9 @@ import {
   type LlmRequest,
 } from '../../agents/providers/index.js';
 import { loadConfig } from '../../core/config.js';
-import { startFakeLlm, type FakeLlm } from '../../scripts/fake-llm/server.js';
+import { useFakeLlm } from './fixtures.js';
 
-let fake: FakeLlm;
-beforeAll(async () => {
-  fake = await startFakeLlm();
-});
-afterAll(async () => {
-  await fake.close();
-});
+const fake = useFakeLlm();
 
 const request: LlmRequest = { model: 'fake-model', system: 's', messages: [{ role: 'user', content: 'hi' }], maxOutputTokens: 64 };
 
@@ -107,63 +101,63 @@ describe('classifyProviderError', () => {
 
 describe('the call policy against the fake server', () => {
   const model = (maxRetries = 2) =>
-    createLanguageModel({ provider: 'openai', apiKey: 'sk-policy' }, { baseUrls: fake.baseUrls, maxRetries, retry: { baseDelayMs: 5, maxDelayMs: 2000 } });
+    createLanguageModel({ provider: 'openai', apiKey: 'sk-policy' }, { baseUrls: fake().baseUrls, maxRetries, retry: { baseDelayMs: 5, maxDelayMs: 2000 } });
 
   it('gives up after maxRetries and reports how many attempts were made', async () => {
-    fake.setScript({ turns: [{ status: 503 }, { status: 503 }, { status: 503 }, { text: 'never' }] });
-    fake.requests.length = 0;
+    fake().setScript({ turns: [{ status: 503 }, { status: 503 }, { status: 503 }, { text: 'never' }] });
+    fake().requests.length = 0;
     const error = await rejection(model(2).complete(request));
     expect(error).toMatchObject({ code: 'E_PROVIDER_UNAVAILABLE', providerStatus: 503, attempts: 3 });
-    expect(fake.requests).toHaveLength(3);
+    expect(fake().requests).toHaveLength(3);
   });
 
   it('returns a 429 whose retry-after exceeds the cap at once, with retryAfterSeconds for the key pool', async () => {
-    fake.setScript({ turns: [{ status: 429, retryAfter: 60 }, { text: 'never' }] });
-    fake.requests.length = 0;
+    fake().setScript({ turns: [{ status: 429, retryAfter: 60 }, { text: 'never' }] });
+    fake().requests.length = 0;
     const started = Date.now();
     const error = await rejection(model().complete(request));
     expect(error).toMatchObject({ code: 'E_PROVIDER_RATE_LIMITED', retryAfterSeconds: 60, attempts: 1 });
     expect(Date.now() - started).toBeLessThan(1000);
-    expect(fake.requests).toHaveLength(1);
+    expect(fake().requests).toHaveLength(1);
   });
 
   it('does not retry a bad request', async () => {
-    fake.setScript({ turns: [{ status: 400, errorMessage: 'max_tokens too large' }, { text: 'never' }] });
-    fake.requests.length = 0;
+    fake().setScript({ turns: [{ status: 400, errorMessage: 'max_tokens too large' }, { text: 'never' }] });
+    fake().requests.length = 0;
     const error = await rejection(model().complete(request));
     expect(error).toMatchObject({ code: 'E_PROVIDER_BAD_REQUEST', providerStatus: 400 });
     expect(error.message).toContain('max_tokens too large');
-    expect(fake.requests).toHaveLength(1);
+    expect(fake().requests).toHaveLength(1);
   });
 
   it('sums the usage of every attempt the provider reported (each is billed)', async () => {
-    fake.setScript({ turns: [{ text: 'cut', cutAfterChunks: 1, usage: { input: 100 } }, { text: 'ok', usage: { input: 100, output: 5 } }] });
-    fake.requests.length = 0;
-    const anthropic = createLanguageModel({ provider: 'anthropic', apiKey: 'sk-a' }, { baseUrls: fake.baseUrls, retry: { baseDelayMs: 5 } });
+    fake().setScript({ turns: [{ text: 'cut', cutAfterChunks: 1, usage: { input: 100 } }, { text: 'ok', usage: { input: 100, output: 5 } }] });
+    fake().requests.length = 0;
+    const anthropic = createLanguageModel({ provider: 'anthropic', apiKey: 'sk-a' }, { baseUrls: fake().baseUrls, retry: { baseDelayMs: 5 } });
     const response = await anthropic.complete(request);
-    expect(fake.requests).toHaveLength(2);
+    expect(fake().requests).toHaveLength(2);
     // message_start of the cut attempt reported 100 input tokens; the second attempt 100 + 5.
     expect(response.usage).toEqual({ inputTokens: 200, outputTokens: 6, cacheReadTokens: 0, cacheWriteTokens: 0 });
   });
 
   it('ends the HTTP request when the consumer stops reading early', async () => {
-    fake.setScript({ turns: [{ text: 'many small pieces of text', chunkSize: 1, chunkDelayMs: 20 }] });
-    fake.requests.length = 0;
+    fake().setScript({ turns: [{ text: 'many small pieces of text', chunkSize: 1, chunkDelayMs: 20 }] });
+    fake().requests.length = 0;
     for await (const part of model().stream(request)) {
       if (part.type === 'text-delta') break;
     }
     const until = Date.now() + 2000;
-    while (!fake.requests[0]?.clientClosed && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
-    expect(fake.requests[0]?.clientClosed).toBe(true);
+    while (!fake().requests[0]?.clientClosed && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
+    expect(fake().requests[0]?.clientClosed).toBe(true);
   });
 
   it('sends max_completion_tokens to OpenAI and max_tokens to the other chat-completions providers', async () => {
-    fake.setScript({});
-    fake.requests.length = 0;
+    fake().setScript({});
+    fake().requests.length = 0;
     for (const provider of ['openai', 'openrouter', 'openai-compatible', 'groq'] as const) {
-      await createLanguageModel({ provider, apiKey: 'k' }, { baseUrls: fake.baseUrls }).complete(request);
+      await createLanguageModel({ provider, apiKey: 'k' }, { baseUrls: fake().baseUrls }).complete(request);
     }
-    const bodies = fake.requests.map((r) => r.body as Record<string, unknown>);
+    const bodies = fake().requests.map((r) => r.body as Record<string, unknown>);
     expect(bodies[0]).toMatchObject({ max_completion_tokens: 64, stream_options: { include_usage: true } });
     expect(bodies[0]).not.toHaveProperty('max_tokens');
     for (const body of bodies.slice(1)) expect(body).toMatchObject({ max_tokens: 64 });
@@ -182,11 +176,11 @@ describe('base URLs and configuration', () => {
   });
 
   it('reaches a keyless local server (Ollama-style) through its per-key baseUrl', async () => {
-    fake.setScript({ turns: [{ text: 'local' }] });
-    fake.requests.length = 0;
-    const local = createLanguageModel({ provider: 'openai-compatible', apiKey: '', baseUrl: fake.baseUrls['openai-compatible'] });
+    fake().setScript({ turns: [{ text: 'local' }] });
+    fake().requests.length = 0;
+    const local = createLanguageModel({ provider: 'openai-compatible', apiKey: '', baseUrl: fake().baseUrls['openai-compatible'] });
     expect((await local.complete(request)).text).toBe('local');
-    expect(fake.requests[0]?.path).toBe('/compat/v1/chat/completions');
+    expect(fake().requests[0]?.path).toBe('/compat/v1/chat/completions');
   });
 
   it('reads SAMOKODER_* base URLs, timeout and retries from the environment', () => {

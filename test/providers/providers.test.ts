@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { beforeEach, describe, expect, it } from '@jest/globals';
 import {
   createLanguageModel,
   ProviderError,
@@ -7,26 +7,21 @@ import {
   type ProviderId,
   type StreamPart,
 } from '../../agents/providers/index.js';
-import { startFakeLlm, type FakeLlm, type FakeScript } from '../../scripts/fake-llm/server.js';
+import { type FakeScript } from '../../scripts/fake-llm/server.js';
+import { useFakeLlm } from './fixtures.js';
 
 // The real SDKs, over HTTP, against the fake server: each provider family goes through its own SDK.
-let fake: FakeLlm;
-beforeAll(async () => {
-  fake = await startFakeLlm();
-});
-afterAll(async () => {
-  await fake.close();
-});
+const fake = useFakeLlm();
 
 function script(s: FakeScript): void {
-  fake.setScript(s);
-  fake.requests.length = 0;
+  fake().setScript(s);
+  fake().requests.length = 0;
 }
 
 function model(provider: ProviderId, options: LanguageModelOptions = {}) {
   return createLanguageModel(
     { provider, apiKey: `sk-test-${provider}` },
-    { baseUrls: fake.baseUrls, timeoutMs: 3000, maxRetries: 2, retry: { baseDelayMs: 10 }, ...options },
+    { baseUrls: fake().baseUrls, timeoutMs: 3000, maxRetries: 2, retry: { baseDelayMs: 10 }, ...options },
   );
 }
 
@@ -83,9 +78,9 @@ describe.each(['anthropic', 'openai', 'groq', 'openrouter', 'openai-compatible']
     expect(deltas.length).toBe(8);
     expect(textOf(parts)).toBe('Hello, streaming world!');
     expect(parts.at(-1)).toEqual({ type: 'finish', reason: 'stop' });
-    expect(fake.requests).toHaveLength(1);
-    expect(fake.requests[0]).toMatchObject({ path: PATHS[provider], apiKey: `sk-test-${provider}` });
-    expect(fake.requests[0]!.body).toMatchObject({ model: 'fake-model', stream: true });
+    expect(fake().requests).toHaveLength(1);
+    expect(fake().requests[0]).toMatchObject({ path: PATHS[provider], apiKey: `sk-test-${provider}` });
+    expect(fake().requests[0]!.body).toMatchObject({ model: 'fake-model', stream: true });
   });
 
   it('assembles a tool call whose arguments arrive split over many deltas, and sends the tools', async () => {
@@ -103,7 +98,7 @@ describe.each(['anthropic', 'openai', 'groq', 'openrouter', 'openai-compatible']
     expect(calls).toEqual([{ type: 'tool-call', call: { id: 'call_1', name: 'write_file', arguments: JSON.stringify(args) } }]);
     expect(textOf(parts)).toBe('Writing.');
     expect(parts.at(-1)).toEqual({ type: 'finish', reason: 'tool_calls' });
-    const body = fake.requests[0]!.body as Record<string, unknown>;
+    const body = fake().requests[0]!.body as Record<string, unknown>;
     if (provider === 'anthropic') {
       expect(body).toMatchObject({ tools: [{ name: 'write_file', input_schema: { type: 'object' } }], tool_choice: { type: 'any' } });
     } else {
@@ -131,21 +126,21 @@ describe.each(['anthropic', 'openai', 'groq', 'openrouter', 'openai-compatible']
     const response = await model(provider).complete(request());
     expect(Date.now() - started).toBeGreaterThanOrEqual(1000);
     expect(response.text).toBe('after the wait');
-    expect(fake.requests.map((r) => r.status)).toEqual([429, 200]);
+    expect(fake().requests.map((r) => r.status)).toEqual([429, 200]);
   });
 
   it('turns a 401 into E_PROVIDER_AUTH without retrying', async () => {
     script({ turns: [{ status: 401, errorMessage: 'invalid x-api-key' }, { text: 'must not be reached' }] });
     const error = await rejection(model(provider).complete(request()));
     expect(error).toMatchObject({ code: 'E_PROVIDER_AUTH', providerStatus: 401, isRetryable: false, attempts: 1 });
-    expect(fake.requests).toHaveLength(1);
+    expect(fake().requests).toHaveLength(1);
   });
 
   it('retries a 500 before any content', async () => {
     script({ turns: [{ status: 500 }, { text: 'recovered' }] });
     const response = await model(provider).complete(request());
     expect(response.text).toBe('recovered');
-    expect(fake.requests.map((r) => r.status)).toEqual([500, 200]);
+    expect(fake().requests.map((r) => r.status)).toEqual([500, 200]);
   });
 
   it('fails with E_PROVIDER_STREAM_BROKEN when the stream is cut after content, and does not replay', async () => {
@@ -156,8 +151,8 @@ describe.each(['anthropic', 'openai', 'groq', 'openrouter', 'openai-compatible']
     expect(error.isRetryable).toBe(false);
     expect(textOf(seen).length).toBeGreaterThan(0);
     expect(textOf(seen)).not.toContain('replayed');
-    expect(fake.requests).toHaveLength(1);
-    expect(fake.requests[0]!.cut).toBe(true);
+    expect(fake().requests).toHaveLength(1);
+    expect(fake().requests[0]!.cut).toBe(true);
     if (provider === 'anthropic') expect(error.usage?.inputTokens).toBe(40); // reported in message_start, before the cut
   });
 
@@ -165,7 +160,7 @@ describe.each(['anthropic', 'openai', 'groq', 'openrouter', 'openai-compatible']
     script({ turns: [{ text: 'lost', cutAfterChunks: 1 }, { text: 'second try' }] });
     const response = await model(provider).complete(request());
     expect(response.text).toBe('second try');
-    expect(fake.requests).toHaveLength(2);
+    expect(fake().requests).toHaveLength(2);
   });
 
   it('aborting ends the HTTP request and rejects with E_CANCELLED at once', async () => {
@@ -173,13 +168,13 @@ describe.each(['anthropic', 'openai', 'groq', 'openrouter', 'openai-compatible']
     const controller = new AbortController();
     const started = Date.now();
     const call = model(provider).complete(request({ signal: controller.signal }));
-    await waitFor(() => fake.requests.length === 1);
+    await waitFor(() => fake().requests.length === 1);
     controller.abort();
     const error = await rejection(call);
     expect(error.code).toBe('E_CANCELLED');
     expect(Date.now() - started).toBeLessThan(2000);
-    await waitFor(() => fake.requests[0]!.clientClosed);
-    expect(fake.requests).toHaveLength(1);
+    await waitFor(() => fake().requests[0]!.clientClosed);
+    expect(fake().requests).toHaveLength(1);
   });
 
   it('aborting mid-stream is a cancellation, not a broken stream', async () => {
@@ -195,7 +190,7 @@ describe.each(['anthropic', 'openai', 'groq', 'openrouter', 'openai-compatible']
     const error = await rejection(call);
     expect(error.code).toBe('E_CANCELLED');
     expect(seen.filter((p) => p.type === 'text-delta')).toHaveLength(1);
-    await waitFor(() => fake.requests[0]!.clientClosed);
+    await waitFor(() => fake().requests[0]!.clientClosed);
   });
 
   it('times out a provider that sends nothing, as E_PROVIDER_TIMEOUT', async () => {

@@ -22,6 +22,22 @@ function PatchView({ patch }: { patch: string }) {
   );
 }
 
+/** One end of the compare form: a commit picked by sha. */
+function CommitSelect({ label, name, commits, value, onChange }: { label: string; name: string; commits: Commit[]; value: string; onChange(sha: string): void }) {
+  return (
+    <label>
+      {label}{' '}
+      <select name={name} value={value} onChange={(e) => onChange(e.currentTarget.value)}>
+        {commits.map((c) => (
+          <option value={c.sha}>
+            {shortSha(c.sha)} {c.subject}
+          </option>
+        ))}
+      </select>
+    </label>
+  );
+}
+
 export function HistoryView({ projectId, version, onReverted }: { projectId: string; version: number; onReverted(): void }) {
   const [commits, setCommits] = useState<Commit[] | null>(null);
   const [error, setError] = useState<unknown>(null);
@@ -99,26 +115,8 @@ export function HistoryView({ projectId, version, onReverted }: { projectId: str
               if (from && to) void showDiff(from, to);
             }}
           >
-            <label>
-              From{' '}
-              <select name="from" value={from} onChange={(e) => setFrom(e.currentTarget.value)}>
-                {commits.map((c) => (
-                  <option value={c.sha}>
-                    {shortSha(c.sha)} {c.subject}
-                  </option>
-                ))}
-              </select>
-            </label>
-            <label>
-              To{' '}
-              <select name="to" value={to} onChange={(e) => setTo(e.currentTarget.value)}>
-                {commits.map((c) => (
-                  <option value={c.sha}>
-                    {shortSha(c.sha)} {c.subject}
-                  </option>
-                ))}
-              </select>
-            </label>
+            <CommitSelect label="From" name="from" commits={commits} value={from} onChange={setFrom} />
+            <CommitSelect label="To" name="to" commits={commits} value={to} onChange={setTo} />
             <button type="submit">Compare</button>
           </form>
           <ol class="commits">

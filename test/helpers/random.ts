@@ -1,4 +1,4 @@
-/** mulberry32: a tiny seeded PRNG, so a chaos schedule can be replayed from its logged seed. */
+/** mulberry32: a tiny seeded PRNG, so a chaos schedule or a soak's traffic can be replayed from its seed. */
 export function seededRandom(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
