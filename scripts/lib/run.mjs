@@ -1,4 +1,4 @@
-// Small process helpers for the bootstrap scripts. Dependency-free: these run before `npm ci`.
+// Small process helpers for the bootstrap scripts. Dependency-free: these run before the dependencies are installed.
 import { spawn, spawnSync } from 'node:child_process';
 
 /** Runs a command with inherited stdio; rejects with a message naming the command on failure. */
