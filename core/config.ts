@@ -232,7 +232,7 @@ export function loadConfig(
     },
     logLevel: e.LOG_LEVEL,
     defaultPlan: e.SAMOKODER_DEFAULT_PLAN,
-    adminEmails: e.SAMOKODER_ADMIN_EMAILS.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean),
+    adminEmails: splitList(e.SAMOKODER_ADMIN_EMAILS.toLowerCase()),
     bodyLimit: e.SAMOKODER_BODY_LIMIT,
     tokenTtlHours: e.SAMOKODER_TOKEN_TTL_HOURS,
     authRateLimit: { max: e.SAMOKODER_AUTH_RATE_LIMIT, windowSeconds: e.SAMOKODER_AUTH_RATE_WINDOW_SECONDS, perAccount: e.SAMOKODER_AUTH_RATE_LIMIT_ACCOUNT },

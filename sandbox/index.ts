@@ -1,19 +1,11 @@
 import Docker from 'dockerode';
 import type { Config } from '../core/config.js';
 import type { Logger } from '../core/logger.js';
-import { createDockerSandbox, type DockerSandbox } from './docker-sandbox.js';
-import { sandboxSettingsFromConfig } from './settings.js';
 import { sweepOrphans } from './sweeper.js';
 
 export type { AcquireOptions, ExecOptions, ExecResult, OutputStream, SandboxHandle, SandboxNetwork, SandboxPort } from './port.js';
 export { createDockerSandbox, type DockerSandbox } from './docker-sandbox.js';
 export { sandboxSettingsFromConfig, type SandboxSettings } from './settings.js';
-
-/** The composition root's sandbox, or undefined when SAMOKODER_SANDBOX=off. */
-export function createSandboxFromConfig(config: Config, logger: Logger): DockerSandbox | undefined {
-  if (!config.sandbox.enabled) return undefined;
-  return createDockerSandbox({ settings: sandboxSettingsFromConfig(config), logger });
-}
 
 const SWEEP_TIMEOUT_MS = 5_000;
 
