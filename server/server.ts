@@ -8,6 +8,7 @@ import { createLogger, type Logger } from '../core/logger.js';
 import { resolveMasterKey, type MasterKey } from '../core/master-key.js';
 import { migrate } from '../db/migrate.js';
 import { openDatabase } from '../db/open.js';
+import { startJobPurger } from '../db/queue/job-purger.js';
 import { createDockerSandbox, sandboxSettingsFromConfig, sweepSandboxAtStartup } from '../sandbox/index.js';
 import type { Database } from '../db/port.js';
 import { createApp } from './app.js';
@@ -84,6 +85,8 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     await feed.start();
     const streams = attachProjectStreams(server, ctx, feed);
     // --- end WebSocket ---
+    // Finished jobs past the retention are deleted on every node (cheap, and safe concurrently).
+    const jobPurger = startJobPurger({ db, clock, logger, settings: { retentionMs: config.jobs.retentionMs, intervalMs: config.jobs.purgeIntervalMs } });
     const address = server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;
     const url = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`;
@@ -104,6 +107,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
         await closed;
         clearTimeout(timer);
         await pipeline.stop(); // run pipeline (issue 5): running runs are handed back to the queue
+        await jobPurger.stop();
         await ctx.sandbox?.close().catch((err: unknown) => logger.warn({ err }, 'could not remove the sandbox containers'));
         if (ownsDb) await db.close();
         logger.info('stopped');
