@@ -90,6 +90,9 @@ export const ENV_SCHEMA = z.object({
   SAMOKODER_WEBHOOK_MAX_ATTEMPTS: positiveInt.default(8),
   SAMOKODER_WEBHOOK_RETRY_BASE_MS: positiveInt.default(2000),
   SAMOKODER_WEBHOOK_TIMEOUT_MS: positiveInt.default(10_000),
+  // Finished jobs (db/queue/job-purger.ts): kept this long, checked this often.
+  SAMOKODER_JOBS_RETENTION_HOURS: positiveInt.default(7 * 24),
+  SAMOKODER_JOBS_PURGE_INTERVAL_MINUTES: positiveInt.default(60),
 });
 
 export type EnvInput = z.input<typeof ENV_SCHEMA>;
@@ -195,6 +198,11 @@ export interface Config {
     readonly retryBaseMs: number;
     readonly timeoutMs: number;
   };
+  /** The `jobs` table's finished rows: deleted after the retention, checked every interval. */
+  readonly jobs: {
+    readonly retentionMs: number;
+    readonly purgeIntervalMs: number;
+  };
 }
 
 /**
@@ -299,6 +307,10 @@ export function loadConfig(
       maxAttempts: e.SAMOKODER_WEBHOOK_MAX_ATTEMPTS,
       retryBaseMs: e.SAMOKODER_WEBHOOK_RETRY_BASE_MS,
       timeoutMs: e.SAMOKODER_WEBHOOK_TIMEOUT_MS,
+    },
+    jobs: {
+      retentionMs: e.SAMOKODER_JOBS_RETENTION_HOURS * 3_600_000,
+      purgeIntervalMs: e.SAMOKODER_JOBS_PURGE_INTERVAL_MINUTES * 60_000,
     },
   };
   return deepFreeze(config);

@@ -102,7 +102,7 @@ export function createDockerSandbox(options: DockerSandboxOptions): DockerSandbo
   }
 
   async function entryFor(projectId: string, workspaceDir: string, ownerId: string | undefined): Promise<Entry> {
-    if (!/^[A-Za-z0-9_.-]{1,128}$/.test(projectId)) throw new AppError('E_VALIDATION', 'projectId must be 1-128 letters, digits, _ . -');
+    validProjectId(projectId);
     if (!path.isAbsolute(workspaceDir)) throw new AppError('E_VALIDATION', 'workspaceDir must be an absolute path');
     const existing = entries.get(projectId);
     if (existing && existing.workspaceDir === workspaceDir) return existing;
@@ -113,6 +113,13 @@ export function createDockerSandbox(options: DockerSandboxOptions): DockerSandbo
       creating.set(projectId, pending);
     }
     return pending;
+  }
+
+  /** The project's containers in this deployment's namespace, started by any process. */
+  async function projectContainers(projectId: string): Promise<Docker.ContainerInfo[]> {
+    return docker
+      .listContainers({ all: true, filters: { label: [`${LABEL_APP}=${APP_VALUE}`, `${LABEL_NAMESPACE}=${settings.namespace}`, `${LABEL_PROJECT}=${projectId}`] } })
+      .catch((err: unknown) => { throw unavailable(err); });
   }
 
   /** Removals in flight (reaper, eviction): close() waits for them. */
@@ -243,13 +250,23 @@ export function createDockerSandbox(options: DockerSandboxOptions): DockerSandbo
     },
     sweepOrphans: () => sweepOrphans(docker, logger, { namespace: settings.namespace }).catch((err: unknown) => { throw unavailable(err); }),
     async evictForeign(projectId: string) {
-      const found = await docker
-        .listContainers({ all: true, filters: { label: [`${LABEL_APP}=${APP_VALUE}`, `${LABEL_NAMESPACE}=${settings.namespace}`, `${LABEL_PROJECT}=${projectId}`] } })
-        .catch((err: unknown) => { throw unavailable(err); });
-      const foreign = found.filter((c) => c.Labels?.[LABEL_INSTANCE] !== INSTANCE_ID);
+      const foreign = (await projectContainers(projectId)).filter((c) => c.Labels?.[LABEL_INSTANCE] !== INSTANCE_ID);
       await Promise.all(foreign.map((c) => docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined)));
       if (foreign.length) logger.info({ projectId, removed: foreign.length }, 'sandbox: removed containers of an earlier holder of the project');
       return foreign.length;
+    },
+    async removeProject(projectId: string) {
+      validProjectId(projectId);
+      // A container being created for the project now would otherwise start after the listing.
+      await creating.get(projectId)?.catch(() => undefined);
+      const local = entries.get(projectId);
+      if (local) await removeEntry(local);
+      // Then every other one in the namespace: other nodes', and a predecessor's of this node.
+      const others = (await projectContainers(projectId)).filter((c) => c.Id !== local?.id);
+      await Promise.all(others.map((c) => docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined)));
+      const removed = others.length + (local ? 1 : 0);
+      if (removed) logger.info({ projectId, removed }, 'sandbox: removed the containers of a deleted project');
+      return removed;
     },
     async close() {
       closed = true;
@@ -263,6 +280,11 @@ export function createDockerSandbox(options: DockerSandboxOptions): DockerSandbo
       }
     },
   };
+}
+
+/** Project ids become label values and filters: only a plain, bounded alphabet. */
+function validProjectId(projectId: string): void {
+  if (!/^[A-Za-z0-9_.-]{1,128}$/.test(projectId)) throw new AppError('E_VALIDATION', 'projectId must be 1-128 letters, digits, _ . -');
 }
 
 /** Processes of the sandbox user (uid 10001) in the container, from `docker top` (no exec needed). */

@@ -67,6 +67,13 @@ export interface SandboxPort {
    * write after the reset. Returns how many were removed.
    */
   evictForeign?(projectId: string): Promise<number>;
+  /**
+   * Removes every container of the project in this deployment's namespace, whichever node (or
+   * process) started it: the project is being deleted. A command running in one is killed with
+   * it; the run it belongs to (already cancelled) fails its next exec. Returns how many were removed.
+   * Optional like evictForeign: a wrapper (bench/pipeline.ts) need not pass it on.
+   */
+  removeProject?(projectId: string): Promise<number>;
   /** Removes every container this process started, and stops the egress proxy. */
   close(): Promise<void>;
 }

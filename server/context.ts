@@ -3,6 +3,7 @@ import type { Clock } from '../core/clock.js';
 import type { Config } from '../core/config.js';
 import type { Logger } from '../core/logger.js';
 import type { Database } from '../db/port.js';
+import type { SandboxPort } from '../sandbox/port.js';
 import type { WorkspaceStore } from '../workspaces/index.js';
 import type { SupabaseVerifier } from './auth/supabase.js';
 import type { Metrics } from './http/metrics.js';
@@ -19,4 +20,6 @@ export interface AppContext {
   llm: LlmServices;
   /** One directory (and git repository) per project: files, history, export. */
   workspaces: WorkspaceStore;
+  /** The Docker sandbox (shared with this node's run worker); undefined when SAMOKODER_SANDBOX=off. */
+  sandbox: SandboxPort | undefined;
 }

@@ -8,7 +8,8 @@ import { createLogger, type Logger } from '../core/logger.js';
 import { resolveMasterKey, type MasterKey } from '../core/master-key.js';
 import { migrate } from '../db/migrate.js';
 import { openDatabase } from '../db/open.js';
-import { sweepSandboxAtStartup } from '../sandbox/index.js';
+import { startJobPurger } from '../db/queue/job-purger.js';
+import { createDockerSandbox, sandboxSettingsFromConfig, sweepSandboxAtStartup } from '../sandbox/index.js';
 import type { Database } from '../db/port.js';
 import { createApp } from './app.js';
 import { createSupabaseVerifier } from './auth/supabase.js';
@@ -62,10 +63,13 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       metrics: createMetrics(),
       supabase: createSupabaseVerifier(config.supabase),
       workspaces: new LocalWorkspaceStore({ root: config.workspaces.dir, maxFileBytes: config.workspaces.maxFileBytes }),
+      // One sandbox per node: the run worker's containers are the ones a project delete removes.
+      // Creating it starts nothing; containers come with the first acquire.
+      sandbox: config.sandbox.enabled ? createDockerSandbox({ settings: sandboxSettingsFromConfig(config), logger }) : undefined,
     };
     const { app } = createApp(ctx);
     // ── Run pipeline (issue 5): the runs worker + webhook sender; stopped before the database. ──
-    const pipeline = await startPipelineWorkers({ config, db, logger, gateway: llm.gateway, workspaces: ctx.workspaces });
+    const pipeline = await startPipelineWorkers({ config, db, logger, gateway: llm.gateway, workspaces: ctx.workspaces, sandbox: ctx.sandbox });
     // ── end run pipeline ──
     const server: Server = await new Promise((resolve, reject) => {
       const s = app.listen(config.port, config.host, () => resolve(s));
@@ -81,6 +85,8 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     await feed.start();
     const streams = attachProjectStreams(server, ctx, feed);
     // --- end WebSocket ---
+    // Finished jobs past the retention are deleted on every node (cheap, and safe concurrently).
+    const jobPurger = startJobPurger({ db, clock, logger, settings: { retentionMs: config.jobs.retentionMs, intervalMs: config.jobs.purgeIntervalMs } });
     const address = server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;
     const url = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`;
@@ -101,6 +107,8 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
         await closed;
         clearTimeout(timer);
         await pipeline.stop(); // run pipeline (issue 5): running runs are handed back to the queue
+        await jobPurger.stop();
+        await ctx.sandbox?.close().catch((err: unknown) => logger.warn({ err }, 'could not remove the sandbox containers'));
         if (ownsDb) await db.close();
         logger.info('stopped');
       })());

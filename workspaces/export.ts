@@ -1,16 +1,13 @@
 import { closeSync, constants, createReadStream, fstatSync, readSync } from 'node:fs';
 import type { Writable } from 'node:stream';
-import { promisify } from 'node:util';
-import zlib from 'node:zlib';
 import { AppError, isAppError } from '../core/errors.js';
 import { openNoFollowSync } from './fs-guard.js';
 import type { ExportOptions, ExportResult } from './port.js';
 import { walk, type WalkEntry } from './walk.js';
 import { crc32 } from './zip/crc32.js';
+import { DeflateLanes } from './zip/deflate-lanes.js';
 import { METHOD_DEFLATE, METHOD_STORE } from './zip/records.js';
 import { ZipWriter, type PreparedEntry } from './zip/writer.js';
-
-const deflateRaw = promisify(zlib.deflateRaw);
 
 /**
  * Directories never exported, wherever they are: dependencies, git internals (the workspace's own
@@ -40,10 +37,12 @@ const WALK_AHEAD = 64;
  * `zip -qr` (−1.1%; zlib 6: −1.5%, zlib 4: +0.3%) for ~15% less CPU than zlib 6.
  */
 const LEVEL = 5;
-/** Incompressible-data check (looksIncompressible): sample size, the files it applies to, the saving that counts. */
+/** Deflate contexts reused across entries (DeflateLanes): one per zlib pool thread. */
+const LANES = 4;
+/** Incompressible-data check (looksIncompressible): sample size, the files it applies to, the entropy that counts. */
 const SAMPLE_BYTES = 2048;
 const SAMPLE_MIN_FILE_BYTES = 4 * SAMPLE_BYTES;
-const SAMPLE_MIN_SAVING = 0.03;
+const INCOMPRESSIBLE_BITS_PER_BYTE = 7.75;
 
 type Prepared = { kind: 'ready'; entry: PreparedEntry } | { kind: 'stream'; name: string; mode: number; fd: number } | { kind: 'skip' };
 
@@ -84,10 +83,11 @@ export async function exportWorkspaceZip(source: ExportSource, destination: Writ
   if (options.signal?.aborted || destination.destroyed) cancel();
 
   const writer = new ZipWriter(destination, signal);
+  const lanes = new DeflateLanes(LANES, LEVEL, BUFFERED_MAX_BYTES);
   const window: Promise<Prepared>[] = [];
   try {
     for await (const entry of readAhead(entries(source, options.includeGit === true, signal), WALK_AHEAD)) {
-      const job = prepare(entry, signal);
+      const job = prepare(entry, lanes, signal);
       // Awaited later, in order; this keeps a failure meanwhile from being an unhandled rejection.
       job.catch(() => undefined);
       window.push(job);
@@ -109,6 +109,7 @@ export async function exportWorkspaceZip(source: ExportSource, destination: Writ
     for (const p of await Promise.allSettled(window)) {
       if (p.status === 'fulfilled' && p.value.kind === 'stream') closeSync(p.value.fd);
     }
+    lanes.close();
   }
 }
 
@@ -144,7 +145,7 @@ async function* entries(source: ExportSource, includeGit: boolean, signal: Abort
   for await (const e of walk(source.gitDir, { signal })) if (e.type === 'file') yield { ...e, rel: `.git/${e.rel}` };
 }
 
-async function prepare(entry: WalkEntry, signal: AbortSignal): Promise<Prepared> {
+async function prepare(entry: WalkEntry, lanes: DeflateLanes, signal: AbortSignal): Promise<Prepared> {
   signal.throwIfAborted();
   let fd: number;
   try {
@@ -163,7 +164,7 @@ async function prepare(entry: WalkEntry, signal: AbortSignal): Promise<Prepared>
       handedOver = true;
       return { kind: 'stream', name: entry.rel, mode, fd };
     }
-    return { kind: 'ready', entry: await compress(entry.rel, mode, readSmall(fd, st.size)) };
+    return { kind: 'ready', entry: await compress(entry.rel, mode, readSmall(fd, st.size), lanes) };
   } finally {
     if (!handedOver) closeSync(fd);
   }
@@ -181,29 +182,37 @@ function readSmall(fd: number, size: number): Buffer {
   return length === size ? buf : buf.subarray(0, length);
 }
 
-async function compress(name: string, mode: number, data: Buffer): Promise<PreparedEntry> {
+async function compress(name: string, mode: number, data: Buffer, lanes: DeflateLanes): Promise<PreparedEntry> {
   const crc = crc32(data);
   const stored: PreparedEntry = { name, mode, method: METHOD_STORE, crc, size: data.length, data };
   const ext = name.slice(name.lastIndexOf('.') + 1).toLowerCase();
   if (data.length === 0 || STORED_EXTENSIONS.has(ext) || looksIncompressible(data)) return stored;
-  const deflated = await deflateRaw(data, { level: LEVEL });
+  const deflated = await lanes.deflate(data);
   // Incompressible data is stored: smaller, and faster to unpack.
   return deflated.length < data.length ? { ...stored, method: METHOD_DEFLATE, data: deflated } : stored;
 }
 
 /**
  * Whether deflating `data` is not worth it, judged on two samples (its start and its middle): when
- * neither shrinks by SAMPLE_MIN_SAVING, the file (random bytes, compressed or encrypted data under
- * an unknown extension) is stored without deflating it whole. A pure function of the bytes, so the
- * archive stays deterministic. Small files are simply deflated.
+ * both have a byte-frequency entropy near 8 bits per byte (random bytes, compressed or encrypted
+ * data under an unknown extension), the file is stored without deflating it. A histogram costs a
+ * few microseconds where a trial deflate of a sample cost ~40 µs (a deflate context per call); it
+ * does not see repeats of high-entropy blocks, which generated projects do not have. A pure
+ * function of the bytes, so the archive stays deterministic. Small files are simply deflated.
  */
 function looksIncompressible(data: Buffer): boolean {
   if (data.length < SAMPLE_MIN_FILE_BYTES) return false;
-  for (const at of [0, (data.length >>> 1) - (SAMPLE_BYTES >>> 1)]) {
-    const sample = data.subarray(at, at + SAMPLE_BYTES);
-    if (zlib.deflateRawSync(sample, { level: 1 }).length < sample.length * (1 - SAMPLE_MIN_SAVING)) return false;
-  }
-  return true;
+  // Text fails on the first sample, so most files cost one 2 KB pass.
+  return highEntropy(data, 0) && highEntropy(data, (data.length >>> 1) - (SAMPLE_BYTES >>> 1));
+}
+
+/** Random bytes measure ~7.9 bits per byte on a 2 KB sample; source text 4–5.5, base64 6. */
+function highEntropy(data: Buffer, at: number): boolean {
+  const counts = new Uint16Array(256);
+  for (let i = at; i < at + SAMPLE_BYTES; i++) counts[data[i]!]! += 1;
+  let bits = 0;
+  for (const c of counts) if (c > 0) bits -= (c / SAMPLE_BYTES) * Math.log2(c / SAMPLE_BYTES);
+  return bits >= INCOMPRESSIBLE_BITS_PER_BYTE;
 }
 
 async function emit(writer: ZipWriter, job: Promise<Prepared>, signal: AbortSignal): Promise<void> {

@@ -251,10 +251,22 @@ export class JobQueue {
     return res.rowCount === 1;
   }
 
-  /** Removes finished jobs (done or failed) last touched before `olderThan`. */
-  async purgeFinished(olderThan: Date): Promise<number> {
-    const res = await this.db.query(`DELETE FROM jobs WHERE status IN ('done', 'failed') AND updated_at < $1`, [olderThan]);
-    return res.rowCount;
+  /**
+   * Removes finished jobs (done or failed) last touched before `olderThan`; returns how many. In
+   * batches, each a short statement, skipping rows another purger holds: several nodes may purge
+   * at once, and a large backlog never holds many row locks for long.
+   */
+  async purgeFinished(olderThan: Date, batchSize = 1000): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const res = await this.db.query(
+        `DELETE FROM jobs WHERE id IN (
+           SELECT id FROM jobs WHERE status IN ('done', 'failed') AND updated_at < $1 LIMIT $2 FOR UPDATE SKIP LOCKED)`,
+        [olderThan, batchSize],
+      );
+      total += res.rowCount;
+      if (res.rowCount < batchSize) return total;
+    }
   }
 
   async get<P = unknown>(jobId: string): Promise<Job<P> | undefined> {

@@ -82,7 +82,7 @@ export function projectRoutes(ctx: AppContext): AnyRoute[] {
     route({
       method: 'delete',
       path: '/api/projects/:id',
-      summary: 'Delete a project: stops its runs, removes its workspace; usage rows are kept',
+      summary: 'Delete a project: stops its runs, removes its sandbox and workspace; usage rows are kept',
       tag: 'projects',
       auth: 'user',
       params: projectIdParams,
@@ -93,6 +93,10 @@ export function projectRoutes(ctx: AppContext): AnyRoute[] {
         // The delete cancelled the runs' jobs, which a worker notices at its next lease heartbeat;
         // the cancel notice makes a worker listening for it stop the run now.
         for (const runId of deleted.activeRunIds) await ctx.db.query('SELECT pg_notify($1, $2)', [RUN_CANCEL_CHANNEL, runId]);
+        // Its containers, on whichever node: a run still executing there fails its next exec.
+        // The row is gone already, so an unreachable engine must not fail the delete (the
+        // idle reaper and the start-up sweep remove what is left).
+        await ctx.sandbox?.removeProject?.(params.id).catch((err: unknown) => ctx.logger.warn({ err, projectId: params.id }, 'project deleted: could not remove its sandbox containers'));
         await ctx.workspaces.remove(params.id);
         ctx.logger.info({ projectId: params.id, userId: auth!.user.id, stoppedRuns: deleted.activeRunIds.length }, 'project deleted');
         return { status: 204 };

@@ -119,6 +119,22 @@ describe('ZIP export', () => {
     expect(execFileSync('git', ['-C', out, '-c', `safe.directory=${out}`, 'status', '--porcelain'], { encoding: 'utf8', env: { PATH: process.env.PATH } })).toBe('');
   });
 
+  test('random bytes are stored, text is deflated, whatever the extension; both round-trip', async () => {
+    const noise = randomBytes(64 * 1024);
+    const text = Buffer.from('const value = compute(item, index);\n'.repeat(2000));
+    await writeFile(path.join(sb.ws.dir, 'noise.dat'), noise);
+    await writeFile(path.join(sb.ws.dir, 'text.dat'), text);
+    const file = await exportToFile();
+    // `unzip -Zv` prints each entry's "compression method:".
+    const methods = execFileSync('unzip', ['-Zv', file], { encoding: 'utf8' })
+      .split(/^Central directory entry/m)
+      .slice(1)
+      .map((e) => [/^\s*(\S+\.dat)\s*$/m.exec(e)?.[1], /compression method:\s+(\w+)/.exec(e)?.[1]]);
+    expect(Object.fromEntries(methods)).toMatchObject({ 'noise.dat': 'none', 'text.dat': 'deflated' });
+    expect(sha256(execFileSync('unzip', ['-p', file, 'noise.dat']))).toBe(sha256(noise));
+    expect(sha256(execFileSync('unzip', ['-p', file, 'text.dat']))).toBe(sha256(text));
+  });
+
   test('large files stream through (data descriptor) and round-trip', async () => {
     const big = Buffer.concat([randomBytes(1024 * 1024), Buffer.alloc(2 * 1024 * 1024, 'abc')]);
     await writeFile(path.join(sb.ws.dir, 'big.bin'), big);
