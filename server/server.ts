@@ -11,6 +11,7 @@ import { openDatabase } from '../db/open.js';
 import { sweepSandboxAtStartup } from '../sandbox/index.js';
 import type { Database } from '../db/port.js';
 import { createApp } from './app.js';
+import { SessionCache } from './auth/session-cache.js';
 import { createSupabaseVerifier } from './auth/supabase.js';
 import type { AppContext } from './context.js';
 import { createMetrics } from './http/metrics.js';
@@ -53,6 +54,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     const clock = options.clock ?? systemClock;
     // Verifies the master key against the database before anything is served.
     const llm = await createLlmServices({ config, db, clock, logger, masterKey });
+    const sessions = await SessionCache.start(db);
     const ctx: AppContext = {
       config,
       db,
@@ -61,6 +63,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       llm,
       metrics: createMetrics(),
       supabase: createSupabaseVerifier(config.supabase),
+      sessions,
       workspaces: new LocalWorkspaceStore({ root: config.workspaces.dir, maxFileBytes: config.workspaces.maxFileBytes }),
     };
     const { app } = createApp(ctx);
@@ -101,6 +104,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
         await closed;
         clearTimeout(timer);
         await pipeline.stop(); // run pipeline (issue 5): running runs are handed back to the queue
+        await sessions.stop();
         if (ownsDb) await db.close();
         logger.info('stopped');
       })());
