@@ -22,8 +22,8 @@ interface Entry {
  * Session tokens already looked up, by token hash, so an authenticated request costs no database
  * round trip. Every node LISTENs on AUTH_CHANGED_CHANNEL, which the database notifies on commit
  * of any change to a user's tokens or account, and drops that user's sessions: a token revoked on
- * one node is refused by every node as soon as the notice arrives (well under a millisecond on a
- * LAN), and the node that revoked it waits for the notice before answering.
+ * one node is refused by every node as soon as the notice arrives, and the node that revoked it
+ * waits for the notice before answering.
  */
 export class SessionCache {
   private readonly entries = new Map<string, Entry>();
@@ -65,8 +65,9 @@ export class SessionCache {
   /**
    * Runs `change` (a write to the user's tokens or account that returns whether it changed a row),
    * drops the user's sessions here at once, then waits until the database's notice has come back
-   * through this node's LISTEN, that is until PostgreSQL has handed it to every listening node, so
-   * the caller's next request, to any node, sees the change.
+   * through this node's LISTEN. PostgreSQL signals every listening connection at the same commit,
+   * so by then the other nodes have it too (or within the same instant): the caller's next
+   * request, to any node, sees the change.
    */
   async changing(userId: string, change: () => Promise<boolean>): Promise<void> {
     let done!: () => void;
