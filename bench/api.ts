@@ -63,7 +63,8 @@ async function child(role: string): Promise<void> {
 }
 
 function spawnServer(role: string, args: string[] = []): Promise<{ ready: Ready; kill(): void }> {
-  const proc = spawn(process.execPath, [fileURLToPath(import.meta.url), role, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+  // The children get this process's Node flags, so `node --cpu-prof dist/bench/api.js` profiles the servers too.
+  const proc = spawn(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), role, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
   return new Promise((resolve, reject) => {
     let buf = '';
     proc.stderr.on('data', (d: Buffer) => {

@@ -1,5 +1,6 @@
 import pg from 'pg';
 import type { Logger } from '../core/logger.js';
+import { NamedStatements } from './pg-statements.js';
 import { assertChannel, type Database, type Queryable, type QueryResult, type Unlisten } from './port.js';
 
 // BIGINT (int8) columns hold token counts and sequence numbers that stay far below 2^53, so
@@ -20,6 +21,7 @@ export class PgDatabase implements Database {
   private listener: pg.Client | undefined;
   private listenerReady: Promise<pg.Client> | undefined;
   private readonly handlers = new Map<string, Set<(payload: string) => void>>();
+  private readonly statements = new NamedStatements();
   private closed = false;
 
   constructor(private readonly options: PgDatabaseOptions) {
@@ -33,8 +35,7 @@ export class PgDatabase implements Database {
   }
 
   async query<R>(sql: string, params?: readonly unknown[]): Promise<QueryResult<R>> {
-    const res = await this.pool.query(sql, params as unknown[] | undefined);
-    return { rows: res.rows as R[], rowCount: res.rowCount ?? 0 };
+    return this.statements.run(this.pool, sql, params, false);
   }
 
   async exec(sql: string): Promise<void> {
@@ -44,10 +45,7 @@ export class PgDatabase implements Database {
   async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
     const client = await this.pool.connect();
     const tx: Queryable = {
-      query: async <R>(sql: string, params?: readonly unknown[]) => {
-        const res = await client.query(sql, params as unknown[] | undefined);
-        return { rows: res.rows as R[], rowCount: res.rowCount ?? 0 };
-      },
+      query: <R>(sql: string, params?: readonly unknown[]) => this.statements.run<R>(client, sql, params, true),
       exec: async (sql: string) => {
         await client.query(sql);
       },

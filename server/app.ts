@@ -1,12 +1,11 @@
-import { randomUUID } from 'node:crypto';
 import express, { type Express } from 'express';
 import { rateLimit } from 'express-rate-limit';
-import { pinoHttp } from 'pino-http';
 import { AppError } from '../core/errors.js';
 import type { AppContext } from './context.js';
 import { errorHandler, notFoundHandler } from './http/errors.js';
 import { mountRoutes } from './http/mount.js';
 import { mountWebUi } from './http/web-ui.js';
+import { observeRequests } from './http/observe.js';
 import type { AnyRoute } from './http/route.js';
 import { buildOpenApi } from './openapi.js';
 import { accountRoutes } from './routes/account.js';
@@ -23,8 +22,6 @@ import { route } from './http/route.js';
 import { WindowLimiter } from './http/rate-limit.js';
 
 export const VERSION = '0.1.0';
-
-const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
 
 /** Every route of the API, in one table: mounted, documented (OpenAPI) and tested from here. */
 export function routeTable(ctx: AppContext): AnyRoute[] {
@@ -48,35 +45,7 @@ export function createApp(ctx: AppContext): { app: Express; routes: AnyRoute[] }
   app.disable('x-powered-by');
   app.set('trust proxy', ctx.config.trustProxy);
 
-  app.use(
-    pinoHttp({
-      logger: ctx.logger,
-      genReqId: (req, res) => {
-        const given = req.headers['x-request-id'];
-        const id = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
-        res.setHeader('x-request-id', id);
-        return id;
-      },
-      customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info'),
-      // Request logs carry method, url, status and latency; never bodies (they may hold keys).
-      serializers: {
-        req: (req: { id: unknown; method: unknown; url: unknown }) => ({ id: req.id, method: req.method, url: req.url }),
-        res: (res: { statusCode: unknown }) => ({ statusCode: res.statusCode }),
-      },
-    }),
-  );
-
-  app.use((req, res, next) => {
-    const end = ctx.metrics.httpDuration.startTimer();
-    res.on('finish', () => {
-      // The route pattern, not the raw URL, keeps the label set small.
-      const pattern = (req.route as { path?: string } | undefined)?.path ?? 'unmatched';
-      const labels = { method: req.method, route: pattern, status: String(res.statusCode) };
-      ctx.metrics.httpRequests.inc(labels);
-      end(labels);
-    });
-    next();
-  });
+  app.use(observeRequests(app, ctx.logger, ctx.metrics));
 
   app.use(express.json({ limit: ctx.config.bodyLimit, strict: false, type: ['application/json', 'application/*+json'] }));
 

@@ -5,6 +5,7 @@ import type { Logger } from '../core/logger.js';
 import type { Database } from '../db/port.js';
 import type { SandboxPort } from '../sandbox/port.js';
 import type { WorkspaceStore } from '../workspaces/index.js';
+import type { SessionCache } from './auth/session-cache.js';
 import type { SupabaseVerifier } from './auth/supabase.js';
 import type { Metrics } from './http/metrics.js';
 
@@ -16,6 +17,8 @@ export interface AppContext {
   clock: Clock;
   metrics: Metrics;
   supabase: SupabaseVerifier | undefined;
+  /** Session tokens already looked up, dropped on the database's notice when they change. */
+  sessions: SessionCache;
   /** BYOK vault, platform key pool, usage ledger and the LLM gateway built on them. */
   llm: LlmServices;
   /** One directory (and git repository) per project: files, history, export. */

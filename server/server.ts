@@ -12,6 +12,7 @@ import { startJobPurger } from '../db/queue/job-purger.js';
 import { createDockerSandbox, sandboxSettingsFromConfig, sweepSandboxAtStartup } from '../sandbox/index.js';
 import type { Database } from '../db/port.js';
 import { createApp } from './app.js';
+import { SessionCache } from './auth/session-cache.js';
 import { createSupabaseVerifier } from './auth/supabase.js';
 import type { AppContext } from './context.js';
 import { createMetrics } from './http/metrics.js';
@@ -54,6 +55,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     const clock = options.clock ?? systemClock;
     // Verifies the master key against the database before anything is served.
     const llm = await createLlmServices({ config, db, clock, logger, masterKey });
+    const sessions = await SessionCache.start(db);
     const ctx: AppContext = {
       config,
       db,
@@ -62,6 +64,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       llm,
       metrics: createMetrics(),
       supabase: createSupabaseVerifier(config.supabase),
+      sessions,
       workspaces: new LocalWorkspaceStore({ root: config.workspaces.dir, maxFileBytes: config.workspaces.maxFileBytes }),
       // One sandbox per node: the run worker's containers are the ones a project delete removes.
       // Creating it starts nothing; containers come with the first acquire.
@@ -109,6 +112,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
         await pipeline.stop(); // run pipeline (issue 5): running runs are handed back to the queue
         await jobPurger.stop();
         await ctx.sandbox?.close().catch((err: unknown) => logger.warn({ err }, 'could not remove the sandbox containers'));
+        await sessions.stop();
         if (ownsDb) await db.close();
         logger.info('stopped');
       })());

@@ -1,4 +1,5 @@
 import { init } from './0001-init.js';
+import { authChangedNotify } from './0002-auth-changed-notify.js';
 
 export interface Migration {
   /** Strictly increasing; applied in this order, each once. */
@@ -8,4 +9,4 @@ export interface Migration {
 }
 
 /** Every migration, oldest first. A new migration is a new file added at the end. */
-export const MIGRATIONS: readonly Migration[] = [init];
+export const MIGRATIONS: readonly Migration[] = [init, authChangedNotify];

@@ -15,6 +15,14 @@ export interface UserWithSecret extends User {
   passwordHash: string | null;
 }
 
+/** A live session token and the user it authenticates. */
+export interface TokenSession {
+  user: User;
+  tokenId: string;
+  expiresAt: Date;
+  lastUsedAt: Date | null;
+}
+
 interface UserRow {
   id: string;
   email: string;
@@ -58,18 +66,25 @@ export class UsersRepo {
   }
 
   /**
-   * The user owning a live (unexpired, unrevoked) session token, with the token's id and last
-   * use, in one query: every authenticated request makes it.
+   * The user owning a live (unexpired, unrevoked) session token, with the token's id, expiry and
+   * last use, in one query: every authenticated request that misses the session cache makes it.
    */
-  async findBySessionToken(tokenHash: string, now: Date): Promise<{ user: User; tokenId: string; lastUsedAt: Date | null } | undefined> {
-    const res = await this.db.query<UserRow & { token_id: string; token_last_used_at: Date | null }>(
-      `SELECT u.*, t.id AS token_id, t.last_used_at AS token_last_used_at
+  async findBySessionToken(tokenHash: string, now: Date): Promise<TokenSession | undefined> {
+    const res = await this.db.query<UserRow & { token_id: string; token_expires_at: Date; token_last_used_at: Date | null }>(
+      `SELECT u.*, t.id AS token_id, t.expires_at AS token_expires_at, t.last_used_at AS token_last_used_at
        FROM auth_tokens t JOIN users u ON u.id = t.user_id
        WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND t.expires_at > $2`,
       [tokenHash, now],
     );
     const row = res.rows[0];
-    return row && { user: toUser(row), tokenId: row.token_id, lastUsedAt: row.token_last_used_at === null ? null : new Date(row.token_last_used_at) };
+    return (
+      row && {
+        user: toUser(row),
+        tokenId: row.token_id,
+        expiresAt: new Date(row.token_expires_at),
+        lastUsedAt: row.token_last_used_at === null ? null : new Date(row.token_last_used_at),
+      }
+    );
   }
 
   async findByEmailWithSecret(email: string): Promise<UserWithSecret | undefined> {

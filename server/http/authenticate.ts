@@ -20,16 +20,23 @@ export function bearerToken(req: Pick<Request, 'headers'>, queryToken?: string):
 }
 
 /**
- * Resolves a token to a user: a local session token (looked up by hash), or a Supabase access
+ * Resolves a token to a user: a local session token (looked up by hash, through the node's
+ * session cache), or a Supabase access
  * token (verified, then mapped to a local user by `sub`, created on first sight).
  */
 export async function authenticateToken(ctx: AppContext, token: string): Promise<AuthContext> {
   if (looksLikeSessionToken(token)) {
     const now = ctx.clock.now();
-    const found = await new UsersRepo(ctx.db).findBySessionToken(hashSessionToken(token), now);
-    if (!found) throw new AppError('E_AUTH', BAD_TOKEN);
-    await new AuthTokensRepo(ctx.db).touch(found.tokenId, found.lastUsedAt, now);
-    return { user: found.user, tokenId: found.tokenId };
+    const tokenHash = hashSessionToken(token);
+    let session = ctx.sessions.get(tokenHash, now);
+    if (!session) {
+      const generation = ctx.sessions.currentGeneration;
+      session = await new UsersRepo(ctx.db).findBySessionToken(tokenHash, now);
+      if (!session) throw new AppError('E_AUTH', BAD_TOKEN);
+      ctx.sessions.remember(tokenHash, session, generation, now);
+    }
+    if (await new AuthTokensRepo(ctx.db).touch(session.tokenId, session.lastUsedAt, now)) session.lastUsedAt = now;
+    return { user: session.user, tokenId: session.tokenId };
   }
   if (ctx.supabase && token.split('.').length === 3) {
     const identity = await ctx.supabase(token);

@@ -79,7 +79,8 @@ export function authRoutes(ctx: AppContext): AnyRoute[] {
       auth: 'user',
       responses: { 204: { description: 'Token revoked' } },
       handler: async ({ auth }) => {
-        if (auth?.tokenId) await new AuthTokensRepo(ctx.db).revoke(auth.tokenId, auth.user.id, ctx.clock.now());
+        const tokenId = auth?.tokenId;
+        if (tokenId) await ctx.sessions.changing(auth.user.id, () => new AuthTokensRepo(ctx.db).revoke(tokenId, auth.user.id, ctx.clock.now()));
         return { status: 204 };
       },
     }),

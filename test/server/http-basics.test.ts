@@ -17,13 +17,14 @@ describe('HTTP basics (ops endpoints, bad input, OpenAPI, rate limits)', () => {
   });
 
   test('/readyz is 503 E_UNAVAILABLE while migrations are missing', async () => {
+    const applied = await server.ctx.db.query<{ version: number; name: string }>('SELECT version, name FROM schema_migrations');
     await server.ctx.db.query('DELETE FROM schema_migrations');
     try {
       const res = await api('GET', '/readyz');
       expect(res.status).toBe(503);
       expect(res.body.error.code).toBe('E_UNAVAILABLE');
     } finally {
-      await server.ctx.db.query("INSERT INTO schema_migrations (version, name) VALUES (1, 'init')");
+      for (const m of applied.rows) await server.ctx.db.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [m.version, m.name]);
     }
     expect((await api('GET', '/readyz')).status).toBe(200);
   });

@@ -1,0 +1,127 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { createLogger } from '../../core/logger.js';
+import { PgDatabase } from '../../db/pg-database.js';
+import { startServer, type RunningServer } from '../../server/server.js';
+import { createTestDatabase, DATABASE_KINDS, type TestDatabase } from '../helpers/databases.js';
+import { apiClient, registerUser } from '../helpers/server.js';
+
+/**
+ * Each node caches session lookups (server/auth/session-cache.ts); these suites hold it to
+ * "revocation is immediate everywhere": changes made on one node, or by SQL, reach every node's
+ * cache through the database's notice, not after the cache's TTL.
+ */
+
+/** Polls `read` until it returns `want` (a notice travels asynchronously), failing after 3 s. */
+async function eventually<T>(read: () => Promise<T>, want: T): Promise<T> {
+  const deadline = Date.now() + 3000;
+  let got = await read();
+  while (got !== want && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 20));
+    got = await read();
+  }
+  return got;
+}
+
+async function startNode(db: PgDatabase | TestDatabase['db'], dataDir: string): Promise<RunningServer> {
+  return startServer({
+    env: {},
+    overrides: { PORT: 0, HOST: '127.0.0.1', SAMOKODER_DATA_DIR: dataDir, SAMOKODER_RUN_WORKER: false, SAMOKODER_AUTH_RATE_LIMIT: 1000 },
+    db,
+    logger: createLogger({ level: 'silent' }),
+  });
+}
+
+describe('session cache: two nodes on one PostgreSQL', () => {
+  let t: TestDatabase;
+  let dbB: PgDatabase;
+  let a: RunningServer;
+  let b: RunningServer;
+  let dataDir: string;
+  let apiA: ReturnType<typeof apiClient>;
+  let apiB: ReturnType<typeof apiClient>;
+  beforeAll(async () => {
+    t = await createTestDatabase('postgres', { migrate: false });
+    dataDir = await mkdtemp(path.join(os.tmpdir(), 'samokoder-test-'));
+    a = await startNode(t.db, dataDir);
+    dbB = new PgDatabase({ connectionString: t.url! });
+    b = await startNode(dbB, dataDir);
+    apiA = apiClient(a.url);
+    apiB = apiClient(b.url);
+  });
+  afterAll(async () => {
+    await b?.stop();
+    await dbB?.close();
+    await a?.stop();
+    await t?.cleanup();
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  test('a token revoked on node A is refused by node B on the very next request', async () => {
+    for (let i = 0; i < 5; i++) {
+      const { token } = await registerUser(apiA);
+      const other = await apiA('POST', '/api/auth/login', { body: { email: (await apiA('GET', '/api/me', { token })).body.user.email, password: 'correct horse battery' } });
+      // Both nodes have the session cached.
+      expect((await apiB('GET', '/api/me', { token })).status).toBe(200);
+      expect((await apiA('GET', '/api/me', { token })).status).toBe(200);
+      expect((await apiA('POST', '/api/auth/logout', { token })).status).toBe(204);
+      const after = await apiB('GET', '/api/projects', { token });
+      expect(after.status).toBe(401);
+      expect(after.body.error.code).toBe('E_AUTH');
+      expect((await apiA('GET', '/api/me', { token })).status).toBe(401);
+      // The user's other session still works on both nodes.
+      expect((await apiB('GET', '/api/me', { token: other.body.token })).status).toBe(200);
+      expect((await apiA('GET', '/api/me', { token: other.body.token })).status).toBe(200);
+    }
+  });
+
+  test('changes made by SQL (expiry, plan) reach both nodes’ cached sessions', async () => {
+    const { token, userId } = await registerUser(apiA);
+    expect((await apiA('GET', '/api/me', { token })).body.user.planId).toBe('free');
+    expect((await apiB('GET', '/api/me', { token })).body.user.planId).toBe('free');
+    await t.db.query("UPDATE users SET plan_id = 'pro' WHERE id = $1", [userId]);
+    const plan = async (api: typeof apiA) => ((await api('GET', '/api/me', { token })).body.user?.planId as string | undefined);
+    expect(await eventually(() => plan(apiA), 'pro')).toBe('pro');
+    expect(await eventually(() => plan(apiB), 'pro')).toBe('pro');
+    await t.db.query("UPDATE auth_tokens SET expires_at = now() - interval '1 second' WHERE user_id = $1", [userId]);
+    const status = async (api: typeof apiA) => (await api('GET', '/api/me', { token })).status;
+    expect(await eventually(() => status(apiA), 401)).toBe(401);
+    expect(await eventually(() => status(apiB), 401)).toBe(401);
+  });
+});
+
+describe.each(DATABASE_KINDS)('session cache on %s', (kind) => {
+  let t: TestDatabase;
+  let node: RunningServer;
+  let dataDir: string;
+  let api: ReturnType<typeof apiClient>;
+  beforeAll(async () => {
+    t = await createTestDatabase(kind, { migrate: false });
+    dataDir = await mkdtemp(path.join(os.tmpdir(), 'samokoder-test-'));
+    node = await startNode(t.db, dataDir);
+    api = apiClient(node.url);
+  });
+  afterAll(async () => {
+    await node?.stop();
+    await t?.cleanup();
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  test('logout refuses the cached token at once; a revoke by SQL and a deleted user reach the cache', async () => {
+    const first = await registerUser(api);
+    expect((await api('GET', '/api/me', { token: first.token })).status).toBe(200);
+    expect((await api('POST', '/api/auth/logout', { token: first.token })).status).toBe(204);
+    expect((await api('GET', '/api/me', { token: first.token })).status).toBe(401);
+
+    const second = await registerUser(api);
+    expect((await api('GET', '/api/me', { token: second.token })).status).toBe(200);
+    await t.db.query('UPDATE auth_tokens SET revoked_at = now() WHERE user_id = $1', [second.userId]);
+    expect(await eventually(async () => (await api('GET', '/api/me', { token: second.token })).status, 401)).toBe(401);
+
+    const third = await registerUser(api);
+    expect((await api('GET', '/api/me', { token: third.token })).status).toBe(200);
+    await t.db.query('DELETE FROM users WHERE id = $1', [third.userId]);
+    expect(await eventually(async () => (await api('GET', '/api/me', { token: third.token })).status, 401)).toBe(401);
+  });
+});
