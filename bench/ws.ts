@@ -3,7 +3,7 @@
  * processes like a deployment: this one runs the API node (the WebSocket server); a publisher
  * process plays the worker node running the runs; a clients process holds the sockets.
  *  1. 100 concurrent streams of 200 `llm.delta`s each (one project and one socket per stream, a
- *     delta every INTERVAL_MS per stream, as a streaming model produces them): latency from the
+ *     delta due every INTERVAL_MS per stream, as a streaming model produces them): latency from the
  *     publisher calling publishEphemeral — what the pipeline does for each delta — to the client
  *     having parsed the frame.
  *  2. Fan-out: 1,000 idle subscribers of one project; latency of each delta, and of each durable
@@ -87,11 +87,19 @@ async function publisherRole(): Promise<void> {
         const ids = m.projectIds as string[];
         await Promise.all(
           ids.map(async (projectId, s) => {
-            await sleep((s * INTERVAL_MS) / ids.length); // spread over one interval, as real runs are
+            // Open loop, as the pipeline publishes (fire-and-forget, at the model's pace): delta i
+            // is due at start + i × interval whatever became of the earlier ones, so a slow
+            // publish neither delays the next nor bunches the streams up. Streams are spread
+            // over one interval.
+            const interval = m.intervalMs as number;
+            const start = now() + (s * interval) / ids.length;
+            let sent = Promise.resolve();
             for (let i = 0; i < (m.deltas as number); i++) {
-              await publishEphemeral(db!, { projectId, type: 'llm.delta', data: { text: 'token ', t: now() } });
-              await sleep(m.intervalMs as number);
+              await sleep(start + i * interval - now());
+              const published = publishEphemeral(db!, { projectId, type: 'llm.delta', data: { text: 'token ', t: now() } });
+              sent = Promise.all([sent, published]).then(() => undefined);
             }
+            await sent;
           }),
         );
       } else if (m.cmd === 'durable') {
