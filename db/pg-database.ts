@@ -22,9 +22,17 @@ export class PgDatabase implements Database {
   private listenerReady: Promise<pg.Client> | undefined;
   private readonly handlers = new Map<string, Set<(payload: string) => void>>();
   private closed = false;
-  /** Every NOTIFY of notify(): one statement (and one transaction) per burst, not per notice. */
+  /**
+   * Every NOTIFY of notify(): one statement (and one transaction) per burst, not per notice.
+   * pg_notify runs once per array element, in array order; count() makes the answer one row
+   * instead of one per notice.
+   */
   private readonly notices = new NoticeBatcher(async (channels, payloads) => {
-    await this.pool.query({ name: 'samokoder_notify', text: 'SELECT pg_notify(c, p) FROM unnest($1::text[], $2::text[]) AS n(c, p)', values: [channels, payloads] });
+    await this.pool.query({
+      name: 'samokoder_notify',
+      text: 'SELECT count(pg_notify(c, p)) FROM unnest($1::text[], $2::text[]) AS n(c, p)',
+      values: [channels, payloads],
+    });
   });
 
   constructor(private readonly options: PgDatabaseOptions) {
