@@ -1,5 +1,6 @@
 import pg from 'pg';
 import type { Logger } from '../core/logger.js';
+import { NoticeBatcher } from './notice-batcher.js';
 import { NamedStatements } from './pg-statements.js';
 import { assertChannel, type Database, type Queryable, type QueryResult, type Unlisten } from './port.js';
 
@@ -23,6 +24,18 @@ export class PgDatabase implements Database {
   private readonly handlers = new Map<string, Set<(payload: string) => void>>();
   private readonly statements = new NamedStatements();
   private closed = false;
+  /**
+   * Every NOTIFY of notify(): one statement (and one transaction) per burst, not per notice.
+   * pg_notify runs once per array element, in array order; count() makes the answer one row
+   * instead of one per notice.
+   */
+  private readonly notices = new NoticeBatcher(async (channels, payloads) => {
+    await this.pool.query({
+      name: 'samokoder_notify',
+      text: 'SELECT count(pg_notify(c, p)) FROM unnest($1::text[], $2::text[]) AS n(c, p)',
+      values: [channels, payloads],
+    });
+  });
 
   constructor(private readonly options: PgDatabaseOptions) {
     this.pool = new pg.Pool({
@@ -85,7 +98,7 @@ export class PgDatabase implements Database {
   }
 
   async notify(channel: string, payload: string): Promise<void> {
-    await this.pool.query('SELECT pg_notify($1, $2)', [assertChannel(channel), payload]);
+    await this.notices.notify(assertChannel(channel), payload);
   }
 
   async ping(): Promise<void> {

@@ -1,5 +1,5 @@
 import { notFound } from '../../core/errors.js';
-import type { Queryable } from '../port.js';
+import type { Database, Queryable } from '../port.js';
 
 /** The one NOTIFY channel every event notice travels on (one LISTEN per node, see EventFeed). */
 export const EVENTS_CHANNEL = 'events';
@@ -155,13 +155,21 @@ export function capEphemeral(event: EphemeralEvent): EphemeralEvent {
 }
 
 /**
- * Sends a non-durable event to every node's EventFeed. Called outside a transaction it goes out
- * at once; inside one, on commit.
+ * Sends a non-durable event to every node's EventFeed, at once (never tied to a transaction:
+ * deltas describe work in progress, not committed state). Through Database.notify, which on
+ * PostgreSQL sends the notices published while one is in flight together, in order.
  */
-export async function publishEphemeral(db: Queryable, input: { projectId: string; runId?: string | null; type: string; data?: unknown }): Promise<void> {
-  const event = capEphemeral({ projectId: input.projectId, runId: input.runId ?? null, type: input.type, data: input.data ?? {}, at: new Date() });
-  const notice: EventNotice = { kind: 'ephemeral', event };
-  await db.query('SELECT pg_notify($1, $2)', [EVENTS_CHANNEL, JSON.stringify(notice)]);
+export async function publishEphemeral(db: Pick<Database, 'notify'>, input: { projectId: string; runId?: string | null; type: string; data?: unknown }): Promise<void> {
+  const event: EphemeralEvent = { projectId: input.projectId, runId: input.runId ?? null, type: input.type, data: input.data ?? {}, at: new Date() };
+  await db.notify(EVENTS_CHANNEL, ephemeralNoticeText(event));
+}
+
+/** The NOTIFY payload of an ephemeral event, capped (capEphemeral); serialised once when it fits. */
+function ephemeralNoticeText(event: EphemeralEvent): string {
+  const text = JSON.stringify({ kind: 'ephemeral', event } satisfies EventNotice);
+  // A UTF-16 unit takes at most 3 UTF-8 bytes: most deltas fit without counting.
+  if (text.length * 3 <= MAX_NOTICE_BYTES || Buffer.byteLength(text, 'utf8') <= MAX_NOTICE_BYTES) return text;
+  return JSON.stringify({ kind: 'ephemeral', event: capEphemeral(event) } satisfies EventNotice);
 }
 
 /** Parses a NOTIFY payload from EVENTS_CHANNEL; undefined for anything malformed. */
