@@ -1,11 +1,11 @@
 import type { Clock } from '../core/clock.js';
 import { AppError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
-import type { Database } from '../db/port.js';
-import { ApiKeysRepo } from '../db/repos/api-keys.js';
-import { PlansRepo, type Plan } from '../db/repos/plans.js';
+import type { Database, Queryable } from '../db/port.js';
+import { ApiKeysRepo, type CallAccess } from '../db/repos/api-keys.js';
 import type { KeySource } from '../db/repos/usage-ledger.js';
 import { maskSecret } from './keys/mask.js';
+import type { LlmSession, SessionModel } from './llm-session.js';
 import type { LeaseOutcome, PlatformKeyPool, PlatformLease } from './keys/platform-pool.js';
 import type { Vault } from './keys/vault.js';
 import { createLanguageModel, isProviderError, type LanguageModelOptions } from './providers/index.js';
@@ -24,6 +24,15 @@ export interface LlmCallContext {
   keySource: KeySource;
   /** BYOK: the stored key's id (must belong to userId); absent: the user's newest key for `provider`. */
   keyId?: string | undefined;
+  /** Reuse across the calls of one run (opened key, SDK client); absent: nothing is reused. */
+  session?: LlmSession | undefined;
+  /**
+   * Runs inside the transaction that settles the call on the ledger — also when the call failed
+   * (`completed` false) — so what it writes (a run's token totals, a usage event) commits together
+   * with the settlement or not at all. When it is given and the settlement of a completed call
+   * fails, the call throws that error (the caller's own records would otherwise be missing it).
+   */
+  onSettled?: ((tx: Queryable, call: { usage: Usage | undefined; completed: boolean }) => Promise<void>) | undefined;
 }
 
 export interface LlmGatewayDeps {
@@ -58,23 +67,27 @@ interface CallState {
   /** A text delta or tool call reached the consumer: no failover after that. */
   emitted: boolean;
   keyRef: string | null;
+  /** The stream ended normally (not by an error, nor by the consumer stopping early). */
+  completed: boolean;
 }
 
 /**
  * What the agent pipeline calls to talk to a model. One call: check the plan, reserve the call's
  * worst case against the monthly limit (E_LIMIT, and nothing is sent, when it does not fit),
- * resolve credentials (decrypt the user's BYOK key for this call only, or lease a platform key),
- * stream through the provider adapter, and settle the ledger to the provider's reported usage,
- * also when the call fails or the consumer stops early. Platform calls fail over to the next key
+ * resolve credentials (decrypt the user's BYOK key — once per run with a session —, or lease a
+ * platform key), stream through the provider adapter, and settle the ledger to the provider's
+ * reported usage in one transaction with the caller's own records (onSettled), also when the call
+ * fails or the consumer stops early. Platform calls fail over to the next key
  * on a retryable or auth error as long as nothing has been emitted.
  */
 export class LlmGateway {
   constructor(private readonly deps: LlmGatewayDeps) {}
 
   async *stream(request: LlmRequest, ctx: LlmCallContext): AsyncGenerator<StreamPart> {
-    const plan = await this.planOf(ctx.userId);
-    const byok = ctx.keySource === 'byok' ? await this.openUserKey(plan, ctx) : undefined;
-    if (ctx.keySource === 'platform') this.checkPlatformAllowed(plan, ctx.provider);
+    const access = await new ApiKeysRepo(this.deps.db).forCall(ctx.userId, ctx.keySource === 'byok' ? { keyId: ctx.keyId, provider: ctx.provider } : undefined);
+    if (!access) throw new AppError('E_NOT_FOUND', 'User or plan not found');
+    const byok = ctx.keySource === 'byok' ? this.openUserKey(access, ctx) : undefined;
+    if (ctx.keySource === 'platform') this.checkPlatformAllowed(access.plan, ctx.provider);
     const reservation = await this.deps.ledger.reserve({
       userId: ctx.userId,
       provider: ctx.provider,
@@ -86,16 +99,13 @@ export class LlmGateway {
       runId: ctx.runId,
       stepId: ctx.stepId,
     });
-    const state: CallState = { usage: undefined, emitted: false, keyRef: byok?.keyRef ?? null };
+    const state: CallState = { usage: undefined, emitted: false, keyRef: byok?.keyRef ?? null, completed: false };
     try {
-      if (byok) {
-        yield* this.attempt(byok.credentials, request, state, this.deps.modelOptions);
-        await new ApiKeysRepo(this.deps.db).touch(ctx.userId, byok.keyRef, this.deps.clock.now());
-      } else {
-        yield* this.streamOnPlatformKeys(request, ctx.provider, state);
-      }
+      if (byok) yield* this.attempt(byok.model, request, state);
+      else yield* this.streamOnPlatformKeys(request, ctx, state);
+      state.completed = true;
     } finally {
-      await this.settle(reservation, state);
+      await this.settle(reservation, state, ctx, byok?.keyRef);
     }
   }
 
@@ -132,7 +142,8 @@ export class LlmGateway {
     }
   }
 
-  private async *streamOnPlatformKeys(request: LlmRequest, provider: ProviderId, state: CallState): AsyncGenerator<StreamPart> {
+  private async *streamOnPlatformKeys(request: LlmRequest, ctx: LlmCallContext, state: CallState): AsyncGenerator<StreamPart> {
+    const { provider } = ctx;
     const tried = new Set<string>();
     let lastError: unknown;
     for (;;) {
@@ -148,10 +159,11 @@ export class LlmGateway {
       // With another key to fail over to, the pool's failover replaces the adapter's retries on
       // the same (rate-limited) key.
       const options = { ...this.deps.modelOptions, ...(this.deps.pool.size(provider) > tried.size ? { maxRetries: 0 } : {}) };
+      const model = this.model(ctx.session, `platform:${lease.keyId}:${options.maxRetries ?? ''}`, () => ({ provider, apiKey: lease.apiKey }), options);
       // Stays "cancelled" when the consumer stops reading early (the generator is returned, no catch runs).
       let outcome: LeaseOutcome = { ok: false, code: 'E_CANCELLED', cancelled: true };
       try {
-        yield* this.attempt({ provider, apiKey: lease.apiKey }, request, state, options);
+        yield* this.attempt(model, request, state);
         outcome = { ok: true };
         return;
       } catch (err) {
@@ -168,11 +180,19 @@ export class LlmGateway {
     }
   }
 
+  /** The session's model for `cacheKey`, or a new one (no session: a new one per call). */
+  private model(session: LlmSession | undefined, cacheKey: string, credentials: () => ProviderCredentials, options: LanguageModelOptions): SessionModel {
+    const build = (): SessionModel => {
+      const c = credentials();
+      return { credentials: c, model: createLanguageModel(c, { ...options, logger: this.deps.logger }) };
+    };
+    return session ? session.model(cacheKey, build) : build();
+  }
+
   /** One attempt with one set of credentials; records usage and emission into `state`. */
-  private async *attempt(credentials: ProviderCredentials, request: LlmRequest, state: CallState, options: LanguageModelOptions): AsyncGenerator<StreamPart> {
+  private async *attempt({ credentials, model }: SessionModel, request: LlmRequest, state: CallState): AsyncGenerator<StreamPart> {
     const before = state.usage;
     try {
-      const model = createLanguageModel(credentials, { ...options, logger: this.deps.logger });
       for await (const part of model.stream(request)) {
         if (part.type === 'usage') {
           state.usage = addUsage(before, part.usage);
@@ -188,23 +208,27 @@ export class LlmGateway {
     }
   }
 
-  private async settle(reservation: Reservation, state: CallState): Promise<void> {
+  /**
+   * One transaction: the ledger row and the month's counter, the BYOK key's last use (a completed
+   * call), and the caller's onSettled writes.
+   */
+  private async settle(reservation: Reservation, state: CallState, ctx: LlmCallContext, byokKeyRef: string | undefined): Promise<void> {
     try {
-      await this.deps.ledger.settle(reservation, state.usage, state.keyRef);
+      await this.deps.db.transaction(async (tx) => {
+        await this.deps.ledger.settle(reservation, state.usage, state.keyRef, tx);
+        if (byokKeyRef !== undefined && state.completed) await new ApiKeysRepo(tx).touch(ctx.userId, byokKeyRef, this.deps.clock.now());
+        await ctx.onSettled?.(tx, { usage: state.usage, completed: state.completed });
+      });
     } catch (err) {
-      // The reservation stays held until expireStale releases it; the call's own outcome (success
-      // or its error) is what the caller needs, so this failure is logged, not thrown over it.
+      // The reservation stays held until expireStale releases it. A failed call's own error is what
+      // the caller needs, so this failure is logged, not thrown over it; a completed call whose
+      // caller records its usage in onSettled must not go on as if those records existed.
       this.deps.logger.error({ err, ledgerId: reservation.ledgerId }, 'could not settle an LLM call on the usage ledger');
+      if (state.completed && ctx.onSettled) throw err;
     }
   }
 
-  private async planOf(userId: string): Promise<Plan> {
-    const plan = await new PlansRepo(this.deps.db).forUser(userId);
-    if (!plan) throw new AppError('E_NOT_FOUND', 'User or plan not found');
-    return plan;
-  }
-
-  private checkPlatformAllowed(plan: Plan, provider: ProviderId): void {
+  private checkPlatformAllowed(plan: CallAccess['plan'], provider: ProviderId): void {
     if (!plan.platformKeysAllowed) {
       throw new AppError('E_LIMIT', `limit_exceeded: the ${plan.name} plan does not include platform keys; add your own ${provider} key (BYOK) or upgrade.`, {
         details: { limit: 'platform_keys' },
@@ -215,22 +239,26 @@ export class LlmGateway {
     }
   }
 
-  /** Decrypts the user's key for this call only; the plaintext lives in the returned object. */
-  private async openUserKey(plan: Plan, ctx: LlmCallContext): Promise<{ credentials: ProviderCredentials; keyRef: string }> {
+  /**
+   * The user's key as a model: decrypted for this call, or once per run with a session (the
+   * plaintext then lives in the session's memory for the run). The key row is read on every call,
+   * so a deleted key is refused at once either way.
+   */
+  private openUserKey({ plan, key: row }: CallAccess, ctx: LlmCallContext): { model: SessionModel; keyRef: string } {
     if (!plan.byokAllowed) {
       throw new AppError('E_LIMIT', `limit_exceeded: the ${plan.name} plan does not allow your own API keys.`, { details: { limit: 'byok' } });
     }
-    const repo = new ApiKeysRepo(this.deps.db);
-    const keyId = ctx.keyId ?? (await repo.newestIdFor(ctx.userId, ctx.provider));
-    const row = keyId === undefined ? undefined : await repo.getWithEnvelope(ctx.userId, keyId);
     if (!row) {
       throw new AppError('E_NOT_FOUND', ctx.keyId ? 'API key not found' : `No ${ctx.provider} API key stored. Add one with POST /api/user/api-keys.`);
     }
     if (row.provider !== ctx.provider) {
       throw new AppError('E_VALIDATION', `keyId: the key ${row.id} is a ${row.provider} key, not ${ctx.provider}`);
     }
-    const apiKey = this.deps.vault.open(row, { userId: ctx.userId, provider: row.provider, keyId: row.id });
-    return { credentials: { provider: ctx.provider, apiKey, ...(row.baseUrl ? { baseUrl: row.baseUrl } : {}) }, keyRef: row.id };
+    const credentials = (): ProviderCredentials => {
+      const apiKey = this.deps.vault.open(row, { userId: ctx.userId, provider: row.provider, keyId: row.id });
+      return { provider: ctx.provider, apiKey, ...(row.baseUrl ? { baseUrl: row.baseUrl } : {}) };
+    };
+    return { model: this.model(ctx.session, `byok:${row.id}`, credentials, this.deps.modelOptions), keyRef: row.id };
   }
 }
 

@@ -22,13 +22,9 @@ export class RunEvents {
     return new EventsRepo(tx ?? this.db).append({ projectId: this.projectId, runId: this.runId, type, data });
   }
 
-  /** Several events in one transaction (one round of commits instead of one per event). */
-  async appendMany(events: { type: string; data: unknown }[], tx?: Queryable): Promise<void> {
-    if (events.length === 0) return;
-    const write = async (q: Queryable) => {
-      for (const e of events) await new EventsRepo(q).append({ projectId: this.projectId, runId: this.runId, ...e });
-    };
-    await (tx ? write(tx) : this.db.transaction(write));
+  /** Several events in one statement (consecutive seqs, atomic), in `tx` when given. */
+  appendMany(events: { type: string; data: unknown }[], tx?: Queryable): Promise<void> {
+    return new EventsRepo(tx ?? this.db).appendMany(this.projectId, this.runId, events);
   }
 
   /** Fire-and-forget: a lost delta must never fail or slow the run. */

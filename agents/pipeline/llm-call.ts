@@ -1,4 +1,5 @@
 import { isAppError } from '../../core/errors.js';
+import type { Queryable } from '../../db/port.js';
 import { RunsRepo } from '../../db/repos/runs.js';
 import type { LlmRequest, LlmResponse, ProviderId, ToolCall, Usage } from '../providers/port.js';
 import type { RunContext, StepRef } from './run-context.js';
@@ -9,8 +10,9 @@ export type ModelRequest = Omit<LlmRequest, 'model' | 'maxOutputTokens' | 'signa
 /**
  * One model call of a step, through the gateway (plan check, reservation, ledger): refuses to
  * start when the run's token stop-loss is spent, streams text deltas as coalesced `llm.delta`
- * events, then sets the run's totals from the ledger and appends `llm.usage` in one transaction. A plan
- * limit (E_LIMIT) ends the run `limit_exceeded`; aborts and provider errors propagate.
+ * events, and — in the gateway's settle transaction — sets the run's totals from the ledger and
+ * appends `llm.usage`. A plan limit (E_LIMIT) ends the run `limit_exceeded`; aborts and provider
+ * errors propagate.
  */
 export async function callModel(rc: RunContext, step: StepRef, request: ModelRequest): Promise<LlmResponse> {
   if (rc.tokensUsed >= rc.settings.tokenBudget) {
@@ -22,10 +24,29 @@ export async function callModel(rc: RunContext, step: StepRef, request: ModelReq
   const toolCalls: ToolCall[] = [];
   let usage: Usage = { inputTokens: 0, outputTokens: 0 };
   let finishReason: LlmResponse['finishReason'] = 'other';
+  // The run's totals are re-read from the ledger (not incremented) in the transaction that settles
+  // the call, so they always equal the run's settled ledger rows, whatever process settled them.
+  const onSettled = async (tx: Queryable, call: { usage: Usage | undefined; completed: boolean }): Promise<void> => {
+    const totals = await new RunsRepo(tx).syncUsageFromLedger(run.id);
+    rc.tokensUsed = totals.inputTokens + totals.outputTokens;
+    if (!call.completed) return;
+    const u = call.usage ?? { inputTokens: 0, outputTokens: 0 };
+    await rc.events.append('llm.usage', { stepSeq: step.seq, inputTokens: u.inputTokens, outputTokens: u.outputTokens, runTokens: rc.tokensUsed }, tx);
+  };
   try {
     const stream = rc.gateway.stream(
       { ...request, model: run.model, maxOutputTokens: rc.settings.maxOutputTokens, signal: rc.signal },
-      { userId: run.userId, projectId: run.projectId, runId: run.id, stepId: step.id, provider: run.provider as ProviderId, keySource: run.keySource, keyId: run.keyId ?? undefined },
+      {
+        userId: run.userId,
+        projectId: run.projectId,
+        runId: run.id,
+        stepId: step.id,
+        provider: run.provider as ProviderId,
+        keySource: run.keySource,
+        keyId: run.keyId ?? undefined,
+        session: rc.llmSession,
+        onSettled,
+      },
     );
     for await (const part of stream) {
       if (part.type === 'text-delta') {
@@ -41,12 +62,5 @@ export async function callModel(rc: RunContext, step: StepRef, request: ModelReq
   } finally {
     deltas.flush();
   }
-  // The gateway has settled this call on the ledger by now; the run's totals are re-read from the
-  // ledger (not incremented) so a call settled by a process killed right after is counted too.
-  await rc.db.transaction(async (tx) => {
-    const totals = await new RunsRepo(tx).syncUsageFromLedger(run.id);
-    rc.tokensUsed = totals.inputTokens + totals.outputTokens;
-    await rc.events.append('llm.usage', { stepSeq: step.seq, inputTokens: usage.inputTokens, outputTokens: usage.outputTokens, runTokens: rc.tokensUsed }, tx);
-  });
   return { text, toolCalls, usage, finishReason };
 }

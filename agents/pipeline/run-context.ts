@@ -6,6 +6,7 @@ import type { Step } from '../../db/repos/steps.js';
 import type { SandboxHandle, SandboxPort } from '../../sandbox/port.js';
 import type { Workspace } from '../../workspaces/index.js';
 import type { LlmGateway } from '../llm-gateway.js';
+import type { LlmSession } from '../llm-session.js';
 import type { RunEvents } from './events.js';
 import { RunStop } from './run-stop.js';
 
@@ -17,6 +18,8 @@ export interface RunContext {
   readonly logger: Logger;
   readonly settings: PipelineSettings;
   readonly gateway: LlmGateway;
+  /** The run attempt's reusable model-call state (opened key, SDK client); dropped with the attempt. */
+  readonly llmSession: LlmSession;
   readonly workspace: Workspace;
   readonly run: Run;
   readonly events: RunEvents;

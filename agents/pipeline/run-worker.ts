@@ -8,6 +8,7 @@ import { StepsRepo, type Step } from '../../db/repos/steps.js';
 import type { SandboxPort } from '../../sandbox/port.js';
 import type { Workspace, WorkspaceStore } from '../../workspaces/index.js';
 import type { LlmGateway } from '../llm-gateway.js';
+import { LlmSession } from '../llm-session.js';
 import { isProviderError } from '../providers/index.js';
 import { enqueueWebhook } from '../webhooks/queue.js';
 import { RunEvents } from './events.js';
@@ -101,6 +102,7 @@ export class RunWorker {
         logger: log,
         settings: this.deps.settings,
         gateway: this.deps.gateway,
+        llmSession: new LlmSession(),
         workspace,
         run,
         events,

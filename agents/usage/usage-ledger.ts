@@ -1,6 +1,6 @@
 import type { Clock } from '../../core/clock.js';
 import { AppError } from '../../core/errors.js';
-import type { Database } from '../../db/port.js';
+import type { Database, Queryable } from '../../db/port.js';
 import { PlansRepo, type Plan } from '../../db/repos/plans.js';
 import { monthOf, monthUsage } from '../../db/repos/usage-summary.js';
 import { UsageLedgerRepo, type KeySource, type UsageTotalsRow } from '../../db/repos/usage-ledger.js';
@@ -72,10 +72,13 @@ export class UsageLedger {
     return { ledgerId: result.ledgerId, userId: r.userId, provider: r.provider, model: r.model, tokens: r.tokens };
   }
 
-  /** Settles to what the provider reported (nothing reported: zero) and releases the rest. */
-  async settle(reservation: Reservation, usage: Usage | undefined, keyRef?: string | null): Promise<void> {
+  /**
+   * Settles to what the provider reported (nothing reported: zero) and releases the rest; in `tx`
+   * when given (with the caller's writes that belong to it).
+   */
+  async settle(reservation: Reservation, usage: Usage | undefined, keyRef?: string | null, tx?: Queryable): Promise<void> {
     const u = usage ?? { inputTokens: 0, outputTokens: 0 };
-    await this.repo.settle(reservation.userId, reservation.ledgerId, {
+    await (tx ? new UsageLedgerRepo(tx) : this.repo).settle(reservation.userId, reservation.ledgerId, {
       inputTokens: u.inputTokens,
       outputTokens: u.outputTokens,
       cacheReadTokens: u.cacheReadTokens ?? 0,

@@ -25,6 +25,12 @@ export interface ApiKeyEnvelope {
 
 export type ApiKeyWithEnvelope = ApiKeyInfo & ApiKeyEnvelope;
 
+/** See ApiKeysRepo.forCall. */
+export interface CallAccess {
+  plan: { name: string; byokAllowed: boolean; platformKeysAllowed: boolean };
+  key: ApiKeyWithEnvelope | undefined;
+}
+
 interface Row {
   id: string;
   user_id: string;
@@ -102,6 +108,32 @@ export class ApiKeysRepo {
       [userId, provider],
     );
     return res.rows[0]?.id;
+  }
+
+  /**
+   * What one LLM call must check, in one round trip: the user's plan flags and, for a BYOK call,
+   * the key (`keyId`, or the user's newest `provider` key when none is named) with its envelope.
+   * Read per call, so a plan change or a deleted key takes effect on the very next call.
+   * @returns undefined when the user does not exist.
+   */
+  async forCall(userId: string, key: { keyId?: string | undefined; provider: string } | undefined): Promise<CallAccess | undefined> {
+    const res = await this.db.query<Row & { plan_name: string; byok_allowed: boolean; platform_keys_allowed: boolean; key_found: boolean }>(
+      `SELECT p.name AS plan_name, p.byok_allowed, p.platform_keys_allowed, k.id IS NOT NULL AS key_found, k.*
+         FROM users u JOIN plans p ON p.id = u.plan_id
+         LEFT JOIN LATERAL (
+           SELECT ${INFO_COLUMNS}, ${ENVELOPE_COLUMNS} FROM api_keys
+            WHERE $2 AND user_id = u.id AND CASE WHEN $3::uuid IS NULL THEN provider = $4 ELSE id = $3::uuid END
+            ORDER BY created_at DESC, id LIMIT 1
+         ) k ON true
+        WHERE u.id = $1`,
+      [userId, key !== undefined, key?.keyId ?? null, key?.provider ?? null],
+    );
+    const r = res.rows[0];
+    if (!r) return undefined;
+    return {
+      plan: { name: r.plan_name, byokAllowed: r.byok_allowed, platformKeysAllowed: r.platform_keys_allowed },
+      key: r.key_found ? { ...toInfo(r), ...toEnvelope(r) } : undefined,
+    };
   }
 
   async delete(userId: string, id: string): Promise<boolean> {

@@ -89,6 +89,31 @@ export class EventsRepo {
   }
 
   /**
+   * Appends several durable events of one project in one statement (one round trip, atomic on its
+   * own): the counter is bumped by their number under the same row lock as `append`, the rows get
+   * consecutive seqs in the given order, and one notice announces the last seq (a notice is a
+   * wake-up for "events up to S", so one per batch loses nothing).
+   */
+  async appendMany(projectId: string, runId: string | null, events: { type: string; data?: unknown }[]): Promise<void> {
+    if (events.length === 0) return;
+    const res = await this.db.query<{ seq: number | string }>(
+      `WITH input AS (
+         SELECT e.ord, e.value->>'type' AS type, e.value->'data' AS data FROM jsonb_array_elements($3::jsonb) WITH ORDINALITY AS e(value, ord)
+       ), bump AS (
+         UPDATE projects SET last_event_seq = last_event_seq + $4 WHERE id = $1 RETURNING id, last_event_seq
+       ), ins AS (
+         INSERT INTO events (project_id, seq, run_id, type, data)
+         SELECT bump.id, bump.last_event_seq - $4 + input.ord, $2, input.type, input.data FROM bump, input
+         RETURNING project_id, seq
+       )
+       SELECT max(seq) AS seq, pg_notify($5, json_build_object('kind', 'durable', 'projectId', $1::uuid, 'seq', max(seq))::text) AS notified
+         FROM ins HAVING count(*) > 0`,
+      [projectId, runId, JSON.stringify(events.map((e) => ({ type: e.type, data: e.data ?? {} }))), events.length, EVENTS_CHANNEL],
+    );
+    if (!res.rows[0]) throw notFound('project');
+  }
+
+  /**
    * Events with seq > `since`, oldest first, of a project owned by `userId` (another user's
    * project yields nothing, exactly like a missing one).
    */

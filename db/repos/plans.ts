@@ -53,12 +53,6 @@ export class PlansRepo {
     return res.rows.map(toPlan);
   }
 
-  /** The plan of a user (one query: users joined to plans); undefined when the user does not exist. */
-  async forUser(userId: string): Promise<Plan | undefined> {
-    const res = await this.db.query<PlanRow>('SELECT p.* FROM users u JOIN plans p ON p.id = u.plan_id WHERE u.id = $1', [userId]);
-    return res.rows[0] && toPlan(res.rows[0]);
-  }
-
   async get(id: string): Promise<Plan | undefined> {
     const res = await this.db.query<PlanRow>('SELECT * FROM plans WHERE id = $1', [id]);
     return res.rows[0] && toPlan(res.rows[0]);

@@ -1,4 +1,5 @@
-import type { Database, Queryable } from '../port.js';
+import type { Queryable } from '../port.js';
+import { inTransaction } from './transaction.js';
 
 export type KeySource = 'byok' | 'platform';
 
@@ -52,7 +53,8 @@ export interface UsageTotalsRow {
  * ledger never disagree.
  */
 export class UsageLedgerRepo {
-  constructor(private readonly db: Database) {}
+  /** @param db a transaction is enough for reserve, settle and totals; expireStale opens its own. */
+  constructor(private readonly db: Queryable) {}
 
   /**
    * Takes `tokens` from the user's month if they fit under the plan's limit, and records the call
@@ -121,7 +123,7 @@ export class UsageLedgerRepo {
    * call's timeout, so no live call is touched, whichever node owns it.
    */
   async expireStale(before: Date): Promise<number> {
-    return this.db.transaction(async (tx) => {
+    return inTransaction(this.db, async (tx) => {
       const rows = await tx.query<{ user_id: string; month: string; reserved_tokens: string }>(
         `UPDATE usage_ledger SET status = 'settled', settled_at = now()
           WHERE status = 'reserved' AND created_at < $1

@@ -83,6 +83,31 @@ describe.each(DATABASE_KINDS)('event log on %s', (kind) => {
     }
   });
 
+  test('appendMany: consecutive seqs in order, interleaved with concurrent appends without a gap, one notice per batch', async () => {
+    const { user, projectId } = await newProject(t.db);
+    const seen: number[] = [];
+    const unsubscribe = feed.subscribe(projectId, { onDurable: (seq) => seen.push(seq) });
+    try {
+      await Promise.all([
+        ...Array.from({ length: 5 }, (_, b) => events.appendMany(projectId, null, [{ type: `b${b}.1` }, { type: `b${b}.2`, data: { b } }, { type: `b${b}.3` }])),
+        ...Array.from({ length: 5 }, (_, i) => t.db.transaction((tx) => new EventsRepo(tx).append({ projectId, type: 'single', data: { i } }))),
+      ]);
+      const stored = await events.listSince(projectId, user.id, 0, 100);
+      expect(stored.map((e) => e.seq)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+      for (let b = 0; b < 5; b++) {
+        const first = stored.findIndex((e) => e.type === `b${b}.1`);
+        expect(stored.slice(first, first + 3).map((e) => e.type)).toEqual([`b${b}.1`, `b${b}.2`, `b${b}.3`]);
+        expect(stored[first + 1]!.data).toEqual({ b });
+      }
+      await waitFor('the notices', () => seen.includes(20), 3000);
+      await sleep(100);
+      expect(seen.length).toBe(10);
+      await expect(events.appendMany('00000000-0000-0000-0000-000000000000', null, [{ type: 'x' }])).rejects.toMatchObject({ code: 'E_NOT_FOUND' });
+    } finally {
+      unsubscribe();
+    }
+  });
+
   test('ephemeral events reach the feed without being stored, capped to the NOTIFY limit', async () => {
     const { user, projectId } = await newProject(t.db);
     const got: EphemeralEvent[] = [];
