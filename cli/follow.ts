@@ -60,8 +60,14 @@ export class EventFollower {
       this.onEvent(e);
     });
     ws.on('error', () => undefined); // 'close' follows
-    ws.on('close', () => {
+    ws.on('close', (code) => {
       if (this.stopped || this.ws !== ws) return;
+      // 4001: the token was revoked or expired; reconnecting with it would only be refused (the
+      // command's polling of the run gets the 401 and reports it).
+      if (code === 4001) {
+        this.stopped = true;
+        return;
+      }
       this.attempt++;
       this.timer = setTimeout(() => this.connect(), Math.min(5000, 200 * 2 ** this.attempt));
     });

@@ -30,6 +30,7 @@ export class SessionCache {
   /** Bumped by every invalidation: a lookup that started before one must not be cached. */
   private generation = 0;
   private readonly echoes = new Map<string, Set<() => void>>();
+  private readonly listeners = new Set<(userId: string) => void>();
   private unlisten: Unlisten | undefined;
 
   static async start(db: Database): Promise<SessionCache> {
@@ -88,6 +89,15 @@ export class SessionCache {
     }
   }
 
+  /**
+   * Calls `listener` with the user's id after every change notice (e.g. to re-check that user's
+   * open WebSockets). Returns the function that removes it.
+   */
+  onUserChanged(listener: (userId: string) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
   async stop(): Promise<void> {
     await this.unlisten?.();
     this.entries.clear();
@@ -96,6 +106,7 @@ export class SessionCache {
   private onNotice(userId: string): void {
     this.drop(userId);
     for (const done of this.echoes.get(userId) ?? []) done();
+    for (const listener of this.listeners) listener(userId);
   }
 
   private drop(userId: string): void {

@@ -3,6 +3,8 @@ import { createRemoteJWKSet, jwtVerify, type JWTPayload, type JWTVerifyGetKey } 
 export interface SupabaseIdentity {
   sub: string;
   email: string;
+  /** The token's `exp`, when it has one. */
+  expiresAt?: Date;
 }
 
 export interface SupabaseVerifierOptions {
@@ -44,6 +46,6 @@ export function createSupabaseVerifier(options: SupabaseVerifierOptions): Supaba
     }
     if (!payload || typeof payload.sub !== 'string' || payload.sub === '') return undefined;
     const email = typeof payload.email === 'string' && payload.email !== '' ? payload.email : `${payload.sub}@supabase.invalid`;
-    return { sub: payload.sub, email };
+    return { sub: payload.sub, email, ...(typeof payload.exp === 'number' ? { expiresAt: new Date(payload.exp * 1000) } : {}) };
   };
 }

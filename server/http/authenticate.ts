@@ -36,7 +36,7 @@ export async function authenticateToken(ctx: AppContext, token: string): Promise
       ctx.sessions.remember(tokenHash, session, generation, now);
     }
     if (await new AuthTokensRepo(ctx.db).touch(session.tokenId, session.lastUsedAt, now)) session.lastUsedAt = now;
-    return { user: session.user, tokenId: session.tokenId };
+    return { user: session.user, tokenId: session.tokenId, expiresAt: session.expiresAt };
   }
   if (ctx.supabase && token.split('.').length === 3) {
     const identity = await ctx.supabase(token);
@@ -46,7 +46,7 @@ export async function authenticateToken(ctx: AppContext, token: string): Promise
         email: identity.email,
         planId: ctx.config.defaultPlan,
       });
-      return { user };
+      return { user, ...(identity.expiresAt ? { expiresAt: identity.expiresAt } : {}) };
     }
   }
   throw new AppError('E_AUTH', BAD_TOKEN);

@@ -9,6 +9,8 @@ export interface AuthContext {
   user: User;
   /** Set for local session tokens (so logout can revoke it); absent for Supabase tokens. */
   tokenId?: string;
+  /** When the credential stops being valid (a long-lived WebSocket is closed then). */
+  expiresAt?: Date;
 }
 
 export interface ResponseSpec {

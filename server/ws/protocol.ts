@@ -21,6 +21,8 @@ export const CLOSE_CODES = {
   GOING_AWAY: 1001,
   /** A client frame over MAX_CLIENT_FRAME_BYTES. */
   TOO_BIG: 1009,
+  /** The token the socket opened with was revoked or expired (or its account deleted): log in again, then reconnect. */
+  UNAUTHORIZED: 4001,
   /** The client read too slowly: its unsent frames passed SAMOKODER_WS_MAX_BUFFERED_BYTES. Reconnect with your last seq. */
   SLOW_CONSUMER: 4008,
 } as const;

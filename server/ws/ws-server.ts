@@ -36,9 +36,17 @@ function refuse(socket: Duplex, error: AppError): void {
  * never an open socket. Events come from the node's EventFeed (LISTEN/NOTIFY), so a socket on
  * this node sees runs executing on any node.
  */
+/** A socket, its protocol state, and the credential it opened with (kept in memory only, to re-check it). */
+interface OpenSocket {
+  connection: ClientConnection;
+  userId: string;
+  token: string;
+  expiresAt: Date | undefined;
+}
+
 export function attachProjectStreams(server: Server, ctx: AppContext, feed: EventFeed): ProjectStreamServer {
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_CLIENT_FRAME_BYTES, perMessageDeflate: false });
-  const connections = new Map<WebSocket, ClientConnection>();
+  const connections = new Map<WebSocket, OpenSocket>();
   const events = new CoalescingEventsRepo(ctx.db);
   const log = ctx.logger.child({ component: 'ws' });
 
@@ -48,8 +56,9 @@ export function attachProjectStreams(server: Server, ctx: AppContext, feed: Even
       const url = new URL(req.url ?? '/', 'http://localhost');
       if (url.pathname !== WS_PATH) return refuse(socket, new AppError('E_NOT_FOUND', `No WebSocket at ${url.pathname}; connect to ${WS_PATH}.`));
       let auth: AuthContext;
+      let token: string | undefined;
       try {
-        const token = bearerToken(req, url.searchParams.get('token') ?? undefined);
+        token = bearerToken(req, url.searchParams.get('token') ?? undefined);
         if (!token) throw new AppError('E_AUTH', 'Send Authorization: Bearer <token> or ?token=<token> with the upgrade request.');
         auth = await authenticateToken(ctx, token);
       } catch (err) {
@@ -66,7 +75,7 @@ export function attachProjectStreams(server: Server, ctx: AppContext, feed: Even
           logger: log,
           onSlowConsumer: () => ctx.metrics.wsDropped.inc({ reason: 'slow_consumer' }),
         });
-        connections.set(ws, connection);
+        connections.set(ws, { connection, userId: auth.user.id, token: token!, expiresAt: auth.expiresAt });
         ctx.metrics.wsConnections.inc();
         ws.once('close', () => {
           connections.delete(ws);
@@ -77,10 +86,39 @@ export function attachProjectStreams(server: Server, ctx: AppContext, feed: Even
   };
   server.on('upgrade', onUpgrade);
 
+  const closeUnauthorized = (ws: WebSocket, why: string): void => {
+    log.info({ why }, 'closing a websocket whose credential is no longer valid');
+    ws.close(CLOSE_CODES.UNAUTHORIZED, `${why}; log in again, then reconnect`);
+  };
+  // The token is checked at the upgrade, and again whenever its user's tokens or account change
+  // (logout, revocation, deletion; the notice reaches every node), so a revoked token does not
+  // keep streaming on a socket it opened earlier.
+  const stopRecheck = ctx.sessions.onUserChanged((userId) => {
+    for (const [ws, open] of connections) {
+      if (open.userId !== userId) continue;
+      authenticateToken(ctx, open.token).then(
+        (auth) => {
+          if (auth.user.id !== userId) closeUnauthorized(ws, 'the token now belongs to another account');
+        },
+        (err: unknown) => {
+          if (isAppError(err) && err.code === 'E_AUTH') closeUnauthorized(ws, 'the token was revoked or expired');
+          // Anything else (the database briefly unreachable) is not a verdict on the token: the
+          // socket stays, and the next change notice or the expiry check decides.
+          else log.warn({ err }, 'could not re-check a websocket token; keeping the socket');
+        },
+      );
+    }
+  });
+
   // A client that misses a pong for a whole period is gone (a dead peer, a NAT that dropped the
   // flow): terminate it so its subscriptions stop. Pings also keep idle proxies from cutting us.
   const heartbeat = setInterval(() => {
-    for (const [ws, connection] of connections) {
+    const now = ctx.clock.now();
+    for (const [ws, { connection, expiresAt }] of connections) {
+      if (expiresAt && expiresAt <= now) {
+        closeUnauthorized(ws, 'the token expired');
+        continue;
+      }
       if (!connection.alive) {
         log.info('websocket client missed a heartbeat: terminating');
         ctx.metrics.wsDropped.inc({ reason: 'dead' });
@@ -99,6 +137,7 @@ export function attachProjectStreams(server: Server, ctx: AppContext, feed: Even
     },
     async close() {
       clearInterval(heartbeat);
+      stopRecheck();
       server.off('upgrade', onUpgrade);
       const closed = [...connections.keys()].map(
         (ws) =>
@@ -112,7 +151,7 @@ export function attachProjectStreams(server: Server, ctx: AppContext, feed: Even
             }, 1000).unref();
           }),
       );
-      for (const c of connections.values()) c.dispose();
+      for (const { connection } of connections.values()) connection.dispose();
       await Promise.all(closed);
       await new Promise<void>((resolve) => wss.close(() => resolve()));
     },

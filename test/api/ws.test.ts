@@ -216,6 +216,29 @@ describe('WebSocket across nodes: two servers on one PostgreSQL', () => {
     await s.close();
   });
 
+  test('logout on node 1 closes the sockets opened with that token on node 2 with 4001; the user\'s other session streams on', async () => {
+    const [n1, n2] = nodes as [RunningServer, RunningServer];
+    const api1 = apiClient(n1.url);
+    const creds = { email: 'revoked-socket@example.com', password: 'correct horse battery' };
+    const reg = await api1('POST', '/api/auth/register', { body: creds });
+    const other = await api1('POST', '/api/auth/login', { body: creds });
+    const project = await api1('POST', '/api/projects', { token: reg.body.token, body: { prompt: 'x' } });
+    const projectId: string = project.body.project.id;
+    const [revoked, kept] = await Promise.all([TestSocket.open(n2.url, { token: reg.body.token }), TestSocket.open(n2.url, { queryToken: other.body.token })]);
+    for (const s of [revoked, kept]) {
+      s.send({ type: 'subscribe', projectId, since: 0 });
+      await s.next((f) => f.type === 'subscribed');
+    }
+    expect((await api1('POST', '/api/auth/logout', { token: reg.body.token })).status).toBe(204);
+    expect(await revoked.closed).toBe(4001);
+    const e = await new EventsRepo(n1.ctx.db).append({ projectId, type: 'step.started' });
+    await kept.next((f) => f.seq === e.seq);
+    expect(kept.closeCode).toBeUndefined();
+    // An expiry set in SQL reaches the socket the same way (the trigger's notice, then a re-check).
+    await n1.ctx.db.query('UPDATE auth_tokens SET expires_at = now() - interval \'1 second\' WHERE user_id = $1 AND revoked_at IS NULL', [reg.body.user.id]);
+    expect(await kept.closed).toBe(4001);
+  });
+
   test('a node shutting down closes its sockets with 1001; the client resumes on the other node from its seq', async () => {
     const [n1, n2] = nodes as [RunningServer, RunningServer];
     const api1 = apiClient(n1.url);

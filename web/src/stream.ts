@@ -24,6 +24,8 @@ export interface StreamOptions {
 }
 
 const MAX_DELAY_MS = 5000;
+/** The server's close code for a socket whose token no longer passes (README, "WebSocket"). */
+const SIGNED_OUT = 4001;
 
 export class ProjectStream {
   private ws: WebSocket | undefined;
@@ -89,6 +91,12 @@ export class ProjectStream {
     ws.onclose = (ev) => {
       if (this.ws !== ws || this.stopped) return;
       this.ws = undefined;
+      // 4001: the token was revoked or expired; reconnecting with it would only be refused.
+      if (ev.code === SIGNED_OUT) {
+        this.close();
+        this.opts.onStatus?.('closed', 'signed out: log in again');
+        return;
+      }
       this.scheduleReconnect(ev.reason || `code ${ev.code}`);
     };
   }
