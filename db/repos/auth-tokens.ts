@@ -1,12 +1,7 @@
 import type { Queryable } from '../port.js';
 
-/** How stale last_used_at may get (see findLive). */
+/** How stale last_used_at may get (see touch). */
 const LAST_USED_RESOLUTION_MS = 60_000;
-
-export interface TokenOwner {
-  tokenId: string;
-  userId: string;
-}
 
 export class AuthTokensRepo {
   constructor(private readonly db: Queryable) {}
@@ -17,18 +12,6 @@ export class AuthTokensRepo {
       [input.userId, input.tokenHash, input.expiresAt],
     );
     return res.rows[0]!.id;
-  }
-
-  /** The owner of a live (unexpired, unrevoked) token, touching last_used_at (see touch). */
-  async findLive(tokenHash: string, now: Date): Promise<TokenOwner | undefined> {
-    const res = await this.db.query<{ id: string; user_id: string; last_used_at: Date | null }>(
-      'SELECT id, user_id, last_used_at FROM auth_tokens WHERE token_hash = $1 AND revoked_at IS NULL AND expires_at > $2',
-      [tokenHash, now],
-    );
-    const row = res.rows[0];
-    if (!row) return undefined;
-    await this.touch(row.id, row.last_used_at === null ? null : new Date(row.last_used_at), now);
-    return { tokenId: row.id, userId: row.user_id };
   }
 
   /**

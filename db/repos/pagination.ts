@@ -1,4 +1,5 @@
 import { AppError } from '../../core/errors.js';
+import { UUID_PATTERN } from '../../core/uuid.js';
 
 export interface PageRequest {
   /** 1..100 (default 20). */
@@ -35,13 +36,12 @@ export function encodeCursor(pos: KeysetPosition): string {
   return Buffer.from(JSON.stringify([pos.createdAt, pos.id])).toString('base64url');
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const PG_TIMESTAMPTZ = /^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(\.\d{1,6})?([+-]\d{2}(:?\d{2}){0,2}|Z)$/;
 
 export function decodeCursor(cursor: string): KeysetPosition {
   try {
     const v: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (Array.isArray(v) && v.length === 2 && typeof v[0] === 'string' && typeof v[1] === 'string' && PG_TIMESTAMPTZ.test(v[0]) && UUID.test(v[1])) {
+    if (Array.isArray(v) && v.length === 2 && typeof v[0] === 'string' && typeof v[1] === 'string' && PG_TIMESTAMPTZ.test(v[0]) && UUID_PATTERN.test(v[1])) {
       return { createdAt: v[0], id: v[1] };
     }
   } catch {

@@ -80,14 +80,15 @@ describe.each(DATABASE_KINDS)('repositories on %s', (kind) => {
     const u = await users.create({ email: `tok-${kind}@example.com`, passwordHash: null, planId: 'free' });
     const now = new Date('2026-01-01T00:00:00Z');
     const id = await tokens.create({ userId: u.id, tokenHash: 'h1', expiresAt: new Date(now.getTime() + 1000) });
-    expect(await tokens.findLive('h1', now)).toEqual({ tokenId: id, userId: u.id });
-    expect(await tokens.findLive('h1', new Date(now.getTime() + 1000))).toBeUndefined();
+    const live = (at: Date) => users.findBySessionToken('h1', at).then((s) => s && { tokenId: s.tokenId, userId: s.user.id });
+    expect(await live(now)).toEqual({ tokenId: id, userId: u.id });
+    expect(await live(new Date(now.getTime() + 1000))).toBeUndefined();
     // Revocation is scoped to the owner: another user's id revokes nothing.
     const other = await users.create({ email: `other-${kind}@example.com`, passwordHash: null, planId: 'free' });
     await tokens.revoke(id, other.id, now);
-    expect(await tokens.findLive('h1', now)).toBeDefined();
+    expect(await live(now)).toBeDefined();
     await tokens.revoke(id, u.id, now);
-    expect(await tokens.findLive('h1', now)).toBeUndefined();
+    expect(await live(now)).toBeUndefined();
   });
 
   test('usage summary: zero for a new month, month key is UTC', async () => {
