@@ -25,7 +25,7 @@ export interface ApiKeyEnvelope {
 
 export type ApiKeyWithEnvelope = ApiKeyInfo & ApiKeyEnvelope;
 
-/** See ApiKeysRepo.forCall. */
+/** What a model call is allowed: the plan flags and the BYOK key (read by UsageLedgerRepo.reserve). */
 export interface CallAccess {
   plan: { name: string; byokAllowed: boolean; platformKeysAllowed: boolean };
   key: ApiKeyWithEnvelope | undefined;
