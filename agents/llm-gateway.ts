@@ -1,8 +1,8 @@
 import type { Clock } from '../core/clock.js';
 import { AppError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
-import type { Database, Queryable } from '../db/port.js';
-import { ApiKeysRepo, type CallAccess } from '../db/repos/api-keys.js';
+import type { Database } from '../db/port.js';
+import type { CallAccess } from '../db/repos/api-keys.js';
 import type { KeySource } from '../db/repos/usage-ledger.js';
 import { maskSecret } from './keys/mask.js';
 import type { LlmSession, SessionModel } from './llm-session.js';
@@ -27,12 +27,14 @@ export interface LlmCallContext {
   /** Reuse across the calls of one run (opened key, SDK client); absent: nothing is reused. */
   session?: LlmSession | undefined;
   /**
-   * Runs inside the transaction that settles the call on the ledger — also when the call failed
-   * (`completed` false) — so what it writes (a run's token totals, a usage event) commits together
-   * with the settlement or not at all. When it is given and the settlement of a completed call
+   * Records the call on its run (runId and projectId), in the statement that settles it on the
+   * ledger — also when the call failed — so it commits together with the settlement or not at all:
+   * the run's token totals are set from its settled ledger rows, and a completed call appends the
+   * durable event `usageEvent` returns (with `runTokens`, the run's new total, added to its data);
+   * `onRunTokens` then gets that total. When it is given and the settlement of a completed call
    * fails, the call throws that error (the caller's own records would otherwise be missing it).
    */
-  onSettled?: ((tx: Queryable, call: { usage: Usage | undefined; completed: boolean }) => Promise<void>) | undefined;
+  runRecord?: { usageEvent: (usage: Usage) => { type: string; data: Record<string, unknown> }; onRunTokens: (tokens: number) => void } | undefined;
 }
 
 export interface LlmGatewayDeps {
@@ -76,29 +78,33 @@ interface CallState {
  * worst case against the monthly limit (E_LIMIT, and nothing is sent, when it does not fit),
  * resolve credentials (decrypt the user's BYOK key — once per run with a session —, or lease a
  * platform key), stream through the provider adapter, and settle the ledger to the provider's
- * reported usage in one transaction with the caller's own records (onSettled), also when the call
- * fails or the consumer stops early. Platform calls fail over to the next key
+ * reported usage in one statement with the run's records (runRecord), also when the call fails or
+ * the consumer stops early. The plan and key checks are part of the reservation's statement, so a
+ * call costs two statements on the database. Platform calls fail over to the next key
  * on a retryable or auth error as long as nothing has been emitted.
  */
 export class LlmGateway {
   constructor(private readonly deps: LlmGatewayDeps) {}
 
   async *stream(request: LlmRequest, ctx: LlmCallContext): AsyncGenerator<StreamPart> {
-    const access = await new ApiKeysRepo(this.deps.db).forCall(ctx.userId, ctx.keySource === 'byok' ? { keyId: ctx.keyId, provider: ctx.provider } : undefined);
-    if (!access) throw new AppError('E_NOT_FOUND', 'User or plan not found');
-    const byok = ctx.keySource === 'byok' ? this.openUserKey(access, ctx) : undefined;
-    if (ctx.keySource === 'platform') this.checkPlatformAllowed(access.plan, ctx.provider);
-    const reservation = await this.deps.ledger.reserve({
-      userId: ctx.userId,
-      provider: ctx.provider,
-      model: request.model,
-      keySource: ctx.keySource,
-      keyRef: byok?.keyRef ?? null,
-      tokens: estimateWorstCaseTokens(request),
-      projectId: ctx.projectId,
-      runId: ctx.runId,
-      stepId: ctx.stepId,
-    });
+    const { admitted: byok, reservation } = await this.deps.ledger.reserveForCall(
+      {
+        userId: ctx.userId,
+        provider: ctx.provider,
+        model: request.model,
+        keySource: ctx.keySource,
+        tokens: estimateWorstCaseTokens(request),
+        projectId: ctx.projectId,
+        runId: ctx.runId,
+        stepId: ctx.stepId,
+      },
+      { keyId: ctx.keyId, platformKeyConfigured: this.deps.pool.has(ctx.provider) },
+      (access) => {
+        if (ctx.keySource === 'byok') return this.openUserKey(access, ctx);
+        this.checkPlatformAllowed(access.plan, ctx.provider);
+        return undefined;
+      },
+    );
     const state: CallState = { usage: undefined, emitted: false, keyRef: byok?.keyRef ?? null, completed: false };
     try {
       if (byok) yield* this.attempt(byok.model, request, state);
@@ -209,22 +215,25 @@ export class LlmGateway {
   }
 
   /**
-   * One transaction: the ledger row and the month's counter, the BYOK key's last use (a completed
-   * call), and the caller's onSettled writes.
+   * One statement (UsageLedgerRepo.settle): the ledger row and the month's counter, the BYOK key's
+   * last use (a completed call; at most once a minute, like a session's), and the run's records.
    */
   private async settle(reservation: Reservation, state: CallState, ctx: LlmCallContext, byokKeyRef: string | undefined): Promise<void> {
+    const record = ctx.runRecord && ctx.runId ? ctx.runRecord : undefined;
+    const usage = state.usage ?? { inputTokens: 0, outputTokens: 0 };
     try {
-      await this.deps.db.transaction(async (tx) => {
-        await this.deps.ledger.settle(reservation, state.usage, state.keyRef, tx);
-        if (byokKeyRef !== undefined && state.completed) await new ApiKeysRepo(tx).touch(ctx.userId, byokKeyRef, this.deps.clock.now());
-        await ctx.onSettled?.(tx, { usage: state.usage, completed: state.completed });
+      const runTokens = await this.deps.ledger.settle(reservation, state.usage, state.keyRef, {
+        touchKey: byokKeyRef !== undefined && state.completed ? { id: byokKeyRef, at: this.deps.clock.now() } : undefined,
+        runId: record && ctx.runId,
+        usageEvent: record && ctx.runId && ctx.projectId && state.completed ? { projectId: ctx.projectId, runId: ctx.runId, ...record.usageEvent(usage) } : undefined,
       });
+      if (record && runTokens !== undefined) record.onRunTokens(runTokens);
     } catch (err) {
       // The reservation stays held until expireStale releases it. A failed call's own error is what
       // the caller needs, so this failure is logged, not thrown over it; a completed call whose
-      // caller records its usage in onSettled must not go on as if those records existed.
+      // caller records its usage on the run must not go on as if those records existed.
       this.deps.logger.error({ err, ledgerId: reservation.ledgerId }, 'could not settle an LLM call on the usage ledger');
-      if (state.completed && ctx.onSettled) throw err;
+      if (state.completed && record) throw err;
     }
   }
 

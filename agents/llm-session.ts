@@ -14,7 +14,7 @@ export interface SessionModel {
  * this object, in memory, for the attempt's lifetime; it is never logged or persisted.
  *
  * What can change during a run is still checked by the gateway on every call: the plan's flags
- * and the key's existence (one query), and the monthly limit (the reservation).
+ * and the key's existence, and the monthly limit (all in the reservation's one statement).
  */
 export class LlmSession {
   private readonly models = new Map<string, SessionModel>();

@@ -36,6 +36,19 @@ const config = loadConfig({ ...process.env, SAMOKODER_DATA_DIR: dataDir, SAMOKOD
 const logger = createLogger({ level: 'warn' });
 const db = await openDatabase({ url: config.database.url, poolSize: 10, dataDir, logger });
 await migrate(db, logger);
+// Statements the pipeline sends (BEGIN and COMMIT count as two per transaction; the observer's own
+// reads below go through `observe` and are not counted): the same measure on PGlite and PostgreSQL.
+let statements = 0;
+const observe = db.query.bind(db);
+const rawTransaction = db.transaction.bind(db);
+db.query = (sql, params) => {
+  statements++;
+  return observe(sql, params);
+};
+db.transaction = (fn) => {
+  statements += 2;
+  return rawTransaction((tx) => fn({ ...tx, query: (sql, params) => (statements++, tx.query(sql, params)) }));
+};
 const masterKey = parseMasterKey(Buffer.alloc(32, 7).toString('base64'), 'bench');
 const llm = await createLlmServices({ config, db, clock: systemClock, logger, masterKey });
 const fake = await startFakeLlm();
@@ -104,6 +117,7 @@ const key = await storeUserKey(db, llm.vault, { userId: user.id, provider: 'open
 const call = (name: string, args: Record<string, unknown>): FakeTurn => ({ toolCalls: [{ name, arguments: args }] });
 const moduleText = (i: number): string => `${'// A small piece of the app, with a comment that makes the file a realistic size.\n'.repeat(8)}export function f${i}(x) {\n  return x * ${i} + 1;\n}\n`;
 
+let observerReads = 0;
 async function runOnce(projectId: string, kind: RunKind, prompt: string, turns: FakeTurn[]): Promise<{ ms: number; cpuMs: number; promptTokens: number }> {
   fake.setScript({ turns });
   const before = fake.requests.length;
@@ -112,18 +126,28 @@ async function runOnce(projectId: string, kind: RunKind, prompt: string, turns: 
   // The end is seen the way a client sees it: the durable-event NOTIFY of the project (run.finished
   // commits with the run's final status), then a read of the status. Polling the whole run row
   // every 2 ms instead put ~400 queries of the observer on PGlite's one connection and event loop.
+  // The notices that arrive in one turn of the event loop (a burst: on PostgreSQL several in one
+  // socket read) wake one read, in the loop's next turn; a notice during a read wakes one more, so
+  // the end is still seen one read after run.finished's notice.
   let wake: () => void = () => undefined;
+  let waking = false;
   const unlisten = await db.listen(EVENTS_CHANNEL, (payload) => {
     const n = parseEventNotice(payload);
-    if (n?.kind === 'durable' && n.projectId === projectId) wake();
+    if (n?.kind !== 'durable' || n.projectId !== projectId || waking) return;
+    waking = true;
+    setImmediate(() => {
+      waking = false;
+      wake();
+    });
   });
   const { run } = await new RunsRepo(db).create({ projectId, userId: user.id, kind, prompt, provider: 'openai-compatible', model: 'fake-model', keyId: key.id, keySource: 'byok' });
   try {
     for (;;) {
       const woken = new Promise<void>((res) => (wake = res));
-      const status = (await db.query<{ status: RunStatus }>('SELECT status FROM runs WHERE id = $1', [run.id])).rows[0]?.status;
+      observerReads++;
+      const status = (await observe<{ status: RunStatus }>('SELECT status FROM runs WHERE id = $1', [run.id])).rows[0]?.status;
       if (status && isTerminal(status)) {
-        const r = (await new RunsRepo(db).getById(run.id))!;
+        const r = (await new RunsRepo({ query: observe, exec: (sql) => db.exec(sql) }).getById(run.id))!;
         if (r.status !== 'succeeded') throw new Error(`bench run ${r.status}: ${r.reason}: ${JSON.stringify((await new StepsRepo(db).list(run.id)).map((s) => s.error).filter(Boolean))}`);
         break;
       }
@@ -157,8 +181,12 @@ await runOnce(warm.id, 'generate', 'warm up', generateTurns.map((t) => structure
 sandboxMs = 0;
 gitMs = 0;
 pgliteRoundTrips = 0;
+statements = 0;
+observerReads = 0;
 const gen = await runOnce(projectA.id, 'generate', 'Build the 20-file app', generateTurns);
 const genRoundTrips = pgliteRoundTrips;
+const genStatements = statements;
+const genObserverReads = observerReads;
 const genSandboxMs = sandboxMs;
 const genGitMs = gitMs;
 const overhead = gen.ms - genSandboxMs;
@@ -197,6 +225,8 @@ console.log(row('20-file run: orchestration overhead', `${overhead.toFixed(0)} m
 console.log(row('  of which git commits (7 steps)', `${genGitMs.toFixed(0)} ms`, ''));
 console.log(row('  overhead without git', `${(overhead - genGitMs).toFixed(0)} ms`, ''));
 console.log(row('  CPU time of this process during the run', `${gen.cpuMs.toFixed(0)} ms`, ''));
+console.log(row('  database statements of the pipeline', String(genStatements), ''));
+console.log(row("  the bench observer's status reads", String(genObserverReads), ''));
 if (db.kind === 'pglite') console.log(row('  PGlite protocol round trips during the run', String(genRoundTrips), ''));
 console.log(row('model calls in the run', String(generateTurns.length), ''));
 console.log(row('follow-up run prompt tokens, 10 files', String(t10), ''));

@@ -1,6 +1,4 @@
 import { isAppError } from '../../core/errors.js';
-import type { Queryable } from '../../db/port.js';
-import { RunsRepo } from '../../db/repos/runs.js';
 import type { LlmRequest, LlmResponse, ProviderId, ToolCall, Usage } from '../providers/port.js';
 import type { RunContext, StepRef } from './run-context.js';
 import { RunStop } from './run-stop.js';
@@ -10,7 +8,7 @@ export type ModelRequest = Omit<LlmRequest, 'model' | 'maxOutputTokens' | 'signa
 /**
  * One model call of a step, through the gateway (plan check, reservation, ledger): refuses to
  * start when the run's token stop-loss is spent, streams text deltas as coalesced `llm.delta`
- * events, and — in the gateway's settle transaction — sets the run's totals from the ledger and
+ * events, and — in the gateway's settle statement — sets the run's totals from the ledger and
  * appends `llm.usage`. A plan limit (E_LIMIT) ends the run `limit_exceeded`; aborts and provider
  * errors propagate.
  */
@@ -24,14 +22,14 @@ export async function callModel(rc: RunContext, step: StepRef, request: ModelReq
   const toolCalls: ToolCall[] = [];
   let usage: Usage = { inputTokens: 0, outputTokens: 0 };
   let finishReason: LlmResponse['finishReason'] = 'other';
-  // The run's totals are re-read from the ledger (not incremented) in the transaction that settles
-  // the call, so they always equal the run's settled ledger rows, whatever process settled them.
-  const onSettled = async (tx: Queryable, call: { usage: Usage | undefined; completed: boolean }): Promise<void> => {
-    const totals = await new RunsRepo(tx).syncUsageFromLedger(run.id);
-    rc.tokensUsed = totals.inputTokens + totals.outputTokens;
-    if (!call.completed) return;
-    const u = call.usage ?? { inputTokens: 0, outputTokens: 0 };
-    await rc.events.append('llm.usage', { stepSeq: step.seq, inputTokens: u.inputTokens, outputTokens: u.outputTokens, runTokens: rc.tokensUsed }, tx);
+  // The gateway sets the run's totals from the ledger (not incremented) and appends llm.usage in
+  // the statement that settles the call, so they always equal the run's settled ledger rows,
+  // whatever process settled them, and the event commits with them.
+  const runRecord = {
+    usageEvent: (u: Usage) => ({ type: 'llm.usage', data: { stepSeq: step.seq, inputTokens: u.inputTokens, outputTokens: u.outputTokens } }),
+    onRunTokens: (tokens: number) => {
+      rc.tokensUsed = tokens;
+    },
   };
   try {
     const stream = rc.gateway.stream(
@@ -45,7 +43,7 @@ export async function callModel(rc: RunContext, step: StepRef, request: ModelReq
         keySource: run.keySource,
         keyId: run.keyId ?? undefined,
         session: rc.llmSession,
-        onSettled,
+        runRecord,
       },
     );
     for await (const part of stream) {

@@ -1,9 +1,10 @@
 import type { Clock } from '../../core/clock.js';
 import { AppError } from '../../core/errors.js';
-import type { Database, Queryable } from '../../db/port.js';
+import type { Database } from '../../db/port.js';
+import type { CallAccess } from '../../db/repos/api-keys.js';
 import { PlansRepo, type Plan } from '../../db/repos/plans.js';
 import { monthOf, monthUsage } from '../../db/repos/usage-summary.js';
-import { UsageLedgerRepo, type KeySource, type UsageTotalsRow } from '../../db/repos/usage-ledger.js';
+import { UsageLedgerRepo, type CallGate, type KeySource, type MonthState, type SettleAlso, type UsageTotalsRow } from '../../db/repos/usage-ledger.js';
 import { UsersRepo } from '../../db/repos/users.js';
 import type { Usage } from '../providers/port.js';
 import type { PriceTable } from './prices.js';
@@ -60,33 +61,57 @@ export class UsageLedger {
   /** Reserves the call's worst case, or throws E_LIMIT (limit_exceeded) without reserving anything. */
   async reserve(r: ReserveRequest): Promise<Reservation> {
     const month = monthOf(this.clock.now());
-    const result = await this.repo.reserve({ ...r, month });
-    if (!result.ok) {
-      throw new AppError(
-        'E_LIMIT',
-        `limit_exceeded: this call needs up to ${r.tokens} tokens but the plan's monthly token limit of ${result.limit} leaves ` +
-          `${Math.max(0, result.limit - result.usedTokens - result.reservedTokens)} this month (${result.usedTokens} used, ${result.reservedTokens} reserved by calls in flight).`,
-        { details: { limit: 'monthly_tokens', monthlyTokenLimit: result.limit, usedTokens: result.usedTokens, reservedTokens: result.reservedTokens, requestedTokens: r.tokens } },
-      );
-    }
-    return { ledgerId: result.ledgerId, userId: r.userId, provider: r.provider, model: r.model, tokens: r.tokens };
+    const { ledgerId } = await this.repo.reserve({ ...r, month });
+    if (ledgerId === undefined) throw limitExceeded(r.tokens, await this.repo.monthState(r.userId, month));
+    return { ledgerId, userId: r.userId, provider: r.provider, model: r.model, tokens: r.tokens };
   }
 
   /**
-   * Settles to what the provider reported (nothing reported: zero) and releases the rest; in `tx`
-   * when given (with the caller's writes that belong to it).
+   * A model call's reservation, in one statement with the checks of `gate` (see CallGate): `admit`
+   * gets what the statement read and throws when the call may not run (its own error codes and
+   * messages), or returns what the caller needs from it; otherwise a call that did not fit throws
+   * E_LIMIT. Nothing stays reserved when this throws.
    */
-  async settle(reservation: Reservation, usage: Usage | undefined, keyRef?: string | null, tx?: Queryable): Promise<void> {
+  async reserveForCall<T>(r: Omit<ReserveRequest, 'keyRef'>, gate: CallGate, admit: (access: CallAccess) => T): Promise<{ admitted: T; reservation: Reservation }> {
+    const month = monthOf(this.clock.now());
+    const { access, ledgerId } = await this.repo.reserve({ ...r, keyRef: null, month }, gate);
+    if (!access) throw new AppError('E_NOT_FOUND', 'User or plan not found');
+    const reservation = ledgerId === undefined ? undefined : { ledgerId, userId: r.userId, provider: r.provider, model: r.model, tokens: r.tokens };
+    let admitted: T;
+    try {
+      admitted = admit(access);
+    } catch (err) {
+      // The gate and `admit` check the same things, but `admit` may also fail on its own (a key
+      // that does not decrypt): the reservation is released at once, not left to expireStale.
+      if (reservation) await this.settle(reservation, undefined);
+      throw err;
+    }
+    if (!reservation) throw limitExceeded(r.tokens, await this.repo.monthState(r.userId, month));
+    return { admitted, reservation };
+  }
+
+  /**
+   * Settles to what the provider reported (nothing reported: zero) and releases the rest, with the
+   * writes of `also` in the same statement (see UsageLedgerRepo.settle).
+   * @returns the run's new token total when `also.runId` is given.
+   */
+  async settle(reservation: Reservation, usage: Usage | undefined, keyRef?: string | null, also?: SettleAlso): Promise<number | undefined> {
     const u = usage ?? { inputTokens: 0, outputTokens: 0 };
-    await (tx ? new UsageLedgerRepo(tx) : this.repo).settle(reservation.userId, reservation.ledgerId, {
-      inputTokens: u.inputTokens,
-      outputTokens: u.outputTokens,
-      cacheReadTokens: u.cacheReadTokens ?? 0,
-      cacheWriteTokens: u.cacheWriteTokens ?? 0,
-      costMicroUsd: this.prices.costMicroUsd(reservation.provider, reservation.model, u),
-      usedTokens: countedTokens(u),
-      keyRef,
-    });
+    const res = await this.repo.settle(
+      reservation.userId,
+      reservation.ledgerId,
+      {
+        inputTokens: u.inputTokens,
+        outputTokens: u.outputTokens,
+        cacheReadTokens: u.cacheReadTokens ?? 0,
+        cacheWriteTokens: u.cacheWriteTokens ?? 0,
+        costMicroUsd: this.prices.costMicroUsd(reservation.provider, reservation.model, u),
+        usedTokens: countedTokens(u),
+        keyRef,
+      },
+      also,
+    );
+    return res.runTokens;
   }
 
   /** Releases reservations a dead process left behind (older than `maxAgeMs`). */
@@ -112,4 +137,13 @@ export class UsageLedger {
       byModel,
     };
   }
+}
+
+function limitExceeded(tokens: number, m: MonthState): AppError {
+  return new AppError(
+    'E_LIMIT',
+    `limit_exceeded: this call needs up to ${tokens} tokens but the plan's monthly token limit of ${m.limit} leaves ` +
+      `${Math.max(0, m.limit - m.usedTokens - m.reservedTokens)} this month (${m.usedTokens} used, ${m.reservedTokens} reserved by calls in flight).`,
+    { details: { limit: 'monthly_tokens', monthlyTokenLimit: m.limit, usedTokens: m.usedTokens, reservedTokens: m.reservedTokens, requestedTokens: tokens } },
+  );
 }

@@ -25,7 +25,7 @@ export interface ApiKeyEnvelope {
 
 export type ApiKeyWithEnvelope = ApiKeyInfo & ApiKeyEnvelope;
 
-/** See ApiKeysRepo.forCall. */
+/** What a model call is allowed: the plan flags and the BYOK key (read by UsageLedgerRepo.reserve). */
 export interface CallAccess {
   plan: { name: string; byokAllowed: boolean; platformKeysAllowed: boolean };
   key: ApiKeyWithEnvelope | undefined;
@@ -76,6 +76,17 @@ const toEnvelope = (r: Row): ApiKeyEnvelope => ({
   masterKeyId: r.master_key_id ?? '',
 });
 
+/** The key columns a call needs (UsageLedgerRepo.reserve reads them with the plan flags). */
+export const CALL_KEY_COLUMNS = `${INFO_COLUMNS}, ${ENVELOPE_COLUMNS}`;
+
+/** A row of the plan flags and, when `key_found`, the CALL_KEY_COLUMNS of the call's key. */
+export type CallAccessRow = Row & { plan_name: string; byok_allowed: boolean; platform_keys_allowed: boolean; key_found: boolean };
+
+export const toCallAccess = (r: CallAccessRow): CallAccess => ({
+  plan: { name: r.plan_name, byokAllowed: r.byok_allowed, platformKeysAllowed: r.platform_keys_allowed },
+  key: r.key_found ? { ...toInfo(r), ...toEnvelope(r) } : undefined,
+});
+
 /** Every query on a user's keys is scoped by user id. */
 export class ApiKeysRepo {
   constructor(private readonly db: Queryable) {}
@@ -110,39 +121,9 @@ export class ApiKeysRepo {
     return res.rows[0]?.id;
   }
 
-  /**
-   * What one LLM call must check, in one round trip: the user's plan flags and, for a BYOK call,
-   * the key (`keyId`, or the user's newest `provider` key when none is named) with its envelope.
-   * Read per call, so a plan change or a deleted key takes effect on the very next call.
-   * @returns undefined when the user does not exist.
-   */
-  async forCall(userId: string, key: { keyId?: string | undefined; provider: string } | undefined): Promise<CallAccess | undefined> {
-    const res = await this.db.query<Row & { plan_name: string; byok_allowed: boolean; platform_keys_allowed: boolean; key_found: boolean }>(
-      `SELECT p.name AS plan_name, p.byok_allowed, p.platform_keys_allowed, k.id IS NOT NULL AS key_found, k.*
-         FROM users u JOIN plans p ON p.id = u.plan_id
-         LEFT JOIN LATERAL (
-           SELECT ${INFO_COLUMNS}, ${ENVELOPE_COLUMNS} FROM api_keys
-            WHERE $2 AND user_id = u.id AND CASE WHEN $3::uuid IS NULL THEN provider = $4 ELSE id = $3::uuid END
-            ORDER BY created_at DESC, id LIMIT 1
-         ) k ON true
-        WHERE u.id = $1`,
-      [userId, key !== undefined, key?.keyId ?? null, key?.provider ?? null],
-    );
-    const r = res.rows[0];
-    if (!r) return undefined;
-    return {
-      plan: { name: r.plan_name, byokAllowed: r.byok_allowed, platformKeysAllowed: r.platform_keys_allowed },
-      key: r.key_found ? { ...toInfo(r), ...toEnvelope(r) } : undefined,
-    };
-  }
-
   async delete(userId: string, id: string): Promise<boolean> {
     const res = await this.db.query('DELETE FROM api_keys WHERE user_id = $1 AND id = $2', [userId, id]);
     return res.rowCount > 0;
-  }
-
-  async touch(userId: string, id: string, at: Date): Promise<void> {
-    await this.db.query('UPDATE api_keys SET last_used_at = $3 WHERE user_id = $1 AND id = $2', [userId, id, at]);
   }
 
   // --- operator-level operations (master-key rotation and start-up checks), not per user ---

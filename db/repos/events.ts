@@ -57,6 +57,25 @@ const toEvent = (r: EventRow): ProjectEvent => ({
   at: new Date(r.at),
 });
 
+/**
+ * EventsRepo.append as common table expressions, for a statement that appends one event together
+ * with the writes it describes (same guarantees: see append). The arguments are SQL expressions
+ * (parameters, or subqueries of the statement's other CTEs); `projectId` NULL appends nothing and
+ * takes no seq. `event_notified` yields the appended row (it must be read by the statement: a
+ * SELECT-only CTE that is not referenced does not run, and its pg_notify with it).
+ */
+export function appendEventCtes(e: { projectId: string; runId: string; type: string; data: string; channel: string }): string {
+  return `event_bump AS (
+         UPDATE projects SET last_event_seq = last_event_seq + 1 WHERE id = ${e.projectId} RETURNING id, last_event_seq
+       ), event_ins AS (
+         INSERT INTO events (project_id, seq, run_id, type, data)
+         SELECT id, last_event_seq, ${e.runId}, ${e.type}, ${e.data} FROM event_bump
+         RETURNING project_id, seq, run_id, type, data, at
+       ), event_notified AS (
+         SELECT event_ins.*, pg_notify(${e.channel}, json_build_object('kind', 'durable', 'projectId', project_id, 'seq', seq)::text) AS notified FROM event_ins
+       )`;
+}
+
 export class EventsRepo {
   /** @param db append needs the transaction whose state change the event describes. */
   constructor(private readonly db: Queryable) {}
@@ -72,15 +91,8 @@ export class EventsRepo {
    */
   async append<D = unknown>(input: AppendEventInput): Promise<ProjectEvent<D>> {
     const res = await this.db.query<EventRow>(
-      `WITH bump AS (
-         UPDATE projects SET last_event_seq = last_event_seq + 1 WHERE id = $1 RETURNING id, last_event_seq
-       ), ins AS (
-         INSERT INTO events (project_id, seq, run_id, type, data)
-         SELECT id, last_event_seq, $2, $3, $4::jsonb FROM bump
-         RETURNING project_id, seq, run_id, type, data, at
-       )
-       SELECT ins.*, pg_notify($5, json_build_object('kind', 'durable', 'projectId', ins.project_id, 'seq', ins.seq)::text) AS notified
-       FROM ins`,
+      `WITH ${appendEventCtes({ projectId: '$1', runId: '$2', type: '$3', data: '$4::jsonb', channel: '$5' })}
+       SELECT project_id, seq, run_id, type, data, at FROM event_notified`,
       [input.projectId, input.runId ?? null, input.type, JSON.stringify(input.data ?? {}), EVENTS_CHANNEL],
     );
     const row = res.rows[0];

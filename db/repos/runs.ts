@@ -268,26 +268,6 @@ export class RunsRepo {
     await this.db.query('UPDATE runs SET architecture = $2::jsonb WHERE id = $1', [runId, JSON.stringify(architecture)]);
   }
 
-  /**
-   * Sets the run's token totals to the sum of its settled ledger rows and returns them. The gateway
-   * settles a call in its own transaction, before the caller records it on the run; a process
-   * killed between the two left a call in the ledger (billed) but not in the run's totals. Taking
-   * the totals from the ledger at every call heals that on the resumed run's next call, on
-   * whichever node it runs, instead of drifting by one call per crash.
-   */
-  async syncUsageFromLedger(runId: string): Promise<{ inputTokens: number; outputTokens: number }> {
-    const r = await this.db.query<{ input_tokens: string; output_tokens: string }>(
-      `UPDATE runs r SET input_tokens = l.input_tokens, output_tokens = l.output_tokens
-         FROM (SELECT COALESCE(sum(input_tokens), 0) AS input_tokens, COALESCE(sum(output_tokens), 0) AS output_tokens
-                 FROM usage_ledger WHERE run_id = $1 AND status = 'settled') l
-        WHERE r.id = $1
-        RETURNING r.input_tokens::text, r.output_tokens::text`,
-      [runId],
-    );
-    const row = r.rows[0];
-    return { inputTokens: Number(row?.input_tokens ?? 0), outputTokens: Number(row?.output_tokens ?? 0) };
-  }
-
   /** Adds one LLM call's usage to the run's totals (an increment: safe under concurrency). */
   async addUsage(runId: string, usage: { inputTokens: number; outputTokens: number; costMicroUsd?: number | null }): Promise<void> {
     await this.db.query(

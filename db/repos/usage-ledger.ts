@@ -1,4 +1,6 @@
 import type { Queryable } from '../port.js';
+import { CALL_KEY_COLUMNS, toCallAccess, type CallAccess, type CallAccessRow } from './api-keys.js';
+import { appendEventCtes, EVENTS_CHANNEL } from './events.js';
 import { inTransaction } from './transaction.js';
 
 export type KeySource = 'byok' | 'platform';
@@ -18,9 +20,40 @@ export interface ReservationInput {
   stepId?: string | undefined;
 }
 
-export type ReserveResult =
-  | { ok: true; ledgerId: string }
-  | { ok: false; limit: number; usedTokens: number; reservedTokens: number };
+/**
+ * What a model call must be allowed, checked by `reserve` in the reservation's own statement
+ * (nothing is reserved when it fails). BYOK: the plan allows own keys, and the key — `keyId`, or
+ * the user's newest key of the reservation's provider — exists and is a key of that provider.
+ * Platform: the plan allows platform keys and `platformKeyConfigured`.
+ */
+export interface CallGate {
+  keyId?: string | undefined;
+  platformKeyConfigured: boolean;
+}
+
+export interface ReserveResult {
+  /** The plan flags and the BYOK key read by the statement; undefined when the user does not exist. */
+  access: CallAccess | undefined;
+  /** Undefined when nothing was reserved: the user is missing, the gate refused, or the limit is hit. */
+  ledgerId: string | undefined;
+}
+
+/** The month's counters against the plan's limit (why a reservation did not fit). */
+export interface MonthState {
+  limit: number;
+  usedTokens: number;
+  reservedTokens: number;
+}
+
+/** What settling a call also writes, in the same statement (see UsageLedgerRepo.settle). */
+export interface SettleAlso {
+  /** The BYOK key that served a completed call: last_used_at = `at`, unless set within the last minute. */
+  touchKey?: { id: string; at: Date } | undefined;
+  /** The call's run: its token totals are set to the sum of its settled ledger rows, this call's included. */
+  runId?: string | undefined;
+  /** A durable event of the project; `runTokens` (the run's new total) is added to `data`. */
+  usageEvent?: { projectId: string; runId: string; type: string; data: Record<string, unknown> } | undefined;
+}
 
 export interface Settlement {
   inputTokens: number;
@@ -57,64 +90,115 @@ export class UsageLedgerRepo {
   constructor(private readonly db: Queryable) {}
 
   /**
-   * Takes `tokens` from the user's month if they fit under the plan's limit, and records the call
-   * on the ledger — one statement, so one round trip and atomic without an explicit transaction.
-   * The check and the increment are one INSERT … ON CONFLICT DO UPDATE … WHERE: the month's row is
-   * locked and the WHERE is evaluated on its latest version, so concurrent reservations serialise
-   * on the counter and can never overshoot together (a first reservation of the month inserts the
-   * row, checked against the limit by the SELECT). The ledger row is inserted only when the
-   * counter was taken.
+   * Takes `tokens` from the user's month if they fit under the plan's limit and `gate` (when given)
+   * admits the call, and records the call on the ledger — one statement, so one round trip and
+   * atomic without an explicit transaction, and a plan change or a deleted key takes effect on the
+   * very next call. The check and the increment are one INSERT … ON CONFLICT DO UPDATE … WHERE:
+   * the month's row is locked and the WHERE is evaluated on its latest version, so concurrent
+   * reservations serialise on the counter and can never overshoot together (a first reservation of
+   * the month inserts the row, checked against the limit by the SELECT). The ledger row is
+   * inserted only when the counter was taken. The row also returns what the gate read (plan flags,
+   * the BYOK key with its envelope), so the caller can tell why nothing was reserved.
    */
-  async reserve(r: ReservationInput): Promise<ReserveResult> {
-    const taken = await this.db.query<{ id: string }>(
-      `WITH taken AS (
-         INSERT INTO usage_months AS m (user_id, month, reserved_tokens)
-         SELECT u.id, $2::date, $3::bigint
+  async reserve(r: ReservationInput, gate?: CallGate): Promise<ReserveResult> {
+    const res = await this.db.query<CallAccessRow & { ledger_id: string | null }>(
+      `WITH access AS (
+         SELECT u.id AS account_id, p.name AS plan_name, p.byok_allowed, p.platform_keys_allowed, p.monthly_token_limit,
+                k.id IS NOT NULL AS key_found, k.*
            FROM users u JOIN plans p ON p.id = u.plan_id
-          WHERE u.id = $1 AND (p.monthly_token_limit IS NULL OR $3::bigint <= p.monthly_token_limit)
+           LEFT JOIN LATERAL (
+             SELECT ${CALL_KEY_COLUMNS} FROM api_keys
+              WHERE $11 AND $9::text = 'byok' AND user_id = u.id AND CASE WHEN $12::uuid IS NULL THEN provider = $7::text ELSE id = $12::uuid END
+              ORDER BY created_at DESC, id LIMIT 1
+           ) k ON true
+          WHERE u.id = $1
+       ), admitted AS (
+         SELECT account_id, monthly_token_limit, id AS key_id FROM access
+          WHERE NOT $11 OR CASE WHEN $9::text = 'byok' THEN byok_allowed AND key_found AND provider = $7::text ELSE platform_keys_allowed AND $13 END
+       ), taken AS (
+         INSERT INTO usage_months AS m (user_id, month, reserved_tokens)
+         SELECT account_id, $2::date, $3::bigint FROM admitted WHERE monthly_token_limit IS NULL OR $3::bigint <= monthly_token_limit
          ON CONFLICT (user_id, month) DO UPDATE SET reserved_tokens = m.reserved_tokens + $3::bigint
-          WHERE (SELECT p.monthly_token_limit FROM users u JOIN plans p ON p.id = u.plan_id WHERE u.id = $1) IS NULL
-             OR m.used_tokens + m.reserved_tokens + $3::bigint <= (SELECT p.monthly_token_limit FROM users u JOIN plans p ON p.id = u.plan_id WHERE u.id = $1)
+          WHERE (SELECT monthly_token_limit FROM admitted) IS NULL
+             OR m.used_tokens + m.reserved_tokens + $3::bigint <= (SELECT monthly_token_limit FROM admitted)
          RETURNING 1
+       ), ledger AS (
+         INSERT INTO usage_ledger (user_id, project_id, run_id, step_id, month, provider, model, key_source, key_ref, status, reserved_tokens)
+         SELECT $1, $4, $5, $6, $2::date, $7, $8, $9, COALESCE($10, (SELECT key_id FROM admitted)), 'reserved', $3::bigint FROM taken
+         RETURNING id
        )
-       INSERT INTO usage_ledger (user_id, project_id, run_id, step_id, month, provider, model, key_source, key_ref, status, reserved_tokens)
-       SELECT $1, $4, $5, $6, $2::date, $7, $8, $9, $10, 'reserved', $3::bigint FROM taken
-       RETURNING id`,
-      [r.userId, r.month, r.tokens, r.projectId ?? null, r.runId ?? null, r.stepId ?? null, r.provider, r.model, r.keySource, r.keyRef],
+       SELECT access.*, (SELECT id FROM ledger) AS ledger_id FROM access`,
+      [
+        r.userId, r.month, r.tokens, r.projectId ?? null, r.runId ?? null, r.stepId ?? null, r.provider, r.model, r.keySource, r.keyRef,
+        gate !== undefined, gate?.keyId ?? null, gate?.platformKeyConfigured ?? false,
+      ],
     );
-    const ledgerId = taken.rows[0]?.id;
-    if (ledgerId !== undefined) return { ok: true, ledgerId };
+    const row = res.rows[0];
+    return { access: row && toCallAccess(row), ledgerId: row?.ledger_id ?? undefined };
+  }
+
+  /** The user's counters of `month` and the plan's limit (0 when the user does not exist). */
+  async monthState(userId: string, month: string): Promise<MonthState> {
     const now = await this.db.query<{ used_tokens: string | null; reserved_tokens: string | null; monthly_token_limit: string | null }>(
       `SELECT m.used_tokens, m.reserved_tokens, p.monthly_token_limit
          FROM users u JOIN plans p ON p.id = u.plan_id LEFT JOIN usage_months m ON m.user_id = u.id AND m.month = $2
         WHERE u.id = $1`,
-      [r.userId, r.month],
+      [userId, month],
     );
     const row = now.rows[0];
-    return { ok: false, limit: Number(row?.monthly_token_limit ?? 0), usedTokens: Number(row?.used_tokens ?? 0), reservedTokens: Number(row?.reserved_tokens ?? 0) };
+    return { limit: Number(row?.monthly_token_limit ?? 0), usedTokens: Number(row?.used_tokens ?? 0), reservedTokens: Number(row?.reserved_tokens ?? 0) };
   }
 
   /**
    * Settles a reservation to the real usage: the ledger row gets the tokens and cost, the month's
-   * counter trades the reservation for the tokens used — one statement (atomic). Settling twice
-   * changes nothing.
+   * counter trades the reservation for the tokens used, and `also` is written — one statement, so
+   * one round trip and atomic without an explicit transaction: the run's totals can never miss a
+   * settled call, whenever the process dies. Settling twice changes nothing in the ledger.
+   * All CTEs see the statement's one snapshot, where this call's row is still 'reserved' (unless it
+   * was settled before): the run's sum adds this settlement's tokens to the other settled rows.
+   * @returns whether this call settled the row, and the run's new token total (with `runId`).
    */
-  async settle(userId: string, ledgerId: string, s: Settlement): Promise<boolean> {
-    const res = await this.db.query<{ settled: number }>(
+  async settle(userId: string, ledgerId: string, s: Settlement, also: SettleAlso = {}): Promise<{ settled: boolean; runTokens: number | undefined }> {
+    const event = also.usageEvent;
+    const res = await this.db.query<{ settled: number; run_tokens: string | null }>(
       `WITH s AS (
          UPDATE usage_ledger SET status = 'settled', input_tokens = $3, output_tokens = $4, cache_read_tokens = $5,
                 cache_write_tokens = $6, cost_micro_usd = $7, key_ref = COALESCE($8, key_ref), settled_at = now()
           WHERE id = $1 AND user_id = $2 AND status = 'reserved'
-          RETURNING user_id, month, reserved_tokens
+          RETURNING user_id, month, reserved_tokens, run_id, input_tokens, output_tokens
        ), released AS (
          UPDATE usage_months m SET reserved_tokens = GREATEST(m.reserved_tokens - s.reserved_tokens, 0), used_tokens = m.used_tokens + $9
            FROM s WHERE m.user_id = s.user_id AND m.month = s.month
          RETURNING 1
-       )
-       SELECT (SELECT count(*) FROM s)::int AS settled, (SELECT count(*) FROM released)::int AS released`,
-      [ledgerId, userId, s.inputTokens, s.outputTokens, s.cacheReadTokens, s.cacheWriteTokens, s.costMicroUsd, s.keyRef ?? null, s.usedTokens],
+       ), touched AS (
+         UPDATE api_keys SET last_used_at = $11
+          WHERE id = $10::uuid AND user_id = $2 AND (last_used_at IS NULL OR last_used_at < $11::timestamptz - interval '1 minute')
+         RETURNING 1
+       ), totals AS (
+         UPDATE runs r SET input_tokens = l.input_tokens, output_tokens = l.output_tokens
+           FROM (SELECT COALESCE(sum(input_tokens), 0) + COALESCE((SELECT input_tokens FROM s WHERE run_id = $12), 0) AS input_tokens,
+                        COALESCE(sum(output_tokens), 0) + COALESCE((SELECT output_tokens FROM s WHERE run_id = $12), 0) AS output_tokens
+                   FROM usage_ledger WHERE run_id = $12 AND status = 'settled') l
+          WHERE r.id = $12
+          RETURNING r.input_tokens + r.output_tokens AS tokens
+       ), ${appendEventCtes({
+         projectId: '$13::uuid',
+         runId: '$14::uuid',
+         type: '$15::text',
+         data: "$16::jsonb || jsonb_build_object('runTokens', (SELECT tokens FROM totals))",
+         channel: '$17::text',
+       })}
+       SELECT (SELECT count(*) FROM s)::int AS settled, (SELECT count(*) FROM released)::int AS released,
+              (SELECT count(*) FROM touched)::int AS touched, (SELECT tokens FROM totals)::text AS run_tokens,
+              (SELECT count(*) FROM event_notified)::int AS events`,
+      [
+        ledgerId, userId, s.inputTokens, s.outputTokens, s.cacheReadTokens, s.cacheWriteTokens, s.costMicroUsd, s.keyRef ?? null, s.usedTokens,
+        also.touchKey?.id ?? null, also.touchKey?.at ?? null, also.runId ?? null,
+        event?.projectId ?? null, event?.runId ?? null, event?.type ?? null, JSON.stringify(event?.data ?? {}), EVENTS_CHANNEL,
+      ],
     );
-    return Number(res.rows[0]?.settled ?? 0) > 0;
+    const row = res.rows[0];
+    return { settled: Number(row?.settled ?? 0) > 0, runTokens: row?.run_tokens == null ? undefined : Number(row.run_tokens) };
   }
 
   /**

@@ -141,7 +141,12 @@ describe.each(DATABASE_KINDS)('BYOK keys API, gateway and usage on %s', (kind) =
     const me = await call('GET', '/api/me', { token: user.token });
     expect(me.body.usage).toMatchObject({ usedTokens: usage.body.usedTokens, reservedTokens: 0, month: usage.body.month });
     const keys = await call('GET', '/api/user/api-keys', { token: user.token });
-    expect(keys.body.keys.find((k: { id: string }) => k.id === ids.openai).lastUsedAt).not.toBeNull();
+    const lastUsedAt = keys.body.keys.find((k: { id: string }) => k.id === ids.openai).lastUsedAt;
+    expect(lastUsedAt).not.toBeNull();
+    // last_used_at is written at most once a minute per key (not on every call).
+    await gateway.complete(request('hi'), { userId: user.userId, provider: 'openai', keySource: 'byok', keyId: ids.openai });
+    const again = await call('GET', '/api/user/api-keys', { token: user.token });
+    expect(again.body.keys.find((k: { id: string }) => k.id === ids.openai).lastUsedAt).toBe(lastUsedAt);
 
     const everySecret = [...Object.values(secrets), revoked];
     const dump = await dumpDatabase(server.ctx.db);
