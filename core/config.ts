@@ -90,6 +90,8 @@ export const ENV_SCHEMA = z.object({
   SAMOKODER_WEBHOOK_MAX_ATTEMPTS: positiveInt.default(8),
   SAMOKODER_WEBHOOK_RETRY_BASE_MS: positiveInt.default(2000),
   SAMOKODER_WEBHOOK_TIMEOUT_MS: positiveInt.default(10_000),
+  // SSRF protection (agents/webhooks/target-guard.ts): loopback/private targets only when set.
+  SAMOKODER_WEBHOOK_ALLOW_PRIVATE: bool.default(false),
   // Finished jobs (db/queue/job-purger.ts): kept this long, checked this often.
   SAMOKODER_JOBS_RETENTION_HOURS: positiveInt.default(7 * 24),
   SAMOKODER_JOBS_PURGE_INTERVAL_MINUTES: positiveInt.default(60),
@@ -197,6 +199,12 @@ export interface Config {
     /** First retry delay; doubled per attempt, capped at 10 minutes. */
     readonly retryBaseMs: number;
     readonly timeoutMs: number;
+    /**
+     * Deliver to loopback and private-network addresses (RFC 1918, CGNAT, IPv6 ULA): for a
+     * self-hosted deployment whose receivers are on its own network. Link-local (cloud metadata)
+     * and other non-public addresses stay refused either way.
+     */
+    readonly allowPrivate: boolean;
   };
   /** The `jobs` table's finished rows: deleted after the retention, checked every interval. */
   readonly jobs: {
@@ -307,6 +315,7 @@ export function loadConfig(
       maxAttempts: e.SAMOKODER_WEBHOOK_MAX_ATTEMPTS,
       retryBaseMs: e.SAMOKODER_WEBHOOK_RETRY_BASE_MS,
       timeoutMs: e.SAMOKODER_WEBHOOK_TIMEOUT_MS,
+      allowPrivate: e.SAMOKODER_WEBHOOK_ALLOW_PRIVATE,
     },
     jobs: {
       retentionMs: e.SAMOKODER_JOBS_RETENTION_HOURS * 3_600_000,

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { notFound } from '../../core/errors.js';
+import { urlRefusal } from '../../agents/webhooks/target-guard.js';
+import { AppError, notFound } from '../../core/errors.js';
 import { ProjectsRepo } from '../../db/repos/projects.js';
 import { RUN_CANCEL_CHANNEL } from '../../db/repos/runs.js';
 import type { AppContext } from '../context.js';
@@ -115,9 +116,14 @@ export function projectRoutes(ctx: AppContext): AnyRoute[] {
           description: 'Set; the secret signs each delivery (HMAC-SHA256) and is kept across URL changes',
           schema: z.object({ project: projectSchema, secret: z.string().nullable() }),
         },
+        400: { description: 'Not an http(s) URL, or its host is a loopback, private or non-public address (E_WEBHOOK_TARGET)' },
         404: { description: 'No such project of the caller' },
       },
       handler: async ({ params, body, auth }) => {
+        // Only what the URL itself says (a literal IP, localhost); names are checked on what they
+        // resolve to at each delivery, where DNS cannot answer differently than at the check.
+        const refusal = body.url === null ? undefined : urlRefusal(new URL(body.url), ctx.config.webhooks.allowPrivate);
+        if (refusal !== undefined) throw new AppError('E_WEBHOOK_TARGET', `url: refused, ${refusal}`);
         const res = await projects.setWebhook(params.id, auth!.user.id, { url: body.url });
         if (!res) throw notFound('Project');
         return { body: { project: toProjectJson(res.project), secret: res.secret } };

@@ -16,7 +16,8 @@ import {
 describe.each(DATABASE_KINDS)('the run pipeline on %s (real sandbox, real git, fake LLM through the SDKs)', (kind) => {
   let h: Harness;
   beforeAll(async () => {
-    h = await startHarness(kind);
+    // The webhook test delivers to a receiver on 127.0.0.1, a private address the guard refuses by default.
+    h = await startHarness(kind, { SAMOKODER_WEBHOOK_ALLOW_PRIVATE: 'true' });
   });
   afterAll(async () => {
     await h?.close();
