@@ -20,6 +20,8 @@ import { UsersRepo } from '../db/repos/users.js';
 import { createDockerSandbox } from '../sandbox/docker-sandbox.js';
 import type { SandboxPort } from '../sandbox/port.js';
 import { sandboxSettingsFromConfig } from '../sandbox/settings.js';
+import { fork } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { startFakeLlm, type FakeTurn } from '../scripts/fake-llm/server.js';
 import { LocalWorkspaceStore, type Workspace, type WorkspaceStore } from '../workspaces/index.js';
 
@@ -31,6 +33,47 @@ import { LocalWorkspaceStore, type Workspace, type WorkspaceStore } from '../wor
  *    counts one token per 4 characters of each request body).
  * `npm run bench:pipeline` (PGlite; set DATABASE_URL for PostgreSQL).
  */
+/**
+ * The fake LLM runs in a child process, as a real provider runs elsewhere: its own CPU (parsing
+ * requests, serialising SSE) is not the pipeline's overhead. Between runs, it takes its script and
+ * reports the prompt tokens of the requests it saw over IPC; nothing crosses IPC during a run.
+ */
+interface FakeMessage {
+  cmd: 'ready' | 'script' | 'scripted' | 'tokens' | 'counted' | 'exit';
+  baseUrl?: string;
+  turns?: FakeTurn[];
+  since?: number;
+  tokens?: number;
+  total?: number;
+}
+if (process.argv[2] === 'fake-llm') {
+  const fake = await startFakeLlm();
+  process.on('message', (m: FakeMessage) => {
+    if (m.cmd === 'script') {
+      fake.setScript({ turns: m.turns! });
+      process.send!({ cmd: 'scripted', total: fake.requests.length } satisfies FakeMessage);
+    } else if (m.cmd === 'tokens') {
+      // The fake server's own count: ceil(body length / 4) per request.
+      const tokens = fake.requests.slice(m.since).reduce((s, r) => s + Math.ceil(JSON.stringify(r.body).length / 4), 0);
+      process.send!({ cmd: 'counted', tokens } satisfies FakeMessage);
+    } else if (m.cmd === 'exit') void fake.close().then(() => process.exit(0));
+  });
+  process.send!({ cmd: 'ready', baseUrl: fake.baseUrls['openai-compatible'] } satisfies FakeMessage);
+  await new Promise(() => undefined); // serves until the parent says exit
+}
+const fakeProcess = fork(fileURLToPath(import.meta.url), ['fake-llm']);
+const askFake = (msg: FakeMessage, reply: FakeMessage['cmd']): Promise<FakeMessage> =>
+  new Promise((resolve) => {
+    const on = (m: FakeMessage) => {
+      if (m.cmd !== reply) return;
+      fakeProcess.off('message', on);
+      resolve(m);
+    };
+    fakeProcess.on('message', on);
+    if (msg.cmd !== 'ready') fakeProcess.send(msg);
+  });
+const fakeBaseUrl = (await askFake({ cmd: 'ready' }, 'ready')).baseUrl!;
+
 const dataDir = await mkdtemp(path.join(os.tmpdir(), 'sk-bench-pipeline-'));
 const config = loadConfig({ ...process.env, SAMOKODER_DATA_DIR: dataDir, SAMOKODER_LLM_MAX_RETRIES: '0', SAMOKODER_RUN_WORKER: 'true' });
 const logger = createLogger({ level: 'warn' });
@@ -51,7 +94,6 @@ db.transaction = (fn) => {
 };
 const masterKey = parseMasterKey(Buffer.alloc(32, 7).toString('base64'), 'bench');
 const llm = await createLlmServices({ config, db, clock: systemClock, logger, masterKey });
-const fake = await startFakeLlm();
 
 // The real Docker sandbox, with the time spent inside it measured.
 const docker = createDockerSandbox({ settings: sandboxSettingsFromConfig(config), logger });
@@ -112,15 +154,14 @@ const workers = await startPipelineWorkers({ config, db, logger, gateway: llm.ga
 
 const user = await new UsersRepo(db).create({ email: 'bench@example.com', passwordHash: null, planId: 'unlimited' });
 const apiKey = 'sk-bench-pipeline';
-const key = await storeUserKey(db, llm.vault, { userId: user.id, provider: 'openai-compatible', apiKey, baseUrl: fake.baseUrls['openai-compatible'] });
+const key = await storeUserKey(db, llm.vault, { userId: user.id, provider: 'openai-compatible', apiKey, baseUrl: fakeBaseUrl });
 
 const call = (name: string, args: Record<string, unknown>): FakeTurn => ({ toolCalls: [{ name, arguments: args }] });
 const moduleText = (i: number): string => `${'// A small piece of the app, with a comment that makes the file a realistic size.\n'.repeat(8)}export function f${i}(x) {\n  return x * ${i} + 1;\n}\n`;
 
 let observerReads = 0;
 async function runOnce(projectId: string, kind: RunKind, prompt: string, turns: FakeTurn[]): Promise<{ ms: number; cpuMs: number; promptTokens: number }> {
-  fake.setScript({ turns });
-  const before = fake.requests.length;
+  const before = (await askFake({ cmd: 'script', turns }, 'scripted')).total!;
   const t = performance.now();
   const cpu = process.cpuUsage();
   // The end is seen the way a client sees it: the durable-event NOTIFY of the project (run.finished
@@ -159,8 +200,7 @@ async function runOnce(projectId: string, kind: RunKind, prompt: string, turns: 
   const ms = performance.now() - t;
   const used = process.cpuUsage(cpu);
   const cpuMs = (used.user + used.system) / 1000;
-  // The fake server's own count: ceil(body length / 4) per request.
-  const promptTokens = fake.requests.slice(before).reduce((s, r) => s + Math.ceil(JSON.stringify(r.body).length / 4), 0);
+  const promptTokens = (await askFake({ cmd: 'tokens', since: before }, 'counted')).tokens!;
   return { ms, cpuMs, promptTokens };
 }
 
@@ -211,7 +251,7 @@ const t100 = await followUp(100);
 
 await workers.stop();
 await docker.close();
-await fake.close();
+fakeProcess.send({ cmd: 'exit' } satisfies FakeMessage);
 await db.close();
 await rm(dataDir, { recursive: true, force: true });
 
