@@ -267,13 +267,4 @@ export class RunsRepo {
   async setArchitecture(runId: string, architecture: unknown): Promise<void> {
     await this.db.query('UPDATE runs SET architecture = $2::jsonb WHERE id = $1', [runId, JSON.stringify(architecture)]);
   }
-
-  /** Adds one LLM call's usage to the run's totals (an increment: safe under concurrency). */
-  async addUsage(runId: string, usage: { inputTokens: number; outputTokens: number; costMicroUsd?: number | null }): Promise<void> {
-    await this.db.query(
-      `UPDATE runs SET input_tokens = input_tokens + $2, output_tokens = output_tokens + $3, cost_micro_usd = cost_micro_usd + $4
-       WHERE id = $1`,
-      [runId, usage.inputTokens, usage.outputTokens, usage.costMicroUsd ?? 0],
-    );
-  }
 }
