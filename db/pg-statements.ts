@@ -3,7 +3,12 @@ import type pg from 'pg';
 import type { QueryResult } from './port.js';
 
 /** More distinct statements than the code has means SQL built from data: those run unnamed. */
-const MAX_NAMES = 1000;
+export const MAX_NAMES = 1000;
+
+/** The statement's name on the connection: derived from its SQL text, under PostgreSQL's 63 bytes. */
+export function statementName(sql: string): string {
+  return `s_${createHash('sha1').update(sql).digest('hex').slice(0, 24)}`;
+}
 
 /**
  * Runs parameterised queries as named (prepared) statements, the name derived from the SQL text.
@@ -15,7 +20,7 @@ const MAX_NAMES = 1000;
  * re-plans it, but the row shape the client was told has changed). Such a statement is retried,
  * and from then on run, unnamed.
  */
-function isStaleResultType(err: unknown): boolean {
+export function isStaleResultType(err: unknown): boolean {
   const e = err as { code?: unknown; message?: unknown };
   return e.code === '0A000' && typeof e.message === 'string' && e.message.includes('cached plan must not change result type');
 }
@@ -43,7 +48,7 @@ export class NamedStatements {
   private nameOf(sql: string): string | null {
     let name = this.names.get(sql);
     if (name === undefined) {
-      name = this.names.size < MAX_NAMES ? `s_${createHash('sha1').update(sql).digest('hex').slice(0, 24)}` : null;
+      name = this.names.size < MAX_NAMES ? statementName(sql) : null;
       this.names.set(sql, name);
     }
     return name;

@@ -1,4 +1,5 @@
 import { PGlite } from '@electric-sql/pglite';
+import { PgliteStatements } from './pglite-statements.js';
 import { assertChannel, type Database, type Queryable, type QueryResult, type Unlisten } from './port.js';
 
 /**
@@ -17,7 +18,11 @@ function toResult<R>(res: { rows: R[]; affectedRows?: number }): QueryResult<R> 
 export class PgliteDatabase implements Database {
   readonly kind = 'pglite' as const;
 
-  private constructor(private readonly db: PGlite) {}
+  private readonly statements: PgliteStatements;
+
+  private constructor(private readonly db: PGlite) {
+    this.statements = new PgliteStatements(db);
+  }
 
   /** @param dataDir a directory for a durable database; omit for an in-memory one. */
   static async open(dataDir?: string): Promise<PgliteDatabase> {
@@ -27,7 +32,7 @@ export class PgliteDatabase implements Database {
   }
 
   async query<R>(sql: string, params?: readonly unknown[]): Promise<QueryResult<R>> {
-    return toResult(await this.db.query<R>(sql, params as unknown[] | undefined));
+    return toResult(await this.statements.run<R>(sql, params));
   }
 
   async exec(sql: string): Promise<void> {
@@ -38,7 +43,7 @@ export class PgliteDatabase implements Database {
     return this.db.transaction(async (t) =>
       fn({
         query: async <R>(sql: string, params?: readonly unknown[]) => {
-          return toResult(await t.query<R>(sql, params as unknown[] | undefined));
+          return toResult(await this.statements.run<R>(sql, params, t));
         },
         exec: async (sql: string) => {
           await t.exec(sql);
@@ -53,7 +58,7 @@ export class PgliteDatabase implements Database {
   }
 
   async notify(channel: string, payload: string): Promise<void> {
-    await this.db.query('SELECT pg_notify($1, $2)', [assertChannel(channel), payload]);
+    await this.statements.run('SELECT pg_notify($1, $2)', [assertChannel(channel), payload]);
   }
 
   async ping(): Promise<void> {
