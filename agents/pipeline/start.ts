@@ -1,10 +1,8 @@
 import type { Config } from '../../core/config.js';
 import type { Logger } from '../../core/logger.js';
 import type { Database } from '../../db/port.js';
-import { createDockerSandbox } from '../../sandbox/docker-sandbox.js';
 import type { SandboxPort } from '../../sandbox/port.js';
-import { sandboxSettingsFromConfig } from '../../sandbox/settings.js';
-import { LocalWorkspaceStore, type WorkspaceStore } from '../../workspaces/index.js';
+import type { WorkspaceStore } from '../../workspaces/index.js';
 import type { LlmGateway } from '../llm-gateway.js';
 import { createWebhookWorker } from '../webhooks/webhook-worker.js';
 import { RunWorker } from './run-worker.js';
@@ -15,24 +13,22 @@ export interface PipelineWorkers {
 }
 
 /**
- * Starts this node's run worker and webhook sender (unless SAMOKODER_RUN_WORKER=false). Pass the
- * server's workspace store and sandbox when it has them, so files and git share one lock and
- * containers one owner; otherwise they are created here from the configuration.
+ * Starts this node's run worker and webhook sender (unless SAMOKODER_RUN_WORKER=false), on the
+ * composition root's workspace store and sandbox, so files and git share one lock and containers
+ * one owner (the sandbox is undefined when SAMOKODER_SANDBOX=off; its owner closes it).
  */
 export async function startPipelineWorkers(deps: {
   config: Config;
   db: Database;
   logger: Logger;
   gateway: LlmGateway;
-  workspaces?: WorkspaceStore;
-  sandbox?: SandboxPort;
+  workspaces: WorkspaceStore;
+  sandbox: SandboxPort | undefined;
 }): Promise<PipelineWorkers> {
   const { config, db } = deps;
   if (!config.pipeline.workerEnabled) return { stop: async () => undefined };
   const logger = deps.logger.child({ module: 'pipeline' });
-  const workspaces = deps.workspaces ?? new LocalWorkspaceStore({ root: config.workspaces.dir, maxFileBytes: config.workspaces.maxFileBytes });
-  const ownSandbox = !deps.sandbox && config.sandbox.enabled ? createDockerSandbox({ settings: sandboxSettingsFromConfig(config), logger }) : undefined;
-  const sandbox = deps.sandbox ?? ownSandbox;
+  const { workspaces, sandbox } = deps;
   const runs = new RunWorker({ db, logger, settings: config.pipeline, gateway: deps.gateway, workspaces, sandbox, webhookMaxAttempts: config.webhooks.maxAttempts });
   const webhooks = createWebhookWorker({ db, logger, settings: config.webhooks });
   await runs.start();
@@ -40,7 +36,6 @@ export async function startPipelineWorkers(deps: {
   return {
     async stop(timeoutMs = config.shutdownTimeoutMs) {
       await Promise.all([runs.stop(timeoutMs), webhooks.stop(timeoutMs)]);
-      await ownSandbox?.close().catch((err: unknown) => logger.warn({ err }, 'could not remove the sandbox containers'));
     },
   };
 }
