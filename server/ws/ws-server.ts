@@ -94,19 +94,16 @@ export function attachProjectStreams(server: Server, ctx: AppContext, feed: Even
   // (logout, revocation, deletion; the notice reaches every node), so a revoked token does not
   // keep streaming on a socket it opened earlier.
   const stopRecheck = ctx.sessions.onUserChanged((userId) => {
-    for (const [ws, open] of connections) {
-      if (open.userId !== userId) continue;
-      authenticateToken(ctx, open.token).then(
-        (auth) => {
-          if (auth.user.id !== userId) closeUnauthorized(ws, 'the token now belongs to another account');
-        },
-        (err: unknown) => {
-          if (isAppError(err) && err.code === 'E_AUTH') closeUnauthorized(ws, 'the token was revoked or expired');
-          // Anything else (the database briefly unreachable) is not a verdict on the token: the
-          // socket stays, and the next change notice or the expiry check decides.
-          else log.warn({ err }, 'could not re-check a websocket token; keeping the socket');
-        },
-      );
+    // One check per distinct token: a user's sockets often share one.
+    const byToken = new Map<string, WebSocket[]>();
+    for (const [ws, open] of connections) if (open.userId === userId) byToken.set(open.token, [...(byToken.get(open.token) ?? []), ws]);
+    for (const [token, sockets] of byToken) {
+      authenticateToken(ctx, token).catch((err: unknown) => {
+        if (isAppError(err) && err.code === 'E_AUTH') for (const ws of sockets) closeUnauthorized(ws, 'the token was revoked or expired');
+        // Anything else (the database briefly unreachable) is not a verdict on the token: the
+        // sockets stay, and the next change notice or the expiry check decides.
+        else log.warn({ err }, 'could not re-check a websocket token; keeping its sockets');
+      });
     }
   });
 
