@@ -134,6 +134,7 @@ const withTimedCommits = (ws: Workspace): Workspace => ({
     revert: (sha, m, t) => ws.history.revert(sha, m, t),
     resetToHead: () => ws.history.resetToHead(),
     headSha: () => ws.history.headSha(),
+    maintain: () => ws.history.maintain(),
     commitAll: async (m, t) => {
       const start = performance.now();
       try {

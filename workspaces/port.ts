@@ -74,6 +74,8 @@ export interface WorkspaceHistory {
   /** Discards uncommitted leftovers (of a killed step): tracked files back to HEAD, untracked files removed, node_modules and .venv kept. */
   resetToHead(): Promise<void>;
   headSha(): Promise<string>;
+  /** git's automatic housekeeping (gc --auto), which commits skip: call it after a batch of commits, e.g. once per run. */
+  maintain(): Promise<void>;
 }
 
 export interface ExportOptions {

@@ -123,6 +123,9 @@ export class RunWorker {
       jobCtx.signal.removeEventListener('abort', onJobAbort);
       this.controllers.delete(runId);
       await sandbox.release();
+      // Step commits skip git's automatic gc (a process per commit); it runs once per attempt
+      // here, after the run's end is recorded, so nothing waits for it.
+      workspace.history.maintain().catch((err: unknown) => log.warn({ err }, 'git maintenance of the workspace failed'));
     }
   }
 

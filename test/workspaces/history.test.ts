@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { gitHost } from '../../workspaces/git-host.js';
@@ -112,6 +113,31 @@ describe('workspace history (real git)', () => {
     const shas = await Promise.all(Array.from({ length: 5 }, (_, i) => sb.ws.files.writeFile(`f${i}.txt`, `${i}`).then(() => h.commitAll(`c${i}`))));
     expect(new Set(shas).size).toBe(5);
     expect((await h.history()).length).toBe(6);
+  });
+
+  test("commits skip git's automatic gc; maintain() runs it", async () => {
+    const gitDir = `${sb.ws.dir}.git`;
+    const objects = () => {
+      const out = execFileSync('git', ['count-objects', '-v'], { env: { PATH: process.env.PATH, GIT_DIR: gitDir, HOME: '/nonexistent' }, encoding: 'utf8' });
+      return { loose: Number(/^count: (\d+)$/m.exec(out)![1]), packs: Number(/^packs: (\d+)$/m.exec(out)![1]) };
+    };
+    // gc --auto estimates the loose objects from those in objects/17/ alone; with gc.auto = 1 it
+    // packs once that directory holds two. So: three files whose blob ids start with 17, each
+    // committed on its own — any commit that still ran auto-maintenance would pack.
+    await writeFile(path.join(gitDir, 'config'), `${await readFile(path.join(gitDir, 'config'), 'utf8')}[gc]\n\tauto = 1\n`);
+    const blobId = (text: string) => createHash('sha1').update(`blob ${Buffer.byteLength(text)}\0${text}`).digest('hex');
+    const contents = Array.from({ length: 2000 }, (_, i) => `${i}\n`).filter((t) => blobId(t).startsWith('17')).slice(0, 3);
+    expect(contents).toHaveLength(3);
+    for (const [i, text] of contents.entries()) {
+      await sb.ws.files.writeFile(`m${i}.txt`, text);
+      await sb.ws.history.commitAll(`m${i}`);
+    }
+    expect(objects()).toMatchObject({ packs: 0 });
+    expect(objects().loose).toBeGreaterThan(6);
+    await sb.ws.history.maintain();
+    expect(objects().packs).toBeGreaterThan(0);
+    expect(objects().loose).toBeLessThan(3);
+    expect((await sb.ws.history.history()).length).toBe(4);
   });
 
   test('git runs in a helper process; a host that died is replaced on the next command, hooks and config stay off', async () => {
