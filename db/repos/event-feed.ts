@@ -1,7 +1,7 @@
 import type { Logger } from '../../core/logger.js';
 import { notFound } from '../../core/errors.js';
 import type { Database, Unlisten } from '../port.js';
-import { EVENTS_CHANNEL, parseEventNotice, type EphemeralEvent, type EventsRepo, type ProjectEvent } from './events.js';
+import { EVENTS_CHANNEL, parseEventNotice, type EphemeralEvent, type EventNotice, type EventsRepo, type ProjectEvent } from './events.js';
 
 export interface FeedListener {
   /** Project's events up to `seq` are committed (a wake-up: read the rows from the database). */
@@ -9,25 +9,48 @@ export interface FeedListener {
   onEphemeral?(event: EphemeralEvent): void;
 }
 
+export interface EventFeedOptions {
+  /**
+   * Safety re-read period in ms (default 5000; 0 disables). NOTIFY is a wake-up that can be lost
+   * (e.g. while the LISTEN connection reconnects); every period, one read of the subscribed
+   * projects' last seqs wakes the listeners of any project that moved, bounding the delay then.
+   */
+  resyncMs?: number;
+}
+
 /**
  * One LISTEN per node on EVENTS_CHANNEL, fanned out in process to the listeners of each
  * project, so a thousand WebSocket subscribers cost one database connection, not a thousand.
- * The events may come from a run on any node: NOTIFY reaches every node listening.
+ * The events may come from a run on any node: NOTIFY reaches every node listening. The safety
+ * re-read is shared the same way: one statement per period for all subscribed projects.
  */
 export class EventFeed {
   private readonly listeners = new Map<string, Set<FeedListener>>();
   private unlisten: Unlisten | undefined;
+  private resyncTimer: NodeJS.Timeout | undefined;
+  private resyncing = false;
 
-  constructor(private readonly db: Database, private readonly logger?: Logger) {}
+  constructor(
+    private readonly db: Database,
+    private readonly logger?: Logger,
+    private readonly options: EventFeedOptions = {},
+  ) {}
 
   async start(): Promise<void> {
     if (this.unlisten) return;
     this.unlisten = await this.db.listen(EVENTS_CHANNEL, (payload) => this.dispatch(payload));
+    const resyncMs = this.options.resyncMs ?? 5000;
+    if (resyncMs > 0) {
+      this.resyncTimer = setInterval(() => void this.resync(), resyncMs);
+      this.resyncTimer.unref();
+    }
   }
 
   async stop(): Promise<void> {
     const unlisten = this.unlisten;
     this.unlisten = undefined;
+    clearInterval(this.resyncTimer);
+    this.resyncTimer = undefined;
     this.listeners.clear();
     await unlisten?.();
   }
@@ -56,7 +79,10 @@ export class EventFeed {
 
   private dispatch(payload: string): void {
     const notice = parseEventNotice(payload);
-    if (!notice) return;
+    if (notice) this.deliver(notice);
+  }
+
+  private deliver(notice: EventNotice): void {
     const projectId = notice.kind === 'durable' ? notice.projectId : notice.event.projectId;
     for (const l of this.listeners.get(projectId) ?? []) {
       try {
@@ -65,6 +91,28 @@ export class EventFeed {
       } catch (err) {
         this.logger?.warn({ err, projectId }, 'event listener threw');
       }
+    }
+  }
+
+  /**
+   * The subscribed projects' last seqs, delivered as if their notices had arrived: a listener
+   * that is already past one ignores it, one that missed a notice reads what it missed. Skipped
+   * while the previous re-read is still running.
+   */
+  private async resync(): Promise<void> {
+    if (this.resyncing || this.listeners.size === 0) return;
+    this.resyncing = true;
+    try {
+      const res = await this.db.query<{ id: string; last_event_seq: number | string }>(
+        'SELECT id, last_event_seq FROM projects WHERE id = ANY($1::uuid[])',
+        [[...this.listeners.keys()]],
+      );
+      for (const row of res.rows) this.deliver({ kind: 'durable', projectId: row.id, seq: Number(row.last_event_seq) });
+    } catch (err) {
+      // The next period tries again; a lost notice waits one period more.
+      this.logger?.warn({ err }, 'event feed re-read failed');
+    } finally {
+      this.resyncing = false;
     }
   }
 }
@@ -84,11 +132,6 @@ export interface FollowOptions {
   onError?(err: unknown): void;
   /** Rows per read (default 500). */
   batchSize?: number;
-  /**
-   * Safety re-read period in ms (default 5000; 0 disables). NOTIFY is a wake-up that can be lost
-   * (e.g. while the LISTEN connection reconnects); the periodic read bounds the delay then.
-   */
-  resyncMs?: number;
 }
 
 export interface Following {
@@ -151,9 +194,6 @@ export async function followProjectEvents(opts: FollowOptions): Promise<Followin
     unsubscribe();
     throw notFound('project');
   }
-  const resyncMs = opts.resyncMs ?? 5000;
-  const timer = resyncMs > 0 ? setInterval(drain, resyncMs) : undefined;
-  timer?.unref();
   drain();
   return {
     get cursor() {
@@ -161,7 +201,6 @@ export async function followProjectEvents(opts: FollowOptions): Promise<Followin
     },
     stop() {
       stopped = true;
-      clearInterval(timer);
       unsubscribe();
     },
   };

@@ -11,7 +11,8 @@ describe.each(DATABASE_KINDS)('event log on %s', (kind) => {
   beforeAll(async () => {
     t = await createTestDatabase(kind);
     events = new EventsRepo(t.db);
-    feed = new EventFeed(t.db);
+    // No safety re-read: the tests below prove delivery by NOTIFY alone.
+    feed = new EventFeed(t.db, undefined, { resyncMs: 0 });
     await feed.start();
   });
   afterAll(async () => {
@@ -166,7 +167,6 @@ describe.each(DATABASE_KINDS)('event log on %s', (kind) => {
       userId: user.id,
       since: 5,
       batchSize: 7, // several pages of replay
-      resyncMs: 0, // prove it with NOTIFY alone
       onEvent: async (e) => {
         delivered.push(e.seq);
         await sleep(1); // a slow consumer
@@ -183,6 +183,35 @@ describe.each(DATABASE_KINDS)('event log on %s', (kind) => {
     }
     expect(delivered).toEqual(Array.from({ length: 51 }, (_, i) => i + 6));
     expect(following.cursor).toBe(56);
+  });
+
+  test("a lost notice is made up by the feed's shared re-read, for every follower of the project", async () => {
+    const resyncing = new EventFeed(t.db, undefined, { resyncMs: 100 });
+    await resyncing.start();
+    const a = await newProject(t.db);
+    const b = await newProject(t.db);
+    const seen = new Map<string, number[][]>([[a.projectId, []], [b.projectId, []]]);
+    const followers = await Promise.all(
+      [a, a, a, b, b].map(({ user, projectId }) => {
+        const delivered: number[] = [];
+        seen.get(projectId)!.push(delivered);
+        return followProjectEvents({ feed: resyncing, events, projectId, userId: user.id, since: 0, onEvent: (e) => void delivered.push(e.seq) });
+      }),
+    );
+    try {
+      // An event committed without its NOTIFY, as when the LISTEN connection was down.
+      await t.db.query(
+        `WITH bump AS (UPDATE projects SET last_event_seq = last_event_seq + 1 WHERE id = $1 RETURNING id, last_event_seq)
+         INSERT INTO events (project_id, seq, type, data) SELECT id, last_event_seq, 'silent', '{}' FROM bump`,
+        [a.projectId],
+      );
+      await waitFor('the re-read', () => seen.get(a.projectId)!.every((d) => d.length === 1), 5000);
+      expect(seen.get(a.projectId)).toEqual([[1], [1], [1]]);
+      expect(seen.get(b.projectId)).toEqual([[], []]);
+    } finally {
+      for (const f of followers) f.stop();
+      await resyncing.stop();
+    }
   });
 
   test("follow refuses another user's project", async () => {
