@@ -6,6 +6,7 @@ import type { Database } from '../db/port.js';
 import type { SandboxPort } from '../sandbox/port.js';
 import type { WorkspaceStore } from '../workspaces/index.js';
 import type { SessionCache } from './auth/session-cache.js';
+import type { ProjectListCache } from './projects/list-cache.js';
 import type { SupabaseVerifier } from './auth/supabase.js';
 import type { Metrics } from './http/metrics.js';
 
@@ -19,6 +20,8 @@ export interface AppContext {
   supabase: SupabaseVerifier | undefined;
   /** Session tokens already looked up, dropped on the database's notice when they change. */
   sessions: SessionCache;
+  /** Pages of the project list already answered, dropped on the database's notice when they change. */
+  projectLists: ProjectListCache;
   /** BYOK vault, platform key pool, usage ledger and the LLM gateway built on them. */
   llm: LlmServices;
   /** One directory (and git repository) per project: files, history, export. */

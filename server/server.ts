@@ -13,6 +13,7 @@ import { createDockerSandbox, sandboxSettingsFromConfig, sweepSandboxAtStartup }
 import type { Database } from '../db/port.js';
 import { createApp } from './app.js';
 import { SessionCache } from './auth/session-cache.js';
+import { ProjectListCache } from './projects/list-cache.js';
 import { createSupabaseVerifier } from './auth/supabase.js';
 import type { AppContext } from './context.js';
 import { createMetrics } from './http/metrics.js';
@@ -56,6 +57,11 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     // Verifies the master key against the database before anything is served.
     const llm = await createLlmServices({ config, db, clock, logger, masterKey });
     const sessions = await SessionCache.start(db);
+    // One LISTEN per node on the events channel: it feeds every WebSocket subscription (issue 6)
+    // and tells the project-list cache which lists moved.
+    const feed = new EventFeed(db, logger);
+    await feed.start();
+    const projectLists = await ProjectListCache.start(db, feed);
     const ctx: AppContext = {
       config,
       db,
@@ -65,6 +71,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       metrics: createMetrics(),
       supabase: createSupabaseVerifier(config.supabase),
       sessions,
+      projectLists,
       workspaces: new LocalWorkspaceStore({ root: config.workspaces.dir, maxFileBytes: config.workspaces.maxFileBytes }),
       // One sandbox per node: the run worker's containers are the ones a project delete removes.
       // Creating it starts nothing; containers come with the first acquire.
@@ -83,9 +90,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       sockets.add(s);
       s.once('close', () => sockets.delete(s));
     });
-    // --- WebSocket /ws (issue 6): one LISTEN per node feeds every socket's subscriptions. ---
-    const feed = new EventFeed(db, logger);
-    await feed.start();
+    // --- WebSocket /ws (issue 6): the node's event feed serves every socket's subscriptions. ---
     const streams = attachProjectStreams(server, ctx, feed);
     // --- end WebSocket ---
     // Finished jobs past the retention are deleted on every node (cheap, and safe concurrently).
@@ -113,6 +118,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
         await jobPurger.stop();
         await ctx.sandbox?.close().catch((err: unknown) => logger.warn({ err }, 'could not remove the sandbox containers'));
         await sessions.stop();
+        await projectLists.stop();
         if (ownsDb) await db.close();
         logger.info('stopped');
       })());

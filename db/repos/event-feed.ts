@@ -26,6 +26,7 @@ export interface EventFeedOptions {
  */
 export class EventFeed {
   private readonly listeners = new Map<string, Set<FeedListener>>();
+  private readonly durableNoticeListeners = new Set<(projectId: string, seq: number) => void>();
   private unlisten: Unlisten | undefined;
   private resyncTimer: NodeJS.Timeout | undefined;
   private resyncing = false;
@@ -52,6 +53,7 @@ export class EventFeed {
     clearInterval(this.resyncTimer);
     this.resyncTimer = undefined;
     this.listeners.clear();
+    this.durableNoticeListeners.clear();
     await unlisten?.();
   }
 
@@ -71,6 +73,15 @@ export class EventFeed {
     };
   }
 
+  /**
+   * Calls `listener` with every durable-event notice this node receives, whatever the project
+   * (e.g. to drop cached data that shows a project's last seq). Returns the function that removes it.
+   */
+  onDurableNotice(listener: (projectId: string, seq: number) => void): () => void {
+    this.durableNoticeListeners.add(listener);
+    return () => this.durableNoticeListeners.delete(listener);
+  }
+
   get subscriberCount(): number {
     let n = 0;
     for (const s of this.listeners.values()) n += s.size;
@@ -79,7 +90,9 @@ export class EventFeed {
 
   private dispatch(payload: string): void {
     const notice = parseEventNotice(payload);
-    if (notice) this.deliver(notice);
+    if (!notice) return;
+    if (notice.kind === 'durable') for (const l of this.durableNoticeListeners) l(notice.projectId, notice.seq);
+    this.deliver(notice);
   }
 
   private deliver(notice: EventNotice): void {

@@ -54,6 +54,7 @@ export function projectRoutes(ctx: AppContext): AnyRoute[] {
           await projects.delete(project.id, auth!.user.id).catch(() => undefined);
           throw err;
         }
+        ctx.projectLists.drop(auth!.user.id);
         return { status: 201, body: { project: toProjectJson(project) } };
       },
     }),
@@ -66,8 +67,16 @@ export function projectRoutes(ctx: AppContext): AnyRoute[] {
       query: pageQuery,
       responses: { 200: { description: 'A page', schema: z.object({ projects: z.array(projectSchema), nextCursor: z.string().nullable() }) } },
       handler: async ({ query, auth }) => {
-        const page = await projects.list(auth!.user.id, query);
-        return { body: { projects: page.items.map(toProjectJson), nextCursor: page.nextCursor } };
+        const userId = auth!.user.id;
+        const now = ctx.clock.now();
+        const pageKey = `${query.limit ?? ''}\u0000${query.cursor ?? ''}`;
+        const cached = ctx.projectLists.get(userId, pageKey, now);
+        if (cached !== undefined) return { body: cached };
+        const generation = ctx.projectLists.currentGeneration;
+        const page = await projects.list(userId, query);
+        const body = { projects: page.items.map(toProjectJson), nextCursor: page.nextCursor };
+        ctx.projectLists.remember(userId, pageKey, { body, projectIds: page.items.map((p) => p.id) }, generation, now);
+        return { body };
       },
     }),
     route({
@@ -91,6 +100,7 @@ export function projectRoutes(ctx: AppContext): AnyRoute[] {
       handler: async ({ params, auth }) => {
         const deleted = await projects.delete(params.id, auth!.user.id);
         if (!deleted) throw notFound('Project');
+        ctx.projectLists.drop(auth!.user.id);
         // The delete cancelled the runs' jobs, which a worker notices at its next lease heartbeat;
         // the cancel notice makes a worker listening for it stop the run now.
         for (const runId of deleted.activeRunIds) await ctx.db.query('SELECT pg_notify($1, $2)', [RUN_CANCEL_CHANNEL, runId]);
@@ -126,6 +136,7 @@ export function projectRoutes(ctx: AppContext): AnyRoute[] {
         if (refusal !== undefined) throw new AppError('E_WEBHOOK_TARGET', `url: refused, ${refusal}`);
         const res = await projects.setWebhook(params.id, auth!.user.id, { url: body.url });
         if (!res) throw notFound('Project');
+        ctx.projectLists.drop(auth!.user.id);
         return { body: { project: toProjectJson(res.project), secret: res.secret } };
       },
     }),

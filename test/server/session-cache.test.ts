@@ -1,11 +1,7 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
-import { createLogger } from '../../core/logger.js';
-import { PgDatabase } from '../../db/pg-database.js';
-import { startServer, type RunningServer } from '../../server/server.js';
-import { createTestDatabase, DATABASE_KINDS, type TestDatabase } from '../helpers/databases.js';
-import { apiClient, registerUser } from '../helpers/server.js';
+import { DATABASE_KINDS, type TestDatabase } from '../helpers/databases.js';
+import { eventually } from '../helpers/eventually.js';
+import { startNodes, type Api, type Nodes } from '../helpers/nodes.js';
+import { registerUser } from '../helpers/server.js';
 
 /**
  * Each node caches session lookups (server/auth/session-cache.ts); these suites hold it to
@@ -13,50 +9,17 @@ import { apiClient, registerUser } from '../helpers/server.js';
  * cache through the database's notice, not after the cache's TTL.
  */
 
-/** Polls `read` until it returns `want` (a notice travels asynchronously), failing after 3 s. */
-async function eventually<T>(read: () => Promise<T>, want: T): Promise<T> {
-  const deadline = Date.now() + 3000;
-  let got = await read();
-  while (got !== want && Date.now() < deadline) {
-    await new Promise((r) => setTimeout(r, 20));
-    got = await read();
-  }
-  return got;
-}
-
-async function startNode(db: PgDatabase | TestDatabase['db'], dataDir: string): Promise<RunningServer> {
-  return startServer({
-    env: {},
-    overrides: { PORT: 0, HOST: '127.0.0.1', SAMOKODER_DATA_DIR: dataDir, SAMOKODER_RUN_WORKER: false, SAMOKODER_AUTH_RATE_LIMIT: 1000 },
-    db,
-    logger: createLogger({ level: 'silent' }),
-  });
-}
-
 describe('session cache: two nodes on one PostgreSQL', () => {
+  let nodes: Nodes;
   let t: TestDatabase;
-  let dbB: PgDatabase;
-  let a: RunningServer;
-  let b: RunningServer;
-  let dataDir: string;
-  let apiA: ReturnType<typeof apiClient>;
-  let apiB: ReturnType<typeof apiClient>;
+  let apiA: Api;
+  let apiB: Api;
   beforeAll(async () => {
-    t = await createTestDatabase('postgres', { migrate: false });
-    dataDir = await mkdtemp(path.join(os.tmpdir(), 'samokoder-test-'));
-    a = await startNode(t.db, dataDir);
-    dbB = new PgDatabase({ connectionString: t.url! });
-    b = await startNode(dbB, dataDir);
-    apiA = apiClient(a.url);
-    apiB = apiClient(b.url);
+    nodes = await startNodes('postgres', 2);
+    ({ t } = nodes);
+    [apiA, apiB] = nodes.apis as [Api, Api];
   });
-  afterAll(async () => {
-    await b?.stop();
-    await dbB?.close();
-    await a?.stop();
-    await t?.cleanup();
-    await rm(dataDir, { recursive: true, force: true });
-  });
+  afterAll(() => nodes?.stop());
 
   // Node A refuses at once (logout drops its cache and waits for its own notice). Node B hears the
   // same commit's notice through its own LISTEN connection, usually before the next request but not
@@ -94,21 +57,15 @@ describe('session cache: two nodes on one PostgreSQL', () => {
 });
 
 describe.each(DATABASE_KINDS)('session cache on %s', (kind) => {
+  let nodes: Nodes;
   let t: TestDatabase;
-  let node: RunningServer;
-  let dataDir: string;
-  let api: ReturnType<typeof apiClient>;
+  let api: Api;
   beforeAll(async () => {
-    t = await createTestDatabase(kind, { migrate: false });
-    dataDir = await mkdtemp(path.join(os.tmpdir(), 'samokoder-test-'));
-    node = await startNode(t.db, dataDir);
-    api = apiClient(node.url);
+    nodes = await startNodes(kind, 1);
+    ({ t } = nodes);
+    [api] = nodes.apis as [Api];
   });
-  afterAll(async () => {
-    await node?.stop();
-    await t?.cleanup();
-    await rm(dataDir, { recursive: true, force: true });
-  });
+  afterAll(() => nodes?.stop());
 
   test('logout refuses the cached token at once; a revoke by SQL and a deleted user reach the cache', async () => {
     const first = await registerUser(api);
