@@ -44,7 +44,7 @@ export interface LlmGatewayDeps {
   ledger: UsageLedger;
   clock: Clock;
   logger: Logger;
-  /** Base URLs, timeout and retry policy passed to every LanguageModel. */
+  /** Base URLs, the base-URL guard's setting, timeout and retry policy passed to every LanguageModel. */
   modelOptions: LanguageModelOptions;
 }
 
@@ -141,7 +141,8 @@ export class LlmGateway {
       await lm.complete({ model: m, system: 'Reply with one word.', messages: [{ role: 'user', content: 'ping' }], maxOutputTokens: 1 });
       return { ok: true };
     } catch (err) {
-      if (!isProviderError(err)) throw err;
+      // A base URL the address guard refused says itself what to fix (E_BASE_URL_TARGET, 400).
+      if (!isProviderError(err) || err.code === 'E_BASE_URL_TARGET') throw err;
       const status = err.providerStatus ? ` (HTTP ${err.providerStatus})` : '';
       const why = err.code === 'E_PROVIDER_AUTH' ? 'the provider rejected the key' : 'the provider could not be reached or refused the test call';
       return { ok: false, error: `${why}${status}; code ${err.code}` };

@@ -39,7 +39,7 @@ export async function createLlmServices(deps: { config: Config; db: Database; cl
     ledger,
     clock,
     logger,
-    modelOptions: { baseUrls: config.llm.baseUrls, timeoutMs: config.llm.timeoutMs, maxRetries: config.llm.maxRetries },
+    modelOptions: { baseUrls: config.llm.baseUrls, allowPrivateBaseUrls: config.llm.allowPrivateBaseUrls, timeoutMs: config.llm.timeoutMs, maxRetries: config.llm.maxRetries },
   });
   return { vault, keyPool, ledger, gateway };
 }

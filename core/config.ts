@@ -53,6 +53,9 @@ export const ENV_SCHEMA = z.object({
   SAMOKODER_OPENROUTER_BASE_URL: z.url().optional(),
   SAMOKODER_LLM_TIMEOUT_MS: positiveInt.default(120_000),
   SAMOKODER_LLM_MAX_RETRIES: z.coerce.number().int().min(0).max(10).default(3),
+  // SSRF protection of keys' own base URLs (agents/providers/base-url-guard.ts): true by default,
+  // for self-hosters' local model servers; a hosted multi-tenant deployment sets false.
+  SAMOKODER_LLM_ALLOW_PRIVATE_BASE_URLS: bool.default(true),
   SAMOKODER_OLD_MASTER_KEYS: z.string().default(''),
   SAMOKODER_PRICES_FILE: optionalString,
   // Operator keys for managed credits (comma-separated), for the hosted providers.
@@ -140,6 +143,12 @@ export interface Config {
     readonly timeoutMs: number;
     /** Retries of a retryable failure before any content was streamed. */
     readonly maxRetries: number;
+    /**
+     * Let a key's own base URL reach loopback and private-network addresses (Ollama or LM Studio on
+     * localhost or the LAN). Link-local (cloud metadata) and other non-public addresses stay
+     * refused either way; the operator's SAMOKODER_*_BASE_URL endpoints are not checked.
+     */
+    readonly allowPrivateBaseUrls: boolean;
   };
   /** Previous master keys, still accepted for decryption until `npm run rotate-master-key`. */
   readonly oldMasterKeys: readonly string[];
@@ -273,6 +282,7 @@ export function loadConfig(
       }),
       timeoutMs: e.SAMOKODER_LLM_TIMEOUT_MS,
       maxRetries: e.SAMOKODER_LLM_MAX_RETRIES,
+      allowPrivateBaseUrls: e.SAMOKODER_LLM_ALLOW_PRIVATE_BASE_URLS,
     },
     oldMasterKeys: splitList(e.SAMOKODER_OLD_MASTER_KEYS),
     pricesFile: e.SAMOKODER_PRICES_FILE,

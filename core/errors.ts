@@ -35,6 +35,7 @@ export const ERROR_CATALOGUE = {
   E_RUN_STOPPED: { status: 422, retryable: false, summary: 'A run stopped before it succeeded: verify still failed after the fix rounds, the token budget was spent, or the model kept making invalid tool calls; the run\'s `reason` says which (its work so far is kept).' },
   E_WEBHOOK_DELIVERY: { status: 502, retryable: true, summary: "The project's webhook endpoint did not accept a delivery (network error or non-2xx); it is retried with backoff." },
   E_WEBHOOK_TARGET: { status: 400, retryable: false, summary: 'The webhook URL points at a loopback, private, link-local (cloud metadata) or otherwise non-public address, and is refused (SSRF protection); the message says whether SAMOKODER_WEBHOOK_ALLOW_PRIVATE=true would allow it.' },
+  E_BASE_URL_TARGET: { status: 400, retryable: false, summary: "The API key's baseUrl points at a link-local (cloud metadata) or otherwise non-public address, or at a loopback or private one when SAMOKODER_LLM_ALLOW_PRIVATE_BASE_URLS=false, and is refused (SSRF protection): when the key is stored, or when a call connects to what its host resolves to." },
   E_CANCELLED: { status: 409, retryable: false, summary: 'The operation was cancelled (its run was cancelled or the client went away).' },
 } as const satisfies Record<string, { status: number; retryable: boolean; summary: string }>;
 

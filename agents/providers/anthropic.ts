@@ -24,6 +24,7 @@ export function anthropicAdapter(options: SdkClientOptions): ProviderAdapter {
     maxRetries: 0,
     timeout: options.timeoutMs,
     ...(options.logger ? { logger: options.logger } : { logLevel: 'off' as const }),
+    ...(options.fetch ? { fetch: options.fetch } : {}),
   });
   return {
     provider: 'anthropic',

@@ -1,4 +1,5 @@
 import { AppError, type ErrorCode } from '../../core/errors.js';
+import { BaseUrlRefusedError } from './base-url-guard.js';
 import type { ProviderId, Usage } from './port.js';
 
 export type ProviderErrorCode =
@@ -8,6 +9,7 @@ export type ProviderErrorCode =
   | 'E_PROVIDER_BAD_REQUEST'
   | 'E_PROVIDER_STREAM_BROKEN'
   | 'E_PROVIDER_TIMEOUT'
+  | 'E_BASE_URL_TARGET'
   | 'E_CANCELLED';
 
 export interface ProviderErrorOptions {
@@ -87,6 +89,10 @@ export function classifyProviderError(err: unknown, ctx: ClassifyContext): Provi
   const base = { provider, cause: err };
 
   if (ctx.signal?.aborted) return new ProviderError('E_CANCELLED', `${provider} call cancelled`, base);
+  // The address guard refused the connection (SDK error ← fetch's TypeError ← ours): final, and
+  // only our message, which names the host and never the key.
+  const refused = causeOfType(err, BaseUrlRefusedError);
+  if (refused) return new ProviderError('E_BASE_URL_TARGET', `${provider} ${refused.message}`, { provider, cause: refused });
   if (ctx.timedOut || names.includes('APIConnectionTimeoutError')) {
     return new ProviderError('E_PROVIDER_TIMEOUT', `${provider} sent nothing within the call timeout`, base);
   }
@@ -130,6 +136,15 @@ export function classifyProviderError(err: unknown, ctx: ClassifyContext): Provi
     return new ProviderError('E_PROVIDER_BAD_REQUEST', `${provider} refused the request: ${detail}`, base);
   }
   return new ProviderError('E_PROVIDER_UNAVAILABLE', `${provider} could not be reached or failed: ${detail}`, base);
+}
+
+/** The first error of `type` in err's cause chain (a few links deep), or undefined. */
+function causeOfType<T extends Error>(err: unknown, type: new (...args: never[]) => T): T | undefined {
+  let e: unknown = err;
+  for (let depth = 0; depth < 5 && e instanceof Error; depth++, e = e.cause) {
+    if (e instanceof type) return e;
+  }
+  return undefined;
 }
 
 /** `type` of an error that arrived as an SSE event (Anthropic: {type:'error', error:{type}}; OpenAI: {type}). */

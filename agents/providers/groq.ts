@@ -13,6 +13,7 @@ export function groqAdapter(options: SdkClientOptions): ProviderAdapter {
     maxRetries: 0,
     timeout: options.timeoutMs,
     ...(options.logger ? { logger: options.logger } : { logLevel: 'off' as const }),
+    ...(options.fetch ? { fetch: options.fetch } : {}),
   });
   return chatCompletionAdapter('groq', 'max_tokens', async (body, signal) => {
     const stream = await client.chat.completions.create(body, { signal });

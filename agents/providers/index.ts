@@ -1,6 +1,7 @@
 import { AppError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
 import { anthropicAdapter } from './anthropic.js';
+import { guardedFetch } from './base-url-guard.js';
 import { groqAdapter } from './groq.js';
 import { openAiAdapter, type SdkClientOptions } from './openai.js';
 import type { LanguageModel, ProviderCredentials, ProviderId } from './port.js';
@@ -28,6 +29,11 @@ export interface LanguageModelOptions {
   timeoutMs?: number;
   /** Retries of a retryable failure before any content was streamed. */
   maxRetries?: number;
+  /**
+   * Whether a key's own base URL may reach loopback and private-network addresses
+   * (SAMOKODER_LLM_ALLOW_PRIVATE_BASE_URLS; default true). Reserved ones (cloud metadata) never may.
+   */
+  allowPrivateBaseUrls?: boolean;
   /** Backoff tuning; tests shorten it. */
   retry?: Partial<Omit<RetryPolicy, 'maxRetries'>>;
   logger?: Logger;
@@ -49,6 +55,9 @@ export function createLanguageModel(credentials: ProviderCredentials, options: L
     baseUrl: resolveBaseUrl(credentials, options.baseUrls),
     timeoutMs,
     logger: options.logger,
+    // A key's own base URL is user input: its connections go through the address guard. The
+    // operator's endpoints (options.baseUrls, the defaults) keep Node's global fetch.
+    ...(credentials.baseUrl !== undefined ? { fetch: guardedFetch(options.allowPrivateBaseUrls ?? true) } : {}),
   };
   const adapter = credentials.provider === 'anthropic' ? anthropicAdapter(client)
     : credentials.provider === 'groq' ? groqAdapter(client)

@@ -9,6 +9,8 @@ export interface SdkClientOptions {
   baseUrl: string;
   timeoutMs: number;
   logger?: Logger | undefined;
+  /** Set for a key's own base URL (base-url-guard.ts); absent: the SDK's default, Node's global fetch. */
+  fetch?: typeof globalThis.fetch | undefined;
 }
 
 type OpenAiFamily = Extract<ProviderId, 'openai' | 'openrouter' | 'openai-compatible'>;
@@ -26,6 +28,7 @@ export function openAiAdapter(provider: OpenAiFamily, options: SdkClientOptions)
     maxRetries: 0,
     timeout: options.timeoutMs,
     ...(options.logger ? { logger: options.logger } : { logLevel: 'off' as const }),
+    ...(options.fetch ? { fetch: options.fetch } : {}),
     ...(provider === 'openrouter' ? { defaultHeaders: { 'X-Title': 'Samokoder' } } : {}),
   });
   return chatCompletionAdapter(provider, provider === 'openai' ? 'max_completion_tokens' : 'max_tokens', async (body, signal) => {

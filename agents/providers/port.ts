@@ -77,6 +77,9 @@ export interface LanguageModel {
 export interface ProviderCredentials {
   provider: ProviderId;
   apiKey: string;
-  /** Overrides the provider's base URL (required for openai-compatible). */
+  /**
+   * The key's own base URL (required for openai-compatible), overriding the provider's: user input,
+   * so its connections go through the address guard (base-url-guard.ts).
+   */
   baseUrl?: string;
 }

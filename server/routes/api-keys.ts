@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { storeUserKey } from '../../agents/keys/user-keys.js';
+import { baseUrlRefusal } from '../../agents/providers/base-url-guard.js';
 import { PROVIDERS } from '../../agents/providers/port.js';
 import { AppError, notFound } from '../../core/errors.js';
 import { ApiKeysRepo, type ApiKeyInfo } from '../../db/repos/api-keys.js';
@@ -69,7 +70,9 @@ export function apiKeyRoutes(ctx: AppContext): AnyRoute[] {
       body: createBody,
       responses: {
         201: { description: 'Stored; only the masked form is returned', schema: apiKeySchema },
-        400: { description: 'Invalid input (E_VALIDATION) or a key the provider rejected (E_KEY_INVALID, nothing stored)' },
+        400: {
+          description: 'Invalid input (E_VALIDATION), a baseUrl on a refused address (E_BASE_URL_TARGET) or a key the provider rejected (E_KEY_INVALID); nothing stored',
+        },
         402: { description: 'The plan does not allow own keys (E_LIMIT)' },
       },
       handler: async ({ body, auth }) => {
@@ -77,6 +80,12 @@ export function apiKeyRoutes(ctx: AppContext): AnyRoute[] {
         const plan = await new PlansRepo(ctx.db).get(user.planId);
         if (!plan?.byokAllowed) {
           throw new AppError('E_LIMIT', `limit_exceeded: the ${plan?.name ?? user.planId} plan does not allow your own API keys.`, { details: { limit: 'byok' } });
+        }
+        // Before any request: only what the URL itself says (a literal IP, localhost). A name is
+        // checked on what it resolves to whenever a call connects (agents/providers/base-url-guard.ts).
+        const refusal = body.baseUrl === undefined ? undefined : baseUrlRefusal(new URL(body.baseUrl), ctx.config.llm.allowPrivateBaseUrls);
+        if (refusal !== undefined) {
+          throw new AppError('E_BASE_URL_TARGET', `baseUrl: refused, ${refusal}. Use the address of a model server reachable on the public internet. Nothing was stored.`);
         }
         let validation: { ok: boolean; error?: string } | undefined;
         if (body.validate) {

@@ -195,6 +195,7 @@ describe('base URLs and configuration', () => {
       baseUrls: { anthropic: 'http://127.0.0.1:9999', openrouter: 'http://127.0.0.1:9999/api/v1' },
       timeoutMs: 5000,
       maxRetries: 0,
+      allowPrivateBaseUrls: true,
     });
     expect(() => loadConfig({ SAMOKODER_GROQ_BASE_URL: 'not a url' })).toThrow(/SAMOKODER_GROQ_BASE_URL/);
   });

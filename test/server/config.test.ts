@@ -19,6 +19,12 @@ describe('configuration', () => {
     expect(loadConfig({ PORT: '' }).port).toBe(3000);
   });
 
+  test('private LLM base URLs (keys\' own Ollama on localhost) are allowed unless the operator says false', () => {
+    expect(loadConfig({}).llm.allowPrivateBaseUrls).toBe(true);
+    expect(loadConfig({ SAMOKODER_LLM_ALLOW_PRIVATE_BASE_URLS: 'false' }).llm.allowPrivateBaseUrls).toBe(false);
+    expect(loadConfig({ SAMOKODER_LLM_ALLOW_PRIVATE_BASE_URLS: '0' }, { SAMOKODER_LLM_ALLOW_PRIVATE_BASE_URLS: true }).llm.allowPrivateBaseUrls).toBe(true);
+  });
+
   test.each([
     [{ PORT: 'eighty' }, 'PORT'],
     [{ PORT: '70000' }, 'PORT'],
@@ -26,6 +32,7 @@ describe('configuration', () => {
     [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
     [{ SUPABASE_JWKS_URL: 'not a url' }, 'SUPABASE_JWKS_URL'],
     [{ SAMOKODER_BODY_LIMIT: 'huge' }, 'SAMOKODER_BODY_LIMIT'],
+    [{ SAMOKODER_LLM_ALLOW_PRIVATE_BASE_URLS: 'maybe' }, 'SAMOKODER_LLM_ALLOW_PRIVATE_BASE_URLS'],
   ])('an invalid value fails loudly naming the variable: %o', (env, variable) => {
     let error: unknown;
     try {
