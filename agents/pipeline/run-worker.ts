@@ -84,11 +84,9 @@ export class RunWorker {
     const workspace = await this.deps.workspaces.create(before.projectId);
     const sandbox = sandboxAccess(this.deps.sandbox, before, workspace.dir);
     try {
-      const run = await db.transaction(async (tx) => {
-        await jobCtx.assertLease(tx);
-        const r = await new RunsRepo(tx).transition(runId, 'running');
-        await events.append(before.status === 'queued' ? 'run.started' : 'run.resumed', { attempt: job.attempts }, tx);
-        return r;
+      const { run } = await new RunsRepo(db).transitionAsHolder(jobCtx.lease, runId, 'running', null, {
+        type: before.status === 'queued' ? 'run.started' : 'run.resumed',
+        data: { attempt: job.attempts },
       });
       if (run.cancelRequestedAt) throw new CancelRequested();
       const finishedSteps = await new StepsRepo(db).finishedSteps(runId);
@@ -107,17 +105,17 @@ export class RunWorker {
         run,
         events,
         signal: ac.signal,
-        assertLease: (tx) => jobCtx.assertLease(tx),
+        lease: jobCtx.lease,
         sandbox: () => sandbox.get(),
         tokensUsed: run.inputTokens + run.outputTokens,
       };
       await runPipeline(rc, finishedSteps, job.attempts);
-      await this.finish(jobCtx, events, { status: 'succeeded', reason: null });
+      await this.finish(jobCtx, runId, { status: 'succeeded', reason: null });
     } catch (err) {
       const outcome = this.classify(err, ac.signal, job);
       if (!outcome) throw err;
       log.info({ err, status: outcome.status, reason: outcome.reason }, 'run stopped');
-      await this.finish(jobCtx, events, outcome);
+      await this.finish(jobCtx, runId, outcome);
     } finally {
       clearInterval(poll);
       jobCtx.signal.removeEventListener('abort', onJobAbort);
@@ -171,11 +169,12 @@ export class RunWorker {
   }
 
   /** The run's last state, its run.finished event and the webhook delivery commit together. */
-  private async finish(jobCtx: JobContext, events: RunEvents, outcome: Outcome): Promise<void> {
+  private async finish(jobCtx: JobContext, runId: string, outcome: Outcome): Promise<void> {
     await this.deps.db.transaction(async (tx) => {
-      await jobCtx.assertLease(tx);
-      await new RunsRepo(tx).transition(events.runId, outcome.status, outcome.reason);
-      const event = await events.append('run.finished', { status: outcome.status, reason: outcome.reason, ...(outcome.message ? { message: outcome.message.slice(0, 1000) } : {}) }, tx);
+      const { event } = await new RunsRepo(tx).transitionAsHolder(jobCtx.lease, runId, outcome.status, outcome.reason, {
+        type: 'run.finished',
+        data: { status: outcome.status, reason: outcome.reason, ...(outcome.message ? { message: outcome.message.slice(0, 1000) } : {}) },
+      });
       await enqueueWebhook(tx, event, this.deps.webhookMaxAttempts);
     });
   }
