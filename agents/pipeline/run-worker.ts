@@ -3,6 +3,7 @@ import type { Logger } from '../../core/logger.js';
 import type { Database, Unlisten } from '../../db/port.js';
 import type { Job } from '../../db/queue/job-queue.js';
 import { Worker, type JobContext } from '../../db/queue/worker.js';
+import { EventsRepo } from '../../db/repos/events.js';
 import { isTerminal, RUN_CANCEL_CHANNEL, RUNS_QUEUE, RunsRepo, type RunJobPayload, type RunStatus } from '../../db/repos/runs.js';
 import { StepsRepo, type Step } from '../../db/repos/steps.js';
 import type { SandboxPort } from '../../sandbox/port.js';
@@ -181,13 +182,12 @@ export class RunWorker {
 
   /** The job's lease ran out on its last attempt (its workers kept dying): the run fails for good. */
   private async exhausted(job: Job<RunJobPayload>): Promise<void> {
-    const { db } = this.deps;
-    await db.transaction(async (tx) => {
+    await this.deps.db.transaction(async (tx) => {
       const runs = new RunsRepo(tx);
       const run = await runs.getById(job.payload.runId);
       if (!run || isTerminal(run.status)) return;
       await runs.transition(run.id, 'failed', 'worker_lost');
-      const event = await new RunEvents(db, run.projectId, run.id, this.deps.logger).append('run.finished', { status: 'failed', reason: 'worker_lost' }, tx);
+      const event = await new EventsRepo(tx).append({ projectId: run.projectId, runId: run.id, type: 'run.finished', data: { status: 'failed', reason: 'worker_lost' } });
       await enqueueWebhook(tx, event, this.deps.webhookMaxAttempts);
     });
   }
