@@ -1,11 +1,12 @@
 import type { Logger } from '../../core/logger.js';
-import type { Database, Queryable } from '../../db/port.js';
+import type { Database } from '../../db/port.js';
 import { EventsRepo, publishEphemeral, type ProjectEvent } from '../../db/repos/events.js';
 
 /**
  * The run's events. Durable ones (run.*, step.*, llm.usage, tool.called, file.written,
- * command.started, command.finished) are appended with the project's next gapless seq — inside
- * the caller's transaction when the event describes state written there. Ephemeral ones
+ * command.started, command.finished) are appended with the project's next gapless seq; those that
+ * describe state (run.*, step.*, llm.usage) by the statement that writes the state (RunsRepo,
+ * StepsRepo, the usage ledger), the others here. Ephemeral ones
  * (llm.delta, command.output) go out over NOTIFY only: they are advisory and high-volume, and the
  * durable events plus the workspace are the record.
  */
@@ -17,14 +18,13 @@ export class RunEvents {
     private readonly logger: Logger,
   ) {}
 
-  /** Appends in `tx` when given (atomic with the state it describes), else in its own transaction. */
-  append(type: string, data: unknown, tx?: Queryable): Promise<ProjectEvent> {
-    return new EventsRepo(tx ?? this.db).append({ projectId: this.projectId, runId: this.runId, type, data });
+  append(type: string, data: unknown): Promise<ProjectEvent> {
+    return new EventsRepo(this.db).append({ projectId: this.projectId, runId: this.runId, type, data });
   }
 
-  /** Several events in one statement (consecutive seqs, atomic), in `tx` when given. */
-  appendMany(events: { type: string; data: unknown }[], tx?: Queryable): Promise<void> {
-    return new EventsRepo(tx ?? this.db).appendMany(this.projectId, this.runId, events);
+  /** Several events in one statement (consecutive seqs, atomic). */
+  appendMany(events: { type: string; data: unknown }[]): Promise<void> {
+    return new EventsRepo(this.db).appendMany(this.projectId, this.runId, events);
   }
 
   /** Fire-and-forget: a lost delta must never fail or slow the run. */

@@ -1,6 +1,7 @@
 import type { Config } from '../../core/config.js';
 import type { Logger } from '../../core/logger.js';
-import type { Database, Queryable } from '../../db/port.js';
+import type { Database } from '../../db/port.js';
+import type { LeaseFence } from '../../db/queue/lease-fence.js';
 import type { Run } from '../../db/repos/runs.js';
 import type { Step } from '../../db/repos/steps.js';
 import type { SandboxHandle, SandboxPort } from '../../sandbox/port.js';
@@ -25,8 +26,8 @@ export interface RunContext {
   readonly events: RunEvents;
   /** Fires on cancel (reason CancelRequested), lease loss or worker stop. */
   readonly signal: AbortSignal;
-  /** Fences the step's final transaction to the worker holding the job. */
-  assertLease(tx: Queryable): Promise<void>;
+  /** The run job's lease: fences the step boundaries' writes to the worker holding the job. */
+  readonly lease: LeaseFence;
   /** The run's sandbox, acquired on first use and released when the attempt ends. */
   sandbox(): Promise<SandboxHandle>;
   /** Tokens the run has spent, all attempts included (the stop-loss counts these). */

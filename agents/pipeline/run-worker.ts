@@ -3,6 +3,7 @@ import type { Logger } from '../../core/logger.js';
 import type { Database, Unlisten } from '../../db/port.js';
 import type { Job } from '../../db/queue/job-queue.js';
 import { Worker, type JobContext } from '../../db/queue/worker.js';
+import { EventsRepo } from '../../db/repos/events.js';
 import { isTerminal, RUN_CANCEL_CHANNEL, RUNS_QUEUE, RunsRepo, type RunJobPayload, type RunStatus } from '../../db/repos/runs.js';
 import { StepsRepo, type Step } from '../../db/repos/steps.js';
 import type { SandboxPort } from '../../sandbox/port.js';
@@ -84,11 +85,9 @@ export class RunWorker {
     const workspace = await this.deps.workspaces.create(before.projectId);
     const sandbox = sandboxAccess(this.deps.sandbox, before, workspace.dir);
     try {
-      const run = await db.transaction(async (tx) => {
-        await jobCtx.assertLease(tx);
-        const r = await new RunsRepo(tx).transition(runId, 'running');
-        await events.append(before.status === 'queued' ? 'run.started' : 'run.resumed', { attempt: job.attempts }, tx);
-        return r;
+      const { run } = await new RunsRepo(db).transitionAsHolder(jobCtx.lease, runId, 'running', null, {
+        type: before.status === 'queued' ? 'run.started' : 'run.resumed',
+        data: { attempt: job.attempts },
       });
       if (run.cancelRequestedAt) throw new CancelRequested();
       const finishedSteps = await new StepsRepo(db).finishedSteps(runId);
@@ -107,17 +106,17 @@ export class RunWorker {
         run,
         events,
         signal: ac.signal,
-        assertLease: (tx) => jobCtx.assertLease(tx),
+        lease: jobCtx.lease,
         sandbox: () => sandbox.get(),
         tokensUsed: run.inputTokens + run.outputTokens,
       };
       await runPipeline(rc, finishedSteps, job.attempts);
-      await this.finish(jobCtx, events, { status: 'succeeded', reason: null });
+      await this.finish(jobCtx, runId, { status: 'succeeded', reason: null });
     } catch (err) {
       const outcome = this.classify(err, ac.signal, job);
       if (!outcome) throw err;
       log.info({ err, status: outcome.status, reason: outcome.reason }, 'run stopped');
-      await this.finish(jobCtx, events, outcome);
+      await this.finish(jobCtx, runId, outcome);
     } finally {
       clearInterval(poll);
       jobCtx.signal.removeEventListener('abort', onJobAbort);
@@ -174,24 +173,24 @@ export class RunWorker {
   }
 
   /** The run's last state, its run.finished event and the webhook delivery commit together. */
-  private async finish(jobCtx: JobContext, events: RunEvents, outcome: Outcome): Promise<void> {
+  private async finish(jobCtx: JobContext, runId: string, outcome: Outcome): Promise<void> {
     await this.deps.db.transaction(async (tx) => {
-      await jobCtx.assertLease(tx);
-      await new RunsRepo(tx).transition(events.runId, outcome.status, outcome.reason);
-      const event = await events.append('run.finished', { status: outcome.status, reason: outcome.reason, ...(outcome.message ? { message: outcome.message.slice(0, 1000) } : {}) }, tx);
+      const { event } = await new RunsRepo(tx).transitionAsHolder(jobCtx.lease, runId, outcome.status, outcome.reason, {
+        type: 'run.finished',
+        data: { status: outcome.status, reason: outcome.reason, ...(outcome.message ? { message: outcome.message.slice(0, 1000) } : {}) },
+      });
       await enqueueWebhook(tx, event, this.deps.webhookMaxAttempts);
     });
   }
 
   /** The job's lease ran out on its last attempt (its workers kept dying): the run fails for good. */
   private async exhausted(job: Job<RunJobPayload>): Promise<void> {
-    const { db } = this.deps;
-    await db.transaction(async (tx) => {
+    await this.deps.db.transaction(async (tx) => {
       const runs = new RunsRepo(tx);
       const run = await runs.getById(job.payload.runId);
       if (!run || isTerminal(run.status)) return;
       await runs.transition(run.id, 'failed', 'worker_lost');
-      const event = await new RunEvents(db, run.projectId, run.id, this.deps.logger).append('run.finished', { status: 'failed', reason: 'worker_lost' }, tx);
+      const event = await new EventsRepo(tx).append({ projectId: run.projectId, runId: run.id, type: 'run.finished', data: { status: 'failed', reason: 'worker_lost' } });
       await enqueueWebhook(tx, event, this.deps.webhookMaxAttempts);
     });
   }

@@ -1,9 +1,9 @@
+import type { Queryable } from '../../db/port.js';
 import type { Step, StepKind } from '../../db/repos/steps.js';
 import { StepsRepo } from '../../db/repos/steps.js';
 import type { RunContext, StepRef } from './run-context.js';
 import { CancelRequested } from './run-stop.js';
 import type { StepResult } from './steps/step-result.js';
-import { RunsRepo } from '../../db/repos/runs.js';
 
 export interface StepSpec {
   seq: number;
@@ -15,9 +15,11 @@ export interface StepSpec {
 /**
  * Runs steps exactly once across attempts. A step whose seq already succeeded (an earlier
  * attempt) is skipped and its stored output returned, so a resumed run spends no tokens on it.
- * Otherwise: `step.started`, the body, one git commit (message names run, step and task; trailers
- * carry them), then — in ONE transaction fenced by the job lease — the step's output and commit,
- * the body's extra writes and `step.finished`. Only then does the next step start.
+ * Otherwise: the step's start (one statement, fenced by the job lease: the step row and
+ * `step.started`, or CancelRequested if the run's cancel was asked for), the body, one git commit
+ * (message names run, step and task; trailers carry them), then its finish — the step's output and
+ * commit and `step.finished` in one statement fenced by the lease, in one transaction with the
+ * body's extra writes when it has any. Only then does the next step start.
  */
 export class StepRunner {
   private readonly finished: Map<number, Step>;
@@ -34,14 +36,13 @@ export class StepRunner {
     const done = this.finished.get(spec.seq);
     if (done) return done.output as T;
     const { rc } = this;
+    const step = await new StepsRepo(rc.db).start(
+      rc.lease,
+      { runId: rc.run.id, seq: spec.seq, kind: spec.kind, taskId: spec.taskId ?? null, round: spec.round ?? 0 },
+      { attempt: this.attempt },
+    );
     // A cancel whose NOTIFY was missed (another node's restart, a dropped connection) is seen here.
-    if (await new RunsRepo(rc.db).isCancelRequested(rc.run.id)) throw new CancelRequested();
-    const step = await rc.db.transaction(async (tx) => {
-      await rc.assertLease(tx);
-      const s = await new StepsRepo(tx).start({ runId: rc.run.id, seq: spec.seq, kind: spec.kind, taskId: spec.taskId ?? null, round: spec.round ?? 0 });
-      await rc.events.append('step.started', { seq: s.seq, kind: s.kind, taskId: s.taskId, round: s.round, stepId: s.id, attempt: this.attempt }, tx);
-      return s;
-    });
+    if (step === 'cancel_requested') throw new CancelRequested();
     let result: StepResult<T>;
     try {
       result = await body(step);
@@ -57,13 +58,15 @@ export class StepRunner {
       ...(spec.taskId ? { 'Samokoder-Task': spec.taskId } : {}),
       ...(spec.round ? { 'Samokoder-Round': String(spec.round) } : {}),
     });
-    const finished = await rc.db.transaction(async (tx) => {
-      await rc.assertLease(tx);
-      const s = await new StepsRepo(tx).finish(step.id, { output: result.output, commitSha });
-      await result.persist?.(tx);
-      await rc.events.append('step.finished', { seq: s.seq, kind: s.kind, taskId: s.taskId, round: s.round, commitSha, summary: result.summary }, tx);
-      return s;
-    });
+    const finish = (db: Queryable): Promise<Step> => new StepsRepo(db).finish(rc.lease, step.id, { output: result.output, commitSha }, { summary: result.summary });
+    const { persist } = result;
+    const finished = persist
+      ? await rc.db.transaction(async (tx) => {
+          const s = await finish(tx);
+          await persist(tx);
+          return s;
+        })
+      : await finish(rc.db);
     this.finished.set(spec.seq, finished);
     return result.output;
   }
@@ -77,11 +80,8 @@ export class StepRunner {
     if (this.rc.signal.aborted && !(reason instanceof CancelRequested)) return;
     const cancelled = reason instanceof CancelRequested;
     const message = err instanceof Error ? err.message : String(err);
-    await this.rc.db
-      .transaction(async (tx) => {
-        await this.rc.assertLease(tx);
-        await new StepsRepo(tx).fail(step.id, cancelled ? 'cancelled' : message, cancelled ? 'cancelled' : 'failed');
-      })
+    await new StepsRepo(this.rc.db)
+      .fail(this.rc.lease, step.id, cancelled ? 'cancelled' : message, cancelled ? 'cancelled' : 'failed')
       .catch((e: unknown) => this.rc.logger.warn({ err: e, stepId: step.id }, 'could not record the step failure'));
   }
 }

@@ -14,9 +14,8 @@ import type { Queryable } from '../port.js';
  *
  * Fencing: every transition after the claim carries `WHERE locked_by = $worker AND status =
  * 'active'`, so a worker whose lease expired and was re-claimed elsewhere can neither renew nor
- * complete nor fail the job. To fence its own writes (e.g. "persist this step"), a worker calls
- * `heartbeat` on a JobQueue built on the same transaction and aborts the transaction when it
- * returns false; the heartbeat's row lock then also keeps a claimer out until that commit.
+ * complete nor fail the job. A handler fences its own writes (e.g. "persist this step") with a
+ * LeaseFence (lease-fence.ts): the same renewal as `heartbeat`, inside the statement that writes.
  */
 
 export type JobStatus = 'queued' | 'active' | 'done' | 'failed';
@@ -109,6 +108,14 @@ export function queueChannel(queue: string): string {
   return `jobs_${queue}`;
 }
 
+/**
+ * The lease renewal of `heartbeat` over three SQL expressions (job id, worker id, lease ms): only
+ * the holder's active job matches. Shared with LeaseFence, which runs it inside a handler's write.
+ */
+export const renewLeaseSql = (jobId: string, workerId: string, leaseMs: string): string =>
+  `UPDATE jobs SET lease_until = now() + ${leaseMs} * interval '1 millisecond', updated_at = now()
+       WHERE id = ${jobId} AND locked_by = ${workerId} AND status = 'active'`;
+
 /** Error messages are stored for operators; a huge stack must not bloat the row. */
 const MAX_ERROR_CHARS = 4000;
 
@@ -178,11 +185,7 @@ export class JobQueue {
 
   /** Extends the lease. False means the lease is lost (re-claimed, cancelled, finished): stop. */
   async heartbeat(jobId: string, workerId: string, leaseMs: number): Promise<boolean> {
-    const res = await this.db.query(
-      `UPDATE jobs SET lease_until = now() + $3 * interval '1 millisecond', updated_at = now()
-       WHERE id = $1 AND locked_by = $2 AND status = 'active'`,
-      [jobId, workerId, leaseMs],
-    );
+    const res = await this.db.query(renewLeaseSql('$1', '$2', '$3'), [jobId, workerId, leaseMs]);
     return res.rowCount === 1;
   }
 

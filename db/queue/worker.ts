@@ -1,16 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Logger } from '../../core/logger.js';
-import type { Database, Queryable, Unlisten } from '../port.js';
+import type { Database, Unlisten } from '../port.js';
 import { JobQueue, queueChannel, type Job } from './job-queue.js';
-
-/** The signal's reason when the job's lease is gone: the worker must not write anything more. */
-export class LeaseLostError extends Error {
-  constructor(message = 'job lease lost') {
-    super(message);
-    this.name = 'LeaseLostError';
-  }
-}
+import { LeaseFence, LeaseLostError } from './lease-fence.js';
 
 /** The signal's reason on Worker.stop(): the job is handed back for another worker to resume. */
 export class WorkerStoppingError extends Error {
@@ -33,11 +26,11 @@ export interface JobContext {
   signal: AbortSignal;
   workerId: string;
   /**
-   * Fencing for the handler's own writes: renews the lease inside the caller's transaction and
-   * throws LeaseLostError if it is gone, so "persist this step" commits only while this worker
-   * still holds the job (the row lock also keeps claimers out until the commit).
+   * Fencing for the handler's own writes: a statement built with it renews the lease and writes
+   * only while this worker still holds the job; when it does not, the signal fires (reason
+   * LeaseLostError) and the statement throws LeaseLostError.
    */
-  assertLease(tx: Queryable): Promise<void>;
+  lease: LeaseFence;
 }
 
 export type JobHandler<P> = (job: Job<P>, ctx: JobContext) => Promise<void>;
@@ -76,7 +69,7 @@ interface InFlight {
  * the lease end passes without a successful renewal (database unreachable), the handler's signal
  * fires — before the lease can end in the database, because the estimate is measured from the
  * moment the renewal was sent — so a job is never run by two workers at once as long as
- * handlers honour the signal (and fence their writes with ctx.assertLease).
+ * handlers honour the signal (and fence their writes with ctx.lease).
  */
 export class Worker<P = unknown> {
   readonly workerId: string;
@@ -242,12 +235,7 @@ export class Worker<P = unknown> {
     const ctx: JobContext = {
       signal: ac.signal,
       workerId: this.workerId,
-      assertLease: async (tx) => {
-        if (!(await new JobQueue(tx).heartbeat(job.id, this.workerId, this.leaseMs))) {
-          abort(new LeaseLostError());
-          throw new LeaseLostError();
-        }
-      },
+      lease: new LeaseFence({ jobId: job.id, workerId: this.workerId, leaseMs: this.leaseMs }, () => abort(new LeaseLostError())),
     };
 
     const done = (async () => {

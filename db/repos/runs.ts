@@ -1,7 +1,8 @@
 import { AppError, notFound } from '../../core/errors.js';
 import type { Queryable } from '../port.js';
 import { JobQueue, type Job } from '../queue/job-queue.js';
-import { EventsRepo, type ProjectEvent } from './events.js';
+import type { LeaseFence } from '../queue/lease-fence.js';
+import { appendEventCtes, EventsRepo, EVENTS_CHANNEL, type ProjectEvent } from './events.js';
 import { decodeCursor, pageLimit, toPage, type Page, type PageRequest } from './pagination.js';
 import { enforceLimit, lockUserPlan } from './plan-limits.js';
 import { inTransaction } from './transaction.js';
@@ -63,6 +64,12 @@ const ALLOWED_FROM: Record<RunStatus, RunStatus[]> = {
   failed: ['queued', 'running'],
   cancelled: ['queued', 'running'],
 };
+
+/** A transition's SET list; $2 is the new status, $3 the reason (see transition). */
+const MOVE = `status = $2,
+  reason = CASE WHEN $2 = 'running' THEN reason ELSE $3 END,
+  started_at = CASE WHEN $2 = 'running' THEN coalesce(started_at, now()) ELSE started_at END,
+  finished_at = CASE WHEN $2 IN ('succeeded', 'failed', 'cancelled') THEN now() ELSE finished_at END`;
 
 export const isTerminal = (s: RunStatus): boolean => s === 'succeeded' || s === 'failed' || s === 'cancelled';
 
@@ -210,20 +217,41 @@ export class RunsRepo {
    * @throws E_NOT_FOUND, or E_CONFLICT for an illegal transition (e.g. succeeded → running).
    */
   async transition(runId: string, to: RunStatus, reason: string | null = null): Promise<Run> {
-    const res = await this.db.query<RunRow>(
-      `UPDATE runs SET
-         status = $2,
-         reason = CASE WHEN $2 = 'running' THEN reason ELSE $3 END,
-         started_at = CASE WHEN $2 = 'running' THEN coalesce(started_at, now()) ELSE started_at END,
-         finished_at = CASE WHEN $2 IN ('succeeded', 'failed', 'cancelled') THEN now() ELSE finished_at END
-       WHERE id = $1 AND status = ANY($4::text[])
-       RETURNING ${COLUMNS}`,
-      [runId, to, reason, ALLOWED_FROM[to]],
-    );
+    const res = await this.db.query<RunRow>(`UPDATE runs SET ${MOVE} WHERE id = $1 AND status = ANY($4::text[]) RETURNING ${COLUMNS}`, [
+      runId,
+      to,
+      reason,
+      ALLOWED_FROM[to],
+    ]);
     if (res.rows[0]) return toRun(res.rows[0]);
+    throw await this.refused(runId, to);
+  }
+
+  /**
+   * `transition` by the worker holding the run's job: fenced by its lease and appending `event`
+   * (e.g. run.started, run.finished) with the project's next gapless seq, in one statement.
+   * @throws LeaseLostError (nothing written), or what `transition` throws.
+   */
+  async transitionAsHolder(fence: LeaseFence, runId: string, to: RunStatus, reason: string | null, event: { type: string; data: unknown }): Promise<{ run: Run; event: ProjectEvent }> {
+    const row = await fence.query<{ [K in keyof RunRow]: RunRow[K] | null } & { event_seq: string | number | null; event_data: unknown; event_at: Date | null }>(
+      this.db,
+      [runId, to, reason, ALLOWED_FROM[to], event.type, JSON.stringify(event.data ?? {}), EVENTS_CHANNEL],
+      (f) => `WITH ${f.cte}, moved AS (
+         UPDATE runs SET ${MOVE} WHERE id = $1 AND status = ANY($4::text[]) AND ${f.held} RETURNING ${COLUMNS}
+       ), ${appendEventCtes({ projectId: '(SELECT project_id FROM moved)', runId: '$1', type: '$5::text', data: '$6::jsonb', channel: '$7::text' })}
+       SELECT ${f.held} AS lease_held, moved.*, e.seq AS event_seq, e.data AS event_data, e.at AS event_at
+         FROM (SELECT 1) one LEFT JOIN moved ON true LEFT JOIN event_notified e ON true`,
+    );
+    if (row.id === null) throw await this.refused(runId, to);
+    const run = toRun(row as RunRow);
+    return { run, event: { projectId: run.projectId, seq: Number(row.event_seq), runId, type: event.type, data: row.event_data, at: new Date(row.event_at!) } };
+  }
+
+  /** Why a transition changed nothing: the run is gone, or its status does not allow `to`. */
+  private async refused(runId: string, to: RunStatus): Promise<AppError> {
     const current = await this.getById(runId);
-    if (!current) throw notFound('run');
-    throw new AppError('E_CONFLICT', `run is ${current.status}; it cannot become ${to}`, { details: { status: current.status, to } });
+    if (!current) return notFound('run');
+    return new AppError('E_CONFLICT', `run is ${current.status}; it cannot become ${to}`, { details: { status: current.status, to } });
   }
 
   /**

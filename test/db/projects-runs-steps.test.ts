@@ -3,9 +3,9 @@ import { JobQueue } from '../../db/queue/job-queue.js';
 import { EventsRepo } from '../../db/repos/events.js';
 import { ProjectsRepo, slugify } from '../../db/repos/projects.js';
 import { RUN_CANCEL_CHANNEL, RUNS_QUEUE, runJobKey, RunsRepo, type CreateRunInput } from '../../db/repos/runs.js';
-import { StepsRepo } from '../../db/repos/steps.js';
+import { StepsRepo, type Step } from '../../db/repos/steps.js';
 import { createTestDatabase, DATABASE_KINDS, type TestDatabase } from '../helpers/databases.js';
-import { newProject, newUser, sleep, waitFor } from './fixtures.js';
+import { leaseJob, newProject, newUser, sleep, waitFor } from './fixtures.js';
 
 const runInput = (projectId: string, userId: string): CreateRunInput => ({
   projectId,
@@ -224,25 +224,32 @@ describe.each(DATABASE_KINDS)('projects, runs and steps on %s', (kind) => {
 
   test('steps: finished steps are the resume point and are never redone; an unfinished one restarts', async () => {
     const { user, projectId } = await newProject(t.db);
-    const { run } = await runs.create(runInput(projectId, user.id));
+    const { run, job } = await runs.create(runInput(projectId, user.id));
+    const lease = await leaseJob(t.db, job.id);
+    const start = async (input: Parameters<StepsRepo['start']>[1]): Promise<Step> => {
+      const s = await steps.start(lease, input);
+      if (s === 'cancel_requested') throw new Error('unexpected cancel');
+      return s;
+    };
     expect(await steps.lastFinishedStep(run.id)).toBeUndefined();
-    const planner = await steps.start({ runId: run.id, seq: 1, kind: 'planner' });
+    const planner = await start({ runId: run.id, seq: 1, kind: 'planner' });
     expect(planner).toMatchObject({ status: 'running', seq: 1, round: 0, taskId: null });
-    await steps.finish(planner.id, { output: { tasks: 3 }, commitSha: 'aaa111' });
-    const architect = await steps.start({ runId: run.id, seq: 2, kind: 'architect' });
+    await steps.finish(lease, planner.id, { output: { tasks: 3 }, commitSha: 'aaa111' });
+    const architect = await start({ runId: run.id, seq: 2, kind: 'architect' });
     // The process dies here; the resumed run starts seq 2 again: the same row, reset.
-    const again = await steps.start({ runId: run.id, seq: 2, kind: 'architect' });
+    const again = await start({ runId: run.id, seq: 2, kind: 'architect' });
     expect(again.id).toBe(architect.id);
-    await steps.finish(again.id, { output: { stack: 'node' }, commitSha: 'bbb222' });
-    await expect(steps.start({ runId: run.id, seq: 1, kind: 'planner' })).rejects.toMatchObject({ code: 'E_CONFLICT' });
-    await expect(steps.finish(again.id, { output: {} })).rejects.toMatchObject({ code: 'E_CONFLICT' });
-    const coder = await steps.start({ runId: run.id, seq: 3, kind: 'coder', taskId: 't1' });
-    await steps.fail(coder.id, 'too many invalid tool calls');
+    await steps.finish(lease, again.id, { output: { stack: 'node' }, commitSha: 'bbb222' });
+    await expect(steps.start(lease, { runId: run.id, seq: 1, kind: 'planner' })).rejects.toMatchObject({ code: 'E_CONFLICT' });
+    await expect(steps.finish(lease, again.id, { output: {} })).rejects.toMatchObject({ code: 'E_CONFLICT', message: 'step is already succeeded' });
+    const coder = await start({ runId: run.id, seq: 3, kind: 'coder', taskId: 't1' });
+    await steps.fail(lease, coder.id, 'too many invalid tool calls');
     expect((await steps.lastFinishedStep(run.id))).toMatchObject({ seq: 2, commitSha: 'bbb222', output: { stack: 'node' } });
     expect((await steps.finishedSteps(run.id)).map((s) => [s.seq, s.kind, s.commitSha])).toEqual([[1, 'planner', 'aaa111'], [2, 'architect', 'bbb222']]);
     expect((await steps.list(run.id)).map((s) => s.status)).toEqual(['succeeded', 'succeeded', 'failed']);
-    const retried = await steps.start({ runId: run.id, seq: 3, kind: 'coder', taskId: 't1', round: 1 });
+    const retried = await start({ runId: run.id, seq: 3, kind: 'coder', taskId: 't1', round: 1 });
     expect(retried).toMatchObject({ id: coder.id, status: 'running', error: null, round: 1 });
-    await expect(steps.fail('00000000-0000-0000-0000-000000000000', 'x')).rejects.toMatchObject({ code: 'E_NOT_FOUND' });
+    await expect(steps.fail(lease, '00000000-0000-0000-0000-000000000000', 'x')).rejects.toMatchObject({ code: 'E_NOT_FOUND' });
+    await expect(steps.start(lease, { runId: '00000000-0000-0000-0000-000000000000', seq: 1, kind: 'planner' })).rejects.toMatchObject({ code: 'E_NOT_FOUND' });
   });
 });

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { JobQueue, type Job } from '../../db/queue/job-queue.js';
-import { LeaseLostError, PermanentJobError, Worker, WorkerStoppingError, type JobHandler } from '../../db/queue/worker.js';
+import { LeaseLostError } from '../../db/queue/lease-fence.js';
+import { PermanentJobError, Worker, WorkerStoppingError, type JobContext, type JobHandler } from '../../db/queue/worker.js';
 import { createTestDatabase, DATABASE_KINDS, type TestDatabase } from '../helpers/databases.js';
 import { sleep, waitFor } from './fixtures.js';
 
@@ -157,20 +158,34 @@ describe.each(DATABASE_KINDS)('queue worker on %s', (kind) => {
     expect(await q.get(job.id)).toMatchObject({ status: 'failed', lastError: 'run cancelled' });
   });
 
-  test('ctx.assertLease fences a write: refused in the transaction once the lease is gone', async () => {
+  test('ctx.lease fences a write in its statement: done while held; once re-claimed elsewhere, nothing is written and the signal fires', async () => {
     const name = queueName();
     const job = (await q.enqueue({ queue: name, payload: {} }))!;
+    // A fenced write to a table of the handler's own (not the jobs row: one statement modifies a row once).
+    await t.db.query('CREATE TABLE IF NOT EXISTS fenced_writes (job_id uuid, note text)');
+    const write = (ctx: JobContext, note: string): Promise<unknown> =>
+      ctx.lease.query(t.db, [job.id, note], (f) => `WITH ${f.cte}, w AS (INSERT INTO fenced_writes SELECT $1::uuid, $2::text WHERE ${f.held} RETURNING 1)
+        SELECT ${f.held} AS lease_held, (SELECT count(*) FROM w)::int AS written`);
+    let held: unknown;
     let outcome: unknown;
+    let reason: unknown;
+    const leaseUntil: (Date | null | undefined)[] = [];
     await worker(name, async (_j, ctx) => {
+      leaseUntil.push((await q.get(job.id))?.leaseUntil);
+      await sleep(20);
+      held = await write(ctx, 'held');
+      leaseUntil.push((await q.get(job.id))?.leaseUntil);
       await t.db.query(`UPDATE jobs SET locked_by = 'someone-else' WHERE id = $1`, [job.id]); // re-claimed elsewhere
-      outcome = await t.db.transaction(async (tx) => {
-        await ctx.assertLease(tx);
-        return 'written';
-      }).catch((e: unknown) => e);
-    }).start();
+      outcome = await write(ctx, 'lost').catch((e: unknown) => e);
+      reason = ctx.signal.reason;
+    }, { heartbeatMs: 60_000 }).start();
     await waitFor('the handler', () => outcome !== undefined);
+    expect(held).toEqual({ lease_held: true, written: 1 });
+    expect(leaseUntil[1]!.getTime()).toBeGreaterThan(leaseUntil[0]!.getTime()); // the fenced write renewed the lease
     expect(outcome).toBeInstanceOf(LeaseLostError);
+    expect(reason).toBeInstanceOf(LeaseLostError);
     expect((await q.get(job.id))?.lockedBy).toBe('someone-else');
+    expect((await t.db.query('SELECT note FROM fenced_writes WHERE job_id = $1', [job.id])).rows).toEqual([{ note: 'held' }]);
   });
 
   test('a throwing handler is retried; a PermanentJobError fails the job at once', async () => {

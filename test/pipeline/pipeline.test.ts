@@ -156,6 +156,25 @@ describe.each(DATABASE_KINDS)('the run pipeline on %s (real sandbox, real git, f
     expect(coder).toMatchObject({ kind: 'coder', status: 'failed', error: expect.stringContaining(`${k} invalid tool calls in a row`) });
   });
 
+  test('a run whose job lease ran out on its last attempt ends failed worker_lost, with run.finished', async () => {
+    const db = h.server.ctx.db;
+    const fx = await newProjectFixture(h, 'openai-compatible');
+    // Created and, in the same transaction, made to look like its last holder died mid-run: the
+    // worker's next claim finds it expired with no attempt left.
+    const run = await db.transaction(async (tx) => {
+      const { run: r, job } = await new RunsRepo(tx).create({ projectId: fx.projectId, userId: fx.userId, kind: 'generate', prompt: 'p', provider: fx.provider, model: 'fake-model', keyId: fx.keyId, keySource: 'byok', maxAttempts: 1 });
+      await new RunsRepo(tx).transition(r.id, 'running');
+      await tx.query(`UPDATE jobs SET status = 'active', attempts = 1, locked_by = 'dead-node', lease_until = now() - interval '1 second' WHERE id = $1`, [job.id]);
+      return r;
+    });
+    expect(await waitForRun(db, run.id)).toMatchObject({ status: 'failed', reason: 'worker_lost' });
+    expect((await projectEvents(db, fx)).map((e) => [e.seq, e.type, e.data])).toEqual([
+      [1, 'run.queued', expect.anything()],
+      [2, 'run.finished', { status: 'failed', reason: 'worker_lost' }],
+    ]);
+    expect(requestsOf(h, fx)).toEqual([]);
+  });
+
   test('cancel during a sandbox command ends the run cancelled within 2 s', async () => {
     const db = h.server.ctx.db;
     const fx = await newProjectFixture(h, 'openai-compatible');
