@@ -3,6 +3,7 @@ import { AppError } from '../../core/errors.js';
 import type { AppContext } from '../context.js';
 import { authenticateToken, bearerToken } from './authenticate.js';
 import type { AnyRoute, AuthContext } from './route.js';
+import { SerializedJson } from './serialized-json.js';
 import { parseOrThrow } from './validation.js';
 
 async function authorize(ctx: AppContext, r: AnyRoute, req: Request): Promise<AuthContext | undefined> {
@@ -34,6 +35,7 @@ export function mountRoutes(app: Express, ctx: AppContext, routes: readonly AnyR
         for (const [k, v] of Object.entries(result?.headers ?? {})) res.setHeader(k, v);
         const status = result?.status ?? 200;
         if (result?.body === undefined) res.status(status).end();
+        else if (result.body instanceof SerializedJson) res.status(status).type('json').set('ETag', result.body.etag).send(result.body.bytes);
         else res.status(status).json(result.body);
       } catch (err) {
         next(err);

@@ -1,5 +1,6 @@
 import type { Database, Unlisten } from '../../db/port.js';
 import type { EventFeed } from '../../db/repos/event-feed.js';
+import type { SerializedJson } from '../http/serialized-json.js';
 
 /** Where migration 0003's triggers send the id of a user whose projects changed. */
 export const PROJECTS_CHANGED_CHANNEL = 'projects_changed';
@@ -14,7 +15,8 @@ const MAX_USERS = 10_000;
 const MAX_PAGES_PER_USER = 16;
 
 interface CachedPage {
-  body: unknown;
+  /** Serialised once: every answer from the cache sends the same bytes and ETag. */
+  body: SerializedJson;
   projectIds: readonly string[];
   cachedUntil: number;
 }
@@ -52,7 +54,7 @@ export class ProjectListCache {
     return this.generation;
   }
 
-  get(userId: string, pageKey: string, now: Date): unknown {
+  get(userId: string, pageKey: string, now: Date): SerializedJson | undefined {
     const page = this.users.get(userId)?.get(pageKey);
     if (!page) return undefined;
     if (page.cachedUntil > now.getTime()) return page.body;
@@ -61,7 +63,7 @@ export class ProjectListCache {
   }
 
   /** Caches a page read from the database, unless a drop happened since the read began. */
-  remember(userId: string, pageKey: string, page: { body: unknown; projectIds: readonly string[] }, generation: number, now: Date): void {
+  remember(userId: string, pageKey: string, page: { body: SerializedJson; projectIds: readonly string[] }, generation: number, now: Date): void {
     if (generation !== this.generation) return;
     let pages = this.users.get(userId);
     if (!pages) {
@@ -69,8 +71,7 @@ export class ProjectListCache {
       this.users.set(userId, (pages = new Map()));
     }
     if (pages.size >= MAX_PAGES_PER_USER) pages.delete(pages.keys().next().value!);
-    // Shared by every request the page serves: nobody may change it in place.
-    pages.set(pageKey, { body: deepFreeze(page.body), projectIds: page.projectIds, cachedUntil: now.getTime() + TTL_MS });
+    pages.set(pageKey, { body: page.body, projectIds: page.projectIds, cachedUntil: now.getTime() + TTL_MS });
     for (const id of page.projectIds) this.owners.set(id, userId);
   }
 
@@ -89,12 +90,4 @@ export class ProjectListCache {
     this.users.clear();
     this.owners.clear();
   }
-}
-
-function deepFreeze<T>(value: T): T {
-  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const v of Object.values(value)) deepFreeze(v);
-  }
-  return value;
 }

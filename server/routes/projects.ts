@@ -5,6 +5,7 @@ import { ProjectsRepo } from '../../db/repos/projects.js';
 import { RUN_CANCEL_CHANNEL } from '../../db/repos/runs.js';
 import type { AppContext } from '../context.js';
 import { route, type AnyRoute } from '../http/route.js';
+import { SerializedJson } from '../http/serialized-json.js';
 import { ownedProject } from './ownership.js';
 import { pageQuery, projectIdParams, projectSchema, toProjectJson } from './project-schemas.js';
 
@@ -74,7 +75,7 @@ export function projectRoutes(ctx: AppContext): AnyRoute[] {
         if (cached !== undefined) return { body: cached };
         const generation = ctx.projectLists.currentGeneration;
         const page = await projects.list(userId, query);
-        const body = { projects: page.items.map(toProjectJson), nextCursor: page.nextCursor };
+        const body = new SerializedJson({ projects: page.items.map(toProjectJson), nextCursor: page.nextCursor });
         ctx.projectLists.remember(userId, pageKey, { body, projectIds: page.items.map((p) => p.id) }, generation, now);
         return { body };
       },

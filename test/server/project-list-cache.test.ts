@@ -1,5 +1,6 @@
 import { EventFeed } from '../../db/repos/event-feed.js';
 import { EventsRepo } from '../../db/repos/events.js';
+import { SerializedJson } from '../../server/http/serialized-json.js';
 import { ProjectListCache } from '../../server/projects/list-cache.js';
 import { createTestDatabase, DATABASE_KINDS } from '../helpers/databases.js';
 import { eventually } from '../helpers/eventually.js';
@@ -57,6 +58,25 @@ describe.each(DATABASE_KINDS)('project-list cache on %s', (kind) => {
     expect(await names(api, token, '?limit=1')).toBe('second');
   });
 
+  test('a page from the cache is the same JSON with its ETag, and If-None-Match gets a 304', async () => {
+    const { token } = await registerUser(api);
+    await create(api, token, 'tagged');
+    const first = await api('GET', '/api/projects', { token }); // read from the database
+    const second = await api('GET', '/api/projects', { token }); // from the cache
+    expect(second.text).toBe(first.text);
+    expect(second.headers.get('content-type')).toBe('application/json; charset=utf-8');
+    const etag = second.headers.get('etag');
+    expect(etag).toMatch(/^W\/"[0-9a-f]+-[A-Za-z0-9+/]{27}"$/);
+    expect(first.headers.get('etag')).toBe(etag);
+    // (fetch adds Cache-Control: no-cache to a conditional request unless it has its own.)
+    const conditional = { 'if-none-match': etag!, 'cache-control': 'max-age=0' };
+    expect((await api('GET', '/api/projects', { token, headers: conditional })).status).toBe(304);
+    await create(api, token, 'another');
+    const changed = await api('GET', '/api/projects', { token, headers: conditional });
+    expect(changed.status).toBe(200);
+    expect(changed.headers.get('etag')).not.toBe(etag);
+  });
+
   test('answers come from the cache until a notice says the list moved (events, SQL), and stay per user', async () => {
     const { token, userId } = await registerUser(api);
     const other = await registerUser(api);
@@ -83,14 +103,13 @@ test('a page read before a drop is not cached, and a page expires after its TTL'
   const cache = await ProjectListCache.start(t.db, feed);
   try {
     const now = new Date();
-    const page = { body: { projects: [] }, projectIds: ['p1'] };
+    const page = { body: new SerializedJson({ projects: [] }), projectIds: ['p1'] };
     const before = cache.currentGeneration;
     cache.drop('someone-else'); // any drop: the read may have missed the change it announced
     cache.remember('u1', 'k', page, before, now);
     expect(cache.get('u1', 'k', now)).toBeUndefined();
     cache.remember('u1', 'k', page, cache.currentGeneration, now);
-    expect(cache.get('u1', 'k', now)).toEqual({ projects: [] });
-    expect(Object.isFrozen(cache.get('u1', 'k', now))).toBe(true);
+    expect(cache.get('u1', 'k', now)?.bytes.toString()).toBe('{"projects":[]}');
     expect(cache.get('u1', 'k', new Date(now.getTime() + 10_001))).toBeUndefined();
   } finally {
     await cache.stop();
