@@ -10,9 +10,13 @@ export const PROJECTS_CHANGED_CHANNEL = 'projects_changed';
  * (below); this only bounds the damage of a notice lost while the LISTEN connection was down.
  */
 const TTL_MS = 10_000;
-const MAX_USERS = 10_000;
 /** Pages per user (first page, a few cursors, other limits); the oldest goes first. */
 const MAX_PAGES_PER_USER = 16;
+/**
+ * The cache's memory: a page can hold up to 100 projects with 20,000-character prompts, so it is
+ * bounded by bytes, not entries; past this, the users cached longest ago are forgotten first.
+ */
+const DEFAULT_MAX_BYTES = 64 * 1024 * 1024;
 
 interface CachedPage {
   /** Serialised once: every answer from the cache sends the same bytes and ETag. */
@@ -36,11 +40,14 @@ export class ProjectListCache {
   private readonly owners = new Map<string, string>();
   /** Bumped by every drop: a read that started before one must not be cached. */
   private generation = 0;
+  private bytes = 0;
   private unlisten: Unlisten | undefined;
   private stopFeed: (() => void) | undefined;
 
-  static async start(db: Database, feed: EventFeed): Promise<ProjectListCache> {
-    const cache = new ProjectListCache();
+  private constructor(private readonly maxBytes: number) {}
+
+  static async start(db: Database, feed: EventFeed, options: { maxBytes?: number } = {}): Promise<ProjectListCache> {
+    const cache = new ProjectListCache(options.maxBytes ?? DEFAULT_MAX_BYTES);
     cache.unlisten = await db.listen(PROJECTS_CHANGED_CHANNEL, (userId) => cache.drop(userId));
     cache.stopFeed = feed.onDurableNotice((projectId) => {
       const owner = cache.owners.get(projectId);
@@ -66,22 +73,46 @@ export class ProjectListCache {
   remember(userId: string, pageKey: string, page: { body: SerializedJson; projectIds: readonly string[] }, generation: number, now: Date): void {
     if (generation !== this.generation) return;
     let pages = this.users.get(userId);
-    if (!pages) {
-      if (this.users.size >= MAX_USERS) this.drop(this.users.keys().next().value!);
-      this.users.set(userId, (pages = new Map()));
-    }
-    if (pages.size >= MAX_PAGES_PER_USER) pages.delete(pages.keys().next().value!);
+    if (!pages) this.users.set(userId, (pages = new Map()));
+    const replaced = pages.get(pageKey);
+    if (replaced) this.forget(pages, pageKey, replaced);
+    else if (pages.size >= MAX_PAGES_PER_USER) this.forget(pages, pages.keys().next().value!);
     pages.set(pageKey, { body: page.body, projectIds: page.projectIds, cachedUntil: now.getTime() + TTL_MS });
+    this.bytes += page.body.bytes.length;
     for (const id of page.projectIds) this.owners.set(id, userId);
+    // Never the user just cached: a page above the budget alone is still served once.
+    for (const oldest of this.users.keys()) {
+      if (this.bytes <= this.maxBytes || oldest === userId) break;
+      this.evict(oldest);
+    }
+  }
+
+  /** How many bytes of JSON the cache holds (for tests and metrics). */
+  get size(): number {
+    return this.bytes;
   }
 
   /** Forgets the user's pages (on a notice, or right after this node changed the user's projects). */
   drop(userId: string): void {
     this.generation++;
+    this.evict(userId);
+  }
+
+  private evict(userId: string): void {
     const pages = this.users.get(userId);
     if (!pages) return;
     this.users.delete(userId);
-    for (const page of pages.values()) for (const id of page.projectIds) if (this.owners.get(id) === userId) this.owners.delete(id);
+    for (const page of pages.values()) {
+      this.bytes -= page.body.bytes.length;
+      for (const id of page.projectIds) if (this.owners.get(id) === userId) this.owners.delete(id);
+    }
+  }
+
+  /** One page out (the user's others stay, so its projects keep their owner entry). */
+  private forget(pages: Map<string, CachedPage>, pageKey: string, page = pages.get(pageKey)): void {
+    if (!page) return;
+    pages.delete(pageKey);
+    this.bytes -= page.body.bytes.length;
   }
 
   async stop(): Promise<void> {
@@ -89,5 +120,6 @@ export class ProjectListCache {
     await this.unlisten?.();
     this.users.clear();
     this.owners.clear();
+    this.bytes = 0;
   }
 }

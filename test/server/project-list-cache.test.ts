@@ -117,6 +117,31 @@ test('a page read before a drop is not cached, and a page expires after its TTL'
   }
 });
 
+test('the cache holds at most its byte budget, forgetting the users cached longest ago first', async () => {
+  const t = await createTestDatabase('postgres');
+  const feed = new EventFeed(t.db, undefined, { resyncMs: 0 });
+  const cache = await ProjectListCache.start(t.db, feed, { maxBytes: 100 });
+  try {
+    const now = new Date();
+    const page = (n: number) => ({ body: new SerializedJson({ p: 'x'.repeat(n) }), projectIds: [] }); // n + 8 bytes
+    cache.remember('u1', 'a', page(32), cache.currentGeneration, now);
+    cache.remember('u2', 'a', page(32), cache.currentGeneration, now);
+    expect(cache.size).toBe(80);
+    cache.remember('u2', 'a', page(22), cache.currentGeneration, now); // replacing a page frees its bytes
+    expect(cache.size).toBe(70);
+    cache.remember('u3', 'a', page(32), cache.currentGeneration, now);
+    expect(cache.size).toBe(70);
+    expect(cache.get('u1', 'a', now)).toBeUndefined();
+    expect(cache.get('u2', 'a', now)).toBeDefined();
+    expect(cache.get('u3', 'a', now)).toBeDefined();
+    cache.drop('u2');
+    expect(cache.size).toBe(40);
+  } finally {
+    await cache.stop();
+    await t.cleanup();
+  }
+});
+
 describe('project-list cache: two nodes on one PostgreSQL', () => {
   let nodes: Nodes;
   let apiA: Api;
