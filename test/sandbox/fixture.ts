@@ -71,11 +71,13 @@ export function sandboxFixture(overrides: Partial<SandboxSettings> = {}): Sandbo
   };
 }
 
-/** A normal command must still work, quickly, after an attack. */
+/**
+ * A normal command must still work after an attack, within its own 2-second exec timeout (a
+ * wedged container times out). Not a wall-clock bound on the whole call: the engine's own exec
+ * set-up takes seconds on a loaded 2-core machine, and speed is the benchmarks' business.
+ */
 export async function expectHealthy(handle: SandboxHandle): Promise<void> {
-  const started = Date.now();
   const r = await handle.exec('echo ok', { timeoutMs: 2_000 });
+  expect(r).toMatchObject({ exitCode: 0, timedOut: false });
   expect(r.stdout.trim()).toBe('ok');
-  expect(r.exitCode).toBe(0);
-  expect(Date.now() - started).toBeLessThan(2_000);
 }
