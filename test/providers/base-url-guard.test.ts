@@ -65,7 +65,7 @@ describe.each(SDK_PROVIDERS)('%s adapter with a key of its own base URL', (provi
     const err = await refusal(keyModel(provider, `http://169.254.169.254/v1`, true).complete(request));
     expect(err).toMatchObject({ code: 'E_BASE_URL_TARGET', isRetryable: false, attempts: 1 });
     expect(err.message).toMatch(/169\.254\.169\.254 is a link-local \(cloud metadata\).*refused even with SAMOKODER_LLM_ALLOW_PRIVATE_BASE_URLS=true/);
-    expect(Date.now() - started).toBeLessThan(10_000) // not the connect timeout: refused before any socket;
+    expect(Date.now() - started).toBeLessThan(10_000); // not the connect timeout: refused before any socket
   });
 });
 

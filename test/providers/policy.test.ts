@@ -117,7 +117,7 @@ describe('the call policy against the fake server', () => {
     const started = Date.now();
     const error = await rejection(model().complete(request));
     expect(error).toMatchObject({ code: 'E_PROVIDER_RATE_LIMITED', retryAfterSeconds: 60, attempts: 1 });
-    expect(Date.now() - started).toBeLessThan(10_000) // not the 60 s it asked for;
+    expect(Date.now() - started).toBeLessThan(10_000); // not the 60 s it asked for
     expect(fake().requests).toHaveLength(1);
   });
 
