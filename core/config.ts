@@ -83,6 +83,7 @@ export const ENV_SCHEMA = z.object({
   SAMOKODER_RUN_WORKER: bool.default(true),
   SAMOKODER_RUN_CONCURRENCY: positiveInt.default(2),
   SAMOKODER_RUN_LEASE_MS: z.coerce.number().int().min(1000).default(30_000),
+  SAMOKODER_RUN_MAX_ATTEMPTS: positiveInt.default(5),
   SAMOKODER_FIX_ROUNDS: z.coerce.number().int().min(0).max(20).default(3),
   SAMOKODER_RUN_TOKEN_BUDGET: positiveInt.default(2_000_000),
   SAMOKODER_MAX_STEPS_PER_TASK: positiveInt.default(30),
@@ -187,6 +188,8 @@ export interface Config {
     readonly concurrency: number;
     /** A dead node's runs are resumed elsewhere after this. */
     readonly leaseMs: number;
+    /** Attempts a run gets (a lease lost to a dead node counts one); then it fails with `worker_lost`. */
+    readonly maxAttempts: number;
     /** Fixer rounds after a failed verify before the run ends `verify_failed`. */
     readonly fixRounds: number;
     /** Input + output tokens a run may spend before it ends `token_budget`. */
@@ -313,6 +316,7 @@ export function loadConfig(
       workerEnabled: e.SAMOKODER_RUN_WORKER,
       concurrency: e.SAMOKODER_RUN_CONCURRENCY,
       leaseMs: e.SAMOKODER_RUN_LEASE_MS,
+      maxAttempts: e.SAMOKODER_RUN_MAX_ATTEMPTS,
       fixRounds: e.SAMOKODER_FIX_ROUNDS,
       tokenBudget: e.SAMOKODER_RUN_TOKEN_BUDGET,
       maxStepsPerTask: e.SAMOKODER_MAX_STEPS_PER_TASK,

@@ -79,7 +79,7 @@ export function runRoutes(ctx: AppContext): AnyRoute[] {
         const project = await ownedProject(ctx, params.id, user.id);
         const { kind, prompt } = await runKind(runs, project, user.id, body.prompt);
         const key = await chooseKey(ctx, user, body.provider, body.keyId);
-        const { run } = await runs.create({ projectId: project.id, userId: user.id, kind, prompt, provider: body.provider, model: body.model, ...key });
+        const { run } = await runs.create({ projectId: project.id, userId: user.id, kind, prompt, provider: body.provider, model: body.model, ...key, maxAttempts: ctx.config.pipeline.maxAttempts });
         ctx.logger.info({ runId: run.id, projectId: project.id, userId: user.id, kind, provider: run.provider, model: run.model, keySource: run.keySource }, 'run queued');
         return { status: 202, body: { run: toRunJson(run) } };
       },

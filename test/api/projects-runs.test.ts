@@ -6,7 +6,7 @@ describe('REST: projects, runs, files, history, export', () => {
   let api: Api;
   let a: Tenant;
   beforeAll(async () => {
-    server = await startTestServer('pglite', { ...NO_WORKER, SAMOKODER_PLATFORM_KEYS_ANTHROPIC: 'sk-ant-platform-key-1' });
+    server = await startTestServer('pglite', { ...NO_WORKER, SAMOKODER_PLATFORM_KEYS_ANTHROPIC: 'sk-ant-platform-key-1', SAMOKODER_RUN_MAX_ATTEMPTS: '7' });
     api = apiClient(server.url);
     a = await seedTenant(server, api);
   });
@@ -39,6 +39,8 @@ describe('REST: projects, runs, files, history, export', () => {
     const runs = await api('GET', `/api/projects/${a.projectId}/runs`, { token: a.token });
     expect(runs.body.runs).toHaveLength(1);
     expect(runs.body.runs[0]).toMatchObject({ id: a.runId, kind: 'generate', prompt: 'a todo app', keySource: 'byok', keyId: a.keyId, status: 'queued' });
+    const job = await server.ctx.db.query<{ max_attempts: number }>("SELECT max_attempts FROM jobs WHERE payload->>'runId' = $1", [a.runId]);
+    expect(job.rows).toEqual([{ max_attempts: 7 }]); // SAMOKODER_RUN_MAX_ATTEMPTS
     const noPrompt = await api('POST', `/api/projects/${a.projectId}/generate`, { token: a.token, body: { provider: 'openai', model: 'gpt-4o-mini' } });
     expect(noPrompt.status).toBe(400);
     expect(noPrompt.body.error.message).toMatch(/prompt: is required for a change request/);

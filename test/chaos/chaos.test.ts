@@ -56,6 +56,10 @@ describe('chaos: two nodes, 20 runs, five kill -9s', () => {
       SAMOKODER_MASTER_KEY: newMasterKeyText(),
       SAMOKODER_DEFAULT_PLAN: 'pro',
       SAMOKODER_RUN_LEASE_MS: String(LEASE_MS),
+      // A run can sit on the victim at every kill (a full survivor cannot take it), and each lease
+      // lost costs an attempt: with the default 5, five kills of one node exhaust its runs, which is
+      // worker_lost by design, not what this test is about.
+      SAMOKODER_RUN_MAX_ATTEMPTS: String(KILLS + 2),
       // 10 a node: all 20 runs are in flight at once, and a survivor can take the dead node's share.
       SAMOKODER_RUN_CONCURRENCY: '10',
       SAMOKODER_LLM_MAX_RETRIES: '0',

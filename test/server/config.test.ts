@@ -17,6 +17,8 @@ describe('configuration', () => {
     expect(loadConfig({ PORT: '4000' }).port).toBe(4000);
     expect(loadConfig({ PORT: '4000' }, { PORT: 5000 }).port).toBe(5000);
     expect(loadConfig({ PORT: '' }).port).toBe(3000);
+    expect(loadConfig({}).pipeline.maxAttempts).toBe(5);
+    expect(loadConfig({ SAMOKODER_RUN_MAX_ATTEMPTS: '8' }).pipeline.maxAttempts).toBe(8);
   });
 
   test('private LLM base URLs (keys\' own Ollama on localhost) are allowed unless the operator says false', () => {
@@ -33,6 +35,7 @@ describe('configuration', () => {
     [{ SUPABASE_JWKS_URL: 'not a url' }, 'SUPABASE_JWKS_URL'],
     [{ SAMOKODER_BODY_LIMIT: 'huge' }, 'SAMOKODER_BODY_LIMIT'],
     [{ SAMOKODER_LLM_ALLOW_PRIVATE_BASE_URLS: 'maybe' }, 'SAMOKODER_LLM_ALLOW_PRIVATE_BASE_URLS'],
+    [{ SAMOKODER_RUN_MAX_ATTEMPTS: '0' }, 'SAMOKODER_RUN_MAX_ATTEMPTS'],
   ])('an invalid value fails loudly naming the variable: %o', (env, variable) => {
     let error: unknown;
     try {
