@@ -62,10 +62,12 @@ export class ProjectListCache {
   }
 
   get(userId: string, pageKey: string, now: Date): SerializedJson | undefined {
-    const page = this.users.get(userId)?.get(pageKey);
+    const pages = this.users.get(userId);
+    const page = pages?.get(pageKey);
     if (!page) return undefined;
     if (page.cachedUntil > now.getTime()) return page.body;
-    this.drop(userId);
+    // Only this page is stale, and nothing is known to have changed: no drop, no generation bump.
+    this.forget(pages!, pageKey, page);
     return undefined;
   }
 
