@@ -91,19 +91,23 @@ export class EventFeed {
   private dispatch(payload: string): void {
     const notice = parseEventNotice(payload);
     if (!notice) return;
-    if (notice.kind === 'durable') for (const l of this.durableNoticeListeners) l(notice.projectId, notice.seq);
+    if (notice.kind === 'durable') for (const l of this.durableNoticeListeners) this.guarded(notice.projectId, () => l(notice.projectId, notice.seq));
     this.deliver(notice);
   }
 
   private deliver(notice: EventNotice): void {
     const projectId = notice.kind === 'durable' ? notice.projectId : notice.event.projectId;
     for (const l of this.listeners.get(projectId) ?? []) {
-      try {
-        if (notice.kind === 'durable') l.onDurable?.(notice.seq);
-        else l.onEphemeral?.(notice.event);
-      } catch (err) {
-        this.logger?.warn({ err, projectId }, 'event listener threw');
-      }
+      this.guarded(projectId, () => (notice.kind === 'durable' ? l.onDurable?.(notice.seq) : l.onEphemeral?.(notice.event)));
+    }
+  }
+
+  /** One listener's failure must not keep the notice from the others. */
+  private guarded(projectId: string, call: () => void): void {
+    try {
+      call();
+    } catch (err) {
+      this.logger?.warn({ err, projectId }, 'event listener threw');
     }
   }
 
