@@ -21,6 +21,8 @@ export const DEFAULT_BASE_URLS: Readonly<Record<Exclude<ProviderId, 'openai-comp
 };
 
 export const DEFAULT_TIMEOUT_MS = 120_000;
+/** How much later than our inactivity timeout the SDK's own request timeout is (see createLanguageModel). */
+const SDK_TIMEOUT_BACKSTOP_MS = 5_000;
 
 export interface LanguageModelOptions {
   /** Per-provider base URLs (from SAMOKODER_*_BASE_URL); a key's own baseUrl wins over these. */
@@ -53,7 +55,11 @@ export function createLanguageModel(credentials: ProviderCredentials, options: L
   const client: SdkClientOptions = {
     apiKey: credentials.apiKey,
     baseUrl: resolveBaseUrl(credentials, options.baseUrls),
-    timeoutMs,
+    // Our inactivity timer (resilient-model.ts) decides timeouts. The SDK's own timer, on the
+    // same value, raced it: whichever fired first chose the error class, and the SDK's becomes a
+    // plain connection error where its abort error crosses a realm (Jest's vm). So the SDK only
+    // gets a backstop that cannot win.
+    timeoutMs: timeoutMs + SDK_TIMEOUT_BACKSTOP_MS,
     logger: options.logger,
     // A key's own base URL is user input: its connections go through the address guard. The
     // operator's endpoints (options.baseUrls, the defaults) keep Node's global fetch.

@@ -7,6 +7,7 @@ import type { ProviderAdapter } from './resilient-model.js';
 export interface SdkClientOptions {
   apiKey: string;
   baseUrl: string;
+  /** The SDK's request timeout: a backstop only, later than the inactivity timeout that decides. */
   timeoutMs: number;
   logger?: Logger | undefined;
   /** Set for a key's own base URL (base-url-guard.ts); absent: the SDK's default, Node's global fetch. */

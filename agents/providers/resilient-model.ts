@@ -53,7 +53,8 @@ export function withResilience(adapter: ProviderAdapter, options: ResilienceOpti
       };
       const check = (): void => {
         const idle = performance.now() - lastChunkAt;
-        if (idle < options.timeoutMs) {
+        // Timers run on a whole-millisecond clock and may fire up to 1 ms early by this one.
+        if (idle < options.timeoutMs - 1) {
           timer = setTimeout(check, options.timeoutMs - idle);
           return;
         }

@@ -128,6 +128,10 @@ export async function startFakeLlm(options: { script?: FakeScript; port?: number
     await streamEvents(res, record, events, turn);
   }
 
+  // Node closes an idle keep-alive socket after 5 s, which races a client reusing it at that
+  // moment ("other side closed"). The providers keep idle connections for a minute or more, so
+  // the fake does too; close() still ends them.
+  server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
