@@ -21,6 +21,9 @@ import { EventFeed } from '../db/repos/event-feed.js';
 import { LocalWorkspaceStore } from '../workspaces/index.js';
 import { attachProjectStreams } from './ws/ws-server.js';
 
+/** How long an idle HTTP keep-alive connection stays open (see where it is set). */
+const KEEP_ALIVE_TIMEOUT_MS = 65_000;
+
 export interface StartOptions {
   /** Environment to read configuration from (default process.env). */
   env?: Record<string, string | undefined>;
@@ -85,6 +88,11 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       const s = app.listen(config.port, config.host, () => resolve(s));
       s.once('error', reject);
     });
+    // Idle keep-alive connections stay open longer than a load balancer's (60 s on the common
+    // ones): Node's default of 5 s closes a socket the proxy may be reusing at that moment, which
+    // the client sees as a 502. headersTimeout must stay above it.
+    server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
+    server.headersTimeout = KEEP_ALIVE_TIMEOUT_MS + 1000;
     const sockets = new Set<Socket>();
     server.on('connection', (s) => {
       sockets.add(s);

@@ -1,3 +1,4 @@
+import http from 'node:http';
 import { apiClient, startTestServer, type TestServer } from '../helpers/server.js';
 
 describe('HTTP basics (ops endpoints, bad input, OpenAPI, rate limits)', () => {
@@ -37,6 +38,21 @@ describe('HTTP basics (ops endpoints, bad input, OpenAPI, rate limits)', () => {
     expect(res.text).toMatch(/samokoder_http_requests_total\{method="GET",route="\/healthz",status="200"\} \d+/);
     expect(res.text).toContain('samokoder_http_request_duration_seconds_bucket');
     expect(res.text).toContain('process_cpu_user_seconds_total');
+  });
+
+  test('idle keep-alive connections outlive a load balancer\'s 60 s (no 502 from a reused socket)', async () => {
+    const agent = new http.Agent({ keepAlive: true });
+    try {
+      const header = await new Promise<string | undefined>((resolve, reject) => {
+        http.get(`${server.url}/healthz`, { agent }, (res) => {
+          res.resume();
+          resolve(res.headers['keep-alive'] as string | undefined);
+        }).once('error', reject);
+      });
+      expect(header).toBe('timeout=65');
+    } finally {
+      agent.destroy();
+    }
   });
 
   test('every response carries a request id; a sane incoming one is kept', async () => {
