@@ -57,6 +57,32 @@ describe('WebSocket /ws (postgres)', () => {
     await s.close();
   });
 
+  test('interleaved deltas of two projects: every subscriber gets its own project\'s frames, in order', async () => {
+    const [a1, a2, b1] = await Promise.all([
+      TestSocket.open(server.url, { token: a.token }),
+      TestSocket.open(server.url, { token: a.token }),
+      TestSocket.open(server.url, { token: b.token }),
+    ]);
+    for (const [s, projectId] of [[a1, a.projectId], [a2, a.projectId], [b1, b.projectId]] as const) {
+      s.send({ type: 'subscribe', projectId, since: 0 });
+      await s.next((f) => f.type === 'subscribed');
+    }
+    // Published in one tick: one NOTIFY batch, delivered a, b, a, b… to the node's feed.
+    await Promise.all(range(1, 10).flatMap((i) => [
+      publishEphemeral(server.ctx.db, { projectId: a.projectId, type: 'llm.delta', data: { text: `a${i}` } }),
+      publishEphemeral(server.ctx.db, { projectId: b.projectId, type: 'llm.delta', data: { text: `b${i}` } }),
+    ]));
+    const texts = async (s: TestSocket, last: string) => {
+      await s.next((f) => f.type === 'llm.delta' && (f.data as { text: string }).text === last);
+      return s.frames.filter((f) => f.type === 'llm.delta').map((f) => [f.projectId, (f.data as { text: string }).text]);
+    };
+    const want = (projectId: string, p: string) => range(1, 10).map((i) => [projectId, `${p}${i}`]);
+    expect(await texts(a1, 'a10')).toEqual(want(a.projectId, 'a'));
+    expect(await texts(a2, 'a10')).toEqual(want(a.projectId, 'a'));
+    expect(await texts(b1, 'b10')).toEqual(want(b.projectId, 'b'));
+    await Promise.all([a1.close(), a2.close(), b1.close()]);
+  });
+
   test("another user's project is an error frame, not silence; its deltas never leak", async () => {
     const s = await TestSocket.open(server.url, { token: b.token });
     s.send({ type: 'subscribe', projectId: a.projectId, since: 0 });
