@@ -32,11 +32,12 @@ const WINDOW = 8;
 /** Walk entries (paths only) found ahead of the window. */
 const WALK_AHEAD = 64;
 /**
- * zlib level 5. Info-ZIP's default is -6, but its deflate compresses a little less than zlib's at
- * the same level: on the export benchmark's tree zlib 5 still gives a smaller archive than
- * `zip -qr` (−1.1%; zlib 6: −1.5%, zlib 4: +0.3%) for ~15% less CPU than zlib 6.
+ * zlib level 4. Info-ZIP's default is -6, but its deflate compresses a little less than zlib's at
+ * the same level: on the export benchmark's tree zlib 4 gives an archive 0.3% larger than
+ * `zip -qr`'s (zlib 5: −1.1%, zlib 6: −1.5%) for ~15% less CPU than zlib 5 (its match search
+ * gives up sooner), which on two shared cores is what decides how long an export takes.
  */
-const LEVEL = 5;
+const LEVEL = 4;
 /** Deflate contexts reused across entries (DeflateLanes): one per zlib pool thread. */
 const LANES = 4;
 /** Incompressible-data check (looksIncompressible): sample size, the files it applies to, the entropy that counts. */
