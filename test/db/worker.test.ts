@@ -71,7 +71,7 @@ describe.each(DATABASE_KINDS)('queue worker on %s', (kind) => {
     const enqueuedAt = Date.now();
     await q.enqueue({ queue: name, payload: {} });
     await waitFor('the job to start', () => startedAt > 0, 5000);
-    expect(startedAt - enqueuedAt).toBeLessThan(500);
+    expect(startedAt - enqueuedAt).toBeLessThan(3000); // not the 10 s poll (the margin is for slow CI)
   });
 
   test('a run never executes twice at once: long handlers keep their lease by heartbeat', async () => {

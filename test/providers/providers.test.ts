@@ -172,7 +172,7 @@ describe.each(['anthropic', 'openai', 'groq', 'openrouter', 'openai-compatible']
     controller.abort();
     const error = await rejection(call);
     expect(error.code).toBe('E_CANCELLED');
-    expect(Date.now() - started).toBeLessThan(2000);
+    expect(Date.now() - started).toBeLessThan(5000); // not the 10 s the provider takes
     await waitFor(() => fake().requests[0]!.clientClosed);
     expect(fake().requests).toHaveLength(1);
   });
@@ -194,13 +194,14 @@ describe.each(['anthropic', 'openai', 'groq', 'openrouter', 'openai-compatible']
   });
 
   it('times out a provider that sends nothing, as E_PROVIDER_TIMEOUT', async () => {
-    script({ turns: [{ text: 'too late', firstByteDelayMs: 3000 }] });
+    script({ turns: [{ text: 'too late', firstByteDelayMs: 10_000 }] });
     const started = Date.now();
     const error = await rejection(model(provider, { timeoutMs: 300, maxRetries: 0 }).complete(request()));
     // With the message, should the code differ, the failure says what happened instead.
     expect(`${error.code}: ${error.message}`).toMatch(/^E_PROVIDER_TIMEOUT: /);
     expect(error.isRetryable).toBe(true);
-    expect(Date.now() - started).toBeLessThan(1500);
+    // Well under the provider's 10 s: the 300 ms timeout ended it (the margin is for slow CI).
+    expect(Date.now() - started).toBeLessThan(5000);
   });
 
   it('passes malformed tool-call JSON through as raw text', async () => {
