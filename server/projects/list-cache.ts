@@ -67,7 +67,7 @@ export class ProjectListCache {
     if (!page) return undefined;
     if (page.cachedUntil > now.getTime()) return page.body;
     // Only this page is stale, and nothing is known to have changed: no drop, no generation bump.
-    this.forget(pages!, pageKey, page);
+    this.forget(userId, pages!, pageKey, page);
     return undefined;
   }
 
@@ -77,8 +77,8 @@ export class ProjectListCache {
     let pages = this.users.get(userId);
     if (!pages) this.users.set(userId, (pages = new Map()));
     const replaced = pages.get(pageKey);
-    if (replaced) this.forget(pages, pageKey, replaced);
-    else if (pages.size >= MAX_PAGES_PER_USER) this.forget(pages, pages.keys().next().value!);
+    if (replaced) this.bytes -= replaced.body.bytes.length;
+    else if (pages.size >= MAX_PAGES_PER_USER) this.forget(userId, pages, pages.keys().next().value!);
     pages.set(pageKey, { body: page.body, projectIds: page.projectIds, cachedUntil: now.getTime() + TTL_MS });
     this.bytes += page.body.bytes.length;
     for (const id of page.projectIds) this.owners.set(id, userId);
@@ -94,6 +94,11 @@ export class ProjectListCache {
     return this.bytes;
   }
 
+  /** How many users have pages cached (for tests and metrics). */
+  get userCount(): number {
+    return this.users.size;
+  }
+
   /** Forgets the user's pages (on a notice, or right after this node changed the user's projects). */
   drop(userId: string): void {
     this.generation++;
@@ -106,15 +111,25 @@ export class ProjectListCache {
     this.users.delete(userId);
     for (const page of pages.values()) {
       this.bytes -= page.body.bytes.length;
-      for (const id of page.projectIds) if (this.owners.get(id) === userId) this.owners.delete(id);
+      this.disown(userId, page);
     }
   }
 
-  /** One page out (the user's others stay, so its projects keep their owner entry). */
-  private forget(pages: Map<string, CachedPage>, pageKey: string, page = pages.get(pageKey)): void {
+  /**
+   * One page out. The user's other pages stay, so its projects keep their owner entry; a user left
+   * with none is forgotten whole, or every user who ever listed would keep an entry.
+   */
+  private forget(userId: string, pages: Map<string, CachedPage>, pageKey: string, page = pages.get(pageKey)): void {
     if (!page) return;
     pages.delete(pageKey);
     this.bytes -= page.body.bytes.length;
+    if (pages.size > 0) return;
+    this.users.delete(userId);
+    this.disown(userId, page);
+  }
+
+  private disown(userId: string, page: CachedPage): void {
+    for (const id of page.projectIds) if (this.owners.get(id) === userId) this.owners.delete(id);
   }
 
   async stop(): Promise<void> {

@@ -111,6 +111,9 @@ test('a page read before a drop is not cached, and a page expires after its TTL'
     cache.remember('u1', 'k', page, cache.currentGeneration, now);
     expect(cache.get('u1', 'k', now)?.bytes.toString()).toBe('{"projects":[]}');
     expect(cache.get('u1', 'k', new Date(now.getTime() + 10_001))).toBeUndefined();
+    // Its only page expired: the user holds no entry any more (no slow leak of users who listed once).
+    expect(cache.userCount).toBe(0);
+    expect(cache.size).toBe(0);
   } finally {
     await cache.stop();
     await t.cleanup();
