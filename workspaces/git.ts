@@ -131,7 +131,7 @@ async function commit(git: GitRunner, message: string): Promise<string> {
   // core.abbrev=no: the full sha in the summary line; diff.renames=false: no rename detection for
   // its diffstat (unused, and slow on large trees); maintenance.auto=false: no `git maintenance
   // run --auto` process after every commit (a third process per step commit, ~10 ms here) —
-  // GitWorkspaceHistory.maintain() runs it once per pipeline run instead.
+  // GitWorkspaceHistory.maintain() runs it once per run attempt instead (run-worker.ts).
   const out = await git.raw(['-c', 'core.abbrev=no', '-c', 'diff.renames=false', '-c', 'maintenance.auto=false', 'commit', '--allow-empty', '--no-verify', '--cleanup=whitespace', `--message=${message}`]);
   const sha = COMMIT_SUMMARY.exec(out)?.[1];
   return sha ?? (await git.raw(['rev-parse', '--verify', 'HEAD'])).trim();
