@@ -10,13 +10,21 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm install --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
+# Every module the service compiles from (tsconfig.build.json's include).
 COPY core ./core
 COPY db ./db
-COPY server ./server
+COPY events ./events
+COPY runs ./runs
 COPY agents ./agents
+COPY llm ./llm
+COPY keys ./keys
+COPY usage ./usage
+COPY webhooks ./webhooks
+COPY server ./server
 COPY sandbox ./sandbox
 COPY workspaces ./workspaces
 COPY scripts ./scripts
+COPY cli ./cli
 RUN npx tsc -p tsconfig.build.json && npm prune --omit=dev
 
 FROM ${BASE_IMAGE}

@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import OpenAI from 'openai';
-import { createLanguageModel } from '../agents/providers/index.js';
+import { createLanguageModel } from '../llm/providers/index.js';
 import { startFakeLlm } from '../scripts/fake-llm/server.js';
 
 /**

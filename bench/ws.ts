@@ -22,7 +22,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
 import { PgDatabase } from '../db/pg-database.js';
-import { EventsRepo, publishEphemeral } from '../db/repos/events.js';
+import { EventsRepo, publishEphemeral } from '../events/event-log.js';
 import { ProjectsRepo } from '../db/repos/projects.js';
 import { startServer } from '../server/server.js';
 import { benchPostgres } from './postgres.js';

@@ -53,7 +53,7 @@ export const ENV_SCHEMA = z.object({
   SAMOKODER_OPENROUTER_BASE_URL: z.url().optional(),
   SAMOKODER_LLM_TIMEOUT_MS: positiveInt.default(120_000),
   SAMOKODER_LLM_MAX_RETRIES: z.coerce.number().int().min(0).max(10).default(3),
-  // SSRF protection of keys' own base URLs (agents/providers/base-url-guard.ts): true by default,
+  // SSRF protection of keys' own base URLs (llm/providers/base-url-guard.ts): true by default,
   // for self-hosters' local model servers; a hosted multi-tenant deployment sets false.
   SAMOKODER_LLM_ALLOW_PRIVATE_BASE_URLS: bool.default(true),
   SAMOKODER_OLD_MASTER_KEYS: z.string().default(''),
@@ -79,7 +79,7 @@ export const ENV_SCHEMA = z.object({
   SAMOKODER_SANDBOX_CA_BUNDLE: optionalString,
   SAMOKODER_SANDBOX_NETWORK: z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/).default('samokoder-egress'),
   SAMOKODER_SANDBOX_NAMESPACE: z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/, 'letters, digits, _ . - (at most 63)').default('default'),
-  // The run pipeline (agents/pipeline) and webhooks (agents/webhooks).
+  // The run pipeline (agents/pipeline, runs/) and webhooks (webhooks/).
   SAMOKODER_RUN_WORKER: bool.default(true),
   SAMOKODER_RUN_CONCURRENCY: positiveInt.default(2),
   SAMOKODER_RUN_LEASE_MS: z.coerce.number().int().min(1000).default(30_000),
@@ -94,7 +94,7 @@ export const ENV_SCHEMA = z.object({
   SAMOKODER_WEBHOOK_MAX_ATTEMPTS: positiveInt.default(8),
   SAMOKODER_WEBHOOK_RETRY_BASE_MS: positiveInt.default(2000),
   SAMOKODER_WEBHOOK_TIMEOUT_MS: positiveInt.default(10_000),
-  // SSRF protection (agents/webhooks/target-guard.ts): loopback/private targets only when set.
+  // SSRF protection (webhooks/target-guard.ts): loopback/private targets only when set.
   SAMOKODER_WEBHOOK_ALLOW_PRIVATE: bool.default(false),
   // Finished jobs (db/queue/job-purger.ts): kept this long, checked this often.
   SAMOKODER_JOBS_RETENTION_HOURS: positiveInt.default(7 * 24),
@@ -153,7 +153,7 @@ export interface Config {
   };
   /** Previous master keys, still accepted for decryption until `npm run rotate-master-key`. */
   readonly oldMasterKeys: readonly string[];
-  /** A JSON price table used instead of the built-in agents/usage/prices.json. */
+  /** A JSON price table used instead of the built-in llm/prices.json. */
   readonly pricesFile: string | undefined;
   /** Operator keys for managed credits, by provider id. Secrets: never log them. */
   readonly platformKeys: { readonly anthropic: readonly string[]; readonly openai: readonly string[]; readonly groq: readonly string[]; readonly openrouter: readonly string[] };
@@ -205,7 +205,7 @@ export interface Config {
     /** Wall-clock limit of verify's install and test commands (each). */
     readonly verifyTimeoutMs: number;
   };
-  /** Webhook delivery of run.finished (agents/webhooks). */
+  /** Webhook delivery of run.finished (webhooks/). */
   readonly webhooks: {
     readonly maxAttempts: number;
     /** First retry delay; doubled per attempt, capped at 10 minutes. */

@@ -1,4 +1,4 @@
-import { EventsRepo, type ProjectEvent } from '../../db/repos/events.js';
+import { EventsRepo, type ProjectEvent } from './event-log.js';
 
 /**
  * An EventsRepo whose replay reads are shared: when N subscribers of one project wake up on the

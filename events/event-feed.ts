@@ -1,7 +1,7 @@
-import type { Logger } from '../../core/logger.js';
-import { notFound } from '../../core/errors.js';
-import type { Database, Unlisten } from '../port.js';
-import { EVENTS_CHANNEL, parseEventNotice, type EphemeralEvent, type EventNotice, type EventsRepo, type ProjectEvent } from './events.js';
+import type { Logger } from '../core/logger.js';
+import { notFound } from '../core/errors.js';
+import type { Database, Unlisten } from '../db/port.js';
+import { EVENTS_CHANNEL, parseEventNotice, type EphemeralEvent, type EventNotice, type EventsRepo, type ProjectEvent } from './event-log.js';
 
 export interface FeedListener {
   /** Project's events up to `seq` are committed (a wake-up: read the rows from the database). */

@@ -1,5 +1,5 @@
-import { notFound } from '../../core/errors.js';
-import type { Database, Queryable } from '../port.js';
+import { notFound } from '../core/errors.js';
+import type { Database, Queryable } from '../db/port.js';
 
 /** The one NOTIFY channel every event notice travels on (one LISTEN per node, see EventFeed). */
 export const EVENTS_CHANNEL = 'events';

@@ -1,6 +1,6 @@
-import type { Logger } from '../../core/logger.js';
-import type { Database } from '../../db/port.js';
-import { EventsRepo, publishEphemeral, type ProjectEvent } from '../../db/repos/events.js';
+import type { Logger } from '../core/logger.js';
+import type { Database } from '../db/port.js';
+import { EventsRepo, publishEphemeral, type ProjectEvent } from './event-log.js';
 
 /**
  * The run's events. Durable ones (run.*, step.*, llm.usage, tool.called, file.written,

@@ -1,7 +1,7 @@
-import { AppError } from '../../core/errors.js';
-import type { Queryable } from '../../db/port.js';
-import { ApiKeysRepo } from '../../db/repos/api-keys.js';
-import { MasterKeysRepo } from '../../db/repos/master-keys.js';
+import { AppError } from '../core/errors.js';
+import type { Queryable } from '../db/port.js';
+import { ApiKeysRepo } from '../db/repos/api-keys.js';
+import { MasterKeysRepo } from '../db/repos/master-keys.js';
 import type { Vault } from './vault.js';
 
 const HOW_TO_FIX =

@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
-import type { Clock } from '../../core/clock.js';
-import { AppError } from '../../core/errors.js';
-import type { Logger } from '../../core/logger.js';
-import type { Queryable } from '../../db/port.js';
-import { PlatformKeysRepo, type PlatformKeyRow } from '../../db/repos/platform-keys.js';
+import type { Clock } from '../core/clock.js';
+import { AppError } from '../core/errors.js';
+import type { Logger } from '../core/logger.js';
+import type { Queryable } from '../db/port.js';
+import { PlatformKeysRepo, type PlatformKeyRow } from '../db/repos/platform-keys.js';
 import { maskSecret } from './mask.js';
 
 /** Failures at or above this many seconds of Retry-After still cool a key for at least this long. */

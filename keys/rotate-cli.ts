@@ -3,12 +3,12 @@
  * key), decrypting with SAMOKODER_OLD_MASTER_KEYS (the previous ones). Afterwards the old keys
  * are no longer needed and can be removed from the environment.
  */
-import { loadConfig } from '../../core/config.js';
-import { isAppError } from '../../core/errors.js';
-import { createLogger } from '../../core/logger.js';
-import { resolveMasterKey } from '../../core/master-key.js';
-import { migrate } from '../../db/migrate.js';
-import { openDatabase } from '../../db/open.js';
+import { loadConfig } from '../core/config.js';
+import { isAppError } from '../core/errors.js';
+import { createLogger } from '../core/logger.js';
+import { resolveMasterKey } from '../core/master-key.js';
+import { migrate } from '../db/migrate.js';
+import { openDatabase } from '../db/open.js';
 import { rotateMasterKey } from './rotation.js';
 import { createVault } from './vault.js';
 

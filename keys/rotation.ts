@@ -1,6 +1,6 @@
-import type { Database } from '../../db/port.js';
-import { ApiKeysRepo } from '../../db/repos/api-keys.js';
-import { MasterKeysRepo } from '../../db/repos/master-keys.js';
+import type { Database } from '../db/port.js';
+import { ApiKeysRepo } from '../db/repos/api-keys.js';
+import { MasterKeysRepo } from '../db/repos/master-keys.js';
 import { checkMasterKeys } from './master-key-check.js';
 import type { Vault } from './vault.js';
 

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { Queryable } from '../../db/port.js';
-import { ApiKeysRepo, type ApiKeyInfo } from '../../db/repos/api-keys.js';
+import type { Queryable } from '../db/port.js';
+import { ApiKeysRepo, type ApiKeyInfo } from '../db/repos/api-keys.js';
 import { maskSecret } from './mask.js';
 import type { Vault } from './vault.js';
 

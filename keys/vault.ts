@@ -1,6 +1,6 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import { AppError } from '../../core/errors.js';
-import { parseMasterKey, type MasterKey } from '../../core/master-key.js';
+import { AppError } from '../core/errors.js';
+import { parseMasterKey, type MasterKey } from '../core/master-key.js';
 
 /**
  * Envelope encryption for stored secrets (BYOK keys), with node:crypto only.

@@ -3,16 +3,16 @@ import { AppError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { Database } from '../db/port.js';
 import type { CallAccess } from '../db/repos/api-keys.js';
-import type { KeySource } from '../db/repos/usage-ledger.js';
-import { maskSecret } from './keys/mask.js';
+import type { KeySource } from '../db/repos/usage-ledger-repo.js';
+import { maskSecret } from '../keys/mask.js';
 import type { LlmSession, SessionModel } from './llm-session.js';
-import type { LeaseOutcome, PlatformKeyPool, PlatformLease } from './keys/platform-pool.js';
-import type { Vault } from './keys/vault.js';
+import type { LeaseOutcome, PlatformKeyPool, PlatformLease } from '../keys/platform-pool.js';
+import type { Vault } from '../keys/vault.js';
 import { createLanguageModel, isProviderError, type LanguageModelOptions } from './providers/index.js';
 import type { LlmRequest, LlmResponse, ProviderCredentials, ProviderId, StreamPart, ToolCall, Usage } from './providers/port.js';
 import { addUsage } from './providers/resilient-model.js';
-import { estimateWorstCaseTokens } from './usage/estimate.js';
-import type { Reservation, UsageLedger } from './usage/usage-ledger.js';
+import { estimateWorstCaseTokens } from '../usage/estimate.js';
+import type { Reservation, UsageLedger } from '../usage/usage-ledger.js';
 
 /** Who a call is for and which credentials pay for it. */
 export interface LlmCallContext {

@@ -3,12 +3,12 @@ import type { Config } from '../core/config.js';
 import type { Logger } from '../core/logger.js';
 import type { MasterKey } from '../core/master-key.js';
 import type { Database } from '../db/port.js';
-import { checkMasterKeys } from './keys/master-key-check.js';
-import { PlatformKeyPool } from './keys/platform-pool.js';
-import { createVault, type Vault } from './keys/vault.js';
+import { checkMasterKeys } from '../keys/master-key-check.js';
+import { PlatformKeyPool } from '../keys/platform-pool.js';
+import { createVault, type Vault } from '../keys/vault.js';
 import { LlmGateway } from './llm-gateway.js';
-import { PriceTable } from './usage/prices.js';
-import { UsageLedger } from './usage/usage-ledger.js';
+import { PriceTable } from './prices.js';
+import { UsageLedger } from '../usage/usage-ledger.js';
 
 /** Reservations older than this belong to a process that died mid-call (calls time out far sooner). */
 const STALE_RESERVATION_MS = 60 * 60_000;

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
-import { AppError } from '../../core/errors.js';
-import type { Usage } from '../providers/port.js';
+import { AppError } from '../core/errors.js';
+import type { Usage } from './providers/port.js';
 import builtIn from './prices.json' with { type: 'json' };
 
 /**

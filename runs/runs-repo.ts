@@ -1,11 +1,11 @@
-import { AppError, notFound } from '../../core/errors.js';
-import type { Queryable } from '../port.js';
-import { JobQueue, type Job } from '../queue/job-queue.js';
-import type { LeaseFence } from '../queue/lease-fence.js';
-import { appendEventCtes, EventsRepo, EVENTS_CHANNEL, type ProjectEvent } from './events.js';
-import { decodeCursor, pageLimit, toPage, type Page, type PageRequest } from './pagination.js';
-import { enforceLimit, lockUserPlan } from './plan-limits.js';
-import { inTransaction } from './transaction.js';
+import { AppError, notFound } from '../core/errors.js';
+import type { Queryable } from '../db/port.js';
+import { JobQueue, type Job } from '../db/queue/job-queue.js';
+import type { LeaseFence } from '../db/queue/lease-fence.js';
+import { appendEventCtes, EventsRepo, EVENTS_CHANNEL, type ProjectEvent } from '../events/event-log.js';
+import { decodeCursor, pageLimit, toPage, type Page, type PageRequest } from '../db/repos/pagination.js';
+import { enforceLimit, lockUserPlan } from '../db/repos/plan-limits.js';
+import { inTransaction } from '../db/repos/transaction.js';
 
 export type RunKind = 'generate' | 'change';
 export type RunStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';

@@ -1,9 +1,9 @@
-import type { Config } from '../../core/config.js';
-import type { Logger } from '../../core/logger.js';
-import type { Database } from '../../db/port.js';
-import type { SandboxPort } from '../../sandbox/port.js';
-import type { WorkspaceStore } from '../../workspaces/index.js';
-import type { LlmGateway } from '../llm-gateway.js';
+import type { Config } from '../core/config.js';
+import type { Logger } from '../core/logger.js';
+import type { Database } from '../db/port.js';
+import type { SandboxPort } from '../sandbox/port.js';
+import type { WorkspaceStore } from '../workspaces/index.js';
+import type { LlmGateway } from '../llm/llm-gateway.js';
 import { createWebhookWorker } from '../webhooks/webhook-worker.js';
 import { RunWorker } from './run-worker.js';
 

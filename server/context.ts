@@ -1,4 +1,4 @@
-import type { LlmServices } from '../agents/llm-services.js';
+import type { LlmServices } from '../llm/llm-services.js';
 import type { Clock } from '../core/clock.js';
 import type { Config } from '../core/config.js';
 import type { Logger } from '../core/logger.js';

@@ -1,7 +1,7 @@
 import type { Server } from 'node:http';
 import type { Socket } from 'node:net';
-import { createLlmServices } from '../agents/llm-services.js';
-import { startPipelineWorkers } from '../agents/pipeline/start.js';
+import { createLlmServices } from '../llm/llm-services.js';
+import { startPipelineWorkers } from '../runs/start-workers.js';
 import { systemClock, type Clock } from '../core/clock.js';
 import { loadConfig, type Config } from '../core/config.js';
 import { createLogger, type Logger } from '../core/logger.js';
@@ -17,7 +17,7 @@ import { ProjectListCache } from './projects/list-cache.js';
 import { createSupabaseVerifier } from './auth/supabase.js';
 import type { AppContext } from './context.js';
 import { createMetrics } from './http/metrics.js';
-import { EventFeed } from '../db/repos/event-feed.js';
+import { EventFeed } from '../events/event-feed.js';
 import { LocalWorkspaceStore } from '../workspaces/index.js';
 import { attachProjectStreams } from './ws/ws-server.js';
 

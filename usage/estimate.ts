@@ -1,4 +1,4 @@
-import type { LlmRequest } from '../providers/port.js';
+import type { LlmRequest } from '../llm/providers/port.js';
 
 /** Roughly what a message costs beyond its text (role markers, separators). */
 const PER_MESSAGE_TOKENS = 4;

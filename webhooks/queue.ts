@@ -1,7 +1,7 @@
-import type { Queryable } from '../../db/port.js';
-import { JobQueue } from '../../db/queue/job-queue.js';
-import type { ProjectEvent } from '../../db/repos/events.js';
-import { ProjectsRepo } from '../../db/repos/projects.js';
+import type { Queryable } from '../db/port.js';
+import { JobQueue } from '../db/queue/job-queue.js';
+import type { ProjectEvent } from '../events/event-log.js';
+import { ProjectsRepo } from '../db/repos/projects.js';
 
 /** Deliveries are jobs, so a retry survives a restart and any node may send it. */
 export const WEBHOOKS_QUEUE = 'webhooks';

@@ -1,5 +1,5 @@
 import type { LookupFunction } from 'node:net';
-import * as guard from '../../core/net/address-guard.js';
+import * as guard from '../core/net/address-guard.js';
 
 /**
  * SSRF protection of webhook targets (core/net/address-guard.ts): public addresses are delivered
@@ -7,7 +7,7 @@ import * as guard from '../../core/net/address-guard.js';
  * SAMOKODER_WEBHOOK_ALLOW_PRIVATE=true (a self-hosted deployment on its own network); link-local
  * (cloud metadata) and other reserved ones never.
  */
-export { classifyAddress, urlHost, type AddressClass } from '../../core/net/address-guard.js';
+export { classifyAddress, urlHost, type AddressClass } from '../core/net/address-guard.js';
 
 function policy(allowPrivate: boolean): guard.AddressPolicy {
   return { allowPrivate, setting: 'SAMOKODER_WEBHOOK_ALLOW_PRIVATE', privateUse: 'delivers webhooks inside its own network' };

@@ -1,8 +1,8 @@
-import type { Config } from '../../core/config.js';
-import type { Logger } from '../../core/logger.js';
-import type { Database } from '../../db/port.js';
-import { PermanentJobError, Worker } from '../../db/queue/worker.js';
-import { ProjectsRepo } from '../../db/repos/projects.js';
+import type { Config } from '../core/config.js';
+import type { Logger } from '../core/logger.js';
+import type { Database } from '../db/port.js';
+import { PermanentJobError, Worker } from '../db/queue/worker.js';
+import { ProjectsRepo } from '../db/repos/projects.js';
 import { postJson } from './post.js';
 import { WEBHOOKS_QUEUE, type WebhookJobPayload } from './queue.js';
 import { SIGNATURE_HEADER, signWebhook, TIMESTAMP_HEADER } from './sign.js';

@@ -1,5 +1,5 @@
 import { isAppError } from '../../core/errors.js';
-import type { LlmRequest, LlmResponse, ProviderId, ToolCall, Usage } from '../providers/port.js';
+import type { LlmRequest, LlmResponse, ProviderId, ToolCall, Usage } from '../../llm/providers/port.js';
 import type { RunContext, StepRef } from './run-context.js';
 import { RunStop } from './run-stop.js';
 

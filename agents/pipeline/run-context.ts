@@ -2,13 +2,13 @@ import type { Config } from '../../core/config.js';
 import type { Logger } from '../../core/logger.js';
 import type { Database } from '../../db/port.js';
 import type { LeaseFence } from '../../db/queue/lease-fence.js';
-import type { Run } from '../../db/repos/runs.js';
+import type { Run } from '../../runs/runs-repo.js';
 import type { Step } from '../../db/repos/steps.js';
 import type { SandboxHandle, SandboxPort } from '../../sandbox/port.js';
 import type { Workspace } from '../../workspaces/index.js';
-import type { LlmGateway } from '../llm-gateway.js';
-import type { LlmSession } from '../llm-session.js';
-import type { RunEvents } from './events.js';
+import type { LlmGateway } from '../../llm/llm-gateway.js';
+import type { LlmSession } from '../../llm/llm-session.js';
+import type { RunEvents } from '../../events/run-events.js';
 import { RunStop } from './run-stop.js';
 
 export type PipelineSettings = Config['pipeline'];

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import type { Message, ToolSpec } from '../providers/port.js';
+import type { Message, ToolSpec } from '../../llm/providers/port.js';
 import { parseToolArgs } from '../tools/schemas.js';
 import { callModel } from './llm-call.js';
 import type { RunContext, StepRef } from './run-context.js';

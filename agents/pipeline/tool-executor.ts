@@ -1,6 +1,6 @@
 import { isAppError } from '../../core/errors.js';
 import { parseSafePath } from '../../workspaces/index.js';
-import type { ToolCall } from '../providers/port.js';
+import type { ToolCall } from '../../llm/providers/port.js';
 import { parseToolArgs, WORKSPACE_TOOLS, type WorkspaceToolName } from '../tools/schemas.js';
 import { runSandboxCommand } from './commands.js';
 import type { RunContext, StepRef } from './run-context.js';

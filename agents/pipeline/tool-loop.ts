@@ -1,4 +1,4 @@
-import type { Message } from '../providers/port.js';
+import type { Message } from '../../llm/providers/port.js';
 import { WORKSPACE_TOOL_SPECS } from '../tools/schemas.js';
 import { callModel } from './llm-call.js';
 import type { RunContext, StepRef } from './run-context.js';

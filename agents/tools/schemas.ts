@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { ToolSpec } from '../providers/port.js';
+import type { ToolSpec } from '../../llm/providers/port.js';
 
 /**
  * The agents' tools (PRODUCT.md "The agents' tools"): fixed names, zod schemas as the single

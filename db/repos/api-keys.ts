@@ -12,7 +12,7 @@ export interface ApiKeyInfo {
   lastUsedAt: Date | null;
 }
 
-/** The envelope columns (see agents/keys/vault.ts). */
+/** The envelope columns (see keys/vault.ts). */
 export interface ApiKeyEnvelope {
   ciphertext: Buffer;
   iv: Buffer;

@@ -3,7 +3,7 @@ import type { Queryable } from '../port.js';
 import { JobQueue } from '../queue/job-queue.js';
 import { decodeCursor, pageLimit, toPage, type Page, type PageRequest } from './pagination.js';
 import { enforceLimit, lockUserPlan } from './plan-limits.js';
-import { runJobKey } from './runs.js';
+import { runJobKey } from '../../runs/runs-repo.js';
 import { inTransaction } from './transaction.js';
 
 export interface Project {

@@ -1,7 +1,7 @@
 import { AppError, notFound } from '../../core/errors.js';
 import type { Queryable } from '../port.js';
 import type { LeaseFence } from '../queue/lease-fence.js';
-import { appendEventCtes, EVENTS_CHANNEL } from './events.js';
+import { appendEventCtes, EVENTS_CHANNEL } from '../../events/event-log.js';
 
 export type StepKind = 'planner' | 'architect' | 'coder' | 'verify' | 'fixer';
 export type StepStatus = 'running' | 'succeeded' | 'failed' | 'cancelled';

@@ -1,6 +1,6 @@
 import type { Queryable } from '../port.js';
 import { CALL_KEY_COLUMNS, toCallAccess, type CallAccess, type CallAccessRow } from './api-keys.js';
-import { appendEventCtes, EVENTS_CHANNEL } from './events.js';
+import { appendEventCtes, EVENTS_CHANNEL } from '../../events/event-log.js';
 import { inTransaction } from './transaction.js';
 
 export type KeySource = 'byok' | 'platform';

@@ -1,6 +1,6 @@
 import Anthropic from '@anthropic-ai/sdk';
 import type { MessageParam, RawMessageStreamEvent, ToolUnion, ContentBlockParam, ToolResultBlockParam } from '@anthropic-ai/sdk/resources/messages/messages';
-import { TruncatedStreamError } from './errors.js';
+import { TruncatedStreamError } from './provider-errors.js';
 import type { SdkClientOptions } from './openai.js';
 import type { FinishReason, LlmRequest, StreamPart, Usage } from './port.js';
 import type { AttemptContext, ProviderAdapter } from './resilient-model.js';

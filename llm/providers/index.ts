@@ -9,7 +9,7 @@ import { withResilience } from './resilient-model.js';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry.js';
 
 export * from './port.js';
-export { ProviderError, isProviderError, classifyProviderError, retryAfterSeconds, type ProviderErrorCode, type ClassifyContext } from './errors.js';
+export { ProviderError, isProviderError, classifyProviderError, retryAfterSeconds, type ProviderErrorCode, type ClassifyContext } from './provider-errors.js';
 export { DEFAULT_RETRY_POLICY, backoffDelayMs, type RetryPolicy } from './retry.js';
 
 /** The providers' public endpoints, in the form each SDK expects its baseURL. */

@@ -1,4 +1,4 @@
-import { TruncatedStreamError } from './errors.js';
+import { TruncatedStreamError } from './provider-errors.js';
 import type { AttemptContext, ProviderAdapter } from './resilient-model.js';
 import type { FinishReason, LlmRequest, ProviderId, StreamPart, Usage } from './port.js';
 

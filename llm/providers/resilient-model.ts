@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import type { Logger } from '../../core/logger.js';
-import { classifyProviderError, ProviderError } from './errors.js';
+import { classifyProviderError, ProviderError } from './provider-errors.js';
 import type { FinishReason, LanguageModel, LlmRequest, LlmResponse, ProviderId, StreamPart, ToolCall, Usage } from './port.js';
 import { backoffDelayMs, sleep, type RetryPolicy } from './retry.js';
 

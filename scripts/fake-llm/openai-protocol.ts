@@ -1,4 +1,4 @@
-import type { ProviderId } from '../../agents/providers/port.js';
+import type { ProviderId } from '../../llm/providers/port.js';
 import type { TurnPlan } from './script.js';
 
 /** OpenAI chat completions, as OpenAI, OpenRouter, Groq (under /openai/v1) and compatible servers send it. */

@@ -1,4 +1,4 @@
-import type { ProviderId } from '../../agents/providers/port.js';
+import type { ProviderId } from '../../llm/providers/port.js';
 
 /**
  * The fake LLM's script. It is a scripted model: it does not read prompts, it answers each request

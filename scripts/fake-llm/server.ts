@@ -1,6 +1,6 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { ProviderId } from '../../agents/providers/port.js';
+import type { ProviderId } from '../../llm/providers/port.js';
 import { anthropicError, anthropicModels, messageEvents, messageJson } from './anthropic-protocol.js';
 import { chatCompletionEvents, chatCompletionJson, openAiError, openAiModels } from './openai-protocol.js';
 import { planTurn, takeTurn, type FakeScript, type FakeTurn, type KeyFault } from './script.js';

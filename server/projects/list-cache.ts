@@ -1,5 +1,5 @@
 import type { Database, Unlisten } from '../../db/port.js';
-import type { EventFeed } from '../../db/repos/event-feed.js';
+import type { EventFeed } from '../../events/event-feed.js';
 import type { SerializedJson } from '../http/serialized-json.js';
 
 /** Where migration 0003's triggers send the id of a user whose projects changed. */

@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { storeUserKey } from '../../agents/keys/user-keys.js';
-import { baseUrlRefusal } from '../../agents/providers/base-url-guard.js';
-import { PROVIDERS } from '../../agents/providers/port.js';
+import { storeUserKey } from '../../keys/user-keys.js';
+import { baseUrlRefusal } from '../../llm/providers/base-url-guard.js';
+import { PROVIDERS } from '../../llm/providers/port.js';
 import { AppError, notFound } from '../../core/errors.js';
 import { ApiKeysRepo, type ApiKeyInfo } from '../../db/repos/api-keys.js';
 import { PlansRepo } from '../../db/repos/plans.js';
@@ -82,7 +82,7 @@ export function apiKeyRoutes(ctx: AppContext): AnyRoute[] {
           throw new AppError('E_LIMIT', `limit_exceeded: the ${plan?.name ?? user.planId} plan does not allow your own API keys.`, { details: { limit: 'byok' } });
         }
         // Before any request: only what the URL itself says (a literal IP, localhost). A name is
-        // checked on what it resolves to whenever a call connects (agents/providers/base-url-guard.ts).
+        // checked on what it resolves to whenever a call connects (llm/providers/base-url-guard.ts).
         const refusal = body.baseUrl === undefined ? undefined : baseUrlRefusal(new URL(body.baseUrl), ctx.config.llm.allowPrivateBaseUrls);
         if (refusal !== undefined) {
           throw new AppError('E_BASE_URL_TARGET', `baseUrl: refused, ${refusal}. Use the address of a model server reachable on the public internet. Nothing was stored.`);

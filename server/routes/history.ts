@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { AppError } from '../../core/errors.js';
-import { RunsRepo } from '../../db/repos/runs.js';
+import { RunsRepo } from '../../runs/runs-repo.js';
 import type { AppContext } from '../context.js';
 import { route, type AnyRoute } from '../http/route.js';
 import { ownedWorkspace } from './ownership.js';

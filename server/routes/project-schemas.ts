@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { MAX_PAGE_SIZE } from '../../db/repos/pagination.js';
 import type { Project } from '../../db/repos/projects.js';
-import type { Run } from '../../db/repos/runs.js';
+import type { Run } from '../../runs/runs-repo.js';
 import type { Step } from '../../db/repos/steps.js';
 
 /**

@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import { urlRefusal } from '../../agents/webhooks/target-guard.js';
+import { urlRefusal } from '../../webhooks/target-guard.js';
 import { AppError, notFound } from '../../core/errors.js';
 import { ProjectsRepo } from '../../db/repos/projects.js';
-import { RUN_CANCEL_CHANNEL } from '../../db/repos/runs.js';
+import { RUN_CANCEL_CHANNEL } from '../../runs/runs-repo.js';
 import type { AppContext } from '../context.js';
 import { route, type AnyRoute } from '../http/route.js';
 import { SerializedJson } from '../http/serialized-json.js';

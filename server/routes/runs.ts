@@ -1,10 +1,10 @@
 import { z } from 'zod';
-import { PROVIDERS, type ProviderId } from '../../agents/providers/port.js';
+import { PROVIDERS, type ProviderId } from '../../llm/providers/port.js';
 import { AppError, notFound } from '../../core/errors.js';
 import { ApiKeysRepo } from '../../db/repos/api-keys.js';
 import { PlansRepo } from '../../db/repos/plans.js';
 import type { Project } from '../../db/repos/projects.js';
-import { RunsRepo, type KeySource } from '../../db/repos/runs.js';
+import { RunsRepo, type KeySource } from '../../runs/runs-repo.js';
 import { StepsRepo } from '../../db/repos/steps.js';
 import type { User } from '../../db/repos/users.js';
 import type { AppContext } from '../context.js';

@@ -1,8 +1,8 @@
 import { WebSocket, type RawData } from 'ws';
 import { isAppError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
-import { followProjectEvents, type EventFeed, type Following } from '../../db/repos/event-feed.js';
-import type { EventsRepo } from '../../db/repos/events.js';
+import { followProjectEvents, type EventFeed, type Following } from '../../events/event-feed.js';
+import type { EventsRepo } from '../../events/event-log.js';
 import { describeIssues } from '../http/validation.js';
 import { CLOSE_CODES, clientFrameSchema, durableFrame, ephemeralFrameText, MAX_SUBSCRIPTIONS, type ServerFrame } from './protocol.js';
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { EphemeralEvent, ProjectEvent } from '../../db/repos/events.js';
+import type { EphemeralEvent, ProjectEvent } from '../../events/event-log.js';
 
 /**
  * The WebSocket protocol on `/ws` (documented in the README's "## WebSocket").

@@ -2,11 +2,11 @@ import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { AppError, isAppError } from '../../core/errors.js';
-import type { EventFeed } from '../../db/repos/event-feed.js';
+import type { EventFeed } from '../../events/event-feed.js';
 import type { AppContext } from '../context.js';
 import { authenticateToken, bearerToken } from '../http/authenticate.js';
 import type { AuthContext } from '../http/route.js';
-import { CoalescingEventsRepo } from './coalescing-events.js';
+import { CoalescingEventsRepo } from '../../events/coalescing-events.js';
 import { ClientConnection } from './connection.js';
 import { CLOSE_CODES, MAX_CLIENT_FRAME_BYTES } from './protocol.js';
 

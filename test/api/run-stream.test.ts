@@ -1,4 +1,4 @@
-import { EventsRepo } from '../../db/repos/events.js';
+import { EventsRepo } from '../../events/event-log.js';
 import { fakeSecret } from '../keys/fixtures.js';
 import { happyTurns, script, startHarness, type Harness, type ProjectFixture } from '../pipeline/harness.js';
 import { apiClient, registerUser } from '../helpers/server.js';

@@ -1,4 +1,4 @@
-import { EventsRepo, publishEphemeral } from '../../db/repos/events.js';
+import { EventsRepo, publishEphemeral } from '../../events/event-log.js';
 import { PgDatabase } from '../../db/pg-database.js';
 import { createLogger } from '../../core/logger.js';
 import { startServer, type RunningServer } from '../../server/server.js';

@@ -1,5 +1,5 @@
-import { EventFeed, followProjectEvents } from '../../db/repos/event-feed.js';
-import { capEphemeral, EventsRepo, MAX_NOTICE_BYTES, publishEphemeral, type EphemeralEvent, type EventNotice, EVENTS_CHANNEL, parseEventNotice } from '../../db/repos/events.js';
+import { EventFeed, followProjectEvents } from '../../events/event-feed.js';
+import { capEphemeral, EventsRepo, MAX_NOTICE_BYTES, publishEphemeral, type EphemeralEvent, type EventNotice, EVENTS_CHANNEL, parseEventNotice } from '../../events/event-log.js';
 import { createTestDatabase, DATABASE_KINDS, type TestDatabase } from '../helpers/databases.js';
 import { newProject, newUser, sleep, waitFor } from './fixtures.js';
 

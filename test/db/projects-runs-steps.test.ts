@@ -1,8 +1,8 @@
 import type { AppError } from '../../core/errors.js';
 import { JobQueue } from '../../db/queue/job-queue.js';
-import { EventsRepo } from '../../db/repos/events.js';
+import { EventsRepo } from '../../events/event-log.js';
 import { ProjectsRepo, slugify } from '../../db/repos/projects.js';
-import { RUN_CANCEL_CHANNEL, RUNS_QUEUE, runJobKey, RunsRepo, type CreateRunInput } from '../../db/repos/runs.js';
+import { RUN_CANCEL_CHANNEL, RUNS_QUEUE, runJobKey, RunsRepo, type CreateRunInput } from '../../runs/runs-repo.js';
 import { StepsRepo, type Step } from '../../db/repos/steps.js';
 import { createTestDatabase, DATABASE_KINDS, type TestDatabase } from '../helpers/databases.js';
 import { leaseJob, newProject, newUser, sleep, waitFor } from './fixtures.js';

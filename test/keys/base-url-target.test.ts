@@ -1,4 +1,4 @@
-import { runJobKey } from '../../db/repos/runs.js';
+import { runJobKey } from '../../runs/runs-repo.js';
 import { startFakeLlm, type FakeLlm } from '../../scripts/fake-llm/server.js';
 import { NO_WORKER } from '../api/fixtures.js';
 import { apiClient, registerUser, startTestServer, type TestServer } from '../helpers/server.js';

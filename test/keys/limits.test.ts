@@ -1,7 +1,7 @@
 import { systemClock } from '../../core/clock.js';
-import { PriceTable } from '../../agents/usage/prices.js';
-import { UsageLedger } from '../../agents/usage/usage-ledger.js';
-import { estimateWorstCaseTokens } from '../../agents/usage/estimate.js';
+import { PriceTable } from '../../llm/prices.js';
+import { UsageLedger } from '../../usage/usage-ledger.js';
+import { estimateWorstCaseTokens } from '../../usage/estimate.js';
 import { startFakeLlm, type FakeLlm } from '../../scripts/fake-llm/server.js';
 import { createTestDatabase, DATABASE_KINDS, type TestDatabase } from '../helpers/databases.js';
 import { apiClient, registerUser, startTestServer, type TestServer } from '../helpers/server.js';

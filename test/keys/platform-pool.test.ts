@@ -1,4 +1,4 @@
-import { PlatformKeyPool } from '../../agents/keys/platform-pool.js';
+import { PlatformKeyPool } from '../../keys/platform-pool.js';
 import { startFakeLlm, type FakeLlm } from '../../scripts/fake-llm/server.js';
 import { apiClient, registerUser, startTestServer, type TestServer } from '../helpers/server.js';
 import { DATABASE_KINDS } from '../helpers/databases.js';

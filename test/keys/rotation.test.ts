@@ -1,7 +1,7 @@
-import { checkMasterKeys } from '../../agents/keys/master-key-check.js';
-import { rotateMasterKey } from '../../agents/keys/rotation.js';
-import { storeUserKey } from '../../agents/keys/user-keys.js';
-import { Vault } from '../../agents/keys/vault.js';
+import { checkMasterKeys } from '../../keys/master-key-check.js';
+import { rotateMasterKey } from '../../keys/rotation.js';
+import { storeUserKey } from '../../keys/user-keys.js';
+import { Vault } from '../../keys/vault.js';
 import { createLogger } from '../../core/logger.js';
 import { ApiKeysRepo } from '../../db/repos/api-keys.js';
 import { startServer } from '../../server/server.js';

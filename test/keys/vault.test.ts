@@ -1,5 +1,5 @@
-import { maskSecret } from '../../agents/keys/mask.js';
-import { Vault, createVault } from '../../agents/keys/vault.js';
+import { maskSecret } from '../../keys/mask.js';
+import { Vault, createVault } from '../../keys/vault.js';
 import { fakeSecret, newMasterKey, newMasterKeyText } from './fixtures.js';
 
 const binding = { userId: '11111111-1111-4111-8111-111111111111', provider: 'openai', keyId: '22222222-2222-4222-8222-222222222222' };

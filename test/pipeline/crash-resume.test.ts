@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { PgDatabase } from '../../db/pg-database.js';
-import { EventsRepo } from '../../db/repos/events.js';
+import { EventsRepo } from '../../events/event-log.js';
 import { StepsRepo } from '../../db/repos/steps.js';
 import { startFakeLlm, type FakeLlm } from '../../scripts/fake-llm/server.js';
 import { createEmptyPgDatabase } from '../helpers/databases.js';

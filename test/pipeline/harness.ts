@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import Docker from 'dockerode';
-import { storeUserKey } from '../../agents/keys/user-keys.js';
-import { createVault } from '../../agents/keys/vault.js';
+import { storeUserKey } from '../../keys/user-keys.js';
+import { createVault } from '../../keys/vault.js';
 import { parseMasterKey } from '../../core/master-key.js';
 import type { Queryable } from '../../db/port.js';
-import { EventsRepo, type ProjectEvent } from '../../db/repos/events.js';
+import { EventsRepo, type ProjectEvent } from '../../events/event-log.js';
 import { ProjectsRepo } from '../../db/repos/projects.js';
-import { isTerminal, RunsRepo, type Run, type RunKind } from '../../db/repos/runs.js';
+import { isTerminal, RunsRepo, type Run, type RunKind } from '../../runs/runs-repo.js';
 import { UsersRepo } from '../../db/repos/users.js';
 import { LABEL_PROJECT } from '../../sandbox/labels.js';
 import { startFakeLlm, type FakeLlm, type FakeTurn, type RecordedRequest } from '../../scripts/fake-llm/server.js';

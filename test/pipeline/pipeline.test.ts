@@ -3,10 +3,10 @@ import type { AddressInfo } from 'node:net';
 import { lstat, mkdtemp, readdir, rm, symlink } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { verifyWebhookSignature } from '../../agents/webhooks/sign.js';
+import { verifyWebhookSignature } from '../../webhooks/sign.js';
 import { ProjectsRepo } from '../../db/repos/projects.js';
 import { StepsRepo } from '../../db/repos/steps.js';
-import { RunsRepo } from '../../db/repos/runs.js';
+import { RunsRepo } from '../../runs/runs-repo.js';
 import { DATABASE_KINDS } from '../helpers/databases.js';
 import {
   bodyText, finishTurn, happyTurns, newProjectFixture, PACKAGE_JSON, planTurn, archTurn, projectEvents, requestsOf, script, startHarness, startRun,

@@ -6,7 +6,7 @@ import { CancelRequested } from '../../agents/pipeline/run-stop.js';
 import { StepRunner } from '../../agents/pipeline/step-runner.js';
 import { createLogger } from '../../core/logger.js';
 import type { Database } from '../../db/port.js';
-import { RunsRepo, type Run } from '../../db/repos/runs.js';
+import { RunsRepo, type Run } from '../../runs/runs-repo.js';
 import { StepsRepo } from '../../db/repos/steps.js';
 import { LocalWorkspaceStore } from '../../workspaces/index.js';
 import { leaseJob, newProject } from '../db/fixtures.js';

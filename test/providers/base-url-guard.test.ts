@@ -1,8 +1,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from '@jest/globals';
-import { guardedFetch } from '../../agents/providers/base-url-guard.js';
-import { createLanguageModel, ProviderError, type LlmRequest, type ProviderId, type StreamPart } from '../../agents/providers/index.js';
+import { guardedFetch } from '../../llm/providers/base-url-guard.js';
+import { createLanguageModel, ProviderError, type LlmRequest, type ProviderId, type StreamPart } from '../../llm/providers/index.js';
 import { useFakeLlm } from './fixtures.js';
 
 // A key's own base URL goes through the address guard at connect time, in each SDK's adapter:

@@ -2,8 +2,8 @@ import { describe, expect, it } from '@jest/globals';
 import Anthropic from '@anthropic-ai/sdk';
 import Groq from 'groq-sdk';
 import OpenAI from 'openai';
-import { createLanguageModel, type LlmRequest } from '../../agents/providers/index.js';
-import { toAnthropicMessages } from '../../agents/providers/anthropic.js';
+import { createLanguageModel, type LlmRequest } from '../../llm/providers/index.js';
+import { toAnthropicMessages } from '../../llm/providers/anthropic.js';
 import { DEFAULT_TURN } from '../../scripts/fake-llm/server.js';
 import { useFakeLlm } from './fixtures.js';
 

@@ -9,7 +9,7 @@ import {
   resolveBaseUrl,
   retryAfterSeconds,
   type LlmRequest,
-} from '../../agents/providers/index.js';
+} from '../../llm/providers/index.js';
 import { loadConfig } from '../../core/config.js';
 import { useFakeLlm } from './fixtures.js';
 

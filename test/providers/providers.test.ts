@@ -6,7 +6,7 @@ import {
   type LlmRequest,
   type ProviderId,
   type StreamPart,
-} from '../../agents/providers/index.js';
+} from '../../llm/providers/index.js';
 import { type FakeScript } from '../../scripts/fake-llm/server.js';
 import { useFakeLlm } from './fixtures.js';
 

@@ -1,5 +1,5 @@
-import { EventFeed } from '../../db/repos/event-feed.js';
-import { EventsRepo } from '../../db/repos/events.js';
+import { EventFeed } from '../../events/event-feed.js';
+import { EventsRepo } from '../../events/event-log.js';
 import { SerializedJson } from '../../server/http/serialized-json.js';
 import { ProjectListCache } from '../../server/projects/list-cache.js';
 import { createTestDatabase, DATABASE_KINDS } from '../helpers/databases.js';

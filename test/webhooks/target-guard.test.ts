@@ -1,11 +1,11 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
-import { postJson } from '../../agents/webhooks/post.js';
-import { enqueueWebhook } from '../../agents/webhooks/queue.js';
-import { verifyWebhookSignature } from '../../agents/webhooks/sign.js';
-import { classifyAddress, guardedLookup, urlRefusal, WebhookTargetRefusedError } from '../../agents/webhooks/target-guard.js';
-import { createWebhookWorker } from '../../agents/webhooks/webhook-worker.js';
+import { postJson } from '../../webhooks/post.js';
+import { enqueueWebhook } from '../../webhooks/queue.js';
+import { verifyWebhookSignature } from '../../webhooks/sign.js';
+import { classifyAddress, guardedLookup, urlRefusal, WebhookTargetRefusedError } from '../../webhooks/target-guard.js';
+import { createWebhookWorker } from '../../webhooks/webhook-worker.js';
 import { createLogger } from '../../core/logger.js';
 import { ProjectsRepo } from '../../db/repos/projects.js';
 import { newProject, waitFor } from '../db/fixtures.js';

@@ -1,4 +1,4 @@
-import { RunsRepo } from '../../../db/repos/runs.js';
+import { RunsRepo } from '../../../runs/runs-repo.js';
 import { ARCHITECT_PROMPT, promptRef } from '../../prompts/index.js';
 import { SUBMIT_ARCHITECTURE, submitArchitectureArgs, type Architecture, type Plan } from '../../tools/schemas.js';
 import { architectMessage, treeListing } from '../context-builder.js';

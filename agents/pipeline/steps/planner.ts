@@ -1,4 +1,4 @@
-import { RunsRepo } from '../../../db/repos/runs.js';
+import { RunsRepo } from '../../../runs/runs-repo.js';
 import { PLANNER_PROMPT, promptRef } from '../../prompts/index.js';
 import { SUBMIT_PLAN, submitPlanArgs, type Plan } from '../../tools/schemas.js';
 import { plannerMessage, treeListing } from '../context-builder.js';

@@ -1,4 +1,4 @@
-import { RunsRepo } from '../../../db/repos/runs.js';
+import { RunsRepo } from '../../../runs/runs-repo.js';
 import { submitArchitectureArgs, submitPlanArgs, type Architecture, type Plan } from '../../tools/schemas.js';
 import type { RunContext } from '../run-context.js';
 
