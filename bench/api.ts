@@ -1,5 +1,5 @@
 /**
- * API benchmark (issue 6): `GET /api/projects` (authenticated, 20 projects, PostgreSQL) under
+ * API benchmark: `GET /api/projects` (authenticated, 20 projects, PostgreSQL) under
  * autocannon vs a bare Express 5 hello-world, same machine, same run. Each server runs in its
  * own child process, so the load generator does not share its event loop. Both servers stay up
  * and are loaded in alternation, ROUNDS times (the order flips each round), so a slow minute of

@@ -1,5 +1,5 @@
 /**
- * Export benchmark (issue 6): a generated 5,000-file / 50 MB workspace, our streaming ZIP export
+ * Export benchmark: a generated 5,000-file / 50 MB workspace, our streaming ZIP export
  * vs Info-ZIP `zip -qr` (and archiver 8, the usual Node choice) on the same tree, in the same run.
  * Each contender runs in its own child process so its peak RSS (VmHWM) is its own.
  *

@@ -1,5 +1,5 @@
 /**
- * Sandbox benchmark (issue 4), on the same image in one run: our Docker adapter (dockerode,
+ * Sandbox benchmark, on the same image in one run: our Docker adapter (dockerode,
  * full hardening) against the docker CLI.
  *   cold:     acquire + first exec of `true`      vs `docker run --rm --network none IMAGE true`
  *   warm:     acquire of a prewarmed project (p50/p99)

@@ -1,5 +1,5 @@
 /**
- * Soak (issue 8): steady mixed traffic (register, keys, projects, generate, subscribe, export)
+ * Soak: steady mixed traffic (register, keys, projects, generate, subscribe, export)
  * against one real service process on PostgreSQL, with its run worker, the real Docker sandbox and
  * the fake LLM (a tiny dependency-free app per run). Reports throughput, p50/p99 latency per
  * operation, the service's RSS over time (VmRSS from /proc/<pid>/status, once a second) and the

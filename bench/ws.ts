@@ -1,5 +1,5 @@
 /**
- * WebSocket benchmark (issue 6), on PostgreSQL LISTEN/NOTIFY as in production, with three
+ * WebSocket benchmark, on PostgreSQL LISTEN/NOTIFY as in production, with three
  * processes like a deployment: this one runs the API node (the WebSocket server); a publisher
  * process plays the worker node running the runs; a clients process holds the sockets.
  *  1. 100 concurrent streams of 200 `llm.delta`s each (one project and one socket per stream, a

@@ -60,7 +60,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     // Verifies the master key against the database before anything is served.
     const llm = await createLlmServices({ config, db, clock, logger, masterKey });
     const sessions = await SessionCache.start(db);
-    // One LISTEN per node on the events channel: it feeds every WebSocket subscription (issue 6)
+    // One LISTEN per node on the events channel: it feeds every WebSocket subscription
     // and tells the project-list cache which lists moved.
     const feed = new EventFeed(db, logger);
     await feed.start();
@@ -81,9 +81,8 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       sandbox: config.sandbox.enabled ? createDockerSandbox({ settings: sandboxSettingsFromConfig(config), logger }) : undefined,
     };
     const { app } = createApp(ctx);
-    // ── Run pipeline (issue 5): the runs worker + webhook sender; stopped before the database. ──
+    // The runs worker and the webhook sender; stopped before the database, which they write to.
     const pipeline = await startPipelineWorkers({ config, db, logger, gateway: llm.gateway, workspaces: ctx.workspaces, sandbox: ctx.sandbox });
-    // ── end run pipeline ──
     const server: Server = await new Promise((resolve, reject) => {
       const s = app.listen(config.port, config.host, () => resolve(s));
       s.once('error', reject);
@@ -98,9 +97,8 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       sockets.add(s);
       s.once('close', () => sockets.delete(s));
     });
-    // --- WebSocket /ws (issue 6): the node's event feed serves every socket's subscriptions. ---
+    // WebSocket /ws: the node's event feed serves every socket's subscriptions.
     const streams = attachProjectStreams(server, ctx, feed);
-    // --- end WebSocket ---
     // Finished jobs past the retention are deleted on every node (cheap, and safe concurrently).
     const jobPurger = startJobPurger({ db, clock, logger, settings: { retentionMs: config.jobs.retentionMs, intervalMs: config.jobs.purgeIntervalMs } });
     const address = server.address();
@@ -112,7 +110,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       (stopping ??= (async () => {
         logger.info('shutting down: no new connections; waiting for in-flight requests');
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-        // WebSocket clients get 1001 and reconnect elsewhere with their last seq (issue 6).
+        // WebSocket clients get 1001 and reconnect elsewhere with their last seq.
         await streams.close();
         await feed.stop();
         server.closeIdleConnections();
@@ -122,7 +120,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
         }, config.shutdownTimeoutMs);
         await closed;
         clearTimeout(timer);
-        await pipeline.stop(); // run pipeline (issue 5): running runs are handed back to the queue
+        await pipeline.stop(); // running runs are handed back to the queue, for another node to resume
         await jobPurger.stop();
         await ctx.sandbox?.close().catch((err: unknown) => logger.warn({ err }, 'could not remove the sandbox containers'));
         await sessions.stop();

@@ -9,7 +9,7 @@ import { ReconnectingSubscriber } from './subscriber.js';
 import { answered, tinyAppResponder, USAGE } from '../../scripts/fake-llm/tiny-app.js';
 
 /**
- * Issue 8's chaos test: two real service processes on one PostgreSQL and one workspaces directory,
+ * The chaos test: two real service processes on one PostgreSQL and one workspaces directory,
  * 20 runs in flight, one node SIGKILLed at a random moment five times (and restarted each time).
  * The seed is logged; SAMOKODER_CHAOS_SEED=<n> replays a schedule.
  */
