@@ -15,7 +15,10 @@ const port = z.coerce.number().int().min(0).max(65535);
 const positiveInt = z.coerce.number().int().positive();
 const optionalString = z.string().trim().min(1).optional();
 
-/** Each key is the environment variable; the README's configuration table lists them all. */
+/**
+ * Each key is the environment variable. docs/configuration.md lists them all, generated from this
+ * schema and core/config-descriptions.ts (`npm run docs:config`).
+ */
 export const ENV_SCHEMA = z.object({
   PORT: port.default(3000),
   HOST: z.string().min(1).default('127.0.0.1'),

@@ -1,8 +1,8 @@
 /**
  * The error catalogue: every error the service reports has a stable code listed here, with the
- * HTTP status it maps to and whether retrying the same request can succeed. The README documents
- * each code and a test checks that every `E_*` code used anywhere in the sources is listed here
- * and in the README (like fastify's FST_ERR_* codes).
+ * HTTP status it maps to and whether retrying the same request can succeed. docs/errors.md is
+ * generated from it (`npm run docs:errors`), and a test checks that every `E_*` code used anywhere
+ * in the sources is listed here and that the document is current (like fastify's FST_ERR_* codes).
  */
 export const ERROR_CATALOGUE = {
   E_VALIDATION: { status: 400, retryable: false, summary: 'The request body, query or path is invalid; the message names the field.' },
