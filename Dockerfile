@@ -1,6 +1,6 @@
 # The Samokoder service. Multi-stage: build with dev dependencies, run with production ones only,
 # as a non-root user. BASE_IMAGE defaults to the official Node 20 image; where no registry is
-# reachable, pass an image built offline (see "Sandbox image" in the README), e.g.
+# reachable, pass an image built offline (docs/testing.md, "The sandbox image"), e.g.
 #   docker build --build-arg BASE_IMAGE=samokoder-sandbox:latest -t samokoder .
 ARG BASE_IMAGE=node:20-bookworm-slim
 

@@ -1,4 +1,4 @@
-/** The CLI's exit codes (documented in the README's "## CLI"). */
+/** The CLI's exit codes (documented in docs/cli.md). */
 export const EXIT = {
   OK: 0,
   /** Anything else: the service failed, the network, a provider error, a bug. */

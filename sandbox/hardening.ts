@@ -11,7 +11,7 @@ export interface ContainerSpecInput {
 
 /**
  * The whole container definition, in one place: every hardening setting is here with the reason
- * for it (README "Sandbox" has the same table). Nothing in it comes from API input; only the
+ * for it (docs/security.md has the same table). Nothing in it comes from API input; only the
  * operator's SandboxSettings and the project's own workspace path.
  */
 export function hardenedContainerSpec(settings: SandboxSettings, input: ContainerSpecInput): ContainerCreateOptions {

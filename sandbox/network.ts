@@ -46,7 +46,7 @@ export async function ensureEgressNetwork(docker: Docker, name: string): Promise
  * The gateway address is the host itself, so without a rule a container on the network could
  * reach every service the host listens on (0.0.0.0:5432, the API...). Best effort: with root
  * and iptables, traffic from the bridge to the host is dropped except to the proxy's port. Returns
- * a function that removes the proxy's rule; without root the README's operator note applies.
+ * a function that removes the proxy's rule; without root the operator adds it (docs/security.md, "Egress proxy").
  */
 export async function restrictHostAccess(net: EgressNetwork, proxyPort: number, logger: Logger): Promise<() => Promise<void>> {
   const drop = ['INPUT', '-i', net.bridge, '-j', 'DROP'];
@@ -61,7 +61,7 @@ export async function restrictHostAccess(net: EgressNetwork, proxyPort: number, 
     // Inserted after the DROP so it lands above it.
     await ensure(accept);
   } catch (err) {
-    logger.warn({ err: String(err) }, 'sandbox: could not add the firewall rule that keeps egress-network containers off the host\'s other ports (needs root and iptables); see README "Sandbox"');
+    logger.warn({ err: String(err) }, 'sandbox: could not add the firewall rule that keeps egress-network containers off the host\'s other ports (needs root and iptables); see docs/security.md, "Egress proxy"');
     return async () => undefined;
   }
   return async () => {

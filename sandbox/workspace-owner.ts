@@ -11,7 +11,7 @@ import { SANDBOX_GID, SANDBOX_UID } from './settings.js';
  *   still read and change everything the container writes;
  * - service running as another user: commands run as 10001 with the service's primary group and
  *   umask 002, so the service can modify what they create; the operator makes the workspace
- *   group-writable for that group (README "Sandbox").
+ *   group-writable for that group (docs/security.md, "Files and ownership").
  */
 export async function prepareWorkspace(dir: string): Promise<void> {
   if (process.getuid?.() !== 0) return;

@@ -2,7 +2,7 @@ import type { SoakReport } from './traffic.js';
 
 const ms = (n: number): string => (n >= 100 ? n.toFixed(0) : n.toFixed(1));
 
-/** The soak's result as Markdown tables (pasted as they are into the README). */
+/** The soak's result as Markdown tables (pasted as they are into docs/performance.md). */
 export function formatReport(r: SoakReport): string {
   const lines = [
     `duration ${(r.durationMs / 60_000).toFixed(1)} min · ${r.totalOps} operations · ${r.opsPerSecond.toFixed(1)} ops/s · 5xx: ${r.serverErrors} · other errors: ${r.otherErrors} · hung: ${r.hung}`,

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { EphemeralEvent, ProjectEvent } from '../../events/event-log.js';
 
 /**
- * The WebSocket protocol on `/ws` (documented in the README's "## WebSocket").
+ * The WebSocket protocol on `/ws` (documented in docs/api.md, "WebSocket").
  *
  * Client → server frames are JSON objects validated here; a malformed one gets an `error` frame
  * and the connection stays usable. Server → client frames are events, whose `type` always has a

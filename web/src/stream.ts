@@ -24,7 +24,7 @@ export interface StreamOptions {
 }
 
 const MAX_DELAY_MS = 5000;
-/** The server's close code for a socket whose token no longer passes (README, "WebSocket"). */
+/** The server's close code for a socket whose token no longer passes (docs/api.md, "WebSocket"). */
 const SIGNED_OUT = 4001;
 
 export class ProjectStream {
