@@ -241,7 +241,7 @@ async function followUp(n: number): Promise<number> {
   await ws.history.commitAll('seed');
   const { promptTokens } = await runOnce(p.id, 'change', 'Make f3 return x * 3 + 2', [
     call('submit_plan', { summary: 'Change f3', tasks: [{ id: 'c1', title: 'Edit f3', description: 'Edit src/module-003.js: f3 returns x * 3 + 2' }] }),
-    call('submit_architecture', { stack: 'Node 20', files: [{ path: 'src/module-003.js', purpose: 'f3' }], commands: { install: '', test: 'true', start: '' } }),
+    call('submit_architecture', { stack: 'Node 20', files: [{ path: 'src/module-003.js', purpose: 'f3' }], commands: { install: '', test: `node --input-type=module -e "import test from 'node:test'; test('ok', () => {})"`, start: '' } }),
     call('write_file', { path: 'src/module-003.js', content: 'export function f3(x) {\n  return x * 3 + 2;\n}\n' }),
     call('finish', { summary: 'f3 changed' }),
   ]);

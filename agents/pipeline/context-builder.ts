@@ -99,7 +99,7 @@ export async function coderMessage(ws: Workspace, input: { plan: Plan; arch: Arc
   ].filter(Boolean).join('\n\n');
 }
 
-export async function fixerMessage(ws: Workspace, input: { plan: Plan; arch: Architecture; failure: { phase: string; command: string; exitCode: number; tail: string }; round: number }): Promise<string> {
+export async function fixerMessage(ws: Workspace, input: { plan: Plan; arch: Architecture; failure: { phase: string; command: string; exitCode: number; tail: string; problem?: string | undefined }; round: number }): Promise<string> {
   const tree = await treeListing(ws);
   let relevant = namedPaths(input.failure.tail, tree.paths);
   // Nothing named in the output (e.g. a bare assertion message): the tests and the sources are the suspects.
@@ -112,9 +112,17 @@ export async function fixerMessage(ws: Workspace, input: { plan: Plan; arch: Arc
     planText(input.plan),
     architectureText(input.arch),
     `## Workspace files\n${tree.text}`,
-    `## Failure (fix round ${input.round})\nThe ${input.failure.phase} command \`${input.failure.command}\` exited with ${input.failure.exitCode}. The end of its output:\n\`\`\`\n${input.failure.tail}\n\`\`\``,
+    `## Failure (fix round ${input.round})\n${failureText(input.failure)}`,
     files ? `## Relevant files\n${files}` : '',
   ].filter(Boolean).join('\n\n');
+}
+
+/** What failed: verify's own finding (missing files, no tests ran) first, then the command's output. */
+function failureText(f: { phase: string; command: string; exitCode: number; tail: string; problem?: string | undefined }): string {
+  const output = `\`\`\`\n${f.tail}\n\`\`\``;
+  if (f.phase === 'files') return `Verify failed: ${f.problem}.\n${output}`;
+  const ran = `The ${f.phase} command \`${f.command}\` exited with ${f.exitCode}.`;
+  return `${f.problem ? `Verify failed: ${f.problem}. ` : ''}${ran} The end of its output:\n${output}`;
 }
 
 function escapeRe(s: string): string {

@@ -6,7 +6,7 @@ import { runArchitect } from './steps/architect.js';
 import { runCoder } from './steps/coder.js';
 import { runFixer } from './steps/fixer.js';
 import { runPlanner } from './steps/planner.js';
-import { runVerify } from './steps/verify.js';
+import { runVerify, type VerifyOutput } from './steps/verify.js';
 
 /**
  * The pipeline, as a deterministic sequence of step numbers:
@@ -29,8 +29,14 @@ export async function runPipeline(rc: RunContext, finishedSteps: Step[], attempt
     const verdict = await steps.run({ seq: ++seq, kind: 'verify', round }, (s) => runVerify(rc, s, architecture));
     if (verdict.passed) return;
     if (round >= rc.settings.fixRounds) {
-      throw new RunStop('verify_failed', `The ${verdict.phase} command still fails after ${rc.settings.fixRounds} fix round(s) (exit ${verdict.exitCode}).`);
+      throw new RunStop('verify_failed', verifyFailure(verdict, rc.settings.fixRounds));
     }
     await steps.run({ seq: ++seq, kind: 'fixer', round: round + 1 }, (s) => runFixer(rc, s, plan, architecture, verdict, round + 1));
   }
+}
+
+/** run.finished's message when verify never passed: what still fails, in a sentence. */
+function verifyFailure(v: VerifyOutput, rounds: number): string {
+  const what = v.problem ?? `the ${v.phase} command fails (exit ${v.exitCode}${v.timedOut ? ', timed out' : ''})`;
+  return `Verify still fails after ${rounds} fix round(s): ${what}.`;
 }

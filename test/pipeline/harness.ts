@@ -108,10 +108,15 @@ export const planTurn = (tasks: { id: string; title: string; description: string
   toolCalls: [{ name: 'submit_plan', arguments: { summary, tasks } }],
   usage,
 });
-export const archTurn = (test = 'node --test', install = 'npm install --no-audit --no-fund'): FakeTurn => ({
-  toolCalls: [{ name: 'submit_architecture', arguments: { stack: 'Node 20, ES modules, node:test', files: [{ path: 'sum.js', purpose: 'the function' }, { path: 'sum.test.js', purpose: 'its test' }, { path: 'package.json', purpose: 'scripts' }], commands: { install, test, start: 'node sum.js' } } }],
+const SUM_FILES = [{ path: 'sum.js', purpose: 'the function' }, { path: 'sum.test.js', purpose: 'its test' }, { path: 'package.json', purpose: 'scripts' }];
+export const archTurn = (test = 'node --test', install = 'npm install --no-audit --no-fund', files = SUM_FILES): FakeTurn => ({
+  toolCalls: [{ name: 'submit_architecture', arguments: { stack: 'Node 20, ES modules, node:test', files, commands: { install, test, start: 'node sum.js' } } }],
   usage,
 });
+/** One real node:test test, inline: for runs whose subject is not the app, so verify passes without files. */
+export const INLINE_TEST = `node --input-type=module -e "import test from 'node:test'; test('ok', () => {})"`;
+/** An architecture that declares no files and passes verify with INLINE_TEST. */
+export const bareArchTurn = (): FakeTurn => archTurn(INLINE_TEST, '', []);
 export const writeTurn = (path: string, content: string): FakeTurn => ({ toolCalls: [{ name: 'write_file', arguments: { path, content } }], usage });
 export const toolTurn = (name: string, args: Record<string, unknown> | string): FakeTurn => ({ toolCalls: [{ name, arguments: args }], usage });
 export const finishTurn = (summary = 'done'): FakeTurn => ({ toolCalls: [{ name: 'finish', arguments: { summary } }], usage });

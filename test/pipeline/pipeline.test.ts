@@ -9,7 +9,7 @@ import { StepsRepo } from '../../db/repos/steps.js';
 import { RunsRepo } from '../../runs/runs-repo.js';
 import { DATABASE_KINDS } from '../helpers/databases.js';
 import {
-  bodyText, finishTurn, happyTurns, newProjectFixture, PACKAGE_JSON, planTurn, archTurn, projectEvents, requestsOf, script, startHarness, startRun,
+  bareArchTurn, bodyText, finishTurn, happyTurns, INLINE_TEST, newProjectFixture, PACKAGE_JSON, planTurn, archTurn, projectEvents, requestsOf, script, startHarness, startRun,
   SUM_BUG, SUM_OK, SUM_TEST, toolNames, toolTurn, waitForRun, writeTurn, type Harness,
 } from './harness.js';
 
@@ -109,6 +109,51 @@ describe.each(DATABASE_KINDS)('the run pipeline on %s (real sandbox, real git, f
     expect(last).toMatchObject({ type: 'run.finished', data: { status: 'failed', reason: 'verify_failed' } });
   });
 
+  test('a test script that runs no tests fails verify with "no tests ran"; the fixer is told, and real tests make it pass', async () => {
+    const db = h.server.ctx.db;
+    const fx = await newProjectFixture(h, 'openai-compatible');
+    const noTests = JSON.stringify({ name: 'sum-app', version: '1.0.0', type: 'module', private: true, scripts: { test: 'echo "no tests yet"' } });
+    script(h, fx, [
+      planTurn([{ id: 't1', title: 'The sum function', description: 'Create package.json and sum.js.' }]),
+      archTurn('npm test', '', [{ path: 'sum.js', purpose: 'the function' }, { path: 'package.json', purpose: 'scripts' }]),
+      writeTurn('package.json', noTests),
+      writeTurn('sum.js', SUM_OK),
+      finishTurn('sum written'),
+      // The fixer: a real test and a test script that runs it.
+      writeTurn('sum.test.js', SUM_TEST),
+      writeTurn('package.json', PACKAGE_JSON),
+      finishTurn('added a real test'),
+    ]);
+    const run = await startRun(h, fx);
+    expect(await waitForRun(db, run.id)).toMatchObject({ status: 'succeeded' });
+    const steps = await new StepsRepo(db).list(run.id);
+    expect(steps.map((s) => `${s.kind}:${s.round}`)).toEqual(['planner:0', 'architect:0', 'coder:0', 'verify:0', 'fixer:1', 'verify:1']);
+    expect(steps[3]!.output).toMatchObject({ passed: false, phase: 'test', exitCode: 0, problem: expect.stringMatching(/^no tests ran/) });
+    expect(steps[5]!.output).toMatchObject({ passed: true, testsRun: 1 });
+    const fixerRequest = requestsOf(h, fx).find((r) => bodyText(r).includes('fix round 1'))!;
+    expect(bodyText(fixerRequest)).toContain('Verify failed: no tests ran');
+  });
+
+  test('a declared file that was never written fails verify before any command runs; the run says what is missing', async () => {
+    const db = h.server.ctx.db;
+    const fx = await newProjectFixture(h, 'openai-compatible');
+    const rounds = h.server.config.pipeline.fixRounds;
+    script(h, fx, [
+      planTurn([{ id: 't1', title: 'x', description: 'y' }]),
+      archTurn(INLINE_TEST, '', [{ path: 'src/server.js', purpose: 'the server' }]),
+      finishTurn('nothing written'),
+      ...Array.from({ length: rounds }, () => finishTurn('still nothing')),
+    ]);
+    const run = await startRun(h, fx);
+    const done = await waitForRun(db, run.id);
+    expect(done).toMatchObject({ status: 'failed', reason: 'verify_failed' });
+    const verify = (await new StepsRepo(db).list(run.id)).find((s) => s.kind === 'verify')!;
+    expect(verify.output).toMatchObject({ passed: false, phase: 'files', problem: 'declared files missing: src/server.js' });
+    const events = await projectEvents(db, fx);
+    expect(events.some((e) => e.type === 'command.started')).toBe(false);
+    expect(events.at(-1)).toMatchObject({ type: 'run.finished', data: { reason: 'verify_failed', message: expect.stringContaining('declared files missing: src/server.js') } });
+  });
+
   test('a run over its token stop-loss stops with token_budget; nothing more is sent', async () => {
     const db = h.server.ctx.db;
     const fx = await newProjectFixture(h, 'anthropic');
@@ -126,7 +171,7 @@ describe.each(DATABASE_KINDS)('the run pipeline on %s (real sandbox, real git, f
     const fx = await newProjectFixture(h, 'openai-compatible');
     script(h, fx, [
       planTurn([{ id: 't1', title: 'One file', description: 'Write notes.txt' }]),
-      archTurn('true', ''),
+      bareArchTurn(),
       toolTurn('write_file', '{"path": "notes.txt", "content": "hel'),
       toolTurn('write_file', { path: 'notes.txt' }),
       toolTurn('write_file', { path: 'notes.txt', content: 'hello' }),
@@ -148,7 +193,7 @@ describe.each(DATABASE_KINDS)('the run pipeline on %s (real sandbox, real git, f
     const db = h.server.ctx.db;
     const fx = await newProjectFixture(h, 'anthropic');
     const k = h.server.config.pipeline.maxInvalidToolCalls;
-    script(h, fx, [planTurn([{ id: 't1', title: 'x', description: 'y' }]), archTurn('true', ''), ...Array.from({ length: k }, () => toolTurn('delete_everything', {}))]);
+    script(h, fx, [planTurn([{ id: 't1', title: 'x', description: 'y' }]), bareArchTurn(), ...Array.from({ length: k }, () => toolTurn('delete_everything', {}))]);
     const run = await startRun(h, fx);
     const done = await waitForRun(db, run.id);
     expect(done).toMatchObject({ status: 'failed', reason: 'invalid_tool_calls' });
@@ -178,7 +223,7 @@ describe.each(DATABASE_KINDS)('the run pipeline on %s (real sandbox, real git, f
   test('cancel during a sandbox command ends the run cancelled within 2 s', async () => {
     const db = h.server.ctx.db;
     const fx = await newProjectFixture(h, 'openai-compatible');
-    script(h, fx, [planTurn([{ id: 't1', title: 'x', description: 'y' }]), archTurn('true', ''), toolTurn('run_command', { command: 'sleep 30' })]);
+    script(h, fx, [planTurn([{ id: 't1', title: 'x', description: 'y' }]), bareArchTurn(), toolTurn('run_command', { command: 'sleep 30' })]);
     const run = await startRun(h, fx);
     const end = Date.now() + 30_000;
     while (!(await projectEvents(db, fx)).some((e) => e.type === 'command.started')) {
@@ -245,7 +290,7 @@ describe.each(DATABASE_KINDS)('the run pipeline on %s (real sandbox, real git, f
     const absolute = path.join(outside, 'abs.txt');
     script(h, fx, [
       planTurn([{ id: 't1', title: 'x', description: 'y' }]),
-      archTurn('true', ''),
+      bareArchTurn(),
       writeTurn('../escape.txt', 'x'),
       writeTurn(absolute, 'x'),
       writeTurn('inside.txt', 'fine'),
@@ -283,7 +328,7 @@ describe.each(DATABASE_KINDS)('the run pipeline on %s (real sandbox, real git, f
     try {
       const url = `http://127.0.0.1:${(hook.address() as AddressInfo).port}/hook`;
       const { secret } = (await new ProjectsRepo(db).setWebhook(fx.projectId, fx.userId, { url }))!;
-      script(h, fx, [planTurn([{ id: 't1', title: 'x', description: 'y' }]), archTurn('true', ''), finishTurn()]);
+      script(h, fx, [planTurn([{ id: 't1', title: 'x', description: 'y' }]), bareArchTurn(), finishTurn()]);
       const run = await startRun(h, fx);
       expect(await waitForRun(db, run.id)).toMatchObject({ status: 'succeeded' });
       const end = Date.now() + 10_000;
