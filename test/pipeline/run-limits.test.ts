@@ -55,7 +55,9 @@ describe.each(DATABASE_KINDS)('run limits on %s (real sandbox, fake LLM)', (kind
     // The finished steps stay, as commits of the workspace.
     const steps = await new StepsRepo(db).list(run.id);
     expect(steps.slice(0, 2).map((s) => [s.kind, s.status])).toEqual([['planner', 'succeeded'], ['architect', 'succeeded']]);
-    expect(steps.find((s) => s.kind === 'coder')?.status).not.toBe('succeeded');
+    // The step the budget interrupted is failed with the run's reason, not left running.
+    const coder = steps.find((s) => s.kind === 'coder')!;
+    expect(coder).toMatchObject({ status: 'failed', error: expect.stringContaining('max_run_seconds') });
     const history = await (await fx.workspace()).history.history();
     const shas = new Set(history.map((c) => c.sha));
     for (const s of steps.filter((x) => x.status === 'succeeded')) expect(shas.has(s.commitSha!)).toBe(true);
