@@ -5,7 +5,7 @@ export const EXIT = {
   OTHER: 1,
   /** Bad input: an unknown command or flag, a missing argument or environment variable, a request the API refused as invalid. */
   BAD_INPUT: 2,
-  /** A plan limit was reached (projects, monthly tokens, concurrent runs) or the run's token budget was spent. */
+  /** A plan limit was reached (projects, monthly tokens or sandbox seconds, concurrent runs) or the run's token or time budget was spent. */
   LIMIT: 3,
   /** The generated project's tests still failed after the fix rounds (the ZIP is written anyway). */
   VERIFY_FAILED: 4,
@@ -29,7 +29,7 @@ export class CliError extends Error {
 export function exitCodeForRun(status: string, reason: string | null | undefined): ExitCode {
   if (status === 'succeeded') return EXIT.OK;
   if (status === 'cancelled' || reason === 'cancelled') return EXIT.CANCELLED;
-  if (reason === 'limit_exceeded' || reason === 'token_budget') return EXIT.LIMIT;
+  if (reason === 'limit_exceeded' || reason === 'token_budget' || reason === 'time_budget') return EXIT.LIMIT;
   if (reason === 'verify_failed') return EXIT.VERIFY_FAILED;
   return EXIT.OTHER;
 }

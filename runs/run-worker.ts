@@ -16,7 +16,8 @@ import { RunEvents } from '../events/run-events.js';
 import type { PipelineSettings, RunContext } from '../agents/pipeline/run-context.js';
 import { sandboxAccess } from '../agents/pipeline/run-context.js';
 import { runPipeline } from '../agents/pipeline/run-pipeline.js';
-import { CancelRequested, RunStop, type StopReason } from '../agents/pipeline/run-stop.js';
+import { CancelRequested, RunStop, TimeBudgetExceeded, type StopReason } from '../agents/pipeline/run-stop.js';
+import { armTimeBudget } from './run-time-budget.js';
 
 export interface RunWorkerDeps {
   db: Database;
@@ -83,13 +84,16 @@ export class RunWorker {
     const log = logger.child({ runId, projectId: before.projectId, attempt: job.attempts });
     const events = new RunEvents(db, before.projectId, runId, log);
     const workspace = await this.deps.workspaces.create(before.projectId);
-    const sandbox = sandboxAccess(this.deps.sandbox, before, workspace.dir);
+    const sandbox = sandboxAccess(this.deps.sandbox, before, workspace.dir, db);
+    let disarmTimeBudget = (): void => undefined;
     try {
       const { run } = await new RunsRepo(db).transitionAsHolder(jobCtx.lease, runId, 'running', null, {
         type: before.status === 'queued' ? 'run.started' : 'run.resumed',
         data: { attempt: job.attempts },
       });
       if (run.cancelRequestedAt) throw new CancelRequested();
+      disarmTimeBudget = await armTimeBudget(db, runId, (reason) => ac.abort(reason));
+      ac.signal.throwIfAborted();
       const finishedSteps = await new StepsRepo(db).finishedSteps(runId);
       // A resumed run's earlier holder (a dead node, or one that lost its lease) may have left a
       // command running in its container, writing to this shared workspace: remove it first, so
@@ -118,6 +122,7 @@ export class RunWorker {
       log.info({ err, status: outcome.status, reason: outcome.reason }, 'run stopped');
       await this.finish(jobCtx, runId, outcome);
     } finally {
+      disarmTimeBudget();
       clearInterval(poll);
       jobCtx.signal.removeEventListener('abort', onJobAbort);
       this.controllers.delete(runId);
@@ -160,6 +165,7 @@ export class RunWorker {
 
   /** How a run that threw ends; undefined: rethrow, so the job is retried (the run resumes). */
   private classify(err: unknown, signal: AbortSignal, job: Job<RunJobPayload>): Outcome | undefined {
+    if (signal.reason instanceof TimeBudgetExceeded) return { status: 'failed', reason: 'time_budget', message: signal.reason.message };
     // The worker is stopping or lost the lease: the next holder resumes the run.
     if (signal.aborted && !(signal.reason instanceof CancelRequested)) return undefined;
     if (signal.reason instanceof CancelRequested || err instanceof CancelRequested) return { status: 'cancelled', reason: 'cancelled' };

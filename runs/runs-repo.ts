@@ -164,6 +164,7 @@ export class RunsRepo {
         queue: RUNS_QUEUE,
         payload: { runId: run.id, projectId: run.projectId, userId: run.userId },
         singletonKey: runJobKey(run.id),
+        groupKey: run.userId,
         maxAttempts: input.maxAttempts ?? 5,
       });
       // A fresh run id cannot have a job yet; undefined would mean the key scheme is broken.

@@ -32,7 +32,15 @@ export interface Reservation {
 
 export interface UsageSummary {
   month: string;
-  plan: { id: string; name: string; monthlyTokenLimit: number | null; byokAllowed: boolean; platformKeysAllowed: boolean };
+  plan: {
+    id: string;
+    name: string;
+    monthlyTokenLimit: number | null;
+    monthlySandboxSeconds: number | null;
+    maxRunSeconds: number | null;
+    byokAllowed: boolean;
+    platformKeysAllowed: boolean;
+  };
   /** Counted against the limit: settled input + output tokens. */
   usedTokens: number;
   /** Held by calls in flight. */
@@ -41,6 +49,10 @@ export interface UsageSummary {
   remainingTokens: number | null;
   costMicroUsd: number;
   byModel: UsageTotalsRow[];
+  /** Wall-clock seconds of sandbox commands this month (millisecond precision). */
+  sandboxSeconds: number;
+  /** monthlySandboxSeconds − sandboxSeconds (never below 0); null when the plan is unlimited. */
+  remainingSandboxSeconds: number | null;
 }
 
 /** Tokens a call counts against the monthly limit: input (cached prompt tokens included, as the port defines it) + output. */
@@ -129,12 +141,22 @@ export class UsageLedger {
     const limit = plan.monthlyTokenLimit;
     return {
       month: counters.month,
-      plan: { id: plan.id, name: plan.name, monthlyTokenLimit: limit, byokAllowed: plan.byokAllowed, platformKeysAllowed: plan.platformKeysAllowed },
+      plan: {
+        id: plan.id,
+        name: plan.name,
+        monthlyTokenLimit: limit,
+        monthlySandboxSeconds: plan.monthlySandboxSeconds,
+        maxRunSeconds: plan.maxRunSeconds,
+        byokAllowed: plan.byokAllowed,
+        platformKeysAllowed: plan.platformKeysAllowed,
+      },
       usedTokens: counters.usedTokens,
       reservedTokens: counters.reservedTokens,
       remainingTokens: limit === null ? null : Math.max(0, limit - counters.usedTokens - counters.reservedTokens),
       costMicroUsd: byModel.reduce((sum, m) => sum + (m.costMicroUsd ?? 0), 0),
       byModel,
+      sandboxSeconds: counters.sandboxSeconds,
+      remainingSandboxSeconds: plan.monthlySandboxSeconds === null ? null : Math.max(0, plan.monthlySandboxSeconds - counters.sandboxSeconds),
     };
   }
 }

@@ -1,6 +1,6 @@
 import type { Config } from '../../core/config.js';
 import type { Logger } from '../../core/logger.js';
-import type { Database } from '../../db/port.js';
+import type { Database, Queryable } from '../../db/port.js';
 import type { LeaseFence } from '../../db/queue/lease-fence.js';
 import type { Run } from '../../runs/runs-repo.js';
 import type { Step } from '../../db/repos/steps.js';
@@ -10,6 +10,7 @@ import type { LlmGateway } from '../../llm/llm-gateway.js';
 import type { LlmSession } from '../../llm/llm-session.js';
 import type { RunEvents } from '../../events/run-events.js';
 import { RunStop } from './run-stop.js';
+import { meteredSandbox } from './sandbox-meter.js';
 
 export type PipelineSettings = Config['pipeline'];
 
@@ -37,13 +38,16 @@ export interface RunContext {
 /** The step a model call or tool belongs to (for the ledger, events and commit trailers). */
 export type StepRef = Pick<Step, 'id' | 'seq' | 'kind' | 'taskId' | 'round'>;
 
-/** Lazily acquires one sandbox handle per run attempt. */
-export function sandboxAccess(port: SandboxPort | undefined, run: Run, workspaceDir: string): { get(): Promise<SandboxHandle>; release(): Promise<void> } {
+/**
+ * Lazily acquires one sandbox handle per run attempt, metered (meteredSandbox: the plan's monthly
+ * sandbox seconds, recorded per user-month and per run in `db`).
+ */
+export function sandboxAccess(port: SandboxPort | undefined, run: Run, workspaceDir: string, db: Queryable): { get(): Promise<SandboxHandle>; release(): Promise<void> } {
   let handle: Promise<SandboxHandle> | undefined;
   return {
     get() {
       if (!port) return Promise.reject(new RunStop('sandbox_unavailable', 'The sandbox is turned off on this node (SAMOKODER_SANDBOX=off), so commands cannot run.'));
-      handle ??= port.acquire(run.projectId, workspaceDir, { ownerId: run.userId });
+      handle ??= port.acquire(run.projectId, workspaceDir, { ownerId: run.userId }).then((h) => meteredSandbox(h, { db, userId: run.userId, runId: run.id }));
       handle.catch(() => (handle = undefined));
       return handle;
     },

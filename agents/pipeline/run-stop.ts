@@ -4,6 +4,7 @@ import { AppError } from '../../core/errors.js';
 export type StopReason =
   | 'verify_failed'
   | 'token_budget'
+  | 'time_budget'
   | 'limit_exceeded'
   | 'invalid_tool_calls'
   | 'provider_error'
@@ -32,5 +33,24 @@ export class CancelRequested extends Error {
   constructor() {
     super('the run was cancelled');
     this.name = 'CancelRequested';
+  }
+}
+
+/**
+ * The abort reason when the run's wall-clock budget (the plan's max_run_seconds, counted from the
+ * run's first start) is spent: the in-flight model call and sandbox command are aborted and the
+ * run ends `failed` with reason `time_budget`, its finished steps kept.
+ */
+export class TimeBudgetExceeded extends RunStop {
+  constructor(
+    readonly planName: string,
+    readonly maxRunSeconds: number,
+  ) {
+    super(
+      'time_budget',
+      `The run used its wall-clock budget of ${maxRunSeconds} s (the ${planName} plan's max_run_seconds, counted from the run's first start). ` +
+        'Its finished steps are kept: start a change run to continue from them, split the prompt into smaller changes, or move to a plan with a longer budget.',
+    );
+    this.name = 'TimeBudgetExceeded';
   }
 }

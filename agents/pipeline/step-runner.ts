@@ -2,7 +2,7 @@ import type { Queryable } from '../../db/port.js';
 import type { Step, StepKind } from '../../db/repos/steps.js';
 import { StepsRepo } from '../../db/repos/steps.js';
 import type { RunContext, StepRef } from './run-context.js';
-import { CancelRequested } from './run-stop.js';
+import { CancelRequested, RunStop } from './run-stop.js';
 import type { StepResult } from './steps/step-result.js';
 
 export interface StepSpec {
@@ -74,12 +74,14 @@ export class StepRunner {
   /**
    * A step that ended in error is marked failed/cancelled — unless the job itself was taken away
    * (worker stopping, lease lost): then nothing is written and the next holder redoes the step.
+   * An abort that ends the run (a RunStop reason, e.g. the time budget) fails the step with its message.
    */
   private async recordFailure(step: Step, err: unknown): Promise<void> {
-    const reason = this.rc.signal.reason;
-    if (this.rc.signal.aborted && !(reason instanceof CancelRequested)) return;
+    const reason: unknown = this.rc.signal.reason;
+    if (this.rc.signal.aborted && !(reason instanceof CancelRequested) && !(reason instanceof RunStop)) return;
     const cancelled = reason instanceof CancelRequested;
-    const message = err instanceof Error ? err.message : String(err);
+    const cause = reason instanceof RunStop ? reason : err;
+    const message = cause instanceof Error ? cause.message : String(cause);
     await new StepsRepo(this.rc.db)
       .fail(this.rc.lease, step.id, cancelled ? 'cancelled' : message, cancelled ? 'cancelled' : 'failed')
       .catch((e: unknown) => this.rc.logger.warn({ err: e, stepId: step.id }, 'could not record the step failure'));

@@ -4,6 +4,7 @@ import type { ToolCall } from '../../llm/providers/port.js';
 import { parseToolArgs, WORKSPACE_TOOLS, type WorkspaceToolName } from '../tools/schemas.js';
 import { runSandboxCommand } from './commands.js';
 import type { RunContext, StepRef } from './run-context.js';
+import { RunStop } from './run-stop.js';
 
 export interface ToolResult {
   /** What the model reads: the result, or an error it can act on (never a stack trace). */
@@ -74,6 +75,8 @@ async function dispatch(rc: RunContext, step: StepRef, call: ToolCall): Promise<
     }
   } catch (err) {
     if (rc.signal.aborted) throw err;
+    // The run must end (a plan limit, no sandbox): not something the model can work around.
+    if (err instanceof RunStop) throw err;
     if (isAppError(err) && err.code === 'E_PATH_UNSAFE') return invalid(`Refused: ${err.message} Use a path relative to the workspace, without "..".`);
     if (isAppError(err) && MODEL_FIXABLE.has(err.code)) return { content: err.message, isError: true, invalid: false };
     if (isAppError(err) && err.code === 'E_CANCELLED') throw err;

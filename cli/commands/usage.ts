@@ -6,13 +6,13 @@ import { REMOTE_HELP, REMOTE_OPTIONS, remoteClient } from '../remote.js';
 
 export const USAGE_HELP = `samokoder usage
 
-This month's tokens and cost by model, and your plan's limits.
+This month's tokens and cost by model, sandbox seconds, and your plan's limits.
 
 ${REMOTE_HELP}`;
 
 interface MeJson {
-  plan: { name: string; maxProjects: number | null; monthlyTokenLimit: number | null; maxConcurrentRuns: number | null };
-  usage: { month: string; usedTokens: number; reservedTokens: number; projects: number };
+  plan: { name: string; maxProjects: number | null; monthlyTokenLimit: number | null; maxConcurrentRuns: number | null; maxRunSeconds: number | null; monthlySandboxSeconds: number | null };
+  usage: { month: string; usedTokens: number; reservedTokens: number; sandboxSeconds: number; projects: number };
 }
 interface UsageJson {
   month: string;
@@ -37,7 +37,9 @@ export async function usageCommand(argv: string[]): Promise<ExitCode> {
   console.log(`${me.plan.name} plan, ${usage.month}`);
   console.log(`  tokens    ${textBar(tokens, limit)}  ${fmtTokens(tokens)} / ${limit == null ? 'unlimited' : fmtTokens(limit)}`);
   console.log(`  projects  ${textBar(me.usage.projects, me.plan.maxProjects)}  ${me.usage.projects} / ${me.plan.maxProjects ?? 'unlimited'}`);
-  console.log(`  concurrent runs: up to ${me.plan.maxConcurrentRuns ?? 'unlimited'}`);
+  const sandbox = Math.round(me.usage.sandboxSeconds);
+  console.log(`  sandbox   ${textBar(sandbox, me.plan.monthlySandboxSeconds)}  ${sandbox} s / ${me.plan.monthlySandboxSeconds == null ? 'unlimited' : `${me.plan.monthlySandboxSeconds} s`}`);
+  console.log(`  concurrent runs: up to ${me.plan.maxConcurrentRuns ?? 'unlimited'}, each up to ${me.plan.maxRunSeconds == null ? 'unlimited time' : `${me.plan.maxRunSeconds} s`}`);
   console.log(`  cost this month: ${fmtCost(usage.costMicroUsd)}`);
   if (usage.byModel.length > 0) {
     console.log('');

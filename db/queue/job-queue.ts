@@ -12,6 +12,12 @@ import type { Queryable } from '../port.js';
  * every node compares against the same clock, so a node whose clock drifts cannot steal a live
  * lease or keep a dead one. Tests control time with short leases instead of a fake clock.
  *
+ * Fairness: a job may name a group (`groupKey`, e.g. the user a run belongs to). The claim takes
+ * jobs in turns: a job's turn is its group's live (active, lease not run out) jobs plus the
+ * claimable jobs of its group ahead of it; lower turns first, then oldest first. So a group with
+ * a backlog gets a slot only after every other waiting group has as many running, and one user's
+ * queued runs never hold another's back. Jobs without a group each have turn 0: plain FIFO.
+ *
  * Fencing: every transition after the claim carries `WHERE locked_by = $worker AND status =
  * 'active'`, so a worker whose lease expired and was re-claimed elsewhere can neither renew nor
  * complete nor fail the job. A handler fences its own writes (e.g. "persist this step") with a
@@ -33,6 +39,7 @@ export interface Job<P = unknown> {
   leaseUntil: Date | null;
   lastError: string | null;
   singletonKey: string | null;
+  groupKey: string | null;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -42,6 +49,8 @@ export interface EnqueueInput<P> {
   payload: P;
   /** At most one unfinished (queued or active) job per key, e.g. `run:<id>`. */
   singletonKey?: string;
+  /** Whose job it is (e.g. the run's user): claims take groups in turns (see JobQueue). */
+  groupKey?: string;
   /** Not claimable before this moment (default: now). */
   runAfter?: Date;
   maxAttempts?: number;
@@ -77,12 +86,13 @@ interface JobRow {
   lease_until: Date | null;
   last_error: string | null;
   singleton_key: string | null;
+  group_key: string | null;
   created_at: Date;
   updated_at: Date;
 }
 
 const JOB_COLUMNS =
-  'id, queue, payload, status, run_after, attempts, max_attempts, locked_by, lease_until, last_error, singleton_key, created_at, updated_at';
+  'id, queue, payload, status, run_after, attempts, max_attempts, locked_by, lease_until, last_error, singleton_key, group_key, created_at, updated_at';
 
 const toJob = <P>(r: JobRow): Job<P> => ({
   id: r.id,
@@ -96,6 +106,7 @@ const toJob = <P>(r: JobRow): Job<P> => ({
   leaseUntil: r.lease_until === null ? null : new Date(r.lease_until),
   lastError: r.last_error,
   singletonKey: r.singleton_key,
+  groupKey: r.group_key,
   createdAt: new Date(r.created_at),
   updatedAt: new Date(r.updated_at),
 });
@@ -132,21 +143,22 @@ export class JobQueue {
     const channel = queueChannel(input.queue);
     const res = await this.db.query<JobRow>(
       `WITH ins AS (
-         INSERT INTO jobs (queue, payload, singleton_key, run_after, max_attempts)
-         VALUES ($1, $2::jsonb, $3, coalesce($4::timestamptz, now()), $5)
+         INSERT INTO jobs (queue, payload, singleton_key, run_after, max_attempts, group_key)
+         VALUES ($1, $2::jsonb, $3, coalesce($4::timestamptz, now()), $5, $7)
          ON CONFLICT (singleton_key) WHERE status IN ('queued', 'active') DO NOTHING
          RETURNING ${JOB_COLUMNS}
        )
        SELECT ins.*, pg_notify($6, ins.id::text) AS notified FROM ins`,
-      [input.queue, JSON.stringify(input.payload ?? {}), input.singletonKey ?? null, input.runAfter ?? null, input.maxAttempts ?? 5, channel],
+      [input.queue, JSON.stringify(input.payload ?? {}), input.singletonKey ?? null, input.runAfter ?? null, input.maxAttempts ?? 5, channel, input.groupKey ?? null],
     );
     return res.rows[0] && toJob<P>(res.rows[0]);
   }
 
   /**
    * Leases up to `limit` claimable jobs: queued ones that are due, and active ones whose lease
-   * ran out (their worker is presumed dead). Each claim counts an attempt; an expired job that
-   * has no attempt left goes to `failed` instead (see ClaimResult.exhausted).
+   * ran out (their worker is presumed dead), in turns by group (see JobQueue). Each claim counts
+   * an attempt; an expired job that has no attempt left goes to `failed` instead (see
+   * ClaimResult.exhausted).
    * @param exclude job ids the caller is already running (so a worker never re-claims its own
    *   expired job while the old handler may still be winding down).
    */
@@ -154,16 +166,31 @@ export class JobQueue {
     if (limit <= 0) return { jobs: [], exhausted: [] };
     // One statement: the candidate rows are locked (SKIP LOCKED: rows another claimer holds are
     // passed over, not waited for) and updated before any other claimer can look at them again.
+    // The turns are counted without locks (FOR UPDATE cannot sit beside a window function); the
+    // locking SELECT repeats the claimable test, which Postgres re-checks on the row's latest
+    // version, so a row another claimer took in the meantime is never taken twice.
     const res = await this.db.query<JobRow>(
-      `WITH cand AS (
-         SELECT id, attempts >= max_attempts AS exhausted
-         FROM jobs
-         WHERE queue = $1
-           AND ((status = 'queued' AND run_after <= now()) OR (status = 'active' AND lease_until < now()))
-           AND NOT (id = ANY($5::uuid[]))
-         ORDER BY run_after, created_at
+      `WITH live AS (
+         SELECT group_key, count(*) AS n FROM jobs
+         WHERE queue = $1 AND status = 'active' AND group_key IS NOT NULL AND lease_until >= now()
+         GROUP BY group_key
+       ), turns AS (
+         SELECT j.id, j.run_after, j.created_at, j.enqueue_seq,
+                CASE WHEN j.group_key IS NULL THEN 0
+                     ELSE coalesce(live.n, 0) + row_number() OVER (PARTITION BY j.group_key ORDER BY j.run_after, j.created_at, j.enqueue_seq) - 1
+                END AS turn
+         FROM jobs j LEFT JOIN live ON live.group_key = j.group_key
+         WHERE j.queue = $1
+           AND ((j.status = 'queued' AND j.run_after <= now()) OR (j.status = 'active' AND j.lease_until < now()))
+           AND NOT (j.id = ANY($5::uuid[]))
+       ), cand AS (
+         SELECT j.id, j.attempts >= j.max_attempts AS exhausted
+         FROM jobs j JOIN turns t ON t.id = j.id
+         WHERE j.queue = $1
+           AND ((j.status = 'queued' AND j.run_after <= now()) OR (j.status = 'active' AND j.lease_until < now()))
+         ORDER BY t.turn, t.run_after, t.created_at, t.enqueue_seq
          LIMIT $4
-         FOR UPDATE SKIP LOCKED
+         FOR UPDATE OF j SKIP LOCKED
        )
        UPDATE jobs j SET
          status      = CASE WHEN cand.exhausted THEN 'failed' ELSE 'active' END,

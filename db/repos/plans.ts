@@ -6,6 +6,10 @@ export interface Plan {
   maxProjects: number | null;
   monthlyTokenLimit: number | null;
   maxConcurrentRuns: number | null;
+  /** A run's wall-clock budget from its first start, resumed attempts included. */
+  maxRunSeconds: number | null;
+  /** Wall-clock seconds of sandbox commands per month. */
+  monthlySandboxSeconds: number | null;
   byokAllowed: boolean;
   platformKeysAllowed: boolean;
   priceUsdMonth: number;
@@ -17,6 +21,8 @@ interface PlanRow {
   max_projects: number | null;
   monthly_token_limit: number | null;
   max_concurrent_runs: number | null;
+  max_run_seconds: number | null;
+  monthly_sandbox_seconds: string | number | null;
   byok_allowed: boolean;
   platform_keys_allowed: boolean;
   price_usd_month: string | number;
@@ -28,6 +34,8 @@ const toPlan = (r: PlanRow): Plan => ({
   maxProjects: r.max_projects,
   monthlyTokenLimit: r.monthly_token_limit === null ? null : Number(r.monthly_token_limit),
   maxConcurrentRuns: r.max_concurrent_runs,
+  maxRunSeconds: r.max_run_seconds,
+  monthlySandboxSeconds: r.monthly_sandbox_seconds === null ? null : Number(r.monthly_sandbox_seconds),
   byokAllowed: r.byok_allowed,
   platformKeysAllowed: r.platform_keys_allowed,
   priceUsdMonth: Number(r.price_usd_month),
@@ -40,6 +48,8 @@ const COLUMN: Record<keyof PlanUpdate, string> = {
   maxProjects: 'max_projects',
   monthlyTokenLimit: 'monthly_token_limit',
   maxConcurrentRuns: 'max_concurrent_runs',
+  maxRunSeconds: 'max_run_seconds',
+  monthlySandboxSeconds: 'monthly_sandbox_seconds',
   byokAllowed: 'byok_allowed',
   platformKeysAllowed: 'platform_keys_allowed',
   priceUsdMonth: 'price_usd_month',

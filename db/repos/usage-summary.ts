@@ -9,14 +9,16 @@ export interface MonthUsage {
   month: string;
   usedTokens: number;
   reservedTokens: number;
+  /** Wall-clock seconds of sandbox commands (millisecond precision). */
+  sandboxSeconds: number;
 }
 
 export async function monthUsage(db: Queryable, userId: string, at: Date): Promise<MonthUsage> {
   const month = monthOf(at);
-  const res = await db.query<{ used_tokens: number; reserved_tokens: number }>(
-    'SELECT used_tokens, reserved_tokens FROM usage_months WHERE user_id = $1 AND month = $2',
+  const res = await db.query<{ used_tokens: number; reserved_tokens: number; sandbox_ms: number }>(
+    'SELECT used_tokens, reserved_tokens, sandbox_ms FROM usage_months WHERE user_id = $1 AND month = $2',
     [userId, month],
   );
   const row = res.rows[0];
-  return { month, usedTokens: Number(row?.used_tokens ?? 0), reservedTokens: Number(row?.reserved_tokens ?? 0) };
+  return { month, usedTokens: Number(row?.used_tokens ?? 0), reservedTokens: Number(row?.reserved_tokens ?? 0), sandboxSeconds: Number(row?.sandbox_ms ?? 0) / 1000 };
 }

@@ -10,7 +10,7 @@ const meSchema = z
   .object({
     user: userSchema,
     plan: planSchema,
-    usage: z.object({ month: z.string(), usedTokens: z.number(), reservedTokens: z.number(), projects: z.number() }),
+    usage: z.object({ month: z.string(), usedTokens: z.number(), reservedTokens: z.number(), sandboxSeconds: z.number(), projects: z.number() }),
   })
   .meta({ id: 'Me' });
 

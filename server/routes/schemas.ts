@@ -17,6 +17,8 @@ export const planSchema = z
     maxProjects: z.number().int().nullable().meta({ description: 'null: unlimited' }),
     monthlyTokenLimit: z.number().int().nullable().meta({ description: 'null: unlimited' }),
     maxConcurrentRuns: z.number().int().nullable().meta({ description: 'null: unlimited' }),
+    maxRunSeconds: z.number().int().nullable().meta({ description: "A run's wall-clock budget from its first start (resumes included); null: unlimited" }),
+    monthlySandboxSeconds: z.number().int().nullable().meta({ description: 'Wall-clock seconds of sandbox commands per month; null: unlimited' }),
     byokAllowed: z.boolean(),
     platformKeysAllowed: z.boolean(),
     priceUsdMonth: z.number(),

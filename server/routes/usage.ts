@@ -21,6 +21,8 @@ const usageSchema = z
       id: z.string(),
       name: z.string(),
       monthlyTokenLimit: z.number().int().nullable().meta({ description: 'null: unlimited' }),
+      monthlySandboxSeconds: z.number().int().nullable().meta({ description: 'Wall-clock seconds of sandbox commands per month; null: unlimited' }),
+      maxRunSeconds: z.number().int().nullable().meta({ description: "A run's wall-clock budget from its first start; null: unlimited" }),
       byokAllowed: z.boolean(),
       platformKeysAllowed: z.boolean(),
     }),
@@ -29,6 +31,8 @@ const usageSchema = z
     remainingTokens: z.number().int().nullable().meta({ description: 'null: unlimited' }),
     costMicroUsd: z.number().int(),
     byModel: z.array(byModelSchema),
+    sandboxSeconds: z.number().meta({ description: 'Wall-clock seconds of sandbox commands this month (millisecond precision)' }),
+    remainingSandboxSeconds: z.number().nullable().meta({ description: 'null: unlimited' }),
   })
   .meta({ id: 'Usage' });
 
@@ -55,7 +59,7 @@ export function usageRoutes(ctx: AppContext): AnyRoute[] {
     route({
       method: 'get',
       path: '/api/usage',
-      summary: "This month's LLM usage by provider and model, and the plan's limits",
+      summary: "This month's LLM usage by provider and model, sandbox seconds, and the plan's limits",
       tag: 'account',
       auth: 'user',
       responses: { 200: { description: 'Usage this month', schema: usageSchema } },

@@ -96,9 +96,9 @@ describe.each(DATABASE_KINDS)('repositories on %s', (kind) => {
     const u = await users.create({ email: `usage-${kind}@example.com`, passwordHash: null, planId: 'free' });
     expect(monthOf(new Date('2026-03-31T23:59:59Z'))).toBe('2026-03-01');
     const at = new Date('2026-03-15T12:00:00Z');
-    expect(await monthUsage(t.db, u.id, at)).toEqual({ month: '2026-03-01', usedTokens: 0, reservedTokens: 0 });
+    expect(await monthUsage(t.db, u.id, at)).toEqual({ month: '2026-03-01', usedTokens: 0, reservedTokens: 0, sandboxSeconds: 0 });
     await t.db.query('INSERT INTO usage_months (user_id, month, used_tokens, reserved_tokens) VALUES ($1, $2, 500, 20)', [u.id, '2026-03-01']);
-    expect(await monthUsage(t.db, u.id, at)).toEqual({ month: '2026-03-01', usedTokens: 500, reservedTokens: 20 });
+    expect(await monthUsage(t.db, u.id, at)).toEqual({ month: '2026-03-01', usedTokens: 500, reservedTokens: 20, sandboxSeconds: 0 });
   });
 
   test('transactions roll back every write when the callback throws', async () => {
