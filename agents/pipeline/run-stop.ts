@@ -6,6 +6,8 @@ export type StopReason =
   | 'token_budget'
   | 'limit_exceeded'
   | 'invalid_tool_calls'
+  | 'stuck'
+  | 'max_turns'
   | 'provider_error'
   | 'sandbox_unavailable'
   | 'cancelled'
