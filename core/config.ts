@@ -91,6 +91,8 @@ export const ENV_SCHEMA = z.object({
   SAMOKODER_RUN_TOKEN_BUDGET: positiveInt.default(2_000_000),
   SAMOKODER_MAX_STEPS_PER_TASK: positiveInt.default(30),
   SAMOKODER_MAX_INVALID_TOOL_CALLS: positiveInt.default(3),
+  SAMOKODER_LOOP_REPEATS: positiveInt.default(4),
+  SAMOKODER_LOOP_IDLE_TURNS: positiveInt.default(15),
   SAMOKODER_MAX_OUTPUT_TOKENS: positiveInt.default(8192),
   SAMOKODER_COMMAND_TIMEOUT_MS: positiveInt.default(120_000),
   SAMOKODER_VERIFY_TIMEOUT_MS: positiveInt.default(300_000),
@@ -201,6 +203,10 @@ export interface Config {
     readonly maxStepsPerTask: number;
     /** Invalid tool calls in a row that fail the step. */
     readonly maxInvalidToolCalls: number;
+    /** The same tool call with the same result this many times stops the run (`stuck`). */
+    readonly loopRepeats: number;
+    /** Model turns in a row without a workspace change that stop the run (`stuck`). */
+    readonly loopIdleTurns: number;
     /** max_tokens of every model call. */
     readonly maxOutputTokens: number;
     /** Wall-clock limit of an agent's run_command. */
@@ -324,6 +330,8 @@ export function loadConfig(
       tokenBudget: e.SAMOKODER_RUN_TOKEN_BUDGET,
       maxStepsPerTask: e.SAMOKODER_MAX_STEPS_PER_TASK,
       maxInvalidToolCalls: e.SAMOKODER_MAX_INVALID_TOOL_CALLS,
+      loopRepeats: e.SAMOKODER_LOOP_REPEATS,
+      loopIdleTurns: e.SAMOKODER_LOOP_IDLE_TURNS,
       maxOutputTokens: e.SAMOKODER_MAX_OUTPUT_TOKENS,
       commandTimeoutMs: e.SAMOKODER_COMMAND_TIMEOUT_MS,
       verifyTimeoutMs: e.SAMOKODER_VERIFY_TIMEOUT_MS,

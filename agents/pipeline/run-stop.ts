@@ -7,6 +7,8 @@ export type StopReason =
   | 'time_budget'
   | 'limit_exceeded'
   | 'invalid_tool_calls'
+  | 'stuck'
+  | 'max_turns'
   | 'provider_error'
   | 'sandbox_unavailable'
   | 'cancelled'

@@ -3,6 +3,7 @@ import { parseSafePath } from '../../workspaces/index.js';
 import type { ToolCall } from '../../llm/providers/port.js';
 import { parseToolArgs, WORKSPACE_TOOLS, type WorkspaceToolName } from '../tools/schemas.js';
 import { runSandboxCommand } from './commands.js';
+import { applyEdits, type Edit } from './edit-file.js';
 import type { RunContext, StepRef } from './run-context.js';
 import { RunStop } from './run-stop.js';
 
@@ -14,7 +15,7 @@ export interface ToolResult {
   invalid: boolean;
   /** Set by `finish`. */
   finishSummary?: string;
-  /** Set by a successful write_file. */
+  /** Set by a successful write_file or edit_file. */
   written?: { path: string; size: number };
 }
 
@@ -64,6 +65,17 @@ async function dispatch(rc: RunContext, step: StepRef, call: ToolCall): Promise<
         const p = parseSafePath(String(args.path)).rel;
         const { size } = await files.writeFile(p, String(args.content));
         return { ...ok(`Wrote ${p} (${size} bytes).`), written: { path: p, size } };
+      }
+      case 'edit_file': {
+        const p = parseSafePath(String(args.path)).rel;
+        const file = await files.readFile(p);
+        if (file.binary) return { content: `${p} is a binary file; edit_file changes text files.`, isError: true, invalid: false };
+        const edited = applyEdits(file.content, args.edits as Edit[]);
+        if (!edited.ok) return { content: edited.error, isError: true, invalid: false };
+        const { size } = await files.writeFile(p, edited.content);
+        const n = (args.edits as Edit[]).length;
+        const note = edited.whitespaceTolerant > 0 ? ` (${edited.whitespaceTolerant} matched with whitespace ignored)` : '';
+        return { ...ok(`Edited ${p}: ${n} edit(s) applied${note}; ${size} bytes now.`), written: { path: p, size } };
       }
       case 'run_command': {
         const r = await runSandboxCommand(rc, step, String(args.command), { network: 'none', timeoutMs: rc.settings.commandTimeoutMs, purpose: 'agent' });

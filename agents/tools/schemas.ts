@@ -33,6 +33,18 @@ export type Architecture = z.infer<typeof submitArchitectureArgs>;
 export const listFilesArgs = z.object({});
 export const readFileArgs = z.object({ path });
 export const writeFileArgs = z.object({ path, content: z.string() });
+export const editFileArgs = z.object({
+  path,
+  edits: z
+    .array(
+      z.object({
+        search: z.string().min(1).max(20_000).describe('Exact text of the file to replace, with enough lines around it to match once'),
+        replace: z.string().max(100_000).describe('The text to put in its place'),
+      }),
+    )
+    .min(1)
+    .max(50),
+});
 export const runCommandArgs = z.object({ command: z.string().trim().min(1).max(4000) });
 export const finishArgs = z.object({ summary: z.string().max(4000) });
 
@@ -48,7 +60,11 @@ export const SUBMIT_ARCHITECTURE = spec('submit_architecture', 'Submit the stack
 export const WORKSPACE_TOOLS = {
   list_files: { schema: listFilesArgs, spec: spec('list_files', 'List the files of the workspace.', listFilesArgs) },
   read_file: { schema: readFileArgs, spec: spec('read_file', 'Read a text file of the workspace.', readFileArgs) },
-  write_file: { schema: writeFileArgs, spec: spec('write_file', 'Create or replace a file of the workspace with the whole content.', writeFileArgs) },
+  write_file: { schema: writeFileArgs, spec: spec('write_file', 'Create a new file of the workspace with its whole content. To change an existing file, use edit_file.', writeFileArgs) },
+  edit_file: {
+    schema: editFileArgs,
+    spec: spec('edit_file', 'Change an existing file: each edit replaces the one place where `search` matches with `replace`. All edits apply, or none.', editFileArgs),
+  },
   run_command: { schema: runCommandArgs, spec: spec('run_command', 'Run a shell command in the project sandbox (workspace at /workspace, no network).', runCommandArgs) },
   finish: { schema: finishArgs, spec: spec('finish', 'End this task with a short summary of what was done.', finishArgs) },
 } as const;
