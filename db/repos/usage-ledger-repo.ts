@@ -49,7 +49,7 @@ export interface MonthState {
 export interface SettleAlso {
   /** The BYOK key that served a completed call: last_used_at = `at`, unless set within the last minute. */
   touchKey?: { id: string; at: Date } | undefined;
-  /** The call's run: its token totals are set to the sum of its settled ledger rows, this call's included. */
+  /** The call's run: its token and cost totals are set to the sums of its settled ledger rows, this call's included. */
   runId?: string | undefined;
   /** A durable event of the project; `runTokens` (the run's new total) is added to `data`. */
   usageEvent?: { projectId: string; runId: string; type: string; data: Record<string, unknown> } | undefined;
@@ -153,7 +153,8 @@ export class UsageLedgerRepo {
    * Settles a reservation to the real usage: the ledger row gets the tokens and cost, the month's
    * counter trades the reservation for the tokens used, and `also` is written — one statement, so
    * one round trip and atomic without an explicit transaction: the run's totals can never miss a
-   * settled call, whenever the process dies. Settling twice changes nothing in the ledger.
+   * settled call, whenever the process dies; its cost
+   * is the sum of the ledger's, so a run is priced exactly as /api/usage bills it. Settling twice changes nothing in the ledger.
    * All CTEs see the statement's one snapshot, where this call's row is still 'reserved' (unless it
    * was settled before): the run's sum adds this settlement's tokens to the other settled rows.
    * @returns whether this call settled the row, and the run's new token total (with `runId`).
@@ -165,7 +166,7 @@ export class UsageLedgerRepo {
          UPDATE usage_ledger SET status = 'settled', input_tokens = $3, output_tokens = $4, cache_read_tokens = $5,
                 cache_write_tokens = $6, cost_micro_usd = $7, key_ref = COALESCE($8, key_ref), settled_at = now()
           WHERE id = $1 AND user_id = $2 AND status = 'reserved'
-          RETURNING user_id, month, reserved_tokens, run_id, input_tokens, output_tokens
+          RETURNING user_id, month, reserved_tokens, run_id, input_tokens, output_tokens, cost_micro_usd
        ), released AS (
          UPDATE usage_months m SET reserved_tokens = GREATEST(m.reserved_tokens - s.reserved_tokens, 0), used_tokens = m.used_tokens + $9
            FROM s WHERE m.user_id = s.user_id AND m.month = s.month
@@ -175,9 +176,10 @@ export class UsageLedgerRepo {
           WHERE id = $10::uuid AND user_id = $2 AND (last_used_at IS NULL OR last_used_at < $11::timestamptz - interval '1 minute')
          RETURNING 1
        ), totals AS (
-         UPDATE runs r SET input_tokens = l.input_tokens, output_tokens = l.output_tokens
+         UPDATE runs r SET input_tokens = l.input_tokens, output_tokens = l.output_tokens, cost_micro_usd = l.cost_micro_usd
            FROM (SELECT COALESCE(sum(input_tokens), 0) + COALESCE((SELECT input_tokens FROM s WHERE run_id = $12), 0) AS input_tokens,
-                        COALESCE(sum(output_tokens), 0) + COALESCE((SELECT output_tokens FROM s WHERE run_id = $12), 0) AS output_tokens
+                        COALESCE(sum(output_tokens), 0) + COALESCE((SELECT output_tokens FROM s WHERE run_id = $12), 0) AS output_tokens,
+                        COALESCE(sum(cost_micro_usd), 0) + COALESCE((SELECT cost_micro_usd FROM s WHERE run_id = $12), 0) AS cost_micro_usd
                    FROM usage_ledger WHERE run_id = $12 AND status = 'settled') l
           WHERE r.id = $12
           RETURNING r.input_tokens + r.output_tokens AS tokens

@@ -1,4 +1,5 @@
 import { systemClock } from '../../core/clock.js';
+import { ProjectsRepo } from '../../db/repos/projects.js';
 import { PriceTable } from '../../llm/prices.js';
 import { UsageLedger } from '../../usage/usage-ledger.js';
 import { estimateWorstCaseTokens } from '../../usage/estimate.js';
@@ -44,6 +45,26 @@ describe.each(DATABASE_KINDS)('usage ledger and monthly limits on %s', (kind) =>
       // 7 more fit, the 8th does not.
       const more = await Promise.allSettled(Array.from({ length: 8 }, () => ledger.reserve(base)));
       expect(more.filter((o) => o.status === 'fulfilled')).toHaveLength(7);
+    });
+
+    test('a run costs what its settled calls cost in the ledger (tokens and micro-USD)', async () => {
+      const userId = await createUser(t.db, 'unlimited');
+      const project = await new ProjectsRepo(t.db).create({ userId, name: 'p', prompt: 'p' });
+      const run = await t.db.query<{ id: string }>(
+        "INSERT INTO runs (project_id, user_id, kind, prompt, provider, model, key_source) VALUES ($1, $2, 'generate', 'p', 'openai', 'gpt-4o-mini', 'byok') RETURNING id",
+        [project.id, userId],
+      );
+      const runId = run.rows[0]!.id;
+      const ledger = new UsageLedger(t.db, PriceTable.builtIn(), systemClock);
+      const call = { userId, provider: 'openai', model: 'gpt-4o-mini', keySource: 'byok' as const, keyRef: null, tokens: 5000, runId };
+      await ledger.settle(await ledger.reserve(call), { inputTokens: 1000, outputTokens: 200 }, null, { runId });
+      await ledger.settle(await ledger.reserve(call), { inputTokens: 3000, outputTokens: 100 }, null, { runId });
+      const billed = await t.db.query<{ c: string }>('SELECT sum(cost_micro_usd)::text AS c FROM usage_ledger WHERE run_id = $1', [runId]);
+      const row = await t.db.query<{ input_tokens: string; output_tokens: string; cost_micro_usd: string }>('SELECT input_tokens, output_tokens, cost_micro_usd FROM runs WHERE id = $1', [runId]);
+      const price = PriceTable.builtIn().price('openai', 'gpt-4o-mini')!;
+      expect(Number(billed.rows[0]!.c)).toBe(Math.round(1000 * price.input + 200 * price.output) + Math.round(3000 * price.input + 100 * price.output));
+      expect([Number(row.rows[0]!.input_tokens), Number(row.rows[0]!.output_tokens), Number(row.rows[0]!.cost_micro_usd)]).toEqual([4000, 300, Number(billed.rows[0]!.c)]);
+      expect(Number(row.rows[0]!.cost_micro_usd)).toBeGreaterThan(0);
     });
 
     test('an unlimited plan (NULL limit) always reserves', async () => {
