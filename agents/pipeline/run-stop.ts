@@ -8,6 +8,7 @@ export type StopReason =
   | 'invalid_tool_calls'
   | 'provider_error'
   | 'sandbox_unavailable'
+  | 'workspace_quota'
   | 'cancelled'
   | 'worker_lost'
   | 'internal_error';

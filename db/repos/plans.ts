@@ -6,6 +6,8 @@ export interface Plan {
   maxProjects: number | null;
   monthlyTokenLimit: number | null;
   maxConcurrentRuns: number | null;
+  /** Disk quota of each project's workspace, MiB; null: the node's default (SAMOKODER_WORKSPACE_QUOTA_MB). */
+  maxWorkspaceMb: number | null;
   byokAllowed: boolean;
   platformKeysAllowed: boolean;
   priceUsdMonth: number;
@@ -17,6 +19,7 @@ interface PlanRow {
   max_projects: number | null;
   monthly_token_limit: number | null;
   max_concurrent_runs: number | null;
+  max_workspace_mb: number | null;
   byok_allowed: boolean;
   platform_keys_allowed: boolean;
   price_usd_month: string | number;
@@ -28,6 +31,7 @@ const toPlan = (r: PlanRow): Plan => ({
   maxProjects: r.max_projects,
   monthlyTokenLimit: r.monthly_token_limit === null ? null : Number(r.monthly_token_limit),
   maxConcurrentRuns: r.max_concurrent_runs,
+  maxWorkspaceMb: r.max_workspace_mb,
   byokAllowed: r.byok_allowed,
   platformKeysAllowed: r.platform_keys_allowed,
   priceUsdMonth: Number(r.price_usd_month),
@@ -40,6 +44,7 @@ const COLUMN: Record<keyof PlanUpdate, string> = {
   maxProjects: 'max_projects',
   monthlyTokenLimit: 'monthly_token_limit',
   maxConcurrentRuns: 'max_concurrent_runs',
+  maxWorkspaceMb: 'max_workspace_mb',
   byokAllowed: 'byok_allowed',
   platformKeysAllowed: 'platform_keys_allowed',
   priceUsdMonth: 'price_usd_month',

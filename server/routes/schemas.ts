@@ -17,6 +17,7 @@ export const planSchema = z
     maxProjects: z.number().int().nullable().meta({ description: 'null: unlimited' }),
     monthlyTokenLimit: z.number().int().nullable().meta({ description: 'null: unlimited' }),
     maxConcurrentRuns: z.number().int().nullable().meta({ description: 'null: unlimited' }),
+    maxWorkspaceMb: z.number().int().nullable().meta({ description: "Disk quota of each project's workspace (files and git history), MiB; null: the server's default" }),
     byokAllowed: z.boolean(),
     platformKeysAllowed: z.boolean(),
     priceUsdMonth: z.number(),
