@@ -56,7 +56,7 @@ export class LocalWorkspaceStore implements WorkspaceStore {
     const { dir, gitDir } = p;
     const status = await this.quotaStatus();
     if (status.active === 'volume') {
-      await this.gitLock.run(gitDir, () => mountVolume(p, { create: true, sizeBytes: options.quotaBytes ?? this.quota.defaultBytes }));
+      if (!(await this.mounted(p))) await this.mountOrCreate(p, options.quotaBytes ?? this.quota.defaultBytes);
     } else {
       if (status.setting === 'enforce' && !(await hasVolume(p))) throw this.unavailable(status);
       await this.mountExisting(p);
@@ -130,6 +130,15 @@ export class LocalWorkspaceStore implements WorkspaceStore {
       'E_WORKSPACE_QUOTA_UNAVAILABLE',
       `SAMOKODER_WORKSPACE_QUOTA=enforce, but this node cannot make workspace volumes (${status.reason ?? 'unknown reason'}); run the service as root with loop devices, or set SAMOKODER_WORKSPACE_QUOTA=best-effort`,
     );
+  }
+
+  /** A new volume (or an existing one mounted); a plain workspace made before volumes stays as it is. */
+  private async mountOrCreate(p: StorePaths, sizeBytes: number): Promise<void> {
+    await this.gitLock.run(p.gitDir, () => mountVolume(p, { create: true, sizeBytes })).catch((err: unknown) => {
+      // mount's and mkfs's own words go to the log only; the caller gets what to do.
+      this.options.logger?.error({ err, projectId: path.basename(p.dir) }, 'workspace quota: could not make or mount the workspace volume');
+      throw new AppError('E_WORKSPACE_QUOTA_UNAVAILABLE', 'The workspace volume could not be made or mounted (details are in the server log); try again later', { cause: err, retryable: true });
+    });
   }
 
   /**

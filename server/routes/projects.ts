@@ -61,8 +61,9 @@ export function projectRoutes(ctx: AppContext): AnyRoute[] {
         try {
           await ctx.workspaces.create(project.id, { quotaBytes });
         } catch (err) {
-          // A project without a workspace is unusable: undo the row rather than leave a husk.
+          // A project without a workspace is unusable: undo the row (and a half-made volume) rather than leave a husk.
           await projects.delete(project.id, auth!.user.id).catch(() => undefined);
+          await ctx.workspaces.remove(project.id).catch(() => undefined);
           throw err;
         }
         ctx.projectLists.drop(auth!.user.id);
