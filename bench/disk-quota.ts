@@ -88,8 +88,20 @@ try {
   report('commit (5 of 200 files changed), plain', await commits(plainWs));
   report('commit (5 of 200 files changed), volume', await commits(volumeWs));
 
-  report('remove, plain directory', await series(RUNS, async () => time(async () => plain.store.remove((await plain.create()).projectId))));
-  report('remove, volume (unmount + delete image)', await series(RUNS, async () => time(async () => volume.store.remove((await volume.create(64 * MIB)).projectId))));
+  report('remove, plain directory', await series(RUNS, async () => {
+    const { projectId } = await plain.create();
+    return time(() => plain.store.remove(projectId));
+  }));
+  report('remove, volume (unmount + delete image)', await series(RUNS, async () => {
+    const { projectId } = await volume.create(64 * MIB);
+    return time(() => volume.store.remove(projectId));
+  }));
+
+  // The largest commit a 512 MiB quota lets through: a file of ~200 MiB that does not compress
+  // (its git object needs as much again). That git add runs on the host, bounded by the quota.
+  const bigWs = await volume.create(512 * MIB);
+  execFileSync('dd', ['if=/dev/urandom', `of=${path.join(bigWs.dir, 'big.bin')}`, 'bs=1M', 'count=200'], { stdio: 'ignore' });
+  report('commit of a 200 MiB random file, volume', [await time(() => bigWs.history.commitAll('big'))]);
 
   const measured = storeOf('reactive');
   const big = await measured.create();
