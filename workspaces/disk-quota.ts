@@ -93,5 +93,5 @@ export function isNoSpace(err: unknown): boolean {
   return false;
 }
 
-/** strerror(ENOSPC) and strerror(EDQUOT), as programs print them. */
-export const NO_SPACE_TEXT = /No space left on device|Disk quota exceeded/i;
+/** strerror(ENOSPC) and strerror(EDQUOT) as programs print them, and git's own words for a failed pack write. */
+export const NO_SPACE_TEXT = /No space left on device|Disk quota exceeded|Out of diskspace/i;

@@ -33,6 +33,12 @@ const GIT_CONFIG = [
  */
 const BIG_FILE_ADD_CONFIG = ['-c', 'core.bigFileThreshold=8m', '-c', 'pack.compression=0'] as const;
 
+async function removeTempPacks(gitDir: string): Promise<void> {
+  const dir = path.join(gitDir, 'objects', 'pack');
+  const names = await fsp.readdir(dir).catch(() => [] as string[]);
+  await Promise.all(names.filter((n) => n.startsWith('tmp_pack_')).map((n) => fsp.rm(path.join(dir, n), { force: true })));
+}
+
 function gitEnv(gitDir: string, workTree: string): Record<string, string> {
   return {
     PATH: process.env.PATH ?? '/usr/bin:/bin',
@@ -168,7 +174,13 @@ export class GitWorkspaceHistory implements WorkspaceHistory {
     return this.lock.run(this.lockKey, () =>
       wrap('commit', async () => {
         // Two processes: add (silent) and commit, whose summary line carries the new sha.
-        await this.silent([...BIG_FILE_ADD_CONFIG, 'add', '--all']);
+        await this.silent([...BIG_FILE_ADD_CONFIG, 'add', '--all']).catch(async (err: unknown) => {
+          // An add that failed (a full disk) leaves its half-written big-file pack behind, which
+          // would hold the space the next attempt needs. A maintain() repacking at this moment
+          // (it runs outside the lock) loses its temporary pack too: it fails, and a later one redoes it.
+          await removeTempPacks(this.lockKey);
+          throw err;
+        });
         return commit(this.git, text);
       }),
     );

@@ -70,6 +70,8 @@ volumeTest('a commit that would not fit fails with E_WORKSPACE_QUOTA and stores 
   await writeFile(path.join(ws.dir, 'data.bin'), randomBytes(40 * MIB));
   await expect(ws.history.commitAll('too big')).rejects.toMatchObject({ code: 'E_WORKSPACE_QUOTA' });
   expect(await ws.history.headSha()).toBe(head);
+  // The failed add's half-written pack does not keep holding the space.
+  expect((await readdir(path.join(`${ws.dir}.git`, 'objects', 'pack'))).filter((n) => n.startsWith('tmp_'))).toEqual([]);
   await rm(path.join(ws.dir, 'data.bin'));
   await ws.files.writeFile('small.txt', 'fits');
   const sha = await ws.history.commitAll('small');
