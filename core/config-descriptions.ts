@@ -34,6 +34,10 @@ export const ENV_DESCRIPTIONS: { readonly [K in keyof EnvInput]-?: string } = {
   SAMOKODER_TRUST_PROXY: 'Trust `X-Forwarded-For` (behind a load balancer), for rate limits and logs.',
   SAMOKODER_WORKSPACES_DIR: 'One directory per project (`<dir>/<projectId>`) with its git repository beside it (`<dir>/<projectId>.git`, outside what the sandbox mounts); a volume every node mounts at the same path when several nodes run. Unset: `<data dir>/workspaces`.',
   SAMOKODER_MAX_FILE_BYTES: 'Largest workspace file a tool may write or the API serves as content.',
+  SAMOKODER_WORKSPACE_QUOTA:
+    'How the per-project disk quota is enforced: `enforce` (a loop-mounted ext4 volume per project, sized to the quota; start-up fails if volumes cannot be made), `best-effort` (volumes where the node can mount, else measured after each command and before each commit), `reactive` (measured only: for a workspaces directory shared between hosts), `off`.',
+  SAMOKODER_WORKSPACE_QUOTA_MB: "Disk quota of a project's workspace (files and git history) in MiB when its plan's `max_workspace_mb` is empty.",
+  SAMOKODER_DISK_RESERVE_MB: 'Free space the workspaces filesystem keeps: below it, new projects and runs are refused with E_DISK_RESERVE (0 turns the check off).',
   SAMOKODER_ANTHROPIC_BASE_URL: "Base URL of the `anthropic` provider. Unset: the provider's public endpoint. Samokoder's own name: the SDKs' `ANTHROPIC_BASE_URL`, `OPENAI_BASE_URL`, … are never read.",
   SAMOKODER_OPENAI_BASE_URL: "Base URL of the `openai` provider. Unset: the provider's public endpoint.",
   SAMOKODER_GROQ_BASE_URL: "Base URL of the `groq` provider. Unset: the provider's public endpoint.",

@@ -48,6 +48,10 @@ export const ENV_SCHEMA = z.object({
   SAMOKODER_TRUST_PROXY: bool.default(false),
   SAMOKODER_WORKSPACES_DIR: optionalString,
   SAMOKODER_MAX_FILE_BYTES: positiveInt.default(1024 * 1024),
+  // Disk quota of each workspace (workspaces/disk-quota.ts) and the host's free-space reserve.
+  SAMOKODER_WORKSPACE_QUOTA: z.enum(['enforce', 'best-effort', 'reactive', 'off']).default('best-effort'),
+  SAMOKODER_WORKSPACE_QUOTA_MB: z.coerce.number().int().min(8).max(1024 * 1024).default(512),
+  SAMOKODER_DISK_RESERVE_MB: z.coerce.number().int().min(0).default(2048),
   // Our own names, not the SDKs' (ANTHROPIC_BASE_URL, OPENAI_BASE_URL, ...): the adapters always pass
   // a base URL explicitly, so a stray SDK variable in the environment never redirects calls.
   SAMOKODER_ANTHROPIC_BASE_URL: z.url().optional(),
@@ -141,6 +145,14 @@ export interface Config {
     readonly dir: string;
     /** Largest file a tool may write or the API serves as content. */
     readonly maxFileBytes: number;
+    readonly quota: {
+      /** enforce: loop-mounted volumes required; best-effort: volumes, else measured; reactive: measured; off. */
+      readonly setting: 'enforce' | 'best-effort' | 'reactive' | 'off';
+      /** A project's quota when its plan sets none (plans.max_workspace_mb NULL). */
+      readonly defaultBytes: number;
+      /** New projects and runs are refused while the workspaces' filesystem has less free (0: no check). */
+      readonly reserveBytes: number;
+    };
   };
   readonly llm: {
     /** Per-provider base URL overrides; unset means the provider's public endpoint. */
@@ -284,6 +296,11 @@ export function loadConfig(
     workspaces: {
       dir: path.resolve(e.SAMOKODER_WORKSPACES_DIR ?? path.join(e.SAMOKODER_DATA_DIR, 'workspaces')),
       maxFileBytes: e.SAMOKODER_MAX_FILE_BYTES,
+      quota: {
+        setting: e.SAMOKODER_WORKSPACE_QUOTA,
+        defaultBytes: e.SAMOKODER_WORKSPACE_QUOTA_MB * 1024 * 1024,
+        reserveBytes: e.SAMOKODER_DISK_RESERVE_MB * 1024 * 1024,
+      },
     },
     llm: {
       baseUrls: dropUndefined({

@@ -36,6 +36,9 @@ export const ERROR_CATALOGUE = {
   E_WEBHOOK_DELIVERY: { status: 502, retryable: true, summary: "The project's webhook endpoint did not accept a delivery (network error or non-2xx); it is retried with backoff." },
   E_WEBHOOK_TARGET: { status: 400, retryable: false, summary: 'The webhook URL points at a loopback, private, link-local (cloud metadata) or otherwise non-public address, and is refused (SSRF protection); the message says whether SAMOKODER_WEBHOOK_ALLOW_PRIVATE=true would allow it.' },
   E_BASE_URL_TARGET: { status: 400, retryable: false, summary: "The API key's baseUrl points at a link-local (cloud metadata) or otherwise non-public address, or at a loopback or private one when SAMOKODER_LLM_ALLOW_PRIVATE_BASE_URLS=false, and is refused (SSRF protection): when the key is stored, or when a call connects to what its host resolves to." },
+  E_WORKSPACE_QUOTA: { status: 413, retryable: false, summary: "The project's workspace (files and git history together) is at its disk quota (the plan's max_workspace_mb): the write or commit was refused; delete files to go on. A run that cannot get under it ends with reason `workspace_quota`." },
+  E_WORKSPACE_QUOTA_UNAVAILABLE: { status: 503, retryable: false, summary: 'A workspace volume could not be made or mounted: SAMOKODER_WORKSPACE_QUOTA=enforce on a node that cannot mount (not root, no loop devices), a volume workspace opened on such a node, or mkfs/mount failed (e.g. no free loop device; the log has details).' },
+  E_DISK_RESERVE: { status: 503, retryable: true, summary: "The server's free disk space is below SAMOKODER_DISK_RESERVE_MB: new projects and runs are refused until an operator frees space." },
   E_CANCELLED: { status: 409, retryable: false, summary: 'The operation was cancelled (its run was cancelled or the client went away).' },
 } as const satisfies Record<string, { status: number; retryable: boolean; summary: string }>;
 

@@ -171,6 +171,8 @@ export class RunWorker {
     if (signal.reason instanceof CancelRequested || err instanceof CancelRequested) return { status: 'cancelled', reason: 'cancelled' };
     if (err instanceof RunStop) return { status: err.runStatus, reason: err.reason, message: err.message };
     if (isProviderError(err) && !err.isRetryable) return { status: 'failed', reason: 'provider_error', message: `${err.code}: ${err.message}` };
+    // A commit over the disk quota: retrying cannot help, the workspace is as full as it was.
+    if (isAppError(err) && err.code === 'E_WORKSPACE_QUOTA') return { status: 'failed', reason: 'workspace_quota', message: err.message };
     this.deps.logger.error({ err, runId: job.payload.runId, attempt: job.attempts }, 'run attempt failed');
     if (job.attempts < job.maxAttempts) return undefined;
     const reason: StopReason = isProviderError(err) ? 'provider_error' : isAppError(err) && err.code === 'E_SANDBOX_UNAVAILABLE' ? 'sandbox_unavailable' : 'internal_error';

@@ -4,6 +4,7 @@ import { createLlmServices } from '../llm/llm-services.js';
 import { startPipelineWorkers } from '../runs/start-workers.js';
 import { systemClock, type Clock } from '../core/clock.js';
 import { loadConfig, type Config } from '../core/config.js';
+import { AppError } from '../core/errors.js';
 import { createLogger, type Logger } from '../core/logger.js';
 import { resolveMasterKey, type MasterKey } from '../core/master-key.js';
 import { migrate } from '../db/migrate.js';
@@ -55,6 +56,13 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     await migrate(db, logger);
     // Containers left by an earlier process (crashed or killed mid-exec) go before anything runs.
     await sweepSandboxAtStartup(config, logger);
+    const workspaces = new LocalWorkspaceStore({ root: config.workspaces.dir, maxFileBytes: config.workspaces.maxFileBytes, quota: config.workspaces.quota, logger });
+    // Which quota mechanism this node has is decided (and logged) once, before anything is served:
+    // an operator who requires volumes learns at start that this host cannot make them.
+    const quota = await workspaces.quotaStatus();
+    if (quota.setting === 'enforce' && quota.active !== 'volume') {
+      throw new AppError('E_CONFIG', `SAMOKODER_WORKSPACE_QUOTA=enforce, but workspace volumes cannot be made here: ${quota.reason ?? 'unknown reason'}. Run the service as root with loop devices, or set SAMOKODER_WORKSPACE_QUOTA=best-effort.`);
+    }
     const masterKey = await resolveMasterKey(config.masterKey, config.dataDir, logger);
     const clock = options.clock ?? systemClock;
     // Verifies the master key against the database before anything is served.
@@ -75,7 +83,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       supabase: createSupabaseVerifier(config.supabase),
       sessions,
       projectLists,
-      workspaces: new LocalWorkspaceStore({ root: config.workspaces.dir, maxFileBytes: config.workspaces.maxFileBytes }),
+      workspaces,
       // One sandbox per node: the run worker's containers are the ones a project delete removes.
       // Creating it starts nothing; containers come with the first acquire.
       sandbox: config.sandbox.enabled ? createDockerSandbox({ settings: sandboxSettingsFromConfig(config), logger }) : undefined,

@@ -92,22 +92,62 @@ export interface ExportResult {
   readonly bytes: number;
 }
 
+export interface QuotaUsage {
+  /** Bytes the workspace and its git repository take on disk. */
+  readonly usedBytes: number;
+  readonly limitBytes: number;
+  /** No room left: the next write may fail (a volume), or the usage is at or over the limit (measured). */
+  readonly full: boolean;
+}
+
+/**
+ * The project's disk quota (workspace and repository together). `volume`: enforced by the kernel
+ * (a loop-mounted filesystem of the quota's size: writes past it fail with ENOSPC); `reactive`:
+ * measured, and checked before writes and commits; `off`: none.
+ */
+export interface WorkspaceQuota {
+  readonly mode: 'volume' | 'reactive' | 'off';
+  readonly limitBytes: number;
+  usage(): Promise<QuotaUsage>;
+}
+
+/** Which quota mechanism new workspaces get on this node, and why (for the log and /readyz). */
+export interface QuotaStatus {
+  readonly setting: 'enforce' | 'best-effort' | 'reactive' | 'off';
+  readonly active: 'volume' | 'reactive' | 'off';
+  readonly reason?: string;
+}
+
 export interface Workspace {
   readonly projectId: string;
   /** The workspace directory (a real path); the sandbox mounts this. */
   readonly dir: string;
   readonly files: WorkspaceFiles;
   readonly history: WorkspaceHistory;
+  /** Writes and commits past it fail with E_WORKSPACE_QUOTA. */
+  readonly quota: WorkspaceQuota;
   /** Streams a deterministic ZIP into `destination`; E_CANCELLED when the destination closes early. */
   exportZip(destination: Writable, options?: ExportOptions): Promise<ExportResult>;
 }
 
 export interface WorkspaceStore {
-  /** Creates the directory and its git repository with an initial commit; idempotent. */
-  create(projectId: string): Promise<Workspace>;
+  /**
+   * Creates the directory and its git repository with an initial commit; idempotent. With a
+   * volume quota the workspace is a new volume of `quotaBytes` (default: the configured quota),
+   * and an existing one is mounted when it is not (after a reboot). E_WORKSPACE_QUOTA_UNAVAILABLE
+   * when the quota must be enforced and the volume cannot be made.
+   */
+  create(projectId: string, options?: { quotaBytes?: number }): Promise<Workspace>;
   /** E_NOT_FOUND when the workspace does not exist. */
   open(projectId: string): Promise<Workspace>;
   exists(projectId: string): Promise<boolean>;
-  /** Deletes the workspace and its repository (project deletion); no error when absent. */
+  /** Deletes the workspace and its repository (project deletion), unmounting and deleting its volume; no error when absent. */
   remove(projectId: string): Promise<void>;
+  /**
+   * E_DISK_RESERVE when the host's free space is below the configured reserve: called before
+   * anything that makes a workspace grow (a new project, a new run).
+   */
+  checkReserve?(): Promise<void>;
+  /** The quota mechanism in use (probed once). */
+  quotaStatus?(): Promise<QuotaStatus>;
 }

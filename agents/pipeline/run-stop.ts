@@ -11,6 +11,7 @@ export type StopReason =
   | 'max_turns'
   | 'provider_error'
   | 'sandbox_unavailable'
+  | 'workspace_quota'
   | 'cancelled'
   | 'worker_lost'
   | 'internal_error';

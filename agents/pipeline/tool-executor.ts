@@ -1,5 +1,5 @@
 import { isAppError } from '../../core/errors.js';
-import { parseSafePath } from '../../workspaces/index.js';
+import { mib, NO_SPACE_TEXT, parseSafePath } from '../../workspaces/index.js';
 import type { ToolCall } from '../../llm/providers/port.js';
 import { parseToolArgs, WORKSPACE_TOOLS, type WorkspaceToolName } from '../tools/schemas.js';
 import { runSandboxCommand } from './commands.js';
@@ -23,7 +23,7 @@ const READ_CAP_CHARS = 32_000;
 const LIST_CAP = 500;
 
 /** Workspace errors a model can fix by changing its call; everything else is ours (logged, not shown). */
-const MODEL_FIXABLE = new Set(['E_PATH_UNSAFE', 'E_FILE_TOO_LARGE', 'E_NOT_FOUND', 'E_VALIDATION']);
+const MODEL_FIXABLE = new Set(['E_PATH_UNSAFE', 'E_FILE_TOO_LARGE', 'E_NOT_FOUND', 'E_VALIDATION', 'E_WORKSPACE_QUOTA']);
 
 /**
  * Runs one coder/fixer tool call and records `tool.called` (and `file.written`) in one
@@ -80,7 +80,9 @@ async function dispatch(rc: RunContext, step: StepRef, call: ToolCall): Promise<
       case 'run_command': {
         const r = await runSandboxCommand(rc, step, String(args.command), { network: 'none', timeoutMs: rc.settings.commandTimeoutMs, purpose: 'agent' });
         const status = r.timedOut ? `timed out after ${rc.settings.commandTimeoutMs} ms` : `exit code ${r.exitCode}`;
-        return ok(`${status}${r.truncated ? ' (output cut at the sandbox cap)' : ''}\n${r.tail}`);
+        const content = `${status}${r.truncated ? ' (output cut at the sandbox cap)' : ''}\n${r.tail}`;
+        const full = await quotaNotice(rc, r.tail);
+        return full ? { content: `${content}\n\n${full}`, isError: true, invalid: false } : ok(content);
       }
       case 'finish':
         return { ...ok('Task finished.'), finishSummary: String(args.summary) };
@@ -95,6 +97,24 @@ async function dispatch(rc: RunContext, step: StepRef, call: ToolCall): Promise<
     rc.logger.error({ err, tool: name, runId: rc.run.id, stepSeq: step.seq }, 'tool failed');
     return { content: `The ${name} tool failed on the service side; try again or take another approach.`, isError: true, invalid: false };
   }
+}
+
+/**
+ * After a command: when the workspace is at its disk quota, what the model must read to recover
+ * (the command's own "No space left on device" does not say that deleting files helps, nor that
+ * the step cannot be committed otherwise). ENOSPC from the sandbox's small /tmp, with the
+ * workspace far from full, is not this.
+ */
+async function quotaNotice(rc: RunContext, output: string): Promise<string | undefined> {
+  const { quota } = rc.workspace;
+  if (quota.mode === 'off') return undefined;
+  const u = await quota.usage();
+  if (!u.full && !(NO_SPACE_TEXT.test(output) && u.usedBytes >= u.limitBytes * 0.9)) return undefined;
+  return (
+    `The workspace is at its disk quota: ${mib(u.usedBytes)} used of ${mib(u.limitBytes)} (files and git history together). ` +
+    'Delete what the project does not need (large generated or downloaded files, build output) with run_command before anything else: ' +
+    'a step that ends over the quota cannot be committed, and the run then stops (workspace_quota).'
+  );
 }
 
 const ok = (content: string): ToolResult => ({ content, isError: false, invalid: false });

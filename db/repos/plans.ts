@@ -10,6 +10,8 @@ export interface Plan {
   maxRunSeconds: number | null;
   /** Wall-clock seconds of sandbox commands per month. */
   monthlySandboxSeconds: number | null;
+  /** Disk quota of each project's workspace, MiB; null: the node's default (SAMOKODER_WORKSPACE_QUOTA_MB). */
+  maxWorkspaceMb: number | null;
   byokAllowed: boolean;
   platformKeysAllowed: boolean;
   priceUsdMonth: number;
@@ -23,6 +25,7 @@ interface PlanRow {
   max_concurrent_runs: number | null;
   max_run_seconds: number | null;
   monthly_sandbox_seconds: string | number | null;
+  max_workspace_mb: number | null;
   byok_allowed: boolean;
   platform_keys_allowed: boolean;
   price_usd_month: string | number;
@@ -36,6 +39,7 @@ const toPlan = (r: PlanRow): Plan => ({
   maxConcurrentRuns: r.max_concurrent_runs,
   maxRunSeconds: r.max_run_seconds,
   monthlySandboxSeconds: r.monthly_sandbox_seconds === null ? null : Number(r.monthly_sandbox_seconds),
+  maxWorkspaceMb: r.max_workspace_mb,
   byokAllowed: r.byok_allowed,
   platformKeysAllowed: r.platform_keys_allowed,
   priceUsdMonth: Number(r.price_usd_month),
@@ -50,6 +54,7 @@ const COLUMN: Record<keyof PlanUpdate, string> = {
   maxConcurrentRuns: 'max_concurrent_runs',
   maxRunSeconds: 'max_run_seconds',
   monthlySandboxSeconds: 'monthly_sandbox_seconds',
+  maxWorkspaceMb: 'max_workspace_mb',
   byokAllowed: 'byok_allowed',
   platformKeysAllowed: 'platform_keys_allowed',
   priceUsdMonth: 'price_usd_month',

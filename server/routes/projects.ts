@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { urlRefusal } from '../../webhooks/target-guard.js';
 import { AppError, notFound } from '../../core/errors.js';
+import { PlansRepo } from '../../db/repos/plans.js';
 import { ProjectsRepo } from '../../db/repos/projects.js';
 import { RUN_CANCEL_CHANNEL } from '../../runs/runs-repo.js';
 import type { AppContext } from '../context.js';
@@ -32,6 +33,12 @@ function nameFromPrompt(prompt: string): string {
   return `${cut.slice(0, cut.lastIndexOf(' ') > 30 ? cut.lastIndexOf(' ') : 60)}…`;
 }
 
+/** The owner's plan's workspace quota; undefined: the node's default. */
+async function workspaceQuotaBytes(ctx: AppContext, planId: string): Promise<number | undefined> {
+  const mb = (await new PlansRepo(ctx.db).get(planId))?.maxWorkspaceMb;
+  return mb ? mb * 1024 * 1024 : undefined;
+}
+
 export function projectRoutes(ctx: AppContext): AnyRoute[] {
   const projects = new ProjectsRepo(ctx.db);
   return [
@@ -45,14 +52,18 @@ export function projectRoutes(ctx: AppContext): AnyRoute[] {
       responses: {
         201: { description: 'Created', schema: z.object({ project: projectSchema }) },
         402: { description: 'The plan’s max_projects is reached (E_LIMIT)' },
+        503: { description: 'The server is low on disk space (E_DISK_RESERVE)' },
       },
       handler: async ({ body, auth }) => {
+        await ctx.workspaces.checkReserve?.();
+        const quotaBytes = await workspaceQuotaBytes(ctx, auth!.user.planId);
         const project = await projects.create({ userId: auth!.user.id, name: body.name ?? nameFromPrompt(body.prompt), prompt: body.prompt });
         try {
-          await ctx.workspaces.create(project.id);
+          await ctx.workspaces.create(project.id, { quotaBytes });
         } catch (err) {
-          // A project without a workspace is unusable: undo the row rather than leave a husk.
+          // A project without a workspace is unusable: undo the row (and a half-made volume) rather than leave a husk.
           await projects.delete(project.id, auth!.user.id).catch(() => undefined);
+          await ctx.workspaces.remove(project.id).catch(() => undefined);
           throw err;
         }
         ctx.projectLists.drop(auth!.user.id);

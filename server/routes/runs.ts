@@ -71,6 +71,7 @@ export function runRoutes(ctx: AppContext): AnyRoute[] {
         402: { description: 'The plan’s concurrent-run limit is reached (E_LIMIT)' },
         404: { description: 'No such project, or keyId is not one of the caller’s keys' },
         429: { description: 'Too many runs started (E_RATE_LIMITED, Retry-After)' },
+        503: { description: 'The server is low on disk space (E_DISK_RESERVE)' },
       },
       handler: async ({ params, body, auth, req }) => {
         const user = auth!.user;
@@ -79,6 +80,7 @@ export function runRoutes(ctx: AppContext): AnyRoute[] {
         const project = await ownedProject(ctx, params.id, user.id);
         const { kind, prompt } = await runKind(runs, project, user.id, body.prompt);
         const key = await chooseKey(ctx, user, body.provider, body.keyId);
+        await ctx.workspaces.checkReserve?.();
         const { run } = await runs.create({ projectId: project.id, userId: user.id, kind, prompt, provider: body.provider, model: body.model, ...key, maxAttempts: ctx.config.pipeline.maxAttempts });
         ctx.logger.info({ runId: run.id, projectId: project.id, userId: user.id, kind, provider: run.provider, model: run.model, keySource: run.keySource }, 'run queued');
         return { status: 202, body: { run: toRunJson(run) } };

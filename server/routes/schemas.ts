@@ -19,6 +19,7 @@ export const planSchema = z
     maxConcurrentRuns: z.number().int().nullable().meta({ description: 'null: unlimited' }),
     maxRunSeconds: z.number().int().nullable().meta({ description: "A run's wall-clock budget from its first start (resumes included); null: unlimited" }),
     monthlySandboxSeconds: z.number().int().nullable().meta({ description: 'Wall-clock seconds of sandbox commands per month; null: unlimited' }),
+    maxWorkspaceMb: z.number().int().nullable().meta({ description: "Disk quota of each project's workspace (files and git history), MiB; null: the server's default" }),
     byokAllowed: z.boolean(),
     platformKeysAllowed: z.boolean(),
     priceUsdMonth: z.number(),

@@ -214,7 +214,7 @@ describe('WebSocket across nodes: two servers on one PostgreSQL', () => {
           env: {},
           db,
           logger: createLogger({ level: 'silent' }),
-          overrides: { ...NO_WORKER, PORT: 0, HOST: '127.0.0.1', SAMOKODER_DATA_DIR: dir, SAMOKODER_MASTER_KEY: masterKey },
+          overrides: { ...NO_WORKER, PORT: 0, HOST: '127.0.0.1', SAMOKODER_DATA_DIR: dir, SAMOKODER_MASTER_KEY: masterKey, SAMOKODER_WORKSPACE_QUOTA: 'reactive' },
         }),
       );
     }

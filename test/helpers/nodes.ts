@@ -11,7 +11,7 @@ import { apiClient } from './server.js';
 export function startNode(db: PgDatabase | TestDatabase['db'], dataDir: string): Promise<RunningServer> {
   return startServer({
     env: {},
-    overrides: { PORT: 0, HOST: '127.0.0.1', SAMOKODER_DATA_DIR: dataDir, SAMOKODER_RUN_WORKER: false, SAMOKODER_AUTH_RATE_LIMIT: 1000 },
+    overrides: { PORT: 0, HOST: '127.0.0.1', SAMOKODER_DATA_DIR: dataDir, SAMOKODER_RUN_WORKER: false, SAMOKODER_AUTH_RATE_LIMIT: 1000, SAMOKODER_WORKSPACE_QUOTA: 'reactive' },
     db,
     logger: createLogger({ level: 'silent' }),
   });

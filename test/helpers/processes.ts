@@ -36,7 +36,7 @@ export function startServiceProcess(env: Record<string, string>, timeoutMs = 30_
   const keepLog = o.keepLog ?? true;
   const child = spawn(process.execPath, [MAIN], {
     cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', PORT: '0', LOG_LEVEL: 'info', ...env },
+    env: { PATH: process.env.PATH ?? '', PORT: '0', LOG_LEVEL: 'info', SAMOKODER_WORKSPACE_QUOTA: 'reactive', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const lines: Array<Record<string, unknown>> = [];

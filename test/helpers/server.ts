@@ -32,7 +32,8 @@ export async function startTestServer(
   const logger = createLogger({ level: 'debug', destination });
   const running = await startServer({
     env: {},
-    overrides: { PORT: 0, HOST: '127.0.0.1', SAMOKODER_DATA_DIR: dataDir, SAMOKODER_AUTH_RATE_LIMIT: 1000, ...overrides },
+    // Measured quotas unless a test asks for volumes: a loop mount outlives a test's temporary directory.
+    overrides: { PORT: 0, HOST: '127.0.0.1', SAMOKODER_DATA_DIR: dataDir, SAMOKODER_AUTH_RATE_LIMIT: 1000, SAMOKODER_WORKSPACE_QUOTA: 'reactive', ...overrides },
     db: t.db,
     logger,
     ...(options.clock ? { clock: options.clock } : {}),
