@@ -49,7 +49,13 @@ const firstLine = (err) => String(err?.message ?? err).split('\n')[0];
  * recipe's image is always the one built. Without it (npm start), an image the operator named in
  * SAMOKODER_SANDBOX_IMAGE is used as it is (the service reports it when it is missing).
  */
-export async function provisionSandbox({ log = console.log, required = false } = {}) {
+export async function provisionSandbox({ log: print = console.log, required = false } = {}) {
+  // ensureSandboxImage checks the engine again (a no-op after ensureDocker): say it once.
+  let last;
+  const log = (m) => {
+    if (m !== last) print(m);
+    last = m;
+  };
   if (!required && process.env.SAMOKODER_SANDBOX === 'off') {
     log('SAMOKODER_SANDBOX=off: no sandbox to provision');
     return { off: true };
