@@ -66,7 +66,9 @@ export function createDockerSandbox(options: DockerSandboxOptions): DockerSandbo
   const egressNetwork = (): Promise<EgressNetwork> => {
     network ??= ensureEgressNetwork(docker, settings.egressNetwork).catch((err) => {
       network = undefined;
-      throw unavailable(err);
+      const error = unavailable(err);
+      availability.observe({ ok: false, error });
+      throw error;
     });
     return network;
   };
