@@ -13,7 +13,7 @@ beforeAll(async () => {
   // Seven attempts allowed: a run that failed at once after one is not just a lucky count.
   h = await startHarness('pglite', { SAMOKODER_SANDBOX_IMAGE: MISSING, SAMOKODER_RUN_MAX_ATTEMPTS: 7 });
   api = apiClient(h.server.url);
-});
+}, 300_000); // a fresh PGlite and service: slow on a loaded machine, not a bound this test is about
 afterAll(async () => {
   await h?.close();
 });
@@ -53,11 +53,11 @@ test('a run that reaches the sandbox fails at once with sandbox_unavailable and 
   const fx = await newProjectFixture(h, 'openai-compatible');
   script(h, fx, happyTurns());
   const run = await startRun(h, fx);
-  const done = await waitForRun(db, run.id, 120_000);
+  const done = await waitForRun(db, run.id, 240_000);
   expect(done).toMatchObject({ status: 'failed', reason: 'sandbox_unavailable' });
   const events = (await new EventsRepo(db).listSince(fx.projectId, fx.userId, 0, 10_000)).filter((e) => e.runId === run.id);
   expect(events.filter((e) => e.type === 'run.started')).toHaveLength(1);
   expect(events.filter((e) => e.type === 'run.resumed')).toHaveLength(0);
   const finished = events.find((e) => e.type === 'run.finished')!;
   expect(finished.data).toMatchObject({ status: 'failed', reason: 'sandbox_unavailable', message: expect.stringContaining('Fix: build the image: npm run sandbox:image') });
-}, 180_000);
+}, 300_000);

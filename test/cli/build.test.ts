@@ -61,7 +61,7 @@ test('without a Docker engine it fails at once: one line with the fix and the lo
   // Refused before any run: the model was never called and no ZIP was written.
   expect(fake.requests.length).toBe(requestsBefore);
   expect(existsSync(out)).toBe(false);
-}, 120_000);
+}, 300_000);
 
 test('bad input exits 2 with a message', async () => {
   const noPrompt = await runCli(['build', '--base-url', 'http://127.0.0.1:9/v1', '--model', 'm']);

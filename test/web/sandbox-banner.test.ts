@@ -13,7 +13,7 @@ const servers: TestServer[] = [];
 beforeAll(async () => {
   ensureWebBuild();
   ({ browser, close: closeBrowser } = await launchBrowser());
-}, 120_000);
+}, 300_000);
 afterAll(async () => {
   await closeBrowser?.();
   await Promise.all(servers.map((s) => s.close()));
@@ -45,7 +45,7 @@ test('without the sandbox image: the banner names the missing part and the fix, 
   await page.getByRole('heading', { name: 'Projects', level: 1 }).waitFor();
   expect(await banner.isVisible()).toBe(true);
   await page.close();
-}, 120_000);
+}, 300_000);
 
 test('with the sandbox available there is no banner', async () => {
   const server = await startTestServer('pglite', { SAMOKODER_SANDBOX_IMAGE: process.env.SAMOKODER_SANDBOX_IMAGE ?? 'samokoder-sandbox:latest' });
@@ -55,4 +55,4 @@ test('with the sandbox available there is no banner', async () => {
   await page.getByRole('button', { name: 'Sign in' }).waitFor();
   expect(await page.getByRole('alert', { name: 'Sandbox unavailable' }).count()).toBe(0);
   await page.close();
-}, 120_000);
+}, 300_000);
