@@ -7,6 +7,7 @@ import { EventsRepo } from '../events/event-log.js';
 import { isTerminal, RUN_CANCEL_CHANNEL, RUNS_QUEUE, RunsRepo, type RunJobPayload, type RunStatus } from './runs-repo.js';
 import { StepsRepo, type Step } from '../db/repos/steps.js';
 import type { SandboxPort } from '../sandbox/port.js';
+import { isSandboxDown } from '../sandbox/availability.js';
 import type { Workspace, WorkspaceStore } from '../workspaces/index.js';
 import type { LlmGateway } from '../llm/llm-gateway.js';
 import { LlmSession } from '../llm/llm-session.js';
@@ -173,6 +174,8 @@ export class RunWorker {
     if (isProviderError(err) && !err.isRetryable) return { status: 'failed', reason: 'provider_error', message: `${err.code}: ${err.message}` };
     // A commit over the disk quota: retrying cannot help, the workspace is as full as it was.
     if (isAppError(err) && err.code === 'E_WORKSPACE_QUOTA') return { status: 'failed', reason: 'workspace_quota', message: err.message };
+    // No engine, no image or no sandbox: a retry seconds later cannot cure it; the message has the fix.
+    if (isSandboxDown(err)) return { status: 'failed', reason: 'sandbox_unavailable', message: `E_SANDBOX_UNAVAILABLE: ${(err as Error).message}` };
     this.deps.logger.error({ err, runId: job.payload.runId, attempt: job.attempts }, 'run attempt failed');
     if (job.attempts < job.maxAttempts) return undefined;
     const reason: StopReason = isProviderError(err) ? 'provider_error' : isAppError(err) && err.code === 'E_SANDBOX_UNAVAILABLE' ? 'sandbox_unavailable' : 'internal_error';

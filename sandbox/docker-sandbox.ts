@@ -4,6 +4,7 @@ import Docker from 'dockerode';
 import type { Container } from 'dockerode';
 import { AppError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
+import { createAvailabilityCheck, diagnose, sandboxUnavailableError } from './availability.js';
 import { startEgressProxy, type EgressProxy } from './egress-proxy.js';
 import { execEnv } from './env.js';
 import { runExec } from './exec.js';
@@ -59,11 +60,15 @@ export function createDockerSandbox(options: DockerSandboxOptions): DockerSandbo
   let network: Promise<EgressNetwork> | undefined;
   let proxy: Promise<{ proxy: EgressProxy; unrestrict: () => Promise<void> }> | undefined;
   let closed = false;
+  const availability = createAvailabilityCheck({ docker, image: settings.image });
+  const unavailable = (err: unknown): AppError => toUnavailable(err, settings.image);
 
   const egressNetwork = (): Promise<EgressNetwork> => {
     network ??= ensureEgressNetwork(docker, settings.egressNetwork).catch((err) => {
       network = undefined;
-      throw unavailable(err);
+      const error = unavailable(err);
+      availability.observe({ ok: false, error });
+      throw error;
     });
     return network;
   };
@@ -93,8 +98,11 @@ export function createDockerSandbox(options: DockerSandboxOptions): DockerSandbo
       await container.start();
     } catch (err) {
       if (container) await container.remove({ force: true }).catch(() => undefined);
-      throw unavailable(err);
+      const error = unavailable(err);
+      availability.observe({ ok: false, error });
+      throw error;
     }
+    availability.observe({ ok: true });
     const entry: Entry = { projectId, workspaceDir, container, id: container.id, users: 0, idleSince: Date.now(), idleTimer: undefined, queue: Promise.resolve(), gone: false };
     entries.set(projectId, entry);
     logger.debug({ projectId, container: container.id.slice(0, 12) }, 'sandbox: container started');
@@ -238,6 +246,7 @@ export function createDockerSandbox(options: DockerSandboxOptions): DockerSandbo
 
   return {
     docker,
+    availability: () => availability.check(),
     async acquire(projectId: string, workspaceDir: string, opts: AcquireOptions = {}) {
       const entry = await entryFor(projectId, workspaceDir, opts.ownerId);
       clearTimeout(entry.idleTimer);
@@ -326,15 +335,10 @@ async function runShort(container: Container, script: string): Promise<string> {
   }
 }
 
-/** Docker's failures as our error: the engine is down, or the image is missing. */
-function unavailable(err: unknown): AppError {
+/** Docker's failures as our error: the engine is down or the image is missing (with the fix), or one container failed. */
+function toUnavailable(err: unknown, image: string): AppError {
   if (err instanceof AppError) return err;
-  const e = err as { code?: string; statusCode?: number; message?: string };
-  const engineDown = e.code === 'ECONNREFUSED' || e.code === 'ENOENT' || e.code === 'EACCES';
-  const message = engineDown
-    ? 'The Docker engine is not reachable (DOCKER_HOST or /var/run/docker.sock); start dockerd'
-    : e.statusCode === 404 && /image/i.test(e.message ?? '')
-      ? 'The sandbox image is missing: run `npm run sandbox:image` (SAMOKODER_SANDBOX_IMAGE)'
-      : `The sandbox failed: ${e.message ?? String(err)}`;
-  return new AppError('E_SANDBOX_UNAVAILABLE', message, { cause: err, retryable: true });
+  const down = diagnose(err, image);
+  if (down) return sandboxUnavailableError(down, err);
+  return new AppError('E_SANDBOX_UNAVAILABLE', `The sandbox failed: ${(err as { message?: string }).message ?? String(err)}`, { cause: err, retryable: true });
 }

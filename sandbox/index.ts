@@ -1,8 +1,10 @@
 import Docker from 'dockerode';
 import type { Config } from '../core/config.js';
 import type { Logger } from '../core/logger.js';
+import { createAvailabilityCheck, SANDBOX_OFF } from './availability.js';
 import { sweepOrphans } from './sweeper.js';
 
+export { requireSandbox, sandboxAvailability, isSandboxDown, type SandboxAvailability } from './availability.js';
 export type { AcquireOptions, ExecOptions, ExecResult, OutputStream, SandboxHandle, SandboxNetwork, SandboxPort } from './port.js';
 export { createDockerSandbox, type DockerSandbox } from './docker-sandbox.js';
 export { sandboxSettingsFromConfig, type SandboxSettings } from './settings.js';
@@ -11,15 +13,25 @@ const SWEEP_TIMEOUT_MS = 5_000;
 
 /**
  * Start-up: removes the containers an earlier process of the service left behind (it crashed or
- * was killed mid-exec). Never fatal: without a Docker engine the service still starts (runs
- * that need the sandbox then fail with E_SANDBOX_UNAVAILABLE), with a warning.
+ * was killed mid-exec), and says in the log when the sandbox cannot be had, with the fix. Never
+ * fatal: without a Docker engine or the image the service still starts (runs then fail at once
+ * with E_SANDBOX_UNAVAILABLE, and /readyz says why).
  */
 export async function sweepSandboxAtStartup(config: Config, logger: Logger): Promise<void> {
-  if (!config.sandbox.enabled) return;
+  if (!config.sandbox.enabled) {
+    logger.warn({ fix: SANDBOX_OFF.fix }, `sandbox: ${SANDBOX_OFF.reason}`);
+    return;
+  }
+  const docker = new Docker({ version: 'v1.41' });
+  const status = await createAvailabilityCheck({ docker, image: config.sandbox.image, timeoutMs: SWEEP_TIMEOUT_MS }).check();
+  if (!status.available) {
+    logger.warn({ component: status.component, fix: status.fix }, `sandbox unavailable: ${status.reason}. Fix: ${status.fix}`);
+    if (status.component === 'engine') return;
+  }
   let timer: NodeJS.Timeout | undefined;
   try {
     await Promise.race([
-      sweepOrphans(new Docker({ version: 'v1.41' }), logger, { namespace: config.sandbox.namespace }),
+      sweepOrphans(docker, logger, { namespace: config.sandbox.namespace }),
       new Promise((_, reject) => {
         timer = setTimeout(() => reject(new Error(`no answer in ${SWEEP_TIMEOUT_MS} ms`)), SWEEP_TIMEOUT_MS);
       }),

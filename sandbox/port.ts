@@ -1,3 +1,5 @@
+import type { SandboxAvailability } from './availability.js';
+
 /**
  * The sandbox port: where the pipeline runs a generated project's commands (npm install, npm
  * test, node scripts). One adapter implements it on the Docker engine (docker-sandbox.ts); the
@@ -53,6 +55,12 @@ export interface SandboxHandle {
 }
 
 export interface SandboxPort {
+  /**
+   * Whether commands can run now (the engine answers and has the image), else which part is
+   * missing and the fix; cached for a few seconds. Optional like evictForeign: a wrapper that
+   * does not pass it on is taken as available.
+   */
+  availability?(): Promise<SandboxAvailability>;
   /**
    * The project's sandbox: its live container when there is one, otherwise a new one with
    * `workspaceDir` (absolute, on the host) mounted at /workspace.

@@ -10,8 +10,7 @@ import { build, ensureDependencies } from './lib/deps.mjs';
 import { run } from './lib/run.mjs';
 import { ensureChromium } from './lib/chromium.mjs';
 import { buildWeb, typecheckWeb } from './lib/web.mjs';
-import { ensureDocker } from './ensure-docker.mjs';
-import { ensureSandboxImage } from './sandbox-image.mjs';
+import { provisionSandbox } from './lib/provision.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const bin = (p) => path.join(root, 'node_modules', p);
@@ -20,12 +19,10 @@ const step = (m) => console.log(`\n• ${m}`);
 
 async function main() {
   await ensureDependencies(root);
-  step('Docker engine');
-  await ensureDocker({ log: (m) => console.log(`  ${m}`) });
-  step('sandbox image');
-  const image = await ensureSandboxImage({ log: (m) => console.log(`  ${m}`) });
+  step('Docker engine and sandbox image');
+  const { image } = await provisionSandbox({ log: (m) => console.log(`  ${m}`), required: true });
   // The sandbox tests run this exact image (the tag is a hash of its recipe).
-  process.env.SAMOKODER_SANDBOX_IMAGE = image.tag;
+  process.env.SAMOKODER_SANDBOX_IMAGE = image;
   step('Chromium (browser tests)');
   const chromium = await ensureChromium({ log: (m) => console.log(`  ${m}`) });
   if (chromium) process.env.SAMOKODER_CHROMIUM = chromium;

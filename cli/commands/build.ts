@@ -4,6 +4,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { pino } from 'pino';
 import { createLogger } from '../../core/logger.js';
 import { startServer } from '../../server/server.js';
 import { ApiClient, enc } from '../client.js';
@@ -25,7 +26,8 @@ Docker sandbox for the tests) and writes the generated project as a ZIP.
   --base-url URL   an OpenAI-compatible server (Ollama: http://localhost:11434/v1)
   --out FILE       where to write the ZIP (default: app.zip)
   --data-dir DIR   keep the service's data here (default: a temporary directory, removed after)
-  --verbose        the service's logs on stderr
+  --verbose        the service's logs on stderr (otherwise they go to a file, named when the build
+                   fails: samokoder-build.log in --data-dir, else beside the temporary directory)
 `;
 
 const KEY_ENV: Record<string, string> = {
@@ -107,14 +109,28 @@ export async function buildCommand(argv: string[]): Promise<ExitCode> {
   const tempDir = values['data-dir'] ? undefined : await mkdtemp(path.join(os.tmpdir(), 'samokoder-build-'));
   const dataDir = path.resolve(values['data-dir'] ?? tempDir!);
   await mkdir(dataDir, { recursive: true });
-  const logger = createLogger({ level: values.verbose ? 'info' : 'error', destination: process.stderr });
-  // The embedded defaults (PGlite in the data dir), an unlimited local plan, a free port.
+  // The terminal is for progress, results and one-line errors; the service's JSON log lines go to
+  // a file. A temporary data dir is removed after the build, so its log sits beside it (kept when
+  // the build fails, removed with the directory when it succeeds).
+  const logFile = tempDir ? `${tempDir}.log` : path.join(dataDir, 'samokoder-build.log');
+  const logger = values.verbose
+    ? createLogger({ level: 'info', destination: process.stderr })
+    : createLogger({ level: 'info', destination: pino.destination({ dest: logFile, sync: true }) });
+  const logNote = values.verbose ? '' : ` (service log: ${logFile})`;
+  let keepLog = false;
   const { DATABASE_URL: _external, ...env } = process.env;
-  const server = await startServer({
-    env,
-    overrides: { PORT: 0, HOST: '127.0.0.1', SAMOKODER_DATA_DIR: dataDir, SAMOKODER_DEFAULT_PLAN: 'unlimited' },
-    logger,
-  });
+  let server: Awaited<ReturnType<typeof startServer>>;
+  try {
+    // The embedded defaults (PGlite in the data dir), an unlimited local plan, a free port.
+    server = await startServer({
+      env,
+      overrides: { PORT: 0, HOST: '127.0.0.1', SAMOKODER_DATA_DIR: dataDir, SAMOKODER_DEFAULT_PLAN: 'unlimited' },
+      logger,
+    });
+  } catch (err) {
+    if (tempDir) await rm(tempDir, { recursive: true, force: true });
+    throw new CliError(`the service did not start: ${(err as Error).message}${logNote}`);
+  }
   const progress = new Progress(process.stdout);
   let follower: EventFollower | undefined;
   let cancel: (() => void) | undefined;
@@ -127,7 +143,11 @@ export async function buildCommand(argv: string[]): Promise<ExitCode> {
     const { project } = await api.json<{ project: { id: string; name: string } }>('POST', '/api/projects', { prompt });
     progress.line(`samokoder: "${project.name}" with ${choice.provider} ${choice.model} (key ${key.masked})`);
 
-    follower = new EventFollower(server.url.replace(/^http/, 'ws') + '/ws', api.token, project.id, (e) => progress.event(e));
+    let finishedMessage = '';
+    follower = new EventFollower(server.url.replace(/^http/, 'ws') + '/ws', api.token, project.id, (e) => {
+      if (e.type === 'run.finished' && typeof e.data.message === 'string') finishedMessage = e.data.message;
+      progress.event(e);
+    });
     const { run } = await api.json<{ run: RunJson }>('POST', `/api/projects/${enc(project.id)}/generate`, { provider: choice.provider, model: choice.model, keyId: key.id });
     let cancelled = false;
     cancel = () => {
@@ -157,13 +177,28 @@ export async function buildCommand(argv: string[]): Promise<ExitCode> {
     await writeFile(out, zip);
     progress.stop();
     if (code === EXIT.OK) console.log(`✓ done: ${progress.summary()}\n  wrote ${path.relative(process.cwd(), out) || out} (${zip.length} bytes)`);
-    else console.error(`✗ run ${final.status}${final.reason ? `: ${final.reason}` : ''} — ${progress.summary()}\n  the work so far is in ${path.relative(process.cwd(), out) || out}`);
+    else {
+      keepLog = true;
+      console.error(
+        `✗ run ${final.status}${final.reason ? `: ${final.reason}` : ''} — ${progress.summary()}` +
+          (finishedMessage ? `\n  ${finishedMessage.split('\n')[0]}` : '') +
+          `\n  the work so far is in ${path.relative(process.cwd(), out) || out}` +
+          (logNote ? `\n  service log: ${logFile}` : ''),
+      );
+    }
     return code;
+  } catch (err) {
+    keepLog = true;
+    if (err instanceof CliError) throw new CliError(`${err.message}${logNote}`, err.exitCode);
+    throw err;
   } finally {
     process.off('SIGINT', onSigint);
     follower?.stop();
     progress.stop();
     await server.stop();
-    if (tempDir) await rm(tempDir, { recursive: true, force: true });
+    if (tempDir) {
+      await rm(tempDir, { recursive: true, force: true });
+      if (!keepLog) await rm(logFile, { force: true });
+    }
   }
 }

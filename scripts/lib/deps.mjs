@@ -9,13 +9,15 @@ export async function ensureDependencies(root, log = console.log) {
   const stamp = path.join(root, 'node_modules', '.samokoder-lock-hash');
   const hash = createHash('sha256').update(readFileSync(lock)).digest('hex');
   if (existsSync(stamp) && readFileSync(stamp, 'utf8') === hash) return;
-  log('• installing npm dependencies…');
-  // `npm install` (not `npm ci`): both install the versions package-lock.json pins, but `npm ci`
-  // also demands lock entries for every platform's optional binaries (@swc/core-darwin-*, …),
-  // which registry mirrors that carry only some platforms cannot provide. With an unchanged
-  // package.json, `npm install` leaves the lock file as it is.
-  await run('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: root }).catch((err) => {
-    throw new Error(`${err.message}. npm must reach its registry; check your network or npm config (npm config get registry).`);
+  log('• installing npm dependencies (npm ci)…');
+  // `npm ci`: exactly what package-lock.json pins, and it never rewrites the lock. The lock lists
+  // every platform's optional binaries (@swc/core-*, …), which `npm ci` requires; the CI check
+  // scripts/lib/lockfile.mjs keeps it so.
+  await run('npm', ['ci', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: root }).catch((err) => {
+    throw new Error(
+      `${err.message}. npm must reach its registry (check your network or npm config get registry); ` +
+        'if npm said package.json and package-lock.json are out of sync, run npm install and commit package-lock.json.',
+    );
   });
   writeFileSync(stamp, hash);
 }

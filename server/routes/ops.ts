@@ -1,19 +1,38 @@
 import { z } from 'zod';
 import { AppError } from '../../core/errors.js';
 import { migrationsApplied } from '../../db/migrate.js';
+import { sandboxAvailability, type SandboxAvailability } from '../../sandbox/index.js';
 import type { AppContext } from '../context.js';
 import { route, type AnyRoute } from '../http/route.js';
 
 const status = z.object({ status: z.string() });
-const readiness = status.extend({
-  workspaceQuota: z
-    .object({
-      setting: z.enum(['enforce', 'best-effort', 'reactive', 'off']),
-      active: z.enum(['volume', 'reactive', 'off']).meta({ description: 'volume: preventive (loop-mounted filesystems); reactive: measured after commands and before commits' }),
-      reason: z.string().optional().meta({ description: 'Why volumes are not in use' }),
-    })
-    .optional(),
+const workspaceQuotaCheck = z.object({
+  setting: z.enum(['enforce', 'best-effort', 'reactive', 'off']),
+  active: z.enum(['volume', 'reactive', 'off']).meta({ description: 'volume: preventive (loop-mounted filesystems); reactive: measured after commands and before commits' }),
+  reason: z.string().optional().meta({ description: 'Why volumes are not in use' }),
 });
+
+/** How long /readyz waits for the sandbox's answer; a probe that takes longer reports `checking` (and goes on, cached for the next call). */
+const SANDBOX_WAIT_MS = 5_000;
+
+const sandboxCheck = z.object({
+  status: z.enum(['ok', 'unavailable', 'off', 'checking']),
+  image: z.string().optional(),
+  component: z.enum(['engine', 'image', 'off']).optional().meta({ description: 'What is missing: the Docker engine, the sandbox image, or the sandbox is turned off' }),
+  reason: z.string().optional(),
+  fix: z.string().optional().meta({ description: 'What the operator runs to fix it' }),
+});
+
+const readiness = z.object({
+  status: z.enum(['ready', 'degraded']).meta({ description: 'degraded: the API serves, but runs cannot build apps (see checks.sandbox)' }),
+  checks: z.object({ database: z.object({ status: z.literal('ok') }), sandbox: sandboxCheck, workspaceQuota: workspaceQuotaCheck.optional() }),
+});
+
+function sandboxDetail(a: SandboxAvailability | undefined): z.infer<typeof sandboxCheck> {
+  if (!a) return { status: 'checking', reason: `The Docker engine has not answered within ${SANDBOX_WAIT_MS / 1000} s yet` };
+  if (a.available) return { status: 'ok', image: a.image };
+  return { status: a.component === 'off' ? 'off' : 'unavailable', component: a.component, reason: a.reason, fix: a.fix };
+}
 
 export function opsRoutes(ctx: AppContext): AnyRoute[] {
   return [
@@ -29,10 +48,10 @@ export function opsRoutes(ctx: AppContext): AnyRoute[] {
     route({
       method: 'get',
       path: '/readyz',
-      summary: 'Readiness: the database answers and every migration is applied; `workspaceQuota` says how workspaces are limited on this node',
+      summary: 'Readiness: the database answers and every migration is applied; checks.sandbox says whether runs can build apps (and the fix when not), checks.workspaceQuota how workspaces are limited on this node',
       tag: 'ops',
       auth: 'none',
-      responses: { 200: { description: 'Ready', schema: readiness }, 503: { description: 'Not ready' } },
+      responses: { 200: { description: 'Ready (or degraded: serving, but the sandbox is unavailable)', schema: readiness }, 503: { description: 'Not ready: the database' } },
       handler: async () => {
         const dbUp = await ctx.db.ping().then(
           () => true,
@@ -40,8 +59,19 @@ export function opsRoutes(ctx: AppContext): AnyRoute[] {
         );
         if (!dbUp) throw new AppError('E_UNAVAILABLE', 'The database is not reachable.');
         if (!(await migrationsApplied(ctx.db))) throw new AppError('E_UNAVAILABLE', 'Database migrations are not applied yet.');
+        let timer: NodeJS.Timeout | undefined;
+        const sandbox = sandboxDetail(
+          await Promise.race([
+            sandboxAvailability(ctx.sandbox),
+            new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), SANDBOX_WAIT_MS))),
+          ]).finally(() => clearTimeout(timer)),
+        );
         const quota = await ctx.workspaces.quotaStatus?.();
-        return { body: { status: 'ready', ...(quota ? { workspaceQuota: quota } : {}) } };
+        const body: z.infer<typeof readiness> = {
+          status: sandbox.status === 'ok' ? 'ready' : 'degraded',
+          checks: { database: { status: 'ok' }, sandbox, ...(quota ? { workspaceQuota: quota } : {}) },
+        };
+        return { body };
       },
     }),
     route({

@@ -6,6 +6,7 @@ import { PlansRepo } from '../../db/repos/plans.js';
 import type { Project } from '../../db/repos/projects.js';
 import { RunsRepo, type KeySource } from '../../runs/runs-repo.js';
 import { StepsRepo } from '../../db/repos/steps.js';
+import { requireSandbox } from '../../sandbox/index.js';
 import type { User } from '../../db/repos/users.js';
 import type { AppContext } from '../context.js';
 import { ipKey, WindowLimiter } from '../http/rate-limit.js';
@@ -71,9 +72,12 @@ export function runRoutes(ctx: AppContext): AnyRoute[] {
         402: { description: 'The plan’s concurrent-run limit is reached (E_LIMIT)' },
         404: { description: 'No such project, or keyId is not one of the caller’s keys' },
         429: { description: 'Too many runs started (E_RATE_LIMITED, Retry-After)' },
-        503: { description: 'The server is low on disk space (E_DISK_RESERVE)' },
+        503: { description: 'The server is low on disk space (E_DISK_RESERVE), or the sandbox cannot build apps on this node: no Docker engine, no sandbox image, or SAMOKODER_SANDBOX=off; the message has the fix (E_SANDBOX_UNAVAILABLE)' },
       },
       handler: async ({ params, body, auth, req }) => {
+        // A run here could not install or test anything: refuse it now, with the fix, rather
+        // than fail it later. Only where this node's worker runs it; an API-only node has no say.
+        if (ctx.config.pipeline.workerEnabled) await requireSandbox(ctx.sandbox);
         const user = auth!.user;
         userLimit.hit(user.id);
         ipLimit.hit(ipKey(req.ip));

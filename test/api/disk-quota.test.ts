@@ -51,7 +51,7 @@ volumeDescribe('workspace volumes through the API', () => {
   });
 
   test("/readyz says volumes are active; a new project's volume has its plan's quota; deleting the project unmounts and deletes it", async () => {
-    expect(await api('GET', '/readyz')).toMatchObject({ status: 200, body: { status: 'ready', workspaceQuota: { setting: 'best-effort', active: 'volume' } } });
+    expect(await api('GET', '/readyz')).toMatchObject({ status: 200, body: { checks: { workspaceQuota: { setting: 'best-effort', active: 'volume' } } } });
     const plans = await api('GET', '/api/plans');
     expect(plans.body.plans.find((p: { id: string }) => p.id === 'free')).toMatchObject({ maxWorkspaceMb: 512 });
 

@@ -1,6 +1,7 @@
 // `samokoder build` end to end: the compiled CLI runs the pipeline in-process against the fake LLM
 // server, writes a ZIP, and the unzipped project's own tests pass.
 import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -42,6 +43,25 @@ test('build writes a ZIP whose tests pass when unzipped and run', async () => {
   expect({ status: tests.status, out: tests.stdout.slice(-400) }).toMatchObject({ status: 0 });
   expect(tests.stdout).toMatch(/# pass 3/);
 }, 240_000);
+
+test('without a Docker engine it fails at once: one line with the fix and the log file, no log lines on the terminal', async () => {
+  const requestsBefore = fake.requests.length;
+  const out = path.join(dir, 'no-sandbox.zip');
+  const res = await runCli(['build', 'A tiny todo list library with tests', '--base-url', fake.baseUrls['openai-compatible'], '--model', 'fake-model', '--out', out], { ...sandboxEnv, DOCKER_HOST: 'unix:///nonexistent/docker.sock' });
+  expect(res.code).toBe(1);
+  const errLines = res.stderr.trim().split('\n');
+  expect(errLines).toHaveLength(1);
+  expect(errLines[0]).toMatch(/^samokoder: No Docker engine answers at unix:\/\/\/nonexistent\/docker\.sock \(ENOENT\)\. Fix: start Docker: sudo node scripts\/ensure-docker\.mjs\. \(E_SANDBOX_UNAVAILABLE\) \(service log: (\S+\.log)\)$/);
+  // No JSON log line reached the terminal; they are in the file the message names.
+  for (const line of `${res.stdout}\n${res.stderr}`.split('\n')) expect(line.trimStart().startsWith('{')).toBe(false);
+  const logFile = /\(service log: (\S+\.log)\)$/.exec(errLines[0]!)![1]!;
+  expect(existsSync(logFile)).toBe(true);
+  expect(await readFile(logFile, 'utf8')).toContain('sandbox unavailable: No Docker engine answers');
+  await rm(logFile, { force: true });
+  // Refused before any run: the model was never called and no ZIP was written.
+  expect(fake.requests.length).toBe(requestsBefore);
+  expect(existsSync(out)).toBe(false);
+}, 300_000);
 
 test('bad input exits 2 with a message', async () => {
   const noPrompt = await runCli(['build', '--base-url', 'http://127.0.0.1:9/v1', '--model', 'm']);

@@ -1,5 +1,6 @@
 import { render } from 'preact';
 import { App } from './ui/App.js';
+import { SandboxBanner } from './ui/SandboxBanner.js';
 import './styles.css';
 
-render(<App />, document.getElementById('app')!);
+render(<><SandboxBanner /><App /></>, document.getElementById('app')!);
