@@ -4,7 +4,8 @@ import type { Logger } from '../../core/logger.js';
 import { followProjectEvents, type EventFeed, type Following } from '../../events/event-feed.js';
 import type { EventReader } from '../../events/coalescing-events.js';
 import { describeIssues } from '../http/validation.js';
-import { CLOSE_CODES, clientFrameSchema, MAX_SUBSCRIPTIONS, type ServerFrame } from '../../protocol/ws-frames.js';
+import { clientFrameSchema } from '../../protocol/ws-frame-schemas.js';
+import { CLOSE_CODES, MAX_SUBSCRIPTIONS, type ServerFrame } from '../../protocol/ws-frames.js';
 import { durableFrame, ephemeralFrameText } from './event-frames.js';
 
 export interface ConnectionDeps {
