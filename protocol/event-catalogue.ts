@@ -12,7 +12,8 @@ import { z } from 'zod';
  */
 
 const stepSeq = z.number().int().min(1).meta({ description: 'The seq of the step (its position in the run) the event belongs to' });
-const stepKind = z.enum(['planner', 'architect', 'coder', 'verify', 'fixer']).meta({ description: 'The agent the step runs' });
+export const STEP_KINDS = ['planner', 'architect', 'coder', 'verify', 'fixer'] as const;
+const stepKind = z.enum(STEP_KINDS).meta({ description: 'The agent the step runs' });
 const stepFields = {
   seq: z.number().int().min(1).meta({ description: "The step's position in the run (1, 2, …); stable across attempts" }),
   kind: stepKind,

@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import type { Me, Usage } from '../../protocol/api-types.js';
 import type { ExitCode } from '../exit-codes.js';
 import { EXIT } from '../exit-codes.js';
 import { fmtCost, fmtTokens, table, textBar } from '../format.js';
@@ -10,16 +11,6 @@ This month's tokens and cost by model, and your plan's limits.
 
 ${REMOTE_HELP}`;
 
-interface MeJson {
-  plan: { name: string; maxProjects: number | null; monthlyTokenLimit: number | null; maxConcurrentRuns: number | null };
-  usage: { month: string; usedTokens: number; reservedTokens: number; projects: number };
-}
-interface UsageJson {
-  month: string;
-  costMicroUsd: number;
-  byModel: { provider: string; model: string; calls: number; inputTokens: number; outputTokens: number; costMicroUsd: number | null }[];
-}
-
 export async function usageCommand(argv: string[]): Promise<ExitCode> {
   const { values } = parseArgs({ args: argv, options: REMOTE_OPTIONS });
   if (values.help) {
@@ -27,7 +18,7 @@ export async function usageCommand(argv: string[]): Promise<ExitCode> {
     return EXIT.OK;
   }
   const api = remoteClient(values);
-  const [me, usage] = await Promise.all([api.json<MeJson>('GET', '/api/me'), api.json<UsageJson>('GET', '/api/usage')]);
+  const [me, usage] = await Promise.all([api.json<Me>('GET', '/api/me'), api.json<Usage>('GET', '/api/usage')]);
   if (values.json) {
     console.log(JSON.stringify({ plan: me.plan, account: me.usage, usage }, null, 2));
     return EXIT.OK;

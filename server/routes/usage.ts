@@ -1,36 +1,7 @@
 import { z } from 'zod';
+import { usageSchema } from '../../protocol/api-types.js';
 import type { AppContext } from '../context.js';
 import { route, type AnyRoute } from '../http/route.js';
-
-const byModelSchema = z.object({
-  provider: z.string(),
-  model: z.string(),
-  calls: z.number().int(),
-  inputTokens: z.number().int(),
-  outputTokens: z.number().int(),
-  cacheReadTokens: z.number().int(),
-  cacheWriteTokens: z.number().int(),
-  costMicroUsd: z.number().int().nullable().meta({ description: 'null: no price known for this model' }),
-  pending: z.number().int().meta({ description: 'Calls still in flight (reserved, not settled)' }),
-});
-
-const usageSchema = z
-  .object({
-    month: z.string().meta({ description: 'First day of the UTC month, YYYY-MM-DD' }),
-    plan: z.object({
-      id: z.string(),
-      name: z.string(),
-      monthlyTokenLimit: z.number().int().nullable().meta({ description: 'null: unlimited' }),
-      byokAllowed: z.boolean(),
-      platformKeysAllowed: z.boolean(),
-    }),
-    usedTokens: z.number().int(),
-    reservedTokens: z.number().int(),
-    remainingTokens: z.number().int().nullable().meta({ description: 'null: unlimited' }),
-    costMicroUsd: z.number().int(),
-    byModel: z.array(byModelSchema),
-  })
-  .meta({ id: 'Usage' });
 
 const platformKeySchema = z
   .object({
