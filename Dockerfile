@@ -12,6 +12,7 @@ RUN npm install --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 # Every module the service compiles from (tsconfig.build.json's include).
 COPY core ./core
+COPY protocol ./protocol
 COPY db ./db
 COPY events ./events
 COPY runs ./runs

@@ -1,3 +1,4 @@
+import type { ErrorBody } from '../protocol/api-types.js';
 import { CliError, exitCodeForApiError } from './exit-codes.js';
 
 /** A small client of the REST API; errors become CliErrors with the server's message and a fitting exit code. */
@@ -21,7 +22,7 @@ export class ApiClient {
     let code = `E_HTTP_${res.status}`;
     let message = `${method} ${path} failed with HTTP ${res.status}`;
     try {
-      const j = (await res.json()) as { error?: { code?: string; message?: string } };
+      const j = (await res.json()) as Partial<ErrorBody>;
       if (j.error?.code) code = j.error.code;
       if (j.error?.message) message = j.error.message;
     } catch {

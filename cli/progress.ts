@@ -1,3 +1,4 @@
+import type { EventData } from '../protocol/event-catalogue.js';
 import type { RunEvent } from './follow.js';
 import { fmtCost, fmtSeconds, fmtTokens } from './format.js';
 
@@ -11,14 +12,9 @@ interface StepLine {
   summary?: string;
 }
 
-const str = (v: unknown) => (typeof v === 'string' ? v : '');
-const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
-
-function stepTitle(d: Record<string, unknown>): string {
-  const kind = str(d.kind) || 'step';
-  const task = str(d.taskId);
-  const round = num(d.round);
-  return `${kind}${task ? ` ${task}` : ''}${kind === 'fixer' && round ? ` (round ${round})` : ''}`;
+function stepTitle(d: EventData<'step.started'>): string {
+  const task = d.taskId ? ` ${d.taskId}${d.taskTitle ? `: ${d.taskTitle}` : ''}` : '';
+  return `${d.kind}${task}${d.kind === 'fixer' && d.round ? ` (round ${d.round})` : ''}`;
 }
 
 /**
@@ -60,7 +56,6 @@ export class Progress {
   }
 
   event(e: RunEvent): void {
-    const d = e.data;
     switch (e.type) {
       case 'run.queued':
         this.line('queued');
@@ -69,39 +64,39 @@ export class Progress {
         if (!this.tty) this.line('run started');
         break;
       case 'step.started': {
-        const key = String(d.seq ?? this.steps.size);
-        const s: StepLine = { key, title: stepTitle(d), started: Date.now() };
+        const key = String(e.data.seq);
+        const s: StepLine = { key, title: stepTitle(e.data), started: Date.now() };
         this.steps.set(key, s);
         this.current = s;
         if (!this.tty) this.line(`▶ ${s.title}`);
         break;
       }
       case 'step.finished': {
-        const s = this.steps.get(String(d.seq)) ?? this.current;
+        const s = this.steps.get(String(e.data.seq)) ?? this.current;
         if (!s) break;
         s.finished = Date.now();
-        s.summary = str(d.summary);
+        s.summary = e.data.summary;
         if (this.current === s) this.current = undefined;
         this.line(`${this.tty ? '\x1b[32m✓\x1b[0m' : '✓'} ${s.title}${s.summary ? ` — ${s.summary}` : ''} (${fmtSeconds(s.finished - s.started)})`);
         break;
       }
       case 'llm.usage':
-        this.inputTokens += num(d.inputTokens);
-        this.outputTokens += num(d.outputTokens);
+        this.inputTokens += e.data.inputTokens;
+        this.outputTokens += e.data.outputTokens;
         if (!this.tty) this.line(`  tokens: ${fmtTokens(this.inputTokens)} in, ${fmtTokens(this.outputTokens)} out`);
         break;
       case 'file.written':
         this.files++;
-        if (!this.tty) this.line(`  wrote ${str(d.path)}`);
-        else this.lastCommand = `wrote ${str(d.path)}`;
+        if (!this.tty) this.line(`  wrote ${e.data.path}`);
+        else this.lastCommand = `wrote ${e.data.path}`;
         break;
       case 'command.started':
-        this.lastCommand = `$ ${str(d.command)}`;
-        if (!this.tty) this.line(`  $ ${str(d.command)}`);
+        this.lastCommand = `$ ${e.data.command}`;
+        if (!this.tty) this.line(`  $ ${e.data.command}`);
         break;
       case 'command.finished':
-        if (!this.tty) this.line(`  exit ${String(d.exitCode ?? '?')}`);
-        else this.lastCommand = `${this.lastCommand} → exit ${String(d.exitCode ?? '?')}`;
+        if (!this.tty) this.line(`  exit ${e.data.exitCode}`);
+        else this.lastCommand = `${this.lastCommand} → exit ${e.data.exitCode}`;
         break;
       default:
         break;

@@ -136,8 +136,8 @@ export class EventFeed {
 
 export interface FollowOptions {
   feed: EventFeed;
-  /** An EventsRepo on the Database (not a transaction). */
-  events: EventsRepo;
+  /** An EventsRepo on the Database (not a transaction), or a reader wrapping one. */
+  events: Pick<EventsRepo, 'listSince' | 'lastSeq'>;
   projectId: string;
   userId: string;
   /** The last seq the client has; every later durable event is delivered. */

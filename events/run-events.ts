@@ -1,6 +1,15 @@
 import type { Logger } from '../core/logger.js';
-import type { Database } from '../db/port.js';
+import type { Database, Queryable } from '../db/port.js';
+import type { DurableEventType, EphemeralEventType, EventData, EventInput } from '../protocol/event-catalogue.js';
 import { EventsRepo, publishEphemeral, type ProjectEvent } from './event-log.js';
+
+/**
+ * Appends one catalogue event (typed: its data must match its type) in the caller's transaction;
+ * see EventsRepo.append, which stores any type.
+ */
+export function appendEvent<T extends DurableEventType>(db: Queryable, input: { projectId: string; runId: string | null } & EventInput<T>): Promise<ProjectEvent<EventData<T>>> {
+  return new EventsRepo(db).append<EventData<T>>(input);
+}
 
 /**
  * The run's events. Durable ones (run.*, step.*, llm.usage, tool.called, file.written,
@@ -18,25 +27,25 @@ export class RunEvents {
     private readonly logger: Logger,
   ) {}
 
-  append(type: string, data: unknown): Promise<ProjectEvent> {
-    return new EventsRepo(this.db).append({ projectId: this.projectId, runId: this.runId, type, data });
+  append<T extends DurableEventType>(type: T, data: EventData<T>): Promise<ProjectEvent<EventData<T>>> {
+    return new EventsRepo(this.db).append<EventData<T>>({ projectId: this.projectId, runId: this.runId, type, data });
   }
 
   /** Several events in one statement (consecutive seqs, atomic). */
-  appendMany(events: { type: string; data: unknown }[]): Promise<void> {
+  appendMany(events: EventInput<DurableEventType>[]): Promise<void> {
     return new EventsRepo(this.db).appendMany(this.projectId, this.runId, events);
   }
 
   /** Fire-and-forget: a lost delta must never fail or slow the run. */
-  ephemeral(type: string, data: unknown): void {
+  ephemeral<T extends EphemeralEventType>(type: T, data: EventData<T>): void {
     publishEphemeral(this.db, { projectId: this.projectId, runId: this.runId, type, data }).catch((err: unknown) =>
       this.logger.debug({ err, type }, 'ephemeral event not sent'),
     );
   }
 
   /** A buffer that publishes its text as one ephemeral event every `intervalMs` at most. */
-  coalescer(type: string, data: Record<string, unknown>, intervalMs = 50): Coalescer {
-    return new Coalescer((text) => this.ephemeral(type, { ...data, text }), intervalMs);
+  coalescer<T extends EphemeralEventType>(type: T, data: Omit<EventData<T>, 'text'>, intervalMs = 50): Coalescer {
+    return new Coalescer((text) => this.ephemeral<EphemeralEventType>(type, { ...data, text }), intervalMs);
   }
 }
 

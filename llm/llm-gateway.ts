@@ -1,3 +1,4 @@
+import type { EventData } from '../protocol/event-catalogue.js';
 import type { Clock } from '../core/clock.js';
 import { AppError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
@@ -34,7 +35,7 @@ export interface LlmCallContext {
    * `onRunTokens` then gets that total. When it is given and the settlement of a completed call
    * fails, the call throws that error (the caller's own records would otherwise be missing it).
    */
-  runRecord?: { usageEvent: (usage: Usage) => { type: string; data: Record<string, unknown> }; onRunTokens: (tokens: number) => void } | undefined;
+  runRecord?: { usageEvent: (usage: Usage) => { type: 'llm.usage'; data: Omit<EventData<'llm.usage'>, 'runTokens'> }; onRunTokens: (tokens: number) => void } | undefined;
 }
 
 export interface LlmGatewayDeps {

@@ -3,7 +3,6 @@ import type { Logger } from '../core/logger.js';
 import type { Database, Unlisten } from '../db/port.js';
 import type { Job } from '../db/queue/job-queue.js';
 import { Worker, type JobContext } from '../db/queue/worker.js';
-import { EventsRepo } from '../events/event-log.js';
 import { isTerminal, RUN_CANCEL_CHANNEL, RUNS_QUEUE, RunsRepo, type RunJobPayload, type RunStatus } from './runs-repo.js';
 import { StepsRepo, type Step } from '../db/repos/steps.js';
 import type { SandboxPort } from '../sandbox/port.js';
@@ -13,7 +12,7 @@ import type { LlmGateway } from '../llm/llm-gateway.js';
 import { LlmSession } from '../llm/llm-session.js';
 import { isProviderError } from '../llm/providers/index.js';
 import { enqueueWebhook } from '../webhooks/queue.js';
-import { RunEvents } from '../events/run-events.js';
+import { appendEvent, RunEvents } from '../events/run-events.js';
 import type { PipelineSettings, RunContext } from '../agents/pipeline/run-context.js';
 import { sandboxAccess } from '../agents/pipeline/run-context.js';
 import { runPipeline } from '../agents/pipeline/run-pipeline.js';
@@ -201,7 +200,7 @@ export class RunWorker {
       const run = await runs.getById(job.payload.runId);
       if (!run || isTerminal(run.status)) return;
       await runs.transition(run.id, 'failed', 'worker_lost');
-      const event = await new EventsRepo(tx).append({ projectId: run.projectId, runId: run.id, type: 'run.finished', data: { status: 'failed', reason: 'worker_lost' } });
+      const event = await appendEvent(tx, { projectId: run.projectId, runId: run.id, type: 'run.finished', data: { status: 'failed', reason: 'worker_lost' } });
       await enqueueWebhook(tx, event, this.deps.webhookMaxAttempts);
     });
   }

@@ -2,7 +2,9 @@ import { AppError, notFound } from '../core/errors.js';
 import type { Queryable } from '../db/port.js';
 import { JobQueue, type Job } from '../db/queue/job-queue.js';
 import type { LeaseFence } from '../db/queue/lease-fence.js';
-import { appendEventCtes, EventsRepo, EVENTS_CHANNEL, type ProjectEvent } from '../events/event-log.js';
+import { appendEventCtes, EVENTS_CHANNEL, type ProjectEvent } from '../events/event-log.js';
+import { appendEvent } from '../events/run-events.js';
+import type { EventInput } from '../protocol/event-catalogue.js';
 import { decodeCursor, pageLimit, toPage, type Page, type PageRequest } from '../db/repos/pagination.js';
 import { enforceLimit, lockUserPlan } from '../db/repos/plan-limits.js';
 import { inTransaction } from '../db/repos/transaction.js';
@@ -169,7 +171,7 @@ export class RunsRepo {
       });
       // A fresh run id cannot have a job yet; undefined would mean the key scheme is broken.
       if (!job) throw new Error(`run ${run.id} already has an unfinished job`);
-      const event = await new EventsRepo(tx).append({
+      const event = await appendEvent(tx, {
         projectId: run.projectId,
         runId: run.id,
         type: 'run.queued',
@@ -233,7 +235,7 @@ export class RunsRepo {
    * (e.g. run.started, run.finished) with the project's next gapless seq, in one statement.
    * @throws LeaseLostError (nothing written), or what `transition` throws.
    */
-  async transitionAsHolder(fence: LeaseFence, runId: string, to: RunStatus, reason: string | null, event: { type: string; data: unknown }): Promise<{ run: Run; event: ProjectEvent }> {
+  async transitionAsHolder(fence: LeaseFence, runId: string, to: RunStatus, reason: string | null, event: EventInput<'run.started' | 'run.resumed' | 'run.finished'>): Promise<{ run: Run; event: ProjectEvent }> {
     const row = await fence.query<{ [K in keyof RunRow]: RunRow[K] | null } & { event_seq: string | number | null; event_data: unknown; event_at: Date | null }>(
       this.db,
       [runId, to, reason, ALLOWED_FROM[to], event.type, JSON.stringify(event.data ?? {}), EVENTS_CHANNEL],
@@ -271,7 +273,7 @@ export class RunsRepo {
         const runs = new RunsRepo(tx);
         const run = await runs.transition(runId, 'cancelled', 'cancelled');
         await new JobQueue(tx).cancelBySingletonKeys([runJobKey(runId)], 'run cancelled');
-        await new EventsRepo(tx).append({ projectId: run.projectId, runId, type: 'run.finished', data: { status: 'cancelled', reason: 'cancelled' } });
+        await appendEvent(tx, { projectId: run.projectId, runId, type: 'run.finished', data: { status: 'cancelled', reason: 'cancelled' } });
         return run;
       }
       if (row.status !== 'running') return toRun(row);

@@ -12,5 +12,6 @@ export default defineConfig({
   plugins: [preact()],
   logLevel: 'warn',
   build: { outDir: 'dist', emptyOutDir: true, target: 'es2022', sourcemap: true, chunkSizeWarningLimit: 400 },
-  server: { proxy: { '/api': target, '/ws': { target, ws: true } } },
+  // The UI imports the client contract from ../protocol (shared with the server and the CLI).
+  server: { proxy: { '/api': target, '/ws': { target, ws: true } }, fs: { allow: [fileURLToPath(new URL('..', import.meta.url))] } },
 });

@@ -26,7 +26,7 @@ export async function callModel(rc: RunContext, step: StepRef, request: ModelReq
   // the statement that settles the call, so they always equal the run's settled ledger rows,
   // whatever process settled them, and the event commits with them.
   const runRecord = {
-    usageEvent: (u: Usage) => ({ type: 'llm.usage', data: { stepSeq: step.seq, inputTokens: u.inputTokens, outputTokens: u.outputTokens } }),
+    usageEvent: (u: Usage) => ({ type: 'llm.usage' as const, data: { stepSeq: step.seq, inputTokens: u.inputTokens, outputTokens: u.outputTokens } }),
     onRunTokens: (tokens: number) => {
       rc.tokensUsed = tokens;
     },

@@ -23,7 +23,7 @@ export async function runPipeline(rc: RunContext, finishedSteps: Step[], attempt
   const { plan } = await steps.run({ seq: ++seq, kind: 'planner' }, (s) => runPlanner(rc, s));
   const { architecture } = await steps.run({ seq: ++seq, kind: 'architect' }, (s) => runArchitect(rc, s, plan));
   for (const task of plan.tasks) {
-    await steps.run({ seq: ++seq, kind: 'coder', taskId: task.id }, (s) => runCoder(rc, s, plan, architecture, task.id));
+    await steps.run({ seq: ++seq, kind: 'coder', taskId: task.id, taskTitle: task.title }, (s) => runCoder(rc, s, plan, architecture, task.id));
   }
   for (let round = 0; ; round++) {
     const verdict = await steps.run({ seq: ++seq, kind: 'verify', round }, (s) => runVerify(rc, s, architecture));

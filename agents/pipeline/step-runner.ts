@@ -9,6 +9,8 @@ export interface StepSpec {
   seq: number;
   kind: StepKind;
   taskId?: string;
+  /** Sent in step.started so clients can name the step without reading the plan. */
+  taskTitle?: string;
   round?: number;
 }
 
@@ -39,7 +41,7 @@ export class StepRunner {
     const step = await new StepsRepo(rc.db).start(
       rc.lease,
       { runId: rc.run.id, seq: spec.seq, kind: spec.kind, taskId: spec.taskId ?? null, round: spec.round ?? 0 },
-      { attempt: this.attempt },
+      { attempt: this.attempt, ...(spec.taskTitle ? { taskTitle: spec.taskTitle } : {}) },
     );
     // A cancel whose NOTIFY was missed (another node's restart, a dropped connection) is seen here.
     if (step === 'cancel_requested') throw new CancelRequested();

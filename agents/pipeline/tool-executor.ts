@@ -6,6 +6,7 @@ import { runSandboxCommand } from './commands.js';
 import { applyEdits, type Edit } from './edit-file.js';
 import type { RunContext, StepRef } from './run-context.js';
 import { RunStop } from './run-stop.js';
+import type { EventInput } from '../../protocol/event-catalogue.js';
 
 export interface ToolResult {
   /** What the model reads: the result, or an error it can act on (never a stack trace). */
@@ -31,7 +32,7 @@ const MODEL_FIXABLE = new Set(['E_PATH_UNSAFE', 'E_FILE_TOO_LARGE', 'E_NOT_FOUND
  */
 export async function executeTool(rc: RunContext, step: StepRef, call: ToolCall): Promise<ToolResult> {
   const result = await dispatch(rc, step, call);
-  const events: { type: string; data: unknown }[] = [
+  const events: EventInput<'tool.called' | 'file.written'>[] = [
     { type: 'tool.called', data: { stepSeq: step.seq, name: call.name, ok: !result.isError, ...(result.isError ? { error: result.content.slice(0, 500) } : {}), ...pathOf(call) } },
   ];
   if (result.written) events.push({ type: 'file.written', data: { stepSeq: step.seq, ...result.written } });
@@ -121,7 +122,7 @@ const ok = (content: string): ToolResult => ({ content, isError: false, invalid:
 const invalid = (content: string): ToolResult => ({ content, isError: true, invalid: true });
 
 /** The path or command a call named, for the event (never file contents). */
-function pathOf(call: ToolCall): Record<string, unknown> {
+function pathOf(call: ToolCall): { path?: string; command?: string } {
   try {
     const a = JSON.parse(call.arguments) as { path?: unknown; command?: unknown };
     return {

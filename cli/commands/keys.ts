@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import type { ApiKey } from '../../protocol/api-types.js';
 import { enc } from '../client.js';
 import { CliError, EXIT, type ExitCode } from '../exit-codes.js';
 import { table } from '../format.js';
@@ -13,15 +14,6 @@ named by --key-env, never from the command line (it would land in your shell his
 is never printed: the service shows keys masked.
 
 ${REMOTE_HELP}`;
-
-interface KeyJson {
-  id: string;
-  provider: string;
-  label: string | null;
-  masked: string;
-  baseUrl: string | null;
-  createdAt: string;
-}
 
 export async function keysCommand(argv: string[]): Promise<ExitCode> {
   const { values, positionals } = parseArgs({
@@ -57,14 +49,14 @@ export async function keysCommand(argv: string[]): Promise<ExitCode> {
         ...(values.validate ? { validate: true } : {}),
         ...(values['validate-model'] ? { validateModel: values['validate-model'] } : {}),
       };
-      const key = await api.json<KeyJson>('POST', '/api/user/api-keys', body);
+      const key = await api.json<ApiKey>('POST', '/api/user/api-keys', body);
       if (values.json) console.log(JSON.stringify(key, null, 2));
       else console.log(`stored ${key.provider} key ${key.masked} as ${key.id}`);
       return EXIT.OK;
     }
     case 'list':
     case 'ls': {
-      const body = await api.json<{ keys?: KeyJson[] } | KeyJson[]>('GET', '/api/user/api-keys');
+      const body = await api.json<{ keys?: ApiKey[] } | ApiKey[]>('GET', '/api/user/api-keys');
       const keys = Array.isArray(body) ? body : (body.keys ?? []);
       if (values.json) console.log(JSON.stringify(keys, null, 2));
       else if (keys.length === 0) console.log('no keys stored');

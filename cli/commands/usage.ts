@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import type { Me, Usage } from '../../protocol/api-types.js';
 import type { ExitCode } from '../exit-codes.js';
 import { EXIT } from '../exit-codes.js';
 import { fmtCost, fmtTokens, table, textBar } from '../format.js';
@@ -6,19 +7,9 @@ import { REMOTE_HELP, REMOTE_OPTIONS, remoteClient } from '../remote.js';
 
 export const USAGE_HELP = `samokoder usage
 
-This month's tokens and cost by model, sandbox seconds, and your plan's limits.
+This month's tokens and cost by model, and your plan's limits.
 
 ${REMOTE_HELP}`;
-
-interface MeJson {
-  plan: { name: string; maxProjects: number | null; monthlyTokenLimit: number | null; maxConcurrentRuns: number | null; maxRunSeconds: number | null; monthlySandboxSeconds: number | null };
-  usage: { month: string; usedTokens: number; reservedTokens: number; sandboxSeconds: number; projects: number };
-}
-interface UsageJson {
-  month: string;
-  costMicroUsd: number;
-  byModel: { provider: string; model: string; calls: number; inputTokens: number; outputTokens: number; costMicroUsd: number | null }[];
-}
 
 export async function usageCommand(argv: string[]): Promise<ExitCode> {
   const { values } = parseArgs({ args: argv, options: REMOTE_OPTIONS });
@@ -27,7 +18,7 @@ export async function usageCommand(argv: string[]): Promise<ExitCode> {
     return EXIT.OK;
   }
   const api = remoteClient(values);
-  const [me, usage] = await Promise.all([api.json<MeJson>('GET', '/api/me'), api.json<UsageJson>('GET', '/api/usage')]);
+  const [me, usage] = await Promise.all([api.json<Me>('GET', '/api/me'), api.json<Usage>('GET', '/api/usage')]);
   if (values.json) {
     console.log(JSON.stringify({ plan: me.plan, account: me.usage, usage }, null, 2));
     return EXIT.OK;
@@ -37,9 +28,7 @@ export async function usageCommand(argv: string[]): Promise<ExitCode> {
   console.log(`${me.plan.name} plan, ${usage.month}`);
   console.log(`  tokens    ${textBar(tokens, limit)}  ${fmtTokens(tokens)} / ${limit == null ? 'unlimited' : fmtTokens(limit)}`);
   console.log(`  projects  ${textBar(me.usage.projects, me.plan.maxProjects)}  ${me.usage.projects} / ${me.plan.maxProjects ?? 'unlimited'}`);
-  const sandbox = Math.round(me.usage.sandboxSeconds);
-  console.log(`  sandbox   ${textBar(sandbox, me.plan.monthlySandboxSeconds)}  ${sandbox} s / ${me.plan.monthlySandboxSeconds == null ? 'unlimited' : `${me.plan.monthlySandboxSeconds} s`}`);
-  console.log(`  concurrent runs: up to ${me.plan.maxConcurrentRuns ?? 'unlimited'}, each up to ${me.plan.maxRunSeconds == null ? 'unlimited time' : `${me.plan.maxRunSeconds} s`}`);
+  console.log(`  concurrent runs: up to ${me.plan.maxConcurrentRuns ?? 'unlimited'}`);
   console.log(`  cost this month: ${fmtCost(usage.costMicroUsd)}`);
   if (usage.byModel.length > 0) {
     console.log('');

@@ -2,6 +2,7 @@ import { AppError, notFound } from '../../core/errors.js';
 import type { Queryable } from '../port.js';
 import type { LeaseFence } from '../queue/lease-fence.js';
 import { appendEventCtes, EVENTS_CHANNEL } from '../../events/event-log.js';
+import type { EventData } from '../../protocol/event-catalogue.js';
 
 export type StepKind = 'planner' | 'architect' | 'coder' | 'verify' | 'fixer';
 export type StepStatus = 'running' | 'succeeded' | 'failed' | 'cancelled';
@@ -88,7 +89,7 @@ export class StepsRepo {
   async start(
     fence: LeaseFence,
     input: { runId: string; seq: number; kind: StepKind; taskId?: string | null; round?: number },
-    event: Record<string, unknown> = {},
+    event: Partial<Pick<EventData<'step.started'>, 'attempt' | 'taskTitle'>> = {},
   ): Promise<Step | 'cancel_requested'> {
     const row = await fence.query<BoundaryRow & { run_found: boolean; cancel_requested: boolean | null }>(
       this.db,
@@ -126,7 +127,7 @@ export class StepsRepo {
    * `step.finished` (the step's seq, kind, taskId, round and commitSha, plus `event`).
    * @throws LeaseLostError (nothing written); E_CONFLICT if the step is not running; E_NOT_FOUND.
    */
-  async finish(fence: LeaseFence, stepId: string, result: { output?: unknown; commitSha?: string | null }, event: Record<string, unknown> = {}): Promise<Step> {
+  async finish(fence: LeaseFence, stepId: string, result: { output?: unknown; commitSha?: string | null }, event: Partial<Pick<EventData<'step.finished'>, 'summary'>> = {}): Promise<Step> {
     const row = await fence.query<BoundaryRow>(
       this.db,
       [stepId, JSON.stringify(result.output ?? null), result.commitSha ?? null, JSON.stringify(event), EVENTS_CHANNEL],

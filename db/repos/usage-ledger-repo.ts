@@ -1,6 +1,7 @@
 import type { Queryable } from '../port.js';
 import { CALL_KEY_COLUMNS, toCallAccess, type CallAccess, type CallAccessRow } from './api-keys.js';
 import { appendEventCtes, EVENTS_CHANNEL } from '../../events/event-log.js';
+import type { EventData } from '../../protocol/event-catalogue.js';
 import { inTransaction } from './transaction.js';
 
 export type KeySource = 'byok' | 'platform';
@@ -52,7 +53,7 @@ export interface SettleAlso {
   /** The call's run: its token and cost totals are set to the sums of its settled ledger rows, this call's included. */
   runId?: string | undefined;
   /** A durable event of the project; `runTokens` (the run's new total) is added to `data`. */
-  usageEvent?: { projectId: string; runId: string; type: string; data: Record<string, unknown> } | undefined;
+  usageEvent?: { projectId: string; runId: string; type: 'llm.usage'; data: Omit<EventData<'llm.usage'>, 'runTokens'> } | undefined;
 }
 
 export interface Settlement {

@@ -4,8 +4,9 @@
  * (agents, ledger, key pool) only sees this file's types.
  */
 
-export const PROVIDERS = ['anthropic', 'openai', 'groq', 'openrouter', 'openai-compatible'] as const;
-export type ProviderId = (typeof PROVIDERS)[number];
+import type { ProviderId } from '../../protocol/providers.js';
+
+export { PROVIDERS, type ProviderId } from '../../protocol/providers.js';
 
 /** A tool the model may call; `parameters` is a JSON Schema object (generated from zod). */
 export interface ToolSpec {

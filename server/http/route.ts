@@ -1,5 +1,5 @@
 import type { Request, Response } from 'express';
-import { z } from 'zod';
+import type { z } from 'zod';
 import type { User } from '../../db/repos/users.js';
 
 export type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
@@ -55,13 +55,4 @@ export function route<B = undefined, P = undefined, Q = undefined>(spec: RouteSp
   return spec as AnyRoute;
 }
 
-/** The error envelope every failure uses: `{error: {code, message, details?}}`. */
-export const errorBodySchema = z
-  .object({
-    error: z.object({
-      code: z.string().meta({ description: 'A stable code from the error catalogue, e.g. E_VALIDATION.' }),
-      message: z.string().meta({ description: 'What went wrong and what to change.' }),
-      details: z.record(z.string(), z.unknown()).optional(),
-    }),
-  })
-  .meta({ id: 'Error' });
+export { errorBodySchema } from '../../protocol/api-types.js';

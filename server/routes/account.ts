@@ -4,15 +4,8 @@ import { PlansRepo } from '../../db/repos/plans.js';
 import { monthUsage } from '../../db/repos/usage-summary.js';
 import type { AppContext } from '../context.js';
 import { route, type AnyRoute } from '../http/route.js';
-import { planSchema, toUserJson, userSchema } from './schemas.js';
-
-const meSchema = z
-  .object({
-    user: userSchema,
-    plan: planSchema,
-    usage: z.object({ month: z.string(), usedTokens: z.number(), reservedTokens: z.number(), sandboxSeconds: z.number(), projects: z.number() }),
-  })
-  .meta({ id: 'Me' });
+import { meSchema } from '../../protocol/api-types.js';
+import { planSchema, toUserJson } from './schemas.js';
 
 export function accountRoutes(ctx: AppContext): AnyRoute[] {
   return [

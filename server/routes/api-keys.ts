@@ -5,23 +5,9 @@ import { PROVIDERS } from '../../llm/providers/port.js';
 import { AppError, notFound } from '../../core/errors.js';
 import { ApiKeysRepo, type ApiKeyInfo } from '../../db/repos/api-keys.js';
 import { PlansRepo } from '../../db/repos/plans.js';
+import { apiKeySchema } from '../../protocol/api-types.js';
 import type { AppContext } from '../context.js';
 import { route, type AnyRoute } from '../http/route.js';
-
-const validationSchema = z.object({ ok: z.boolean(), error: z.string().optional() }).meta({ id: 'KeyValidation' });
-
-const apiKeySchema = z
-  .object({
-    id: z.uuid(),
-    provider: z.enum(PROVIDERS),
-    label: z.string().nullable(),
-    masked: z.string().meta({ description: 'e.g. sk-…abcd; the key itself is never returned' }),
-    baseUrl: z.string().nullable(),
-    createdAt: z.string().meta({ format: 'date-time' }),
-    lastUsedAt: z.string().nullable().meta({ format: 'date-time' }),
-    validation: validationSchema.optional(),
-  })
-  .meta({ id: 'ApiKey' });
 
 const createBody = z
   .object({

@@ -7,7 +7,8 @@ import { hashSessionToken, newSessionToken } from '../auth/tokens.js';
 import type { Queryable } from '../../db/port.js';
 import type { AppContext } from '../context.js';
 import { route, type AnyRoute } from '../http/route.js';
-import { toUserJson, userSchema } from './schemas.js';
+import { sessionSchema } from '../../protocol/api-types.js';
+import { toUserJson } from './schemas.js';
 
 const credentials = z.object({
   email: z
@@ -19,7 +20,6 @@ const credentials = z.object({
   password: z.string().min(8, 'must be at least 8 characters').max(256, 'must be at most 256 characters'),
 });
 
-const sessionSchema = z.object({ token: z.string(), expiresAt: z.string(), user: userSchema }).meta({ id: 'Session' });
 
 async function issueToken(ctx: AppContext, db: Queryable, userId: string) {
   const token = newSessionToken();

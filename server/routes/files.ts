@@ -1,30 +1,9 @@
 import { z } from 'zod';
+import { fileSchema, treeSchema } from '../../protocol/api-types.js';
 import type { AppContext } from '../context.js';
 import { route, type AnyRoute } from '../http/route.js';
 import { ownedWorkspace } from './ownership.js';
 import { projectIdParams } from './project-schemas.js';
-
-const treeSchema = z
-  .object({
-    entries: z.array(
-      z.object({
-        path: z.string(),
-        type: z.enum(['file', 'dir', 'symlink']),
-        size: z.number().int().optional().meta({ description: 'Bytes (files only)' }),
-      }),
-    ),
-    truncated: z.boolean().meta({ description: 'The listing stopped at its entry cap' }),
-  })
-  .meta({ id: 'FileTree' });
-
-const fileSchema = z
-  .object({
-    path: z.string(),
-    size: z.number().int(),
-    binary: z.boolean().meta({ description: 'true: no content (NUL bytes or not UTF-8); download the export for it' }),
-    content: z.string().optional(),
-  })
-  .meta({ id: 'FileContent' });
 
 // Express 5 hands a `*path` wildcard over as its segments; the workspace takes one `/`-joined path
 // and refuses anything unsafe (`..`, NUL, symlinks out) itself with E_PATH_UNSAFE.

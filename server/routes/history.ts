@@ -1,32 +1,13 @@
 import { z } from 'zod';
 import { AppError } from '../../core/errors.js';
 import { RunsRepo } from '../../runs/runs-repo.js';
+import { commitSchema, diffSchema } from '../../protocol/api-types.js';
 import type { AppContext } from '../context.js';
 import { route, type AnyRoute } from '../http/route.js';
 import { ownedWorkspace } from './ownership.js';
 import { projectIdParams } from './project-schemas.js';
 
 const sha = z.string().regex(/^[0-9a-f]{4,64}$/i, 'must be a commit sha (4 to 64 hex digits)');
-
-const commitSchema = z
-  .object({
-    sha: z.string(),
-    subject: z.string(),
-    message: z.string(),
-    date: z.string().meta({ format: 'date-time' }),
-    trailers: z.record(z.string(), z.string()).meta({ description: 'Step metadata, e.g. Samokoder-Run, Samokoder-Step' }),
-  })
-  .meta({ id: 'Commit' });
-
-const diffSchema = z
-  .object({
-    from: z.string(),
-    to: z.string(),
-    files: z.array(z.object({ path: z.string(), additions: z.number().int().nullable(), deletions: z.number().int().nullable(), binary: z.boolean() })),
-    patch: z.string().meta({ description: 'Unified diff, cut at 1 MB (then truncated is true)' }),
-    truncated: z.boolean(),
-  })
-  .meta({ id: 'Diff' });
 
 export function historyRoutes(ctx: AppContext): AnyRoute[] {
   return [

@@ -4,6 +4,8 @@ import type { Project } from '../../db/repos/projects.js';
 import type { Run } from '../../runs/runs-repo.js';
 import type { Step } from '../../db/repos/steps.js';
 
+export { projectSchema, runSchema, stepSchema } from '../../protocol/api-types.js';
+
 /**
  * Schemas shared by the project routes. Ids are UUIDs: a malformed one is 400 E_VALIDATION (it
  * cannot exist for anybody, so saying so leaks nothing); a well-formed id that is missing or
@@ -17,22 +19,7 @@ export const pageQuery = z.object({
   cursor: z.string().min(1).max(512).optional().meta({ description: 'The nextCursor of the previous page' }),
 });
 
-const iso = z.string().meta({ format: 'date-time' });
-const isoOrNull = iso.nullable();
 const date = (d: Date | null): string | null => d?.toISOString() ?? null;
-
-export const projectSchema = z
-  .object({
-    id: z.uuid(),
-    name: z.string(),
-    slug: z.string().meta({ description: 'File-name-safe; the export is <slug>.zip' }),
-    prompt: z.string(),
-    webhookUrl: z.string().nullable(),
-    lastEventSeq: z.number().int().meta({ description: 'Seq of the last durable event (0 before any): subscribe with since=this to get only new events' }),
-    createdAt: iso,
-    updatedAt: iso,
-  })
-  .meta({ id: 'Project' });
 
 export const toProjectJson = (p: Project) => ({
   id: p.id,
@@ -44,26 +31,6 @@ export const toProjectJson = (p: Project) => ({
   createdAt: p.createdAt.toISOString(),
   updatedAt: p.updatedAt.toISOString(),
 });
-
-export const runSchema = z
-  .object({
-    id: z.uuid(),
-    projectId: z.uuid(),
-    kind: z.enum(['generate', 'change']),
-    prompt: z.string(),
-    provider: z.string(),
-    model: z.string(),
-    keyId: z.uuid().nullable().meta({ description: 'The BYOK key paying for the run; null for platform keys' }),
-    keySource: z.enum(['byok', 'platform']),
-    status: z.enum(['queued', 'running', 'succeeded', 'failed', 'cancelled']),
-    reason: z.string().nullable().meta({ description: 'Why it ended (e.g. limit_exceeded, cancelled, the failing check)' }),
-    cancelRequestedAt: isoOrNull,
-    usage: z.object({ inputTokens: z.number().int(), outputTokens: z.number().int(), costMicroUsd: z.number().int() }),
-    createdAt: iso,
-    startedAt: isoOrNull,
-    finishedAt: isoOrNull,
-  })
-  .meta({ id: 'Run' });
 
 export const toRunJson = (r: Run) => ({
   id: r.id,
@@ -82,21 +49,6 @@ export const toRunJson = (r: Run) => ({
   startedAt: date(r.startedAt),
   finishedAt: date(r.finishedAt),
 });
-
-export const stepSchema = z
-  .object({
-    seq: z.number().int(),
-    kind: z.enum(['planner', 'architect', 'coder', 'verify', 'fixer']),
-    taskId: z.string().nullable(),
-    round: z.number().int(),
-    status: z.enum(['running', 'succeeded', 'failed', 'cancelled']),
-    output: z.unknown(),
-    commitSha: z.string().nullable(),
-    error: z.string().nullable(),
-    startedAt: iso,
-    finishedAt: isoOrNull,
-  })
-  .meta({ id: 'Step' });
 
 export const toStepJson = (s: Step) => ({
   seq: s.seq,

@@ -1,40 +1,7 @@
 import { z } from 'zod';
+import { usageSchema } from '../../protocol/api-types.js';
 import type { AppContext } from '../context.js';
 import { route, type AnyRoute } from '../http/route.js';
-
-const byModelSchema = z.object({
-  provider: z.string(),
-  model: z.string(),
-  calls: z.number().int(),
-  inputTokens: z.number().int(),
-  outputTokens: z.number().int(),
-  cacheReadTokens: z.number().int(),
-  cacheWriteTokens: z.number().int(),
-  costMicroUsd: z.number().int().nullable().meta({ description: 'null: no price known for this model' }),
-  pending: z.number().int().meta({ description: 'Calls still in flight (reserved, not settled)' }),
-});
-
-const usageSchema = z
-  .object({
-    month: z.string().meta({ description: 'First day of the UTC month, YYYY-MM-DD' }),
-    plan: z.object({
-      id: z.string(),
-      name: z.string(),
-      monthlyTokenLimit: z.number().int().nullable().meta({ description: 'null: unlimited' }),
-      monthlySandboxSeconds: z.number().int().nullable().meta({ description: 'Wall-clock seconds of sandbox commands per month; null: unlimited' }),
-      maxRunSeconds: z.number().int().nullable().meta({ description: "A run's wall-clock budget from its first start; null: unlimited" }),
-      byokAllowed: z.boolean(),
-      platformKeysAllowed: z.boolean(),
-    }),
-    usedTokens: z.number().int(),
-    reservedTokens: z.number().int(),
-    remainingTokens: z.number().int().nullable().meta({ description: 'null: unlimited' }),
-    costMicroUsd: z.number().int(),
-    byModel: z.array(byModelSchema),
-    sandboxSeconds: z.number().meta({ description: 'Wall-clock seconds of sandbox commands this month (millisecond precision)' }),
-    remainingSandboxSeconds: z.number().nullable().meta({ description: 'null: unlimited' }),
-  })
-  .meta({ id: 'Usage' });
 
 const platformKeySchema = z
   .object({
@@ -59,7 +26,7 @@ export function usageRoutes(ctx: AppContext): AnyRoute[] {
     route({
       method: 'get',
       path: '/api/usage',
-      summary: "This month's LLM usage by provider and model, sandbox seconds, and the plan's limits",
+      summary: "This month's LLM usage by provider and model, and the plan's limits",
       tag: 'account',
       auth: 'user',
       responses: { 200: { description: 'Usage this month', schema: usageSchema } },

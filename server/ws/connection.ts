@@ -2,13 +2,15 @@ import { WebSocket, type RawData } from 'ws';
 import { isAppError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
 import { followProjectEvents, type EventFeed, type Following } from '../../events/event-feed.js';
-import type { EventsRepo } from '../../events/event-log.js';
+import type { EventReader } from '../../events/coalescing-events.js';
 import { describeIssues } from '../http/validation.js';
-import { CLOSE_CODES, clientFrameSchema, durableFrame, ephemeralFrameText, MAX_SUBSCRIPTIONS, type ServerFrame } from './protocol.js';
+import { clientFrameSchema } from '../../protocol/ws-frame-schemas.js';
+import { CLOSE_CODES, MAX_SUBSCRIPTIONS, type ServerFrame } from '../../protocol/ws-frames.js';
+import { durableFrame, ephemeralFrameText } from './event-frames.js';
 
 export interface ConnectionDeps {
   feed: EventFeed;
-  events: EventsRepo;
+  events: EventReader;
   userId: string;
   maxBufferedBytes: number;
   logger: Logger;

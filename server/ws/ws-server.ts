@@ -6,9 +6,10 @@ import type { EventFeed } from '../../events/event-feed.js';
 import type { AppContext } from '../context.js';
 import { authenticateToken, bearerToken } from '../http/authenticate.js';
 import type { AuthContext } from '../http/route.js';
-import { CoalescingEventsRepo } from '../../events/coalescing-events.js';
+import { CoalescingEventReader } from '../../events/coalescing-events.js';
+import { EventsRepo } from '../../events/event-log.js';
 import { ClientConnection } from './connection.js';
-import { CLOSE_CODES, MAX_CLIENT_FRAME_BYTES } from './protocol.js';
+import { CLOSE_CODES, MAX_CLIENT_FRAME_BYTES } from '../../protocol/ws-frames.js';
 
 export const WS_PATH = '/ws';
 
@@ -47,7 +48,7 @@ interface OpenSocket {
 export function attachProjectStreams(server: Server, ctx: AppContext, feed: EventFeed): ProjectStreamServer {
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_CLIENT_FRAME_BYTES, perMessageDeflate: false });
   const connections = new Map<WebSocket, OpenSocket>();
-  const events = new CoalescingEventsRepo(ctx.db);
+  const events = new CoalescingEventReader(new EventsRepo(ctx.db));
   const log = ctx.logger.child({ component: 'ws' });
 
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {

@@ -12,6 +12,8 @@ import { TestSocket } from './ws-client.js';
  */
 describe('a real run streamed over the WebSocket (postgres)', () => {
   let h: Harness;
+  // Every frame of the real run must be one protocol/ws-frames describes (event data by the catalogue).
+  afterEach(() => expect(TestSocket.takeProtocolErrors()).toEqual([]));
   beforeAll(async () => {
     h = await startHarness('postgres');
   });

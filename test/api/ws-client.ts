@@ -1,4 +1,5 @@
 import WebSocket from 'ws';
+import { parseServerFrame } from '../../protocol/ws-frame-schemas.js';
 
 export interface Frame {
   type: string;
@@ -11,8 +12,21 @@ export interface Frame {
   [k: string]: unknown;
 }
 
-/** A real `ws` client that records every frame and can wait for one matching a predicate. */
+/** Frames received that protocol/ws-frames does not describe, since the last takeProtocolErrors(). */
+let protocolErrors: string[] = [];
+
+/**
+ * A real `ws` client that records every frame and can wait for one matching a predicate. Every
+ * frame is also checked against the protocol (parseServerFrame): a test's afterEach asserts
+ * `TestSocket.takeProtocolErrors()` is empty.
+ */
 export class TestSocket {
+  static takeProtocolErrors(): string[] {
+    const errors = protocolErrors;
+    protocolErrors = [];
+    return errors;
+  }
+
   readonly frames: Frame[] = [];
   private waiters: Array<{ pred: (f: Frame) => boolean; resolve: (f: Frame) => void }> = [];
   closeCode: number | undefined;
@@ -21,6 +35,8 @@ export class TestSocket {
   private constructor(readonly ws: WebSocket) {
     ws.on('message', (data) => {
       const frame = JSON.parse(data.toString()) as Frame;
+      const checked = parseServerFrame(frame);
+      if (!checked.ok) protocolErrors.push(`${checked.error} in ${JSON.stringify(frame).slice(0, 300)}`);
       this.frames.push(frame);
       this.waiters = this.waiters.filter((w) => {
         if (!w.pred(frame)) return true;

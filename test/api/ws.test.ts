@@ -1,4 +1,6 @@
 import { EventsRepo, publishEphemeral } from '../../events/event-log.js';
+import { appendEvent } from '../../events/run-events.js';
+import type { EventInput } from '../../protocol/event-catalogue.js';
 import { PgDatabase } from '../../db/pg-database.js';
 import { createLogger } from '../../core/logger.js';
 import { startServer, type RunningServer } from '../../server/server.js';
@@ -13,6 +15,11 @@ import os from 'node:os';
 import path from 'node:path';
 
 const range = (from: number, to: number): number[] => Array.from({ length: to - from + 1 }, (_, i) => from + i);
+/** A durable catalogue event to append (every frame these tests receive is checked against the protocol). */
+const fileWritten = (i: number): EventInput<'file.written'> => ({ type: 'file.written', data: { stepSeq: 1, path: `f${i}.txt`, size: i } });
+
+// Every frame any TestSocket received in a test must be a valid protocol/ws-frames frame.
+afterEach(() => expect(TestSocket.takeProtocolErrors()).toEqual([]));
 
 describe('WebSocket /ws (postgres)', () => {
   let server: TestServer;
@@ -46,11 +53,11 @@ describe('WebSocket /ws (postgres)', () => {
     const queued = await s.next((f) => f.type === 'run.queued');
     expect(queued).toMatchObject({ seq: 1, projectId: a.projectId, runId: a.runId, data: { provider: 'openai' } });
     expect(typeof queued.at).toBe('string');
-    const e = await events.append({ projectId: a.projectId, runId: a.runId, type: 'step.started', data: { kind: 'planner' } });
+    const e = await appendEvent(server.ctx.db, { projectId: a.projectId, runId: a.runId, ...fileWritten(1) });
     await s.next((f) => f.seq === e.seq);
-    await publishEphemeral(server.ctx.db, { projectId: a.projectId, runId: a.runId, type: 'llm.delta', data: { text: 'hel' } });
+    await publishEphemeral(server.ctx.db, { projectId: a.projectId, runId: a.runId, type: 'llm.delta', data: { stepSeq: 1, text: 'hel' } });
     const delta = await s.next((f) => f.type === 'llm.delta');
-    expect(delta).toMatchObject({ projectId: a.projectId, runId: a.runId, data: { text: 'hel' } });
+    expect(delta).toMatchObject({ projectId: a.projectId, runId: a.runId, data: { stepSeq: 1, text: 'hel' } });
     expect(delta.seq).toBeUndefined();
     s.send({ type: 'subscribe', projectId: a.projectId, since: e.seq });
     await s.next((f) => f.type === 'subscribed' && f.since === e.seq, 5000, s.frames.length);
@@ -69,8 +76,8 @@ describe('WebSocket /ws (postgres)', () => {
     }
     // Published in one tick: one NOTIFY batch, delivered a, b, a, b… to the node's feed.
     await Promise.all(range(1, 10).flatMap((i) => [
-      publishEphemeral(server.ctx.db, { projectId: a.projectId, type: 'llm.delta', data: { text: `a${i}` } }),
-      publishEphemeral(server.ctx.db, { projectId: b.projectId, type: 'llm.delta', data: { text: `b${i}` } }),
+      publishEphemeral(server.ctx.db, { projectId: a.projectId, type: 'llm.delta', data: { stepSeq: 1, text: `a${i}` } }),
+      publishEphemeral(server.ctx.db, { projectId: b.projectId, type: 'llm.delta', data: { stepSeq: 1, text: `b${i}` } }),
     ]));
     const texts = async (s: TestSocket, last: string) => {
       await s.next((f) => f.type === 'llm.delta' && (f.data as { text: string }).text === last);
@@ -90,8 +97,8 @@ describe('WebSocket /ws (postgres)', () => {
     expect(err).toMatchObject({ code: 'E_NOT_FOUND', projectId: a.projectId });
     s.send({ type: 'subscribe', projectId: '00000000-0000-4000-8000-000000000000', since: 0 });
     await s.next((f) => f.type === 'error' && f.projectId === '00000000-0000-4000-8000-000000000000');
-    await publishEphemeral(server.ctx.db, { projectId: a.projectId, type: 'llm.delta', data: { text: 'secret' } });
-    await events.append({ projectId: a.projectId, type: 'step.started' });
+    await publishEphemeral(server.ctx.db, { projectId: a.projectId, type: 'llm.delta', data: { stepSeq: 1, text: 'secret' } });
+    await appendEvent(server.ctx.db, { projectId: a.projectId, runId: null, ...fileWritten(1) });
     s.send({ type: 'ping', id: 7 });
     await s.next((f) => f.type === 'pong' && f.id === 7);
     await sleep(200);
@@ -128,7 +135,7 @@ describe('WebSocket /ws (postgres)', () => {
     s.send({ type: 'unsubscribe', projectId: a.projectId });
     await s.next((f) => f.type === 'unsubscribed');
     const n = s.frames.length;
-    await events.append({ projectId: a.projectId, type: 'step.started' });
+    await appendEvent(server.ctx.db, { projectId: a.projectId, runId: null, ...fileWritten(1) });
     await sleep(300);
     expect(s.frames.slice(n)).toEqual([]);
     await s.close();
@@ -141,7 +148,7 @@ describe('WebSocket /ws (postgres)', () => {
     // Appends from 4 concurrent writers (each its own transaction), while sockets subscribe at
     // different moments with different cursors.
     const writers = Array.from({ length: 4 }, async () => {
-      for (let i = 0; i < total / 4; i++) await events.append({ projectId: t.projectId, type: 'test.tick', data: { i } });
+      for (let i = 0; i < total / 4; i++) await appendEvent(server.ctx.db, { projectId: t.projectId, runId: null, ...fileWritten(i) });
     });
     const sockets: Array<{ s: TestSocket; since: number }> = [];
     const joiners = (async () => {
@@ -186,7 +193,7 @@ describe('WebSocket flow control (postgres)', () => {
       (s.ws as unknown as { _socket: { pause(): void; resume(): void } })._socket.pause();
       const text = 'x'.repeat(7000);
       for (let i = 0; i < 20_000 && !server.logs.some((l) => l.includes('too slow')); i++) {
-        await Promise.all(Array.from({ length: 20 }, () => publishEphemeral(server.ctx.db, { projectId: t.projectId, type: 'llm.delta', data: { text } })));
+        await Promise.all(Array.from({ length: 20 }, () => publishEphemeral(server.ctx.db, { projectId: t.projectId, type: 'llm.delta', data: { stepSeq: 1, text } })));
       }
       expect(server.logs.some((l) => l.includes('too slow'))).toBe(true);
       (s.ws as unknown as { _socket: { resume(): void } })._socket.resume();
@@ -235,9 +242,9 @@ describe('WebSocket across nodes: two servers on one PostgreSQL', () => {
     const s = await TestSocket.open(n2.url, { token: reg.body.token });
     s.send({ type: 'subscribe', projectId, since: 0 });
     await s.next((f) => f.type === 'subscribed');
-    const e = await new EventsRepo(n1.ctx.db).append({ projectId, type: 'step.started', data: { node: 1 } });
-    expect(await s.next((f) => f.seq === e.seq)).toMatchObject({ type: 'step.started', data: { node: 1 } });
-    await publishEphemeral(n1.ctx.db, { projectId, type: 'llm.delta', data: { text: 'from node 1' } });
+    const e = await appendEvent(n1.ctx.db, { projectId, runId: null, ...fileWritten(1) });
+    expect(await s.next((f) => f.seq === e.seq)).toMatchObject({ type: 'file.written', data: fileWritten(1).data });
+    await publishEphemeral(n1.ctx.db, { projectId, type: 'llm.delta', data: { stepSeq: 1, text: 'from node 1' } });
     await s.next((f) => f.type === 'llm.delta');
     await s.close();
   });
@@ -257,7 +264,7 @@ describe('WebSocket across nodes: two servers on one PostgreSQL', () => {
     }
     expect((await api1('POST', '/api/auth/logout', { token: reg.body.token })).status).toBe(204);
     expect(await revoked.closed).toBe(4001);
-    const e = await new EventsRepo(n1.ctx.db).append({ projectId, type: 'step.started' });
+    const e = await appendEvent(n1.ctx.db, { projectId, runId: null, ...fileWritten(2) });
     await kept.next((f) => f.seq === e.seq);
     expect(kept.closeCode).toBeUndefined();
     // An expiry set in SQL reaches the socket the same way (the trigger's notice, then a re-check).
@@ -271,8 +278,7 @@ describe('WebSocket across nodes: two servers on one PostgreSQL', () => {
     const reg = await api1('POST', '/api/auth/register', { body: { email: 'failover@example.com', password: 'correct horse battery' } });
     const project = await api1('POST', '/api/projects', { token: reg.body.token, body: { prompt: 'x' } });
     const projectId: string = project.body.project.id;
-    const events = new EventsRepo(n1.ctx.db);
-    await events.append({ projectId, type: 'step.started' });
+    await appendEvent(n1.ctx.db, { projectId, runId: null, ...fileWritten(1) });
     const s = await TestSocket.open(n2.url, { token: reg.body.token });
     s.send({ type: 'subscribe', projectId, since: 0 });
     await s.next((f) => f.seq === 1);
@@ -280,7 +286,7 @@ describe('WebSocket across nodes: two servers on one PostgreSQL', () => {
     expect(await s.closed).toBe(1001);
     await stopped;
     // Events appended while the client was away arrive after it resubscribes elsewhere.
-    for (let i = 0; i < 3; i++) await events.append({ projectId, type: 'step.finished' });
+    for (let i = 0; i < 3; i++) await appendEvent(n1.ctx.db, { projectId, runId: null, ...fileWritten(i) });
     const again = await TestSocket.open(n1.url, { token: reg.body.token });
     again.send({ type: 'subscribe', projectId, since: s.seqs(projectId).at(-1)! });
     await again.next((f) => f.seq === 4);

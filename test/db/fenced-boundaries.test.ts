@@ -99,7 +99,7 @@ describe.each(DATABASE_KINDS)('fenced step and run boundaries on %s', (kind) => 
     await expect(steps.start(lease, { runId: run.id, seq: 1, kind: 'planner' })).rejects.toBeInstanceOf(LeaseLostError); // the reset of an unfinished row
     await expect(steps.finish(lease, running.id, { output: { x: 1 }, commitSha: 'abc' }, { summary: 's' })).rejects.toBeInstanceOf(LeaseLostError);
     await expect(steps.fail(lease, running.id, 'boom')).rejects.toBeInstanceOf(LeaseLostError);
-    await expect(new RunsRepo(t.db).transitionAsHolder(lease, run.id, 'succeeded', null, { type: 'run.finished', data: {} })).rejects.toBeInstanceOf(LeaseLostError);
+    await expect(new RunsRepo(t.db).transitionAsHolder(lease, run.id, 'succeeded', null, { type: 'run.finished', data: { status: 'succeeded', reason: null } })).rejects.toBeInstanceOf(LeaseLostError);
     // Each refusal stopped the handler, as a failed heartbeat does.
     expect(lost.count).toBe(5);
 
@@ -150,14 +150,14 @@ describe.each(DATABASE_KINDS)('fenced step and run boundaries on %s', (kind) => 
   test('run transition as holder: the run row and its event in one statement; an illegal move writes nothing', async () => {
     const { run, user, lease } = await runningRun();
     const runs = new RunsRepo(counted);
-    const { run: done, event } = await runs.transitionAsHolder(lease, run.id, 'succeeded', null, { type: 'run.finished', data: { status: 'succeeded' } });
+    const { run: done, event } = await runs.transitionAsHolder(lease, run.id, 'succeeded', null, { type: 'run.finished', data: { status: 'succeeded', reason: null } });
     expect(statements).toBe(1);
     expect(done).toMatchObject({ id: run.id, status: 'succeeded' });
     expect(done.finishedAt).toBeInstanceOf(Date);
     expect(event).toMatchObject({ projectId: run.projectId, runId: run.id, type: 'run.finished', data: { status: 'succeeded' } });
     expect((await eventsOf(run, user.id)).at(-1)).toEqual(event);
     const seq = await lastSeq(run);
-    await expect(runs.transitionAsHolder(lease, run.id, 'running', null, { type: 'run.resumed', data: {} })).rejects.toMatchObject({ code: 'E_CONFLICT' });
+    await expect(runs.transitionAsHolder(lease, run.id, 'running', null, { type: 'run.resumed', data: { attempt: 2 } })).rejects.toMatchObject({ code: 'E_CONFLICT' });
     expect(await lastSeq(run)).toBe(seq);
   });
 

@@ -8,7 +8,7 @@ import { startFakeLlm, type FakeLlm } from '../../scripts/fake-llm/server.js';
 import { createEmptyPgDatabase } from '../helpers/databases.js';
 import { ensureBuilt, startServiceProcess, type ServiceProcess } from '../helpers/processes.js';
 import { newMasterKeyText } from '../keys/fixtures.js';
-import { killProcessesAndContainers, processEnv, queueCommandRun, toolNames, waitForEvent, waitForRun } from './harness.js';
+import { catalogueViolations, killProcessesAndContainers, processEnv, queueCommandRun, toolNames, waitForEvent, waitForRun } from './harness.js';
 
 // Two processes share the database, so this runs on PostgreSQL only (PGlite is in-process).
 describe('a run survives SIGKILL of its worker process (PostgreSQL, real processes)', () => {
@@ -61,6 +61,8 @@ describe('a run survives SIGKILL of its worker process (PostgreSQL, real process
     // Events: gapless, each finished step once, one start and one resume.
     const all = (await new EventsRepo(db).listSince(projectId, userId, 0)).filter((e) => e.runId === run.id);
     expect(all.map((e) => e.seq)).toEqual(all.map((_, i) => i + 1));
+    // Every event, run.resumed included, matches the event catalogue.
+    expect(await catalogueViolations(db)).toEqual({ events: all.length, violations: [] });
     const finishedSeqs = all.filter((e) => e.type === 'step.finished').map((e) => (e.data as { seq: number }).seq);
     expect(finishedSeqs).toEqual([1, 2, 3, 4]);
     expect(all.filter((e) => e.type === 'run.started')).toHaveLength(1);

@@ -5,6 +5,7 @@ import { createVault } from '../../keys/vault.js';
 import { parseMasterKey } from '../../core/master-key.js';
 import type { Queryable } from '../../db/port.js';
 import { EventsRepo, type ProjectEvent } from '../../events/event-log.js';
+import { parseEventData } from '../../protocol/event-catalogue.js';
 import { ProjectsRepo } from '../../db/repos/projects.js';
 import { isTerminal, RunsRepo, type Run, type RunKind } from '../../runs/runs-repo.js';
 import { UsersRepo } from '../../db/repos/users.js';
@@ -90,6 +91,19 @@ export async function waitForRun(db: Queryable, runId: string, timeoutMs = 60_00
 }
 
 export const projectEvents = (db: Queryable, fx: ProjectFixture): Promise<ProjectEvent[]> => new EventsRepo(db).listSince(fx.projectId, fx.userId, 0, 10_000);
+
+/**
+ * Every stored event of the database parsed with its schema in protocol/event-catalogue.ts: the
+ * ones that do not parse (an unknown type, a missing, extra or mistyped field), described.
+ */
+export async function catalogueViolations(db: Queryable): Promise<{ events: number; violations: string[] }> {
+  const res = await db.query<{ seq: string | number; type: string; data: unknown }>('SELECT seq, type, data FROM events ORDER BY project_id, seq');
+  const violations = res.rows.flatMap((e) => {
+    const r = parseEventData(e.type, e.data);
+    return r.ok ? [] : [`seq ${e.seq}: ${r.error} in ${JSON.stringify(e.data).slice(0, 300)}`];
+  });
+  return { events: res.rows.length, violations };
+}
 
 /** Requests the fake server answered for this fixture's key. */
 export const requestsOf = (h: Harness, fx: ProjectFixture): RecordedRequest[] => h.fake.requests.filter((r) => r.apiKey === fx.apiKey);

@@ -9,7 +9,7 @@ import { StepsRepo } from '../../db/repos/steps.js';
 import { RunsRepo } from '../../runs/runs-repo.js';
 import { DATABASE_KINDS } from '../helpers/databases.js';
 import {
-  bareArchTurn, bodyText, finishTurn, happyTurns, INLINE_TEST, newProjectFixture, PACKAGE_JSON, planTurn, archTurn, projectEvents, requestsOf, script, startHarness, startRun,
+  bareArchTurn, bodyText, catalogueViolations, finishTurn, happyTurns, INLINE_TEST, newProjectFixture, PACKAGE_JSON, planTurn, archTurn, projectEvents, requestsOf, script, startHarness, startRun,
   SUM_BUG, SUM_OK, SUM_TEST, toolNames, toolTurn, waitForRun, writeTurn, type Harness,
 } from './harness.js';
 
@@ -21,6 +21,10 @@ describe.each(DATABASE_KINDS)('the run pipeline on %s (real sandbox, real git, f
   });
   afterAll(async () => {
     await h?.close();
+  });
+  // After each test: every event stored so far (all its runs' events) matches the event catalogue.
+  afterEach(async () => {
+    expect((await catalogueViolations(h.server.ctx.db)).violations).toEqual([]);
   });
 
   test('a scripted run builds a small Node app whose test passes (openai-compatible)', async () => {
@@ -64,6 +68,7 @@ describe.each(DATABASE_KINDS)('the run pipeline on %s (real sandbox, real git, f
     expect(types.at(-1)).toBe('run.finished');
     expect(events.at(-1)!.data).toEqual({ status: 'succeeded', reason: null });
     expect(types.filter((t) => t === 'step.started')).toHaveLength(5);
+    expect(events.filter((e) => e.type === 'step.started').map((e) => (e.data as { taskTitle?: string }).taskTitle)).toEqual([undefined, undefined, expect.any(String), expect.any(String), undefined]);
     expect(types.filter((t) => t === 'step.finished')).toHaveLength(5);
     expect(types.filter((t) => t === 'llm.usage')).toHaveLength(7);
     expect(events.filter((e) => e.type === 'file.written').map((e) => (e.data as { path: string }).path)).toEqual(['package.json', 'sum.js', 'sum.test.js']);

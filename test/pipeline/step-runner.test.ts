@@ -45,7 +45,7 @@ describe.each(DATABASE_KINDS)('step runner on %s', (kind) => {
     const runs = new RunsRepo(t.db);
     const created = await runs.create({ projectId, userId: user.id, kind: 'generate', prompt: 'p', provider: 'anthropic', model: 'm', keyId: null, keySource: 'platform' });
     const lease = await leaseJob(t.db, created.job.id);
-    const run: Run = (await runs.transitionAsHolder(lease, created.run.id, 'running', null, { type: 'run.started', data: {} })).run;
+    const run: Run = (await runs.transitionAsHolder(lease, created.run.id, 'running', null, { type: 'run.started', data: { attempt: 1 } })).run;
     const workspace = await new LocalWorkspaceStore({ root, maxFileBytes: 1 << 20 }).create(projectId);
     const rc: Partial<RunContext> = { db: counted, run, lease, workspace, signal: new AbortController().signal, logger: createLogger({ level: 'silent' }) };
     return rc as RunContext;

@@ -88,6 +88,17 @@ test('sign up, add a key, generate, follow the run through a dropped socket, vie
   const reason = await page.locator('.run-head .reason').textContent().catch(() => '');
   expect({ status, reason }).toEqual({ status: 'succeeded', reason: '' });
 
+  // The run view names what the events carry: each coder step's task title, each tool call's
+  // name, and each command's exit code.
+  const coderTitles = await page.locator('li[data-step="coder"] summary').allTextContents();
+  expect(coderTitles).toEqual([expect.stringContaining('core: Todo list module'), expect.stringContaining('tests: Tests, CLI and README')]);
+  const tools = await page.locator('li[data-tool]').evaluateAll((els) => els.map((e) => e.getAttribute('data-tool')));
+  expect([...new Set(tools)].sort()).toEqual(['finish', 'submit_architecture', 'submit_plan', 'write_file']);
+  const verifyCommand = page.locator('li[data-step="verify"] .commands li');
+  expect(await verifyCommand.getAttribute('data-exit-code')).toBe('0');
+  expect(await verifyCommand.textContent()).toBe('$ node --test exit 0');
+  expect(await page.locator('.terminal .t-exit').allTextContents()).toEqual(['exit 0']);
+
   // Every durable event exactly once: the rendered seqs are 1..last, no gap, no duplicate.
   const token = await page.evaluate(() => (globalThis as unknown as { localStorage: { getItem(k: string): string | null } }).localStorage.getItem('samokoder.token'));
   const project = (await (await fetch(`${server.url}/api/projects/${projectId}`, { headers: { authorization: `Bearer ${token}` } })).json()) as { project: { lastEventSeq: number } };

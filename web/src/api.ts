@@ -1,5 +1,6 @@
 // The REST client: bearer token from the session, JSON in and out, errors as ApiError with the
 // server's `{error:{code,message}}`.
+import type { ErrorBody } from '../../protocol/api-types.js';
 import { session } from './session.js';
 
 export class ApiError extends Error {
@@ -12,73 +13,8 @@ export class ApiError extends Error {
   }
 }
 
-export interface User {
-  id: string;
-  email: string;
-  role: string;
-  planId: string;
-}
-export interface Plan {
-  id: string;
-  name: string;
-  maxProjects: number | null;
-  monthlyTokenLimit: number | null;
-  maxConcurrentRuns: number | null;
-  byokAllowed: boolean;
-  platformKeysAllowed: boolean;
-}
-export interface Me {
-  user: User;
-  plan: Plan;
-  usage: { month: string; usedTokens: number; reservedTokens: number; projects: number };
-}
-export interface ApiKey {
-  id: string;
-  provider: string;
-  label: string | null;
-  masked: string;
-  baseUrl: string | null;
-  createdAt: string;
-}
-export interface Project {
-  id: string;
-  name: string;
-  prompt: string;
-  createdAt?: string;
-  lastEventSeq?: number;
-}
-export interface Run {
-  id: string;
-  projectId: string;
-  status: string;
-  reason?: string | null;
-  provider?: string;
-  model?: string;
-  prompt?: string;
-  createdAt?: string;
-  inputTokens?: number;
-  outputTokens?: number;
-  costMicroUsd?: number;
-}
-export interface Commit {
-  sha: string;
-  subject: string;
-  date: string;
-  trailers?: Record<string, string>;
-}
-export interface TreeEntry {
-  path: string;
-  type: 'file' | 'dir' | 'symlink';
-  size?: number;
-}
-export interface Usage {
-  month: string;
-  usedTokens: number;
-  reservedTokens: number;
-  remainingTokens: number | null;
-  costMicroUsd: number;
-  byModel: { provider: string; model: string; calls: number; inputTokens: number; outputTokens: number; costMicroUsd: number | null }[];
-}
+// The response types are the server's own (protocol/api-types.ts), imported as types only.
+export type { ApiKey, Commit, Diff, FileContent, Me, Plan, Project, Run, Session, Step, TreeEntry, Usage, User } from '../../protocol/api-types.js';
 
 async function request(method: string, path: string, body?: unknown): Promise<Response> {
   const headers: Record<string, string> = {};
@@ -95,7 +31,7 @@ async function request(method: string, path: string, body?: unknown): Promise<Re
   let code = `E_HTTP_${res.status}`;
   let message = `${method} ${path} failed (${res.status})`;
   try {
-    const j = (await res.json()) as { error?: { code?: string; message?: string } };
+    const j = (await res.json()) as Partial<ErrorBody>;
     if (j.error?.code) code = j.error.code;
     if (j.error?.message) message = j.error.message;
   } catch {

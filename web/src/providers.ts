@@ -1,5 +1,7 @@
-export const PROVIDERS = ['anthropic', 'openai', 'groq', 'openrouter', 'openai-compatible'] as const;
-export type Provider = (typeof PROVIDERS)[number];
+import { PROVIDERS, type ProviderId } from '../../protocol/providers.js';
+
+export { PROVIDERS };
+export type Provider = ProviderId;
 
 export const PROVIDER_NAMES: Record<Provider, string> = {
   anthropic: 'Anthropic',

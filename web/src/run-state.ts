@@ -1,13 +1,31 @@
-// Folds the event stream into what the run view shows. Pure: (state, event) → state.
+// Folds the event stream into what the run view shows. Pure: (state, event) → state. Each case
+// reads its event's data as the catalogue (protocol/event-catalogue.ts) types it.
+import type { EventData } from '../../protocol/event-catalogue.js';
 import type { StreamEvent } from './stream.js';
+
+export interface ToolCallView {
+  name: string;
+  ok: boolean;
+  /** The path or command the call named. */
+  target?: string;
+}
+
+export interface CommandView {
+  command: string;
+  /** null while it runs. */
+  exitCode: number | null;
+  timedOut: boolean;
+}
 
 export interface StepView {
   key: string;
   kind: string;
   title: string;
-  status: 'running' | 'succeeded' | 'failed' | 'cancelled' | string;
+  status: 'running' | 'succeeded' | 'failed' | 'cancelled';
   text: string;
-  error?: string;
+  tools: ToolCallView[];
+  commands: CommandView[];
+  summary?: string;
 }
 
 export interface TerminalLine {
@@ -19,6 +37,8 @@ export interface RunView {
   runId: string | null;
   status: string;
   reason: string | null;
+  /** What went wrong, from run.finished. */
+  message: string | null;
   steps: StepView[];
   files: string[];
   terminal: TerminalLine[];
@@ -35,6 +55,7 @@ export const emptyRun = (): RunView => ({
   runId: null,
   status: 'idle',
   reason: null,
+  message: null,
   steps: [],
   files: [],
   terminal: [],
@@ -47,40 +68,37 @@ export const emptyRun = (): RunView => ({
 
 const MAX_TERMINAL_LINES = 2000;
 const MAX_STEP_TEXT = 20_000;
+const MAX_STEP_ITEMS = 200;
 const MAX_LOG = 1000;
 
-const str = (v: unknown) => (typeof v === 'string' ? v : '');
-const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
-
 /** Steps are keyed by their position in the run: `seq` on step.*, `stepSeq` on the events inside a step. */
-function stepKey(d: Record<string, unknown>, fallback: string): string {
-  const seq = d.stepSeq ?? d.seq;
-  return typeof seq === 'number' ? `step-${seq}` : str(d.stepId) || fallback;
+const stepKey = (seq: number) => `step-${seq}`;
+
+type StepFields = Pick<EventData<'step.started'>, 'kind' | 'taskId' | 'round'> & { taskTitle?: string | undefined };
+
+function stepTitle(d: StepFields): string {
+  const task = d.taskId ? `· ${d.taskId}${d.taskTitle ? `: ${d.taskTitle}` : ''}` : '';
+  return [d.kind, task, d.round > 0 && d.kind === 'fixer' ? `· round ${d.round}` : ''].filter(Boolean).join(' ');
 }
 
-function stepTitle(d: Record<string, unknown>): string {
-  const kind = str(d.kind) || str(d.step) || 'step';
-  const task = str(d.title) || str(d.taskTitle) || str(d.taskId);
-  const round = num(d.round);
-  return [kind, task && `· ${task}`, round > 0 && kind === 'fixer' ? `· round ${round}` : ''].filter(Boolean).join(' ');
-}
+const exitText = (d: { exitCode: number; timedOut: boolean }) => `exit ${d.exitCode}${d.timedOut ? ' (timed out)' : ''}`;
 
 function summary(e: StreamEvent): string {
-  const d = e.data;
   switch (e.type) {
     case 'step.started':
+      return stepTitle(e.data);
     case 'step.finished':
-      return [stepTitle(d), str(d.status)].filter(Boolean).join(' ');
+      return [stepTitle(e.data), e.data.summary].filter(Boolean).join(' — ');
     case 'file.written':
-      return str(d.path);
+      return e.data.path;
     case 'tool.called':
-      return [str(d.name) || str(d.tool), str(d.path), d.ok === false ? 'error' : ''].filter(Boolean).join(' ');
+      return [e.data.name ?? '(no tool call)', e.data.path ?? e.data.command ?? '', e.data.ok ? '' : 'error'].filter(Boolean).join(' ');
     case 'command.started':
-      return str(d.command);
+      return e.data.command;
     case 'command.finished':
-      return `exit ${String(d.exitCode ?? d.code ?? '?')}`;
+      return exitText(e.data);
     case 'run.finished':
-      return [str(d.status), str(d.reason)].filter(Boolean).join(': ');
+      return [e.data.status, e.data.reason].filter(Boolean).join(': ');
     default:
       return '';
   }
@@ -91,9 +109,10 @@ function pushTerminal(lines: TerminalLine[], add: TerminalLine[]): TerminalLine[
   return next.length > MAX_TERMINAL_LINES ? next.slice(next.length - MAX_TERMINAL_LINES) : next;
 }
 
-function updateStep(steps: StepView[], key: string, kind: string, f: (s: StepView) => StepView): StepView[] {
-  let i = steps.findIndex((s) => s.key === key);
-  if (i < 0) for (let j = steps.length - 1; j >= 0; j--) if (steps[j]!.status === 'running' && (!kind || steps[j]!.kind === kind)) { i = j; break; }
+const capped = <T,>(items: T[], item: T): T[] => (items.length >= MAX_STEP_ITEMS ? [...items.slice(1), item] : [...items, item]);
+
+function updateStep(steps: StepView[], seq: number, f: (s: StepView) => StepView): StepView[] {
+  const i = steps.findIndex((s) => s.key === stepKey(seq));
   if (i < 0) return steps;
   const copy = steps.slice();
   copy[i] = f(copy[i]!);
@@ -101,13 +120,12 @@ function updateStep(steps: StepView[], key: string, kind: string, f: (s: StepVie
 }
 
 export function applyEvent(s: RunView, e: StreamEvent): RunView {
-  const d = e.data;
   let next: RunView = s;
   // A new run starts a fresh view; the log keeps every run's events.
   if ((e.type === 'run.queued' || e.type === 'run.started') && e.runId && e.runId !== s.runId) {
     next = { ...emptyRun(), log: s.log, filesVersion: s.filesVersion, runId: e.runId };
   }
-  if (typeof e.seq === 'number') {
+  if ('seq' in e) {
     const log = next.log.length >= MAX_LOG ? next.log.slice(1) : next.log.slice();
     log.push({ seq: e.seq, type: e.type, at: e.at, summary: summary(e) });
     next = { ...next, log };
@@ -117,56 +135,67 @@ export function applyEvent(s: RunView, e: StreamEvent): RunView {
     case 'run.queued':
       return { ...next, runId: e.runId, status: 'queued' };
     case 'run.started':
+    case 'run.resumed':
       return { ...next, runId: e.runId, status: 'running' };
     case 'step.started': {
-      const kind = str(d.kind) || str(d.step);
-      const key = stepKey(d, `${kind}-${next.steps.length}`);
+      const d = e.data;
+      const key = stepKey(d.seq);
       // A resumed run starts its unfinished step again: the same key, running again.
-      if (next.steps.some((x) => x.key === key)) return { ...next, steps: updateStep(next.steps, key, kind, (x) => ({ ...x, status: 'running' })) };
-      return { ...next, status: next.status === 'queued' || next.status === 'idle' ? 'running' : next.status, steps: [...next.steps, { key, kind, title: stepTitle(d), status: 'running', text: '' }] };
+      if (next.steps.some((x) => x.key === key)) return { ...next, steps: updateStep(next.steps, d.seq, (x) => ({ ...x, status: 'running' })) };
+      const step: StepView = { key, kind: d.kind, title: stepTitle(d), status: 'running', text: '', tools: [], commands: [] };
+      return { ...next, status: next.status === 'queued' || next.status === 'idle' ? 'running' : next.status, steps: [...next.steps, step] };
     }
     case 'step.finished': {
-      const kind = str(d.kind) || str(d.step);
-      const status = str(d.status) || 'succeeded';
-      const error = str(d.error) || str(d.reason);
-      return { ...next, filesVersion: next.filesVersion + 1, steps: updateStep(next.steps, stepKey(d, ''), kind, (x) => ({ ...x, status, ...(error ? { error } : {}) })) };
+      const d = e.data;
+      return { ...next, filesVersion: next.filesVersion + 1, steps: updateStep(next.steps, d.seq, (x) => ({ ...x, status: 'succeeded', ...(d.summary ? { summary: d.summary } : {}) })) };
     }
     case 'llm.delta': {
-      const text = str(d.text) || str(d.delta) || str(d.content);
-      if (!text) return next;
-      const key = stepKey(d, '');
-      return { ...next, steps: updateStep(next.steps, key, str(d.kind), (x) => ({ ...x, text: (x.text + text).slice(-MAX_STEP_TEXT) })) };
+      const { text, stepSeq } = e.data;
+      if (!text || stepSeq === undefined) return next; // a truncated delta may have lost its fields
+      return { ...next, steps: updateStep(next.steps, stepSeq, (x) => ({ ...x, text: (x.text + text).slice(-MAX_STEP_TEXT) })) };
     }
-    case 'llm.usage': {
-      const u = (d.usage && typeof d.usage === 'object' ? d.usage : d) as Record<string, unknown>;
-      return {
-        ...next,
-        inputTokens: next.inputTokens + num(u.inputTokens ?? u.input),
-        outputTokens: next.outputTokens + num(u.outputTokens ?? u.output),
-        costMicroUsd: next.costMicroUsd + num(u.costMicroUsd ?? u.cost),
-      };
+    case 'llm.usage':
+      return { ...next, inputTokens: next.inputTokens + e.data.inputTokens, outputTokens: next.outputTokens + e.data.outputTokens };
+    case 'tool.called': {
+      const d = e.data;
+      const target = d.path ?? d.command;
+      const call: ToolCallView = { name: d.name ?? '(no tool call)', ok: d.ok, ...(target ? { target } : {}) };
+      return { ...next, steps: updateStep(next.steps, d.stepSeq, (x) => ({ ...x, tools: capped(x.tools, call) })) };
     }
     case 'file.written': {
-      const path = str(d.path);
-      if (!path) return next;
+      const { path } = e.data;
       return { ...next, filesVersion: next.filesVersion + 1, files: next.files.includes(path) ? next.files : [...next.files, path] };
     }
-    case 'command.started':
-      return { ...next, terminal: pushTerminal(next.terminal, [{ kind: 'command', text: `$ ${str(d.command)}` }]) };
+    case 'command.started': {
+      const d = e.data;
+      const command: CommandView = { command: d.command, exitCode: null, timedOut: false };
+      return {
+        ...next,
+        terminal: pushTerminal(next.terminal, [{ kind: 'command', text: `$ ${d.command}` }]),
+        steps: updateStep(next.steps, d.stepSeq, (x) => ({ ...x, commands: capped(x.commands, command) })),
+      };
+    }
     case 'command.output': {
-      const text = str(d.text) || str(d.chunk) || str(d.output) || str(d.data);
+      const { text } = e.data;
       if (!text) return next;
-      const kind = str(d.stream) === 'stderr' ? 'stderr' : 'stdout';
-      return { ...next, terminal: pushTerminal(next.terminal, text.replace(/\n$/, '').split('\n').map((t) => ({ kind, text: t }))) };
+      return { ...next, terminal: pushTerminal(next.terminal, text.replace(/\n$/, '').split('\n').map((t) => ({ kind: 'stdout' as const, text: t }))) };
     }
     case 'command.finished': {
-      const code = d.exitCode ?? d.code;
-      const extra = d.timedOut ? ' (timed out)' : '';
-      return { ...next, terminal: pushTerminal(next.terminal, [{ kind: 'exit', text: `exit ${String(code ?? '?')}${extra}` }]) };
+      const d = e.data;
+      // The step's last command of that text still running is the one that finished.
+      const finish = (x: StepView): StepView => {
+        const i = x.commands.findLastIndex((c) => c.exitCode === null && c.command === d.command);
+        if (i < 0) return { ...x, commands: capped(x.commands, { command: d.command, exitCode: d.exitCode, timedOut: d.timedOut }) };
+        const commands = x.commands.slice();
+        commands[i] = { ...commands[i]!, exitCode: d.exitCode, timedOut: d.timedOut };
+        return { ...x, commands };
+      };
+      return { ...next, terminal: pushTerminal(next.terminal, [{ kind: 'exit', text: exitText(d) }]), steps: updateStep(next.steps, d.stepSeq, finish) };
     }
     case 'run.finished': {
-      const steps = next.steps.map((x) => (x.status === 'running' ? { ...x, status: str(d.status) === 'cancelled' ? 'cancelled' : 'failed' } : x));
-      return { ...next, steps, status: str(d.status) || 'finished', reason: str(d.reason) || null, filesVersion: next.filesVersion + 1 };
+      const d = e.data;
+      const steps = next.steps.map((x) => (x.status === 'running' ? { ...x, status: d.status === 'cancelled' ? ('cancelled' as const) : ('failed' as const) } : x));
+      return { ...next, steps, status: d.status, reason: d.reason, message: d.message ?? null, filesVersion: next.filesVersion + 1 };
     }
     default:
       return next;

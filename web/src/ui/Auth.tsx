@@ -1,5 +1,5 @@
 import { useState } from 'preact/hooks';
-import { api } from '../api.js';
+import { api, type Session } from '../api.js';
 import { navigate } from '../router.js';
 import { session } from '../session.js';
 import { ErrorNote, Field } from './common.js';
@@ -16,7 +16,7 @@ export function AuthPage({ mode }: { mode: 'login' | 'signup' }) {
     setBusy(true);
     setError(null);
     try {
-      const res = await api<{ token: string }>('POST', signup ? '/api/auth/register' : '/api/auth/login', { email, password });
+      const res = await api<Session>('POST', signup ? '/api/auth/register' : '/api/auth/login', { email, password });
       session.set(res.token);
       navigate('/', true);
     } catch (err) {

@@ -1,5 +1,5 @@
 import { useEffect, useMemo, useState } from 'preact/hooks';
-import { api, enc, filePath, listOf, raw, type TreeEntry } from '../api.js';
+import { api, enc, filePath, listOf, raw, type FileContent, type TreeEntry } from '../api.js';
 import { highlight } from '../highlight.js';
 import { ErrorNote } from './common.js';
 
@@ -64,7 +64,7 @@ function TreeList({ nodes, selected, onOpen }: { nodes: Node[]; selected: string
   );
 }
 
-type Content = { path: string; binary: boolean; size?: number; content?: string };
+type Content = Omit<FileContent, 'size'> & { size?: number };
 
 async function readFile(projectId: string, path: string): Promise<Content> {
   const res = await raw('GET', `/api/projects/${enc(projectId)}/files/${filePath(path)}`);

@@ -1,15 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
-import { api, enc, listOf, type Commit } from '../api.js';
+import { api, enc, listOf, type Commit, type Diff } from '../api.js';
 import { fmtDate, shortSha } from '../format.js';
 import { ErrorNote } from './common.js';
-
-interface Diff {
-  from: string;
-  to: string;
-  files: { path: string; additions: number | null; deletions: number | null; binary: boolean }[];
-  patch: string;
-  truncated: boolean;
-}
 
 function PatchView({ patch }: { patch: string }) {
   return (

@@ -39,7 +39,7 @@ export function KeysPage() {
       if (label.trim()) body.label = label.trim();
       if (baseUrl.trim()) body.baseUrl = baseUrl.trim();
       if (validate && validateModel.trim()) body.validateModel = validateModel.trim();
-      const stored = await api<ApiKey & { validation?: { ok?: boolean; latencyMs?: number } }>('POST', '/api/user/api-keys', body);
+      const stored = await api<ApiKey>('POST', '/api/user/api-keys', body);
       setApiKey('');
       setLabel('');
       setNotice(`Stored ${stored.masked}${stored.validation ? ' — the provider accepted it' : ''}.`);

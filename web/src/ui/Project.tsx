@@ -1,5 +1,5 @@
 import { useEffect, useReducer, useRef, useState } from 'preact/hooks';
-import { api, enc, itemOf, raw, type Me, type Project } from '../api.js';
+import { api, enc, itemOf, raw, type Me, type Project, type Run } from '../api.js';
 import { navigate } from '../router.js';
 import { applyEvent, emptyRun, isActive, type RunView } from '../run-state.js';
 import { session } from '../session.js';
@@ -78,8 +78,8 @@ export function ProjectPage({ id }: { id: string }) {
     const runId = run.runId;
     if (!runId) return;
     const t = setTimeout(() => {
-      api<{ run: { usage?: { costMicroUsd?: number } } }>('GET', `/api/projects/${enc(id)}/runs/${enc(runId)}`).then(
-        (b) => setRunCost(b.run.usage?.costMicroUsd ?? null),
+      api<{ run: Run }>('GET', `/api/projects/${enc(id)}/runs/${enc(runId)}`).then(
+        (b) => setRunCost(b.run.usage.costMicroUsd),
         () => undefined,
       );
     }, 400);

@@ -20,6 +20,7 @@ export function RunPanel(props: { run: RunState; connection: StreamStatus; onCan
         <div>
           <span class="muted">Run</span> <StatusBadge status={run.status} />
           {run.reason && <span class="reason"> {run.reason}</span>}
+          {run.message && <p class="error run-message">{run.message}</p>}
         </div>
         <div class="counter" aria-label="Tokens and cost">
           <span title="Input tokens">in {fmtTokens(run.inputTokens)}</span>
@@ -49,7 +50,26 @@ export function RunPanel(props: { run: RunState; connection: StreamStatus; onCan
                     </span>{' '}
                     {s.title} <span class="sr-only">({s.status})</span>
                   </summary>
-                  {s.error && <p class="error">{s.error}</p>}
+                  {s.summary && <p class="step-summary">{s.summary}</p>}
+                  {s.tools.length > 0 && (
+                    <ul class="tool-calls" aria-label="Tool calls">
+                      {s.tools.map((t) => (
+                        <li class={t.ok ? 'tool-ok' : 'tool-error'} data-tool={t.name}>
+                          <code>{t.name}</code> {t.target && <span class="mono muted">{t.target}</span>} {!t.ok && <span class="error">failed</span>}
+                        </li>
+                      ))}
+                    </ul>
+                  )}
+                  {s.commands.length > 0 && (
+                    <ul class="commands" aria-label="Commands">
+                      {s.commands.map((c) => (
+                        <li data-exit-code={c.exitCode ?? ''}>
+                          <code>$ {c.command}</code>{' '}
+                          {c.exitCode === null ? <span class="muted">running…</span> : <span class={c.exitCode === 0 ? 'exit-ok' : 'exit-bad'}>exit {c.exitCode}{c.timedOut ? ' (timed out)' : ''}</span>}
+                        </li>
+                      ))}
+                    </ul>
+                  )}
                   {s.text && <pre class="agent-text">{s.text}</pre>}
                 </details>
               </li>
