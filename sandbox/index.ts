@@ -1,6 +1,7 @@
 import Docker from 'dockerode';
 import type { Config } from '../core/config.js';
 import type { Logger } from '../core/logger.js';
+import { bridgeNameFor, removeStaleEgressRules } from './network.js';
 import { sweepOrphans } from './sweeper.js';
 
 export type { AcquireOptions, ExecOptions, ExecResult, OutputStream, SandboxHandle, SandboxNetwork, SandboxPort } from './port.js';
@@ -29,4 +30,7 @@ export async function sweepSandboxAtStartup(config: Config, logger: Logger): Pro
   } finally {
     clearTimeout(timer);
   }
+  // A process killed mid-shutdown leaves its proxy's firewall rule behind; it goes now, not at
+  // the first registry command.
+  await removeStaleEgressRules(bridgeNameFor(config.sandbox.egressNetwork), logger);
 }
