@@ -175,7 +175,7 @@ describe.each(DATABASE_KINDS)('the run pipeline on %s (real sandbox, real git, f
     expect(requestsOf(h, fx)).toEqual([]);
   });
 
-  test('cancel during a sandbox command ends the run cancelled within 2 s', async () => {
+  test('cancel during a sandbox command ends the run cancelled without waiting for the command', async () => {
     const db = h.server.ctx.db;
     const fx = await newProjectFixture(h, 'openai-compatible');
     script(h, fx, [planTurn([{ id: 't1', title: 'x', description: 'y' }]), archTurn('true', ''), toolTurn('run_command', { command: 'sleep 600' })]);
