@@ -108,6 +108,10 @@ export const ENV_SCHEMA = z.object({
   // Finished jobs (db/queue/job-purger.ts): kept this long, checked this often.
   SAMOKODER_JOBS_RETENTION_HOURS: positiveInt.default(7 * 24),
   SAMOKODER_JOBS_PURGE_INTERVAL_MINUTES: positiveInt.default(60),
+  // Security: who is an administrator, how long a Supabase token may live, who may read /metrics.
+  SAMOKODER_ADMIN_USER_IDS: z.string().default(''),
+  SUPABASE_JWT_MAX_LIFETIME_HOURS: positiveInt.default(24),
+  SAMOKODER_METRICS_TOKEN: z.string().trim().min(16, 'must be at least 16 characters (e.g. openssl rand -hex 32)').optional(),
 });
 
 export type EnvInput = z.input<typeof ENV_SCHEMA>;
@@ -126,6 +130,7 @@ export interface Config {
   };
   readonly logLevel: z.infer<typeof ENV_SCHEMA>['LOG_LEVEL'];
   readonly defaultPlan: string;
+  /** Emails that are administrators when a Supabase token vouches for them (`email_verified: true`). */
   readonly adminEmails: readonly string[];
   readonly bodyLimit: string;
   readonly tokenTtlHours: number;
@@ -243,6 +248,14 @@ export interface Config {
   readonly jobs: {
     readonly retentionMs: number;
     readonly purgeIntervalMs: number;
+  };
+  readonly security: {
+    /** Accounts (any sign-in) that are administrators. */
+    readonly adminUserIds: readonly string[];
+    /** The longest a Supabase access token may be valid, from its `iat` (or now) to its `exp`. */
+    readonly supabaseMaxLifetimeSeconds: number;
+    /** Bearer token /metrics asks for; without one it answers only when the server listens on loopback. */
+    readonly metricsToken: string | undefined;
   };
 }
 
@@ -362,6 +375,11 @@ export function loadConfig(
     jobs: {
       retentionMs: e.SAMOKODER_JOBS_RETENTION_HOURS * 3_600_000,
       purgeIntervalMs: e.SAMOKODER_JOBS_PURGE_INTERVAL_MINUTES * 60_000,
+    },
+    security: {
+      adminUserIds: splitList(e.SAMOKODER_ADMIN_USER_IDS.toLowerCase()),
+      supabaseMaxLifetimeSeconds: e.SUPABASE_JWT_MAX_LIFETIME_HOURS * 3600,
+      metricsToken: e.SAMOKODER_METRICS_TOKEN,
     },
   };
   return deepFreeze(config);

@@ -8,6 +8,7 @@ export const ERROR_CATALOGUE = {
   E_VALIDATION: { status: 400, retryable: false, summary: 'The request body, query or path is invalid; the message names the field.' },
   E_BAD_JSON: { status: 400, retryable: false, summary: 'The request body is not valid JSON.' },
   E_PAYLOAD_TOO_LARGE: { status: 413, retryable: false, summary: 'The request body is larger than the configured limit.' },
+  E_BAD_ENCODING: { status: 400, retryable: false, summary: 'The request body does not decode with its Content-Encoding (gzip, deflate or br); send it encoded as the header says, or without the header.' },
   E_UNSUPPORTED_MEDIA_TYPE: { status: 415, retryable: false, summary: 'The request body must be application/json.' },
   E_AUTH: { status: 401, retryable: false, summary: 'Missing, malformed, expired or revoked credentials, or a wrong email/password.' },
   E_FORBIDDEN: { status: 403, retryable: false, summary: 'Authenticated, but this account may not do this (e.g. an admin-only route).' },

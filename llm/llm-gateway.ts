@@ -5,7 +5,6 @@ import type { Logger } from '../core/logger.js';
 import type { Database } from '../db/port.js';
 import type { CallAccess } from '../db/repos/api-keys.js';
 import type { KeySource } from '../db/repos/usage-ledger-repo.js';
-import { maskSecret } from '../keys/mask.js';
 import type { LlmSession, SessionModel } from './llm-session.js';
 import type { LeaseOutcome, PlatformKeyPool, PlatformLease } from '../keys/platform-pool.js';
 import type { Vault } from '../keys/vault.js';
@@ -198,7 +197,7 @@ export class LlmGateway {
   }
 
   /** One attempt with one set of credentials; records usage and emission into `state`. */
-  private async *attempt({ credentials, model }: SessionModel, request: LlmRequest, state: CallState): AsyncGenerator<StreamPart> {
+  private async *attempt({ model }: SessionModel, request: LlmRequest, state: CallState): AsyncGenerator<StreamPart> {
     const before = state.usage;
     try {
       for await (const part of model.stream(request)) {
@@ -212,7 +211,7 @@ export class LlmGateway {
       }
     } catch (err) {
       if (isProviderError(err) && err.usage) state.usage = addUsage(before, err.usage);
-      throw scrub(err, credentials.apiKey);
+      throw err;
     }
   }
 
@@ -271,12 +270,4 @@ export class LlmGateway {
     };
     return { model: this.model(ctx.session, `byok:${row.id}`, credentials, this.deps.modelOptions), keyRef: row.id };
   }
-}
-
-/** Defence in depth: no error leaving the gateway carries the key, even if a provider echoed it. */
-function scrub(err: unknown, apiKey: string): unknown {
-  if (err instanceof Error && apiKey.length > 0 && err.message.includes(apiKey)) {
-    err.message = err.message.split(apiKey).join(maskSecret(apiKey));
-  }
-  return err;
 }

@@ -24,6 +24,9 @@ export const userSchema = z
 
 export const sessionSchema = z.object({ token: z.string(), expiresAt: z.string(), user: userSchema }).meta({ id: 'Session' });
 
+/** Logout with a Supabase token: it cannot be revoked here; the client signs out at Supabase. */
+export const logoutNotRevokedSchema = z.object({ revoked: z.literal(false), expiresAt: z.string().nullable(), message: z.string() }).meta({ id: 'LogoutNotRevoked' });
+
 export const planSchema = z
   .object({
     id: z.string(),

@@ -2,6 +2,7 @@ import Docker from 'dockerode';
 import type { Config } from '../core/config.js';
 import type { Logger } from '../core/logger.js';
 import { createAvailabilityCheck, SANDBOX_OFF } from './availability.js';
+import { bridgeNameFor, removeStaleEgressRules } from './network.js';
 import { sweepOrphans } from './sweeper.js';
 
 export { requireSandbox, sandboxAvailability, isSandboxDown, type SandboxAvailability } from './availability.js';
@@ -41,4 +42,7 @@ export async function sweepSandboxAtStartup(config: Config, logger: Logger): Pro
   } finally {
     clearTimeout(timer);
   }
+  // A process killed mid-shutdown leaves its proxy's firewall rule behind; it goes now, not at
+  // the first registry command.
+  await removeStaleEgressRules(bridgeNameFor(config.sandbox.egressNetwork), logger);
 }

@@ -80,7 +80,11 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       clock,
       llm,
       metrics: createMetrics(),
-      supabase: createSupabaseVerifier(config.supabase),
+      supabase: createSupabaseVerifier({
+        ...config.supabase,
+        maxLifetimeSeconds: config.security.supabaseMaxLifetimeSeconds,
+        now: () => clock.now().getTime() / 1000,
+      }),
       sessions,
       projectLists,
       workspaces,

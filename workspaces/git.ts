@@ -170,20 +170,55 @@ export class GitWorkspaceHistory implements WorkspaceHistory {
   }
 
   commitAll(message: string, trailers: Trailers = {}): Promise<string> {
-    const text = formatCommitMessage(message, trailers);
     return this.lock.run(this.lockKey, () =>
       wrap('commit', async () => {
-        // Two processes: add (silent) and commit, whose summary line carries the new sha.
-        await this.silent([...BIG_FILE_ADD_CONFIG, 'add', '--all']).catch(async (err: unknown) => {
+        // add (silent, in stage()) and commit, whose summary line carries the new sha.
+        const skipped = await this.stage().catch(async (err: unknown) => {
           // An add that failed (a full disk) leaves its half-written big-file pack behind, which
           // would hold the space the next attempt needs. A maintain() repacking at this moment
           // (it runs outside the lock) loses its temporary pack too: it fails, and a later one redoes it.
           await removeTempPacks(this.lockKey);
           throw err;
         });
-        return commit(this.git, text);
+        const note = skipped.length ? `\n\nNot committed (left in the workspace only): ${skipped.join('; ')}.` : '';
+        return commit(this.git, formatCommitMessage(message + note, trailers));
       }),
     );
+  }
+
+  /**
+   * Stages the work tree as a step's commit, without what a checkout of the history must never
+   * recreate and what git cannot hold as files: symlinks (one to /etc/passwd would be recreated
+   * by whoever checks out an exported history) and nested repositories (the agent ran `git init`
+   * in a subfolder; git adds one as a gitlink, or, without a commit yet, refuses the whole add).
+   * Both stay in the work tree. Returns a note per path left out.
+   */
+  private async stage(): Promise<string[]> {
+    const skipped: string[] = [];
+    const addAll = (excluded: readonly string[]): Promise<void> =>
+      this.silent([...BIG_FILE_ADD_CONFIG, 'add', '--all', '--', '.', ...excluded.map((p) => `:(exclude,literal)${p}`)]);
+    try {
+      await addAll([]);
+    } catch (addError) {
+      // Untracked nested repositories are listed as their directory ("sub/"): leave them out.
+      const others = await this.git.raw(['ls-files', '--others', '--exclude-standard', '-z']);
+      const nested = others.split('\0').filter((p) => p.endsWith('/'));
+      if (nested.length === 0) throw addError;
+      await addAll(nested);
+      skipped.push(...nested.map((p) => `${p} (a nested git repository)`));
+    }
+    // Mode 120000 is a symlink, 160000 a nested repository's commit (gitlink).
+    const staged = await this.git.raw(['ls-files', '--stage', '-z']);
+    const refused = staged
+      .split('\0')
+      .map((entry) => /^(120000|160000) [0-9a-f]+ \d\t(.*)$/s.exec(entry))
+      .filter((m): m is RegExpExecArray => m !== null);
+    if (refused.length) {
+      // Out of the index only (paths taken literally, no pathspec); the work tree keeps them.
+      await this.silent(['update-index', '--force-remove', '--', ...refused.map((m) => m[2]!)]);
+      skipped.push(...refused.map((m) => `${m[2]!} (${m[1] === '120000' ? 'a symlink' : 'a nested git repository'})`));
+    }
+    return skipped;
   }
 
   async history(options: { limit?: number; offset?: number } = {}): Promise<readonly Commit[]> {

@@ -6,6 +6,7 @@ import { groqAdapter } from './groq.js';
 import { openAiAdapter, type SdkClientOptions } from './openai.js';
 import type { LanguageModel, ProviderCredentials, ProviderId } from './port.js';
 import { withResilience } from './resilient-model.js';
+import { callSecrets } from './scrub-secrets.js';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry.js';
 
 export * from './port.js';
@@ -72,5 +73,6 @@ export function createLanguageModel(credentials: ProviderCredentials, options: L
     retry: { ...DEFAULT_RETRY_POLICY, ...options.retry, maxRetries: options.maxRetries ?? DEFAULT_RETRY_POLICY.maxRetries },
     timeoutMs,
     logger: options.logger,
+    secrets: callSecrets(credentials),
   });
 }

@@ -3,6 +3,7 @@ import type { Logger } from '../../core/logger.js';
 import { classifyProviderError, ProviderError } from './provider-errors.js';
 import type { FinishReason, LanguageModel, LlmRequest, LlmResponse, ProviderId, StreamPart, ToolCall, Usage } from './port.js';
 import { backoffDelayMs, sleep, type RetryPolicy } from './retry.js';
+import { scrubError, type CallSecret } from './scrub-secrets.js';
 
 /** What one HTTP attempt gets from the policy layer. */
 export interface AttemptContext {
@@ -27,6 +28,8 @@ export interface ResilienceOptions {
   /** Inactivity timeout: the longest an attempt waits for the first byte or the next chunk. */
   timeoutMs: number;
   logger?: Logger | undefined;
+  /** The call's credentials (scrub-secrets.ts): no error leaves the model with any of them in it. */
+  secrets?: readonly CallSecret[];
 }
 
 /**
@@ -36,8 +39,18 @@ export interface ResilienceOptions {
  */
 export function withResilience(adapter: ProviderAdapter, options: ResilienceOptions): LanguageModel {
   const { provider } = adapter;
+  const secrets = options.secrets ?? [];
 
+  // The one way out for errors, whatever made them (SDK, classification, the stream-broken wrap).
   async function* stream(request: LlmRequest): AsyncGenerator<StreamPart> {
+    try {
+      yield* attempts(request);
+    } catch (err) {
+      throw scrubError(err, secrets);
+    }
+  }
+
+  async function* attempts(request: LlmRequest): AsyncGenerator<StreamPart> {
     let billed: Usage | undefined;
     for (let attempt = 1; ; attempt++) {
       const controller = new AbortController();

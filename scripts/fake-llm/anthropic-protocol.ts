@@ -87,6 +87,11 @@ export function anthropicError(status: number, message: string): unknown {
   return { type: 'error', error: { type, message } };
 }
 
+/** Anthropic's `error` SSE event (e.g. overloaded_error mid-stream). */
+export function anthropicStreamError(status: number, message: string): string {
+  return sse('error', anthropicError(status, message) as { error: unknown });
+}
+
 export function anthropicModels(models: string[]): unknown {
   const data = models.map((id) => ({ type: 'model', id, display_name: id, created_at: '2025-01-01T00:00:00Z' }));
   return { data, has_more: false, first_id: data[0]?.id ?? null, last_id: data.at(-1)?.id ?? null };

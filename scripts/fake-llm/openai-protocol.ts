@@ -77,6 +77,11 @@ export function openAiError(status: number, message: string): unknown {
   return { error: { message, type, param: null, code } };
 }
 
+/** An error inside a 200 event stream, as OpenAI sends one mid-stream. */
+export function openAiStreamError(status: number, message: string): string {
+  return `data: ${JSON.stringify(openAiError(status, message))}\n\n`;
+}
+
 export function openAiModels(models: string[]): unknown {
   return { object: 'list', data: models.map((id) => ({ id, object: 'model', created: 1_700_000_000, owned_by: 'samokoder-fake' })) };
 }

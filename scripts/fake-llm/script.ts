@@ -38,6 +38,7 @@ export interface KeyFault {
   status: number;
   /** Seconds, sent as the retry-after header. */
   retryAfter?: number;
+  /** `{apiKey}` is replaced by the request's key, as providers that echo it do. */
   message?: string;
 }
 
@@ -59,7 +60,21 @@ export interface FakeTurn {
   status?: number;
   /** Seconds, sent as retry-after with an error status. */
   retryAfter?: number;
+  /**
+   * The message of an error answer (status, streamErrorAfterChunks, errorInOkBody). `{apiKey}` is
+   * replaced by the request's key: "Incorrect API key provided: {apiKey}" is how OpenAI echoes it.
+   */
   errorMessage?: string;
+  /**
+   * Streaming only: after this many SSE events, send the protocol's own error event (OpenAI:
+   * `data: {"error":{…}}`; Anthropic: `event: error`) and end the stream. Its type follows `status` (default 401).
+   */
+  streamErrorAfterChunks?: number;
+  /**
+   * Answer 200 with an error for a body, as some OpenAI-compatible gateways do:
+   * `{"error":{"code":<status, default 401>,"message":…}}` (as the only SSE event when streaming).
+   */
+  errorInOkBody?: boolean;
   /** Streaming only: destroy the socket after this many SSE events were written. */
   cutAfterChunks?: number;
 }

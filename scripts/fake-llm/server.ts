@@ -1,8 +1,8 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { ProviderId } from '../../llm/providers/port.js';
-import { anthropicError, anthropicModels, messageEvents, messageJson } from './anthropic-protocol.js';
-import { chatCompletionEvents, chatCompletionJson, openAiError, openAiModels } from './openai-protocol.js';
+import { anthropicError, anthropicModels, anthropicStreamError, messageEvents, messageJson } from './anthropic-protocol.js';
+import { chatCompletionEvents, chatCompletionJson, openAiError, openAiModels, openAiStreamError } from './openai-protocol.js';
 import { planTurn, takeTurn, type FakeScript, type FakeTurn, type KeyFault } from './script.js';
 
 export type { FakeScript, FakeTurn, FakeToolCall, FakeUsage, FakeMatch, KeyFault } from './script.js';
@@ -97,10 +97,11 @@ export async function startFakeLlm(options: { script?: FakeScript; port?: number
     const isAnthropic = record.path === '/v1/messages' || (record.path === '/v1/models' && isAnthropicClient(record.headers));
     record.provider = isAnthropic ? 'anthropic' : (CHAT_ROUTES[record.path] ?? MODEL_ROUTES[record.path]);
     const errorBody = isAnthropic ? anthropicError : openAiError;
+    const echo = (message: string | undefined): string | undefined => message?.replaceAll('{apiKey}', record.apiKey ?? '');
     if (!record.provider) return send(res, record, 404, errorBody(404, `fake LLM: no route ${record.method} ${record.path}`));
 
     const keyFault: KeyFault | undefined = record.apiKey ? script.faultsByKey?.[record.apiKey] : undefined;
-    if (keyFault) return sendFault(res, record, keyFault.status, keyFault.retryAfter, keyFault.message, errorBody);
+    if (keyFault) return sendFault(res, record, keyFault.status, keyFault.retryAfter, echo(keyFault.message), errorBody);
 
     if (record.method === 'GET' && record.path.endsWith('/models')) {
       return send(res, record, 200, isAnthropic ? anthropicModels(FAKE_MODELS) : openAiModels(FAKE_MODELS));
@@ -112,8 +113,14 @@ export async function startFakeLlm(options: { script?: FakeScript; port?: number
     const turn = options.responder?.(record) ?? takeTurn(script, { provider: record.provider, apiKey: record.apiKey ?? '', model });
     if (turn.firstByteDelayMs) await delay(turn.firstByteDelayMs, res);
     if (res.destroyed) return;
-    if (turn.status && turn.status >= 400) {
-      return sendFault(res, record, turn.status, turn.retryAfter, turn.errorMessage, errorBody);
+    const errorMessage = echo(turn.errorMessage) ?? `fake LLM scripted error ${turn.status ?? 401}`;
+    if (turn.errorInOkBody) {
+      const okError = { error: { code: turn.status ?? 401, message: errorMessage } };
+      if (body.stream !== true) return send(res, record, 200, okError);
+      return streamEvents(res, record, [`data: ${JSON.stringify(okError)}\n\n`], {});
+    }
+    if (turn.status && turn.status >= 400 && turn.streamErrorAfterChunks === undefined) {
+      return sendFault(res, record, turn.status, turn.retryAfter, errorMessage, errorBody);
     }
 
     const plan = planTurn(turn, bodyLength);
@@ -125,6 +132,10 @@ export async function startFakeLlm(options: { script?: FakeScript; port?: number
     const events = isAnthropic
       ? messageEvents(plan, model, id)
       : chatCompletionEvents(plan, { provider: record.provider, model, includeUsage: body.stream_options?.include_usage === true }, id);
+    if (turn.streamErrorAfterChunks !== undefined) {
+      const streamError = (isAnthropic ? anthropicStreamError : openAiStreamError)(turn.status ?? 401, errorMessage);
+      events.splice(turn.streamErrorAfterChunks, events.length, streamError);
+    }
     await streamEvents(res, record, events, turn);
   }
 

@@ -2,6 +2,7 @@ import type { Request } from 'express';
 import { AppError } from '../../core/errors.js';
 import { AuthTokensRepo } from '../../db/repos/auth-tokens.js';
 import { UsersRepo } from '../../db/repos/users.js';
+import { isAdmin } from '../auth/admin.js';
 import { hashSessionToken, looksLikeSessionToken } from '../auth/tokens.js';
 import type { AppContext } from '../context.js';
 import type { AuthContext } from './route.js';
@@ -36,7 +37,8 @@ export async function authenticateToken(ctx: AppContext, token: string): Promise
       ctx.sessions.remember(tokenHash, session, generation, now);
     }
     if (await new AuthTokensRepo(ctx.db).touch(session.tokenId, session.lastUsedAt, now)) session.lastUsedAt = now;
-    return { user: session.user, tokenId: session.tokenId, expiresAt: session.expiresAt };
+    const role = isAdmin(ctx.config, session.user.id) ? 'admin' : 'user';
+    return { user: { ...session.user, role }, tokenId: session.tokenId, expiresAt: session.expiresAt };
   }
   if (ctx.supabase && token.split('.').length === 3) {
     const identity = await ctx.supabase(token);
@@ -46,7 +48,8 @@ export async function authenticateToken(ctx: AppContext, token: string): Promise
         email: identity.email,
         planId: ctx.config.defaultPlan,
       });
-      return { user, ...(identity.expiresAt ? { expiresAt: identity.expiresAt } : {}) };
+      const role = isAdmin(ctx.config, user.id, identity.emailVerified ? identity.email : undefined) ? 'admin' : 'user';
+      return { user: { ...user, role }, expiresAt: identity.expiresAt };
     }
   }
   throw new AppError('E_AUTH', BAD_TOKEN);

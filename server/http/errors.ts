@@ -15,13 +15,28 @@ function fromBodyParser(err: unknown): AppError | undefined {
       return new AppError('E_PAYLOAD_TOO_LARGE', `The request body is larger than the limit${limit ? ` of ${limit} bytes` : ''}. Send a smaller body.`);
     }
     case 'encoding.unsupported':
+      return new AppError(
+        'E_UNSUPPORTED_MEDIA_TYPE',
+        `Content-Encoding ${JSON.stringify((err as { encoding?: unknown }).encoding ?? '')} is not supported. Send the body as it is, or encoded with gzip, deflate or br.`,
+      );
     case 'charset.unsupported':
       return new AppError('E_UNSUPPORTED_MEDIA_TYPE', 'The request body must be UTF-8 JSON (Content-Type: application/json; charset=utf-8).');
     case 'request.aborted':
       return new AppError('E_VALIDATION', 'The request body was cut off before it was complete.');
     default:
-      return undefined;
+      return isDecompressionError(err)
+        ? new AppError('E_BAD_ENCODING', 'The request body does not decode with its Content-Encoding. Send it compressed as the header says, or drop the header.')
+        : undefined;
   }
+}
+
+/**
+ * zlib's errors (gzip, deflate, br) reach the error handler as body-parser passes them on: with
+ * status 400 but no `type`, and zlib's numeric `errno`. They are the client's bad body, not ours.
+ */
+function isDecompressionError(err: unknown): boolean {
+  const e = err as { status?: unknown; errno?: unknown; code?: unknown } | null;
+  return e !== null && typeof e === 'object' && e.status === 400 && typeof e.errno === 'number' && typeof e.code === 'string';
 }
 
 export const notFoundHandler: RequestHandler = (req, _res, next) => {

@@ -3,6 +3,7 @@ import { AppError } from '../../core/errors.js';
 import { migrationsApplied } from '../../db/migrate.js';
 import { sandboxAvailability, type SandboxAvailability } from '../../sandbox/index.js';
 import type { AppContext } from '../context.js';
+import { isLoopbackHost, metricsAccess } from '../http/metrics-access.js';
 import { route, type AnyRoute } from '../http/route.js';
 
 const status = z.object({ status: z.string() });
@@ -35,6 +36,10 @@ function sandboxDetail(a: SandboxAvailability | undefined): z.infer<typeof sandb
 }
 
 export function opsRoutes(ctx: AppContext): AnyRoute[] {
+  const checkMetricsAccess = metricsAccess({ host: ctx.config.host, token: ctx.config.security.metricsToken });
+  if (!ctx.config.security.metricsToken && !isLoopbackHost(ctx.config.host)) {
+    ctx.logger.warn({ host: ctx.config.host }, '/metrics answers 403 to everyone: the server listens beyond loopback and SAMOKODER_METRICS_TOKEN is not set');
+  }
   return [
     route({
       method: 'get',
@@ -77,11 +82,16 @@ export function opsRoutes(ctx: AppContext): AnyRoute[] {
     route({
       method: 'get',
       path: '/metrics',
-      summary: 'Prometheus metrics',
+      summary: 'Prometheus metrics (bearer SAMOKODER_METRICS_TOKEN; open without one only on loopback)',
       tag: 'ops',
       auth: 'none',
-      responses: { 200: { description: 'Prometheus text exposition format', contentType: 'text/plain' } },
-      handler: async ({ res }) => {
+      responses: {
+        200: { description: 'Prometheus text exposition format', contentType: 'text/plain' },
+        401: { description: 'The metrics token is missing or wrong' },
+        403: { description: 'Listening beyond loopback with no metrics token configured' },
+      },
+      handler: async ({ req, res }) => {
+        checkMetricsAccess(req);
         res.setHeader('Content-Type', ctx.metrics.registry.contentType);
         res.end(await ctx.metrics.registry.metrics());
       },

@@ -3,8 +3,11 @@ import { z } from 'zod';
 import { ERROR_CATALOGUE } from '../../core/errors.js';
 import { routeTable } from '../../server/app.js';
 import type { AnyRoute } from '../../server/http/route.js';
-import { apiClient, registerUser, startTestServer, type TestServer } from '../helpers/server.js';
+import { apiClient, startTestServer, type TestServer } from '../helpers/server.js';
+import { signSupabaseToken } from '../helpers/supabase.js';
 import { NO_WORKER, seedTenant, type Tenant } from './fixtures.js';
+
+const BAD_INPUT_SUPABASE_SECRET = 'bad-input-test-supabase-secret-with-32-chars';
 import { buildPath, pathParamNames, routeKey, sampleRequest, withQuery } from './route-samples.js';
 
 /**
@@ -155,6 +158,7 @@ describe('bad input: every route, generated malformed requests', () => {
       ...NO_WORKER,
       SAMOKODER_BODY_LIMIT: '16kb',
       SAMOKODER_ADMIN_EMAILS: 'admin-bad-input@example.com',
+      SUPABASE_JWT_SECRET: BAD_INPUT_SUPABASE_SECRET,
       SAMOKODER_AUTH_RATE_LIMIT_ACCOUNT: 100_000,
       SAMOKODER_AUTH_RATE_LIMIT: 100_000,
       SAMOKODER_GENERATE_RATE_LIMIT_USER: 100_000,
@@ -162,7 +166,8 @@ describe('bad input: every route, generated malformed requests', () => {
     });
     const api = apiClient(server.url);
     owner = await seedTenant(server, api);
-    adminToken = (await registerUser(api, 'admin-bad-input@example.com')).token;
+    // Admin is granted only to a verified identity: a Supabase token for the listed email.
+    adminToken = await signSupabaseToken(BAD_INPUT_SUPABASE_SECRET, { sub: 'bad-input-admin', email: 'admin-bad-input@example.com', email_verified: true });
   });
   afterAll(async () => {
     await server.close();

@@ -173,7 +173,8 @@ describe('WebSocket /ws (postgres)', () => {
     const s = await TestSocket.open(server.url, { token: a.token, autoPong: false });
     const started = Date.now();
     expect(await s.closed).toBe(1006);
-    expect(Date.now() - started).toBeLessThan(3000);
+    // Heartbeat every 300 ms; the bound rules out "never dropped", not a slow machine.
+    expect(Date.now() - started).toBeLessThan(30_000);
     const metrics = await (await fetch(`${server.url}/metrics`)).text();
     expect(metrics).toMatch(/samokoder_ws_dropped_total\{reason="dead"\} [1-9]/);
     expect(metrics).toMatch(/samokoder_ws_connections \d+/);

@@ -2,6 +2,7 @@ import { PlatformKeyPool } from '../../keys/platform-pool.js';
 import { startFakeLlm, type FakeLlm } from '../../scripts/fake-llm/server.js';
 import { apiClient, registerUser, startTestServer, type TestServer } from '../helpers/server.js';
 import { DATABASE_KINDS } from '../helpers/databases.js';
+import { signSupabaseToken } from '../helpers/supabase.js';
 import { fakeSecret } from './fixtures.js';
 
 const request = { model: 'fake-model', system: 's', messages: [{ role: 'user' as const, content: 'hi' }], maxOutputTokens: 20 };
@@ -11,6 +12,7 @@ describe.each(DATABASE_KINDS)('platform key pool on %s', (kind) => {
   let server: TestServer;
   const [k1, k2, k3] = [fakeSecret('sk-'), fakeSecret('sk-'), fakeSecret('sk-')];
   const adminEmail = `admin-${Date.now()}@example.com`;
+  const SUPABASE_SECRET = 'platform-pool-test-supabase-secret-32-chars';
 
   beforeAll(async () => {
     fake = await startFakeLlm();
@@ -18,6 +20,7 @@ describe.each(DATABASE_KINDS)('platform key pool on %s', (kind) => {
       SAMOKODER_OPENAI_BASE_URL: fake.baseUrls.openai,
       SAMOKODER_PLATFORM_KEYS_OPENAI: `${k1},${k2},${k3}`,
       SAMOKODER_ADMIN_EMAILS: adminEmail,
+      SUPABASE_JWT_SECRET: SUPABASE_SECRET,
       SAMOKODER_LLM_MAX_RETRIES: 0,
     });
   });
@@ -76,8 +79,9 @@ describe.each(DATABASE_KINDS)('platform key pool on %s', (kind) => {
 
     // The admin route shows the state, masked; others are refused.
     expect((await api('GET', '/api/admin/platform-keys', { token: user.token })).status).toBe(403);
-    const admin = await registerUser(api, adminEmail);
-    const res = await api('GET', '/api/admin/platform-keys', { token: admin.token });
+    // An admin is an identity someone verified: here a Supabase token for a listed, verified email.
+    const adminToken = await signSupabaseToken(SUPABASE_SECRET, { sub: 'platform-pool-admin', email: adminEmail, email_verified: true });
+    const res = await api('GET', '/api/admin/platform-keys', { token: adminToken });
     expect(res.status).toBe(200);
     expect(res.body.keys).toHaveLength(3);
     for (const k of [k1, k2, k3]) {

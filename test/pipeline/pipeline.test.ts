@@ -225,10 +225,10 @@ describe.each(DATABASE_KINDS)('the run pipeline on %s (real sandbox, real git, f
     expect(requestsOf(h, fx)).toEqual([]);
   });
 
-  test('cancel during a sandbox command ends the run cancelled within 2 s', async () => {
+  test('cancel during a sandbox command ends the run cancelled without waiting for the command', async () => {
     const db = h.server.ctx.db;
     const fx = await newProjectFixture(h, 'openai-compatible');
-    script(h, fx, [planTurn([{ id: 't1', title: 'x', description: 'y' }]), bareArchTurn(), toolTurn('run_command', { command: 'sleep 30' })]);
+    script(h, fx, [planTurn([{ id: 't1', title: 'x', description: 'y' }]), bareArchTurn(), toolTurn('run_command', { command: 'sleep 600' })]);
     const run = await startRun(h, fx);
     const end = Date.now() + 30_000;
     while (!(await projectEvents(db, fx)).some((e) => e.type === 'command.started')) {
@@ -237,8 +237,9 @@ describe.each(DATABASE_KINDS)('the run pipeline on %s (real sandbox, real git, f
     }
     const asked = Date.now();
     await new RunsRepo(db).requestCancel(run.id, fx.userId);
-    const done = await waitForRun(db, run.id, 5_000);
-    expect(Date.now() - asked).toBeLessThan(2_000);
+    const done = await waitForRun(db, run.id, 45_000);
+    // Rules out waiting for the command (600 s), not a slow machine.
+    expect(Date.now() - asked).toBeLessThan(30_000);
     expect(done).toMatchObject({ status: 'cancelled', reason: 'cancelled' });
     expect((await new StepsRepo(db).list(run.id)).at(-1)).toMatchObject({ kind: 'coder', status: 'cancelled' });
     expect((await projectEvents(db, fx)).at(-1)).toMatchObject({ type: 'run.finished', data: { status: 'cancelled' } });

@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import Docker from 'dockerode';
 import { createLogger } from '../../core/logger.js';
 import { createDockerSandbox } from '../../sandbox/docker-sandbox.js';
+import { eventually } from '../helpers/eventually.js';
 import { expectHealthy, sandboxFixture } from './fixture.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -25,22 +26,23 @@ test('a project reuses its container while in use and after release (warm), and 
   await expectHealthy(b);
   await b.release();
   await expect(b.exec('true')).rejects.toMatchObject({ code: 'E_SANDBOX_UNAVAILABLE' });
-  const started = performance.now();
   const c = await fx.sandbox.acquire('life-reuse', ws);
-  expect(performance.now() - started).toBeLessThan(20);
+  // The same container, not a new one: the warm one was reused.
   expect(c.containerId).toBe(a.containerId);
   await c.release();
-  await new Promise((r) => setTimeout(r, 2_000));
-  expect(await exists(a.containerId)).toBe(false);
-});
+  // Reaped after idleSeconds (1 s); the bound only rules out "never reaped".
+  expect(await eventually(() => exists(a.containerId), false, 60_000)).toBe(false);
+}, 120_000);
 
 test('prewarm starts the container ahead; idle containers beyond the warm-pool size are removed', async () => {
   const [ws1, ws2] = [await fx.workspace(), await fx.workspace()];
   await fx.sandbox.prewarm('life-warm-1', ws1);
   await fx.sandbox.prewarm('life-warm-2', ws2);
-  const started = performance.now();
+  const prewarmed = (await fx.containers()).filter((c) => c.Labels['samokoder.project'] === 'life-warm-2').map((c) => c.Id);
+  expect(prewarmed).toHaveLength(1);
   const h = await fx.sandbox.acquire('life-warm-2', ws2);
-  expect(performance.now() - started).toBeLessThan(20);
+  // The prewarmed container, not one created on acquire.
+  expect(h.containerId).toBe(prewarmed[0]);
   await expectHealthy(h);
   await h.destroy();
   expect(await exists(h.containerId)).toBe(false);
@@ -90,7 +92,8 @@ test('a service killed mid-exec leaves a container that the next start sweeps', 
   // worker may sweep it first, which is the same behaviour.)
   await fx.another().sweepOrphans();
   expect(await exists(containerId)).toBe(false);
-}, 60_000);
+  // May include a tsc build of dist/ (over a minute on a loaded 2-core machine).
+}, 300_000);
 
 test('the sweep leaves the containers of live processes alone', async () => {
   const h = await fx.sandbox.acquire('life-live', await fx.workspace());

@@ -71,9 +71,10 @@ describe.each(DATABASE_KINDS)('accounts over HTTP on %s', (kind) => {
     expect(after.rows[0]!.n).toBe(before.rows[0]!.n);
   });
 
-  test('emails listed in SAMOKODER_ADMIN_EMAILS become admins', async () => {
+  test('registering an email listed in SAMOKODER_ADMIN_EMAILS does not make an admin (nothing verified it)', async () => {
     const res = await api('POST', '/api/auth/register', { body: { email: 'boss@example.com', password: 'correct horse battery' } });
-    expect(res.body.user.role).toBe('admin');
+    expect(res.body.user.role).toBe('user');
+    expect((await api('GET', '/api/me', { token: res.body.token })).body.user.role).toBe('user');
   });
 
   test('the password is stored as an scrypt hash, never in clear', async () => {

@@ -96,7 +96,7 @@ describe('HTTP basics (ops endpoints, bad input, OpenAPI, rate limits)', () => {
 
   test('validation messages name the field and what it needs', async () => {
     const res = await api('POST', register, { body: { email: 'a@example.com', password: 'short' } });
-    expect(res.body.error.message).toMatch(/password: must be at least 8 characters/);
+    expect(res.body.error.message).toMatch(/password: must be at least 10 characters/);
     expect(res.body.error.details.fields[0].path).toBe('password');
   });
 

@@ -37,12 +37,12 @@ export function AuthPage({ mode }: { mode: 'login' | 'signup' }) {
         <Field label="Email">
           <input type="email" name="email" autoComplete="email" required value={email} onInput={(e) => setEmail(e.currentTarget.value)} />
         </Field>
-        <Field label="Password" hint={signup ? 'At least 8 characters.' : undefined}>
+        <Field label="Password" hint={signup ? 'At least 10 characters, and not a common password.' : undefined}>
           <input
             type="password"
             name="password"
             autoComplete={signup ? 'new-password' : 'current-password'}
-            minLength={8}
+            minLength={signup ? 10 : 1}
             required
             value={password}
             onInput={(e) => setPassword(e.currentTarget.value)}
