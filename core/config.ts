@@ -104,6 +104,20 @@ export const ENV_SCHEMA = z.object({
   // Finished jobs (db/queue/job-purger.ts): kept this long, checked this often.
   SAMOKODER_JOBS_RETENTION_HOURS: positiveInt.default(7 * 24),
   SAMOKODER_JOBS_PURGE_INTERVAL_MINUTES: positiveInt.default(60),
+  // Browser front ends on other origins (server/http/cors.ts, server/ws/ws-server.ts): exact origins only.
+  SAMOKODER_CORS_ORIGINS: z.string().default('').superRefine((value, ctx) => {
+    for (const entry of splitList(value)) {
+      const problem = corsOriginProblem(entry);
+      if (problem) ctx.addIssue({ code: 'custom', message: `${JSON.stringify(entry)} ${problem}` });
+    }
+  }),
+  // Error tracking (core/error-tracking.ts): off unless a DSN is set.
+  SENTRY_DSN: z
+    .url()
+    .refine((v) => /^https?:\/\/[^@/]+@[^/]+\/.+/.test(v), 'must look like https://<public key>@<host>/<project id>')
+    .optional(),
+  SENTRY_ENVIRONMENT: z.string().trim().min(1).default('production'),
+  SENTRY_RELEASE: optionalString,
 });
 
 export type EnvInput = z.input<typeof ENV_SCHEMA>;
@@ -232,6 +246,10 @@ export interface Config {
     readonly retentionMs: number;
     readonly purgeIntervalMs: number;
   };
+  /** Origins (scheme://host[:port]) whose browser pages may call the API and open the WebSocket; empty: same origin only. */
+  readonly cors: { readonly origins: readonly string[] };
+  /** Sentry error reporting; off when `dsn` is undefined. */
+  readonly errorTracking: { readonly dsn: string | undefined; readonly environment: string; readonly release: string | undefined };
 }
 
 /**
@@ -346,6 +364,8 @@ export function loadConfig(
       retentionMs: e.SAMOKODER_JOBS_RETENTION_HOURS * 3_600_000,
       purgeIntervalMs: e.SAMOKODER_JOBS_PURGE_INTERVAL_MINUTES * 60_000,
     },
+    cors: { origins: [...new Set(splitList(e.SAMOKODER_CORS_ORIGINS).map((o) => new URL(o).origin))] },
+    errorTracking: { dsn: e.SENTRY_DSN, environment: e.SENTRY_ENVIRONMENT, release: e.SENTRY_RELEASE },
   };
   return deepFreeze(config);
 }
@@ -368,6 +388,25 @@ function registryHosts(list: string, env: Record<string, string | undefined>): s
     // not a URL: fall back to npm's default
   }
   return ['registry.npmjs.org'];
+}
+
+/**
+ * Why an entry of SAMOKODER_CORS_ORIGINS is refused, or undefined when it is an exact origin. A
+ * wildcard is never accepted: echoing any origin lets every site read a signed-in user's data.
+ */
+function corsOriginProblem(entry: string): string | undefined {
+  if (entry.includes('*')) return 'is a wildcard; list each front end\'s exact origin (a wildcard would let any site call the API as the user)';
+  let url: URL;
+  try {
+    url = new URL(entry);
+  } catch {
+    return 'is not a URL; write scheme://host[:port], e.g. https://app.example.com';
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') return 'must start with https:// or http://';
+  if (url.username || url.password || url.search || url.hash || url.pathname !== '/' || /^[a-z]+:\/\/[^/]+\/./i.test(entry)) {
+    return 'must be scheme://host[:port] with no path, query, fragment or credentials, e.g. https://app.example.com';
+  }
+  return undefined;
 }
 
 /** A comma-separated list; blanks and duplicates dropped. */
