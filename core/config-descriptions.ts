@@ -88,4 +88,8 @@ export const ENV_DESCRIPTIONS: { readonly [K in keyof EnvInput]-?: string } = {
   SAMOKODER_WEBHOOK_ALLOW_PRIVATE: 'Allow webhook targets on loopback and private networks. Leave `false` on a hosted deployment (SSRF protection); `true` suits a self-hosted one whose receivers are on its own network. Link-local (cloud metadata) and other non-public addresses are refused either way.',
   SAMOKODER_JOBS_RETENTION_HOURS: "Finished jobs (runs' and webhook deliveries') are deleted this long after they finished; runs keep their own outcome.",
   SAMOKODER_JOBS_PURGE_INTERVAL_MINUTES: 'How often each node deletes them (several nodes at once are fine).',
+  SAMOKODER_CORS_ORIGINS: 'Comma-separated exact origins (`https://app.example.com`, no path) of browser front ends served elsewhere that may call the API and open the WebSocket. Empty: no CORS headers, same origin only. `*` is refused at start-up.',
+  SENTRY_DSN: 'Sentry DSN; when set, unexpected errors (5xx requests, run and webhook worker failures, the job purger) are reported there, scrubbed of keys, tokens, headers, bodies, prompts and file contents. Unset: nothing is sent.',
+  SENTRY_ENVIRONMENT: 'The `environment` of reported errors.',
+  SENTRY_RELEASE: 'The `release` of reported errors (e.g. a git SHA); unset: none.',
 };

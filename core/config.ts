@@ -112,6 +112,20 @@ export const ENV_SCHEMA = z.object({
   SAMOKODER_ADMIN_USER_IDS: z.string().default(''),
   SUPABASE_JWT_MAX_LIFETIME_HOURS: positiveInt.default(24),
   SAMOKODER_METRICS_TOKEN: z.string().trim().min(16, 'must be at least 16 characters (e.g. openssl rand -hex 32)').optional(),
+  // Browser front ends on other origins (server/http/cors.ts, server/ws/ws-server.ts): exact origins only.
+  SAMOKODER_CORS_ORIGINS: z.string().default('').superRefine((value, ctx) => {
+    for (const entry of splitList(value)) {
+      const problem = corsOriginProblem(entry);
+      if (problem) ctx.addIssue({ code: 'custom', message: `${JSON.stringify(entry)} ${problem}` });
+    }
+  }),
+  // Error tracking (core/error-tracking.ts): off unless a DSN is set.
+  SENTRY_DSN: z
+    .url()
+    .refine((v) => /^https?:\/\/[^@/]+@[^/]+\/.+/.test(v), 'must look like https://<public key>@<host>/<project id>')
+    .optional(),
+  SENTRY_ENVIRONMENT: z.string().trim().min(1).default('production'),
+  SENTRY_RELEASE: optionalString,
 });
 
 export type EnvInput = z.input<typeof ENV_SCHEMA>;
@@ -257,6 +271,10 @@ export interface Config {
     /** Bearer token /metrics asks for; without one it answers only when the server listens on loopback. */
     readonly metricsToken: string | undefined;
   };
+  /** Origins (scheme://host[:port]) whose browser pages may call the API and open the WebSocket; empty: same origin only. */
+  readonly cors: { readonly origins: readonly string[] };
+  /** Sentry error reporting; off when `dsn` is undefined. */
+  readonly errorTracking: { readonly dsn: string | undefined; readonly environment: string; readonly release: string | undefined };
 }
 
 /**
@@ -381,6 +399,8 @@ export function loadConfig(
       supabaseMaxLifetimeSeconds: e.SUPABASE_JWT_MAX_LIFETIME_HOURS * 3600,
       metricsToken: e.SAMOKODER_METRICS_TOKEN,
     },
+    cors: { origins: [...new Set(splitList(e.SAMOKODER_CORS_ORIGINS).map((o) => new URL(o).origin))] },
+    errorTracking: { dsn: e.SENTRY_DSN, environment: e.SENTRY_ENVIRONMENT, release: e.SENTRY_RELEASE },
   };
   return deepFreeze(config);
 }
@@ -403,6 +423,25 @@ function registryHosts(list: string, env: Record<string, string | undefined>): s
     // not a URL: fall back to npm's default
   }
   return ['registry.npmjs.org'];
+}
+
+/**
+ * Why an entry of SAMOKODER_CORS_ORIGINS is refused, or undefined when it is an exact origin. A
+ * wildcard is never accepted: echoing any origin lets every site read a signed-in user's data.
+ */
+function corsOriginProblem(entry: string): string | undefined {
+  if (entry.includes('*')) return 'is a wildcard; list each front end\'s exact origin (a wildcard would let any site call the API as the user)';
+  let url: URL;
+  try {
+    url = new URL(entry);
+  } catch {
+    return 'is not a URL; write scheme://host[:port], e.g. https://app.example.com';
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') return 'must start with https:// or http://';
+  if (url.username || url.password || url.search || url.hash || url.pathname !== '/' || /^[a-z]+:\/\/[^/]+\/./i.test(entry)) {
+    return 'must be scheme://host[:port] with no path, query, fragment or credentials, e.g. https://app.example.com';
+  }
+  return undefined;
 }
 
 /** A comma-separated list; blanks and duplicates dropped. */

@@ -1,4 +1,5 @@
 import { isAppError } from '../core/errors.js';
+import { reportError } from '../core/error-tracking.js';
 import type { Logger } from '../core/logger.js';
 import type { Database, Unlisten } from '../db/port.js';
 import type { Job } from '../db/queue/job-queue.js';
@@ -178,6 +179,7 @@ export class RunWorker {
     this.deps.logger.error({ err, runId: job.payload.runId, attempt: job.attempts }, 'run attempt failed');
     if (job.attempts < job.maxAttempts) return undefined;
     const reason: StopReason = isProviderError(err) ? 'provider_error' : isAppError(err) && err.code === 'E_SANDBOX_UNAVAILABLE' ? 'sandbox_unavailable' : 'internal_error';
+    if (reason === 'internal_error') reportError(err, { component: 'run-worker', runId: job.payload.runId, jobId: job.id });
     // The model and the client get the code, never a stack trace (the log above has it).
     return { status: 'failed', reason, message: isAppError(err) || isProviderError(err) ? `${(err as { code: string }).code}: ${(err as Error).message}` : 'internal error; see the server log' };
   }

@@ -2,6 +2,7 @@ import express, { type Express } from 'express';
 import { rateLimit } from 'express-rate-limit';
 import { AppError } from '../core/errors.js';
 import type { AppContext } from './context.js';
+import { corsMiddleware } from './http/cors.js';
 import { errorHandler, notFoundHandler } from './http/errors.js';
 import { mountRoutes } from './http/mount.js';
 import { mountWebUi } from './http/web-ui.js';
@@ -46,6 +47,10 @@ export function createApp(ctx: AppContext): { app: Express; routes: AnyRoute[] }
   app.set('trust proxy', ctx.config.trustProxy);
 
   app.use(observeRequests(app, ctx.logger, ctx.metrics));
+  // Before everything else that answers, so errors (401, 429, 404) carry the headers too and a
+  // front end can read them.
+  const cors = corsMiddleware(ctx.config.cors.origins);
+  if (cors) app.use(cors);
 
   app.use(express.json({ limit: ctx.config.bodyLimit, strict: false, type: ['application/json', 'application/*+json'] }));
 

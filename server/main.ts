@@ -1,3 +1,4 @@
+import { closeErrorTracking, initErrorTracking } from '../core/error-tracking.js';
 import { isAppError } from '../core/errors.js';
 import { startServer } from './server.js';
 
@@ -5,6 +6,7 @@ import { startServer } from './server.js';
 async function main(): Promise<void> {
   const running = await startServer();
   const { config } = running;
+  await initErrorTracking(config, running.ctx.logger);
   running.ctx.logger.info({ url: running.url, database: running.ctx.db.kind, dataDir: config.dataDir }, 'samokoder listening');
   if (process.stdout.isTTY) {
     process.stdout.write(
@@ -19,7 +21,7 @@ async function main(): Promise<void> {
     signals++;
     if (signals > 1) process.exit(1); // a second Ctrl-C means "now"
     running.ctx.logger.info({ signal }, 'signal received');
-    running.stop().then(
+    running.stop().then(() => closeErrorTracking()).then(
       () => process.exit(0),
       (err: unknown) => {
         running.ctx.logger.error({ err }, 'error during shutdown');

@@ -1,4 +1,5 @@
 import type { Config } from '../core/config.js';
+import { reportError } from '../core/error-tracking.js';
 import type { Logger } from '../core/logger.js';
 import type { Database } from '../db/port.js';
 import { PermanentJobError, Worker } from '../db/queue/worker.js';
@@ -29,7 +30,13 @@ export function createWebhookWorker(deps: { db: Database; logger: Logger; settin
     retryInMs: (job) => Math.min(MAX_RETRY_MS, settings.retryBaseMs * 2 ** Math.max(0, job.attempts - 1)),
     handler: async (job, ctx) => {
       const p = job.payload;
-      const target = await new ProjectsRepo(db).getWebhookTarget(p.projectId);
+      const target = await new ProjectsRepo(db)
+        .getWebhookTarget(p.projectId)
+        .catch((err: unknown) => {
+          // Not the endpoint's fault (that is a delivery failure, below): our own lookup failed.
+          reportError(err, { component: 'webhook-worker', projectId: p.projectId, runId: p.runId ?? undefined, jobId: job.id });
+          throw err;
+        });
       if (!target) return; // removed since: nothing to send
       const body = JSON.stringify({ id: `${p.projectId}:${p.seq}`, type: p.type, projectId: p.projectId, runId: p.runId, seq: p.seq, at: p.at, data: p.data });
       const timestamp = Math.floor(Date.now() / 1000);

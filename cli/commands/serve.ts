@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { closeErrorTracking, initErrorTracking } from '../../core/error-tracking.js';
 import { startServer } from '../../server/server.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
 
@@ -18,10 +19,12 @@ export async function serveCommand(argv: string[]): Promise<ExitCode> {
     env: process.env,
     overrides: { ...(values.port ? { PORT: Number(values.port) } : {}), ...(values.host ? { HOST: values.host } : {}) },
   });
+  await initErrorTracking(server.config, server.ctx.logger);
   console.log(`Samokoder is listening on ${server.url} (web UI at /, API at /api, docs at /api/openapi.json)`);
   await new Promise<void>((resolve) => {
     for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => resolve());
   });
   await server.stop();
+  await closeErrorTracking();
   return EXIT.OK;
 }

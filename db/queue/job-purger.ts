@@ -1,4 +1,5 @@
 import type { Clock } from '../../core/clock.js';
+import { reportError } from '../../core/error-tracking.js';
 import type { Logger } from '../../core/logger.js';
 import type { Queryable } from '../port.js';
 import { JobQueue } from './job-queue.js';
@@ -46,7 +47,10 @@ export function startJobPurger(deps: { db: Queryable; clock: Clock; logger: Logg
 
   const tick = () => {
     if (stopped) return;
-    purgeOnce().catch((err: unknown) => logger.warn({ err }, 'jobs: could not purge finished jobs; retrying at the next interval'));
+    purgeOnce().catch((err: unknown) => {
+      logger.warn({ err }, 'jobs: could not purge finished jobs; retrying at the next interval');
+      reportError(err, { component: 'job-purger' });
+    });
   };
   // A first pass soon after start-up (a node restarted more often than the interval still
   // purges), then one per interval; neither timer keeps the process alive.

@@ -1,5 +1,6 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { AppError, isAppError } from '../../core/errors.js';
+import { reportError } from '../../core/error-tracking.js';
 import type { Logger } from '../../core/logger.js';
 
 /** Maps body-parser's errors (which carry a `type`) to catalogue errors with a useful message. */
@@ -50,6 +51,11 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     const log = (req as { log?: Logger }).log ?? logger;
     if (!appError) log.error({ err }, 'unhandled error');
     else if (error.status >= 500) log.error({ err }, error.message);
+    // Only the server's own failures: a dependency being down (503) is an outage, not a bug.
+    if (error.status === 500) {
+      const route = (req.route as { path?: string } | undefined)?.path ?? 'unmatched';
+      reportError(err, { component: 'http', route, method: req.method, status: error.status, code: error.code, requestId: req.id });
+    }
     if (res.headersSent) {
       // A streaming response already started: the status is gone, only the connection can say it failed.
       res.destroy();

@@ -5,6 +5,7 @@ import { AppError, isAppError } from '../../core/errors.js';
 import type { EventFeed } from '../../events/event-feed.js';
 import type { AppContext } from '../context.js';
 import { authenticateToken, bearerToken } from '../http/authenticate.js';
+import { isAllowedSocketOrigin } from '../http/cors.js';
 import type { AuthContext } from '../http/route.js';
 import { CoalescingEventReader } from '../../events/coalescing-events.js';
 import { EventsRepo } from '../../events/event-log.js';
@@ -23,7 +24,7 @@ export interface ProjectStreamServer {
 /** Answers an upgrade we refuse with a plain HTTP response in the API's error envelope. */
 function refuse(socket: Duplex, error: AppError): void {
   const body = JSON.stringify(error.toJSON());
-  const reason = error.status === 401 ? 'Unauthorized' : error.status === 404 ? 'Not Found' : 'Error';
+  const reason = error.status === 401 ? 'Unauthorized' : error.status === 403 ? 'Forbidden' : error.status === 404 ? 'Not Found' : 'Error';
   socket.end(
     `HTTP/1.1 ${error.status} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
   );
@@ -45,6 +46,11 @@ interface OpenSocket {
   expiresAt: Date | undefined;
 }
 
+function firstHeader(value: string | string[] | undefined): string | undefined {
+  const first = Array.isArray(value) ? value[0] : value?.split(',')[0];
+  return first?.trim() || undefined;
+}
+
 export function attachProjectStreams(server: Server, ctx: AppContext, feed: EventFeed): ProjectStreamServer {
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_CLIENT_FRAME_BYTES, perMessageDeflate: false });
   const connections = new Map<WebSocket, OpenSocket>();
@@ -56,6 +62,14 @@ export function attachProjectStreams(server: Server, ctx: AppContext, feed: Even
     void (async () => {
       const url = new URL(req.url ?? '/', 'http://localhost');
       if (url.pathname !== WS_PATH) return refuse(socket, new AppError('E_NOT_FOUND', `No WebSocket at ${url.pathname}; connect to ${WS_PATH}.`));
+      // The same-origin policy does not cover WebSockets: any page can open one, and the token can
+      // ride in the query string. Only the service's own pages and the CORS-listed front ends
+      // get a socket (cross-site WebSocket hijacking); clients without an Origin (the CLI,
+      // servers) are not browsers and pass.
+      const host = ctx.config.trustProxy ? (firstHeader(req.headers['x-forwarded-host']) ?? req.headers.host) : req.headers.host;
+      if (!isAllowedSocketOrigin(req.headers.origin, host, ctx.config.cors.origins)) {
+        return refuse(socket, new AppError('E_FORBIDDEN', 'This Origin may not open the WebSocket; the operator lists allowed front ends in SAMOKODER_CORS_ORIGINS.'));
+      }
       let auth: AuthContext;
       let token: string | undefined;
       try {
