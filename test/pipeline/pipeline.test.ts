@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { lstat, mkdtemp, readdir, rm, symlink } from 'node:fs/promises';
+import { lstat, mkdtemp, readdir, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { verifyWebhookSignature } from '../../webhooks/sign.js';
@@ -291,12 +291,13 @@ describe.each(DATABASE_KINDS)('the run pipeline on %s (real sandbox, real git, f
     const fx = await newProjectFixture(h, 'openai-compatible');
     const outside = await mkdtemp(path.join(os.tmpdir(), 'sk-outside-'));
     const ws = await fx.workspace();
-    await symlink(outside, path.join(ws.dir, 'link'));
-    await ws.history.commitAll('plant a symlink'); // committed, so the run's reset keeps it
     const absolute = path.join(outside, 'abs.txt');
     script(h, fx, [
       planTurn([{ id: 't1', title: 'x', description: 'y' }]),
       bareArchTurn(),
+      // The agent plants the symlink itself (commits never hold one, so one planted before the run
+      // would not survive its reset); it points at a host folder the service must not write through.
+      toolTurn('run_command', { command: `ln -s ${outside} link` }),
       writeTurn('../escape.txt', 'x'),
       writeTurn(absolute, 'x'),
       writeTurn('inside.txt', 'fine'),
