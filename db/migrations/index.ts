@@ -1,6 +1,7 @@
 import { init } from './0001-init.js';
 import { authChangedNotify } from './0002-auth-changed-notify.js';
 import { projectsChangedNotify } from './0003-projects-changed-notify.js';
+import { oneActiveRun } from './0007-one-active-run.js';
 
 export interface Migration {
   /** Strictly increasing; applied in this order, each once. */
@@ -10,4 +11,4 @@ export interface Migration {
 }
 
 /** Every migration, oldest first. A new migration is a new file added at the end. */
-export const MIGRATIONS: readonly Migration[] = [init, authChangedNotify, projectsChangedNotify];
+export const MIGRATIONS: readonly Migration[] = [init, authChangedNotify, projectsChangedNotify, oneActiveRun];

@@ -7,6 +7,7 @@ import { ApiKeysRepo, type ApiKeyInfo } from '../../db/repos/api-keys.js';
 import { PlansRepo } from '../../db/repos/plans.js';
 import type { AppContext } from '../context.js';
 import { route, type AnyRoute } from '../http/route.js';
+import { idSchema } from './schemas.js';
 
 const validationSchema = z.object({ ok: z.boolean(), error: z.string().optional() }).meta({ id: 'KeyValidation' });
 
@@ -46,7 +47,7 @@ const createBody = z
     }
   });
 
-const idParams = z.object({ id: z.uuid({ message: 'must be an API key id (a UUID)' }) });
+const idParams = z.object({ id: idSchema('must be an API key id (a UUID)') });
 
 const toJson = (k: ApiKeyInfo) => ({
   id: k.id,

@@ -1,5 +1,12 @@
 import { z } from 'zod';
 
+/**
+ * An id in a path, query or body: any UUID, in either case, turned into the lower-case form every
+ * id takes in the database, on disk and in labels — so `…/projects/0F8FAD5B-…` names the same
+ * project as `…/projects/0f8fad5b-…`, everywhere below the route.
+ */
+export const idSchema = (message: string) => z.uuid({ message }).toLowerCase();
+
 export const userSchema = z
   .object({
     id: z.uuid(),
