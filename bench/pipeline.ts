@@ -147,7 +147,6 @@ const workspaces: WorkspaceStore = {
   open: async (id) => withTimedCommits(await store.open(id)),
   exists: (id) => store.exists(id),
   remove: (id) => store.remove(id),
-  list: () => store.list(),
 };
 // The service as a worker node runs it (migrations included), on the observed database and the
 // timed sandbox and workspaces.

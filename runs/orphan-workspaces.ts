@@ -1,29 +1,28 @@
 import type { Logger } from '../core/logger.js';
 import type { Queryable } from '../db/port.js';
 import type { WorkspaceStore } from '../workspaces/index.js';
+import { ProjectTombstones } from './project-tombstones.js';
+
+/** Tombstones handled per sweep; a larger backlog is the next sweep's. */
+const SWEEP_BATCH = 500;
 
 /**
- * A workspace this much younger than now is never an orphan yet: whatever creates one may write
- * its folder a moment before (or commit its project row a moment after) — a sweep must not race it.
+ * Removes the workspaces (and git directories) of deleted projects that are still on disk: what
+ * a process that died in the middle of a project delete (row deleted, files not yet) or a failed
+ * removal left behind. Only projects this database recorded as deleted (project_tombstones) are
+ * touched — never a folder it knows nothing of — and removing is idempotent, so every node may
+ * sweep at once. Returns the project ids it cleaned up.
  */
-export const ORPHAN_MIN_AGE_MS = 10 * 60_000;
-
-/**
- * Removes the workspaces (and git directories) whose project row is gone: what a process that
- * died in the middle of a project delete (row deleted, files not yet) left behind. Safe on every
- * node at once and beside live traffic: a project with a row is never touched, nor a folder
- * modified in the last `minAgeMs`. Returns the project ids it removed.
- */
-export async function sweepOrphanWorkspaces(deps: { db: Queryable; workspaces: WorkspaceStore; logger: Logger; now?: Date; minAgeMs?: number }): Promise<string[]> {
-  const cutoff = (deps.now ?? new Date()).getTime() - (deps.minAgeMs ?? ORPHAN_MIN_AGE_MS);
-  const candidates = (await deps.workspaces.list()).filter((w) => w.modifiedAt.getTime() <= cutoff).map((w) => w.projectId);
-  if (candidates.length === 0) return [];
-  const live = await deps.db.query<{ id: string }>('SELECT id::text AS id FROM projects WHERE id = ANY($1::uuid[])', [candidates]);
-  const kept = new Set(live.rows.map((r) => r.id));
-  const orphans = candidates.filter((id) => !kept.has(id));
-  for (const projectId of orphans) await deps.workspaces.remove(projectId);
-  if (orphans.length > 0) deps.logger.info({ removed: orphans.length, projectIds: orphans }, 'removed the workspaces of deleted projects');
-  return orphans;
+export async function sweepOrphanWorkspaces(deps: { db: Queryable; workspaces: WorkspaceStore; logger: Logger }): Promise<string[]> {
+  const tombstones = new ProjectTombstones(deps.db);
+  const done: string[] = [];
+  for (const projectId of await tombstones.list(SWEEP_BATCH)) {
+    await deps.workspaces.remove(projectId);
+    await tombstones.remove(projectId);
+    done.push(projectId);
+  }
+  if (done.length > 0) deps.logger.info({ removed: done.length, projectIds: done }, 'removed the workspaces left by interrupted project deletes');
+  return done;
 }
 
 /** The sweep at start-up and then every `intervalMs`; a failed sweep is logged and the next one tries again. */

@@ -5,6 +5,7 @@ import { ProjectsRepo } from '../db/repos/projects.js';
 import type { SandboxPort } from '../sandbox/port.js';
 import type { WorkspaceStore } from '../workspaces/index.js';
 import { notifyCancel } from './cancel-channel.js';
+import { ProjectTombstones } from './project-tombstones.js';
 import { RunsRepo } from './runs-repo.js';
 
 /** A per-user cache that must forget the user's data when a project goes (e.g. the project-list pages). */
@@ -29,9 +30,11 @@ export interface ProjectDeleteDeps {
  * 2. its sandbox containers are removed, on whichever node: an engine that cannot be reached
  *    fails the delete here with E_SANDBOX_UNAVAILABLE, with the row, files and history intact;
  * 3. the row goes with its runs, steps and events (usage rows stay), the jobs of any run queued
- *    since step 1 are cancelled and their workers told, in one transaction;
- * 4. the workspace and its git directory are removed. If that fails (or the process dies before
- *    it), the orphan-workspace sweep (orphan-workspaces.ts) removes them: a folder without a row.
+ *    since step 1 are cancelled and their workers told, and a tombstone is written, in one
+ *    transaction;
+ * 4. the workspace and its git directory are removed, then the tombstone. If that fails (or the
+ *    process dies before it), the orphan-workspace sweep (orphan-workspaces.ts) finds the
+ *    tombstone and removes them.
  * @throws E_NOT_FOUND when the project is missing or another user's.
  */
 export async function deleteProject(deps: ProjectDeleteDeps, projectId: string, userId: string): Promise<void> {
@@ -50,13 +53,20 @@ export async function deleteProject(deps: ProjectDeleteDeps, projectId: string, 
   }
   const deleted = await db.transaction(async (tx) => {
     const d = await new ProjectsRepo(tx).delete(projectId, userId);
-    if (d) await notifyCancel(tx, d.activeRunIds);
+    if (!d) return undefined;
+    await notifyCancel(tx, d.activeRunIds);
+    await new ProjectTombstones(tx).add(projectId);
     return d;
   });
   // A concurrent delete of the same project won the race: it does the rest.
   if (!deleted) throw notFound('Project');
   for (const cache of deps.caches) cache.drop(userId);
-  await deps.workspaces.remove(projectId).catch((err: unknown) => logger.error({ err, projectId }, 'project deleted, but its workspace could not be removed yet; the orphan-workspace sweep will'));
+  try {
+    await deps.workspaces.remove(projectId);
+    await new ProjectTombstones(db).remove(projectId);
+  } catch (err) {
+    logger.error({ err, projectId }, 'project deleted, but its workspace could not be removed yet; the orphan-workspace sweep will');
+  }
   const stoppedRuns = [...new Set([...(active ? [active.id] : []), ...deleted.activeRunIds])];
   logger.info({ projectId, userId, stoppedRuns: stoppedRuns.length }, 'project deleted');
 }

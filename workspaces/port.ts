@@ -110,6 +110,4 @@ export interface WorkspaceStore {
   exists(projectId: string): Promise<boolean>;
   /** Deletes the workspace and its repository (project deletion); no error when absent. */
   remove(projectId: string): Promise<void>;
-  /** Every project with a workspace, or what is left of one, under the root; `modifiedAt` is the newer of its two directories' mtimes. */
-  list(): Promise<Array<{ projectId: string; modifiedAt: Date }>>;
 }

@@ -8,7 +8,6 @@ import { GitWorkspaceHistory, initRepository } from './git.js';
 import { KeyedMutex } from './keyed-mutex.js';
 import type { ExportOptions, ExportResult, Workspace, WorkspaceStore } from './port.js';
 import { assertProjectId } from './project-id.js';
-import { UUID_PATTERN } from '../core/uuid.js';
 
 export interface LocalWorkspaceStoreOptions {
   /** The workspaces directory (config.workspaces.dir); created when missing. */
@@ -58,18 +57,6 @@ export class LocalWorkspaceStore implements WorkspaceStore {
     });
   }
 
-  async list(): Promise<Array<{ projectId: string; modifiedAt: Date }>> {
-    const root = await this.root();
-    const newest = new Map<string, number>();
-    for (const entry of await fsp.readdir(root, { withFileTypes: true })) {
-      const projectId = entry.name.endsWith('.git') ? entry.name.slice(0, -'.git'.length) : entry.name;
-      if (!(entry.isDirectory() || entry.isSymbolicLink()) || !UUID_PATTERN.test(projectId)) continue;
-      const st = await fsp.lstat(path.join(root, entry.name)).catch(() => undefined);
-      if (st) newest.set(projectId, Math.max(newest.get(projectId) ?? 0, st.mtimeMs));
-    }
-    return [...newest].map(([projectId, ms]) => ({ projectId, modifiedAt: new Date(ms) }));
-  }
-
   private workspace(projectId: string, dir: string, gitDir: string): Workspace {
     return {
       projectId,
@@ -82,15 +69,11 @@ export class LocalWorkspaceStore implements WorkspaceStore {
 
   private async paths(projectId: string): Promise<{ dir: string; gitDir: string }> {
     assertProjectId(projectId);
-    const root = await this.root();
-    return { dir: path.join(root, projectId), gitDir: path.join(root, `${projectId}.git`) };
-  }
-
-  private root(): Promise<string> {
     // The root may legitimately be reached through a symlink (/data -> /mnt/data); it is resolved
     // once, so every path below it is a real path and the /proc/self/fd check can compare exactly.
     this.realRoot ??= fsp.mkdir(this.options.root, { recursive: true }).then(() => fsp.realpath(this.options.root));
-    return this.realRoot;
+    const root = await this.realRoot;
+    return { dir: path.join(root, projectId), gitDir: path.join(root, `${projectId}.git`) };
   }
 
   private async existsAt(dir: string, gitDir: string): Promise<boolean> {

@@ -6,10 +6,14 @@ import type { Migration } from './index.js';
  * writer). A database that already holds several active runs of one project keeps the newest;
  * the older ones are cancelled first (their jobs too, and a worker still executing one sees its
  * cancel flag), so the index can always be created.
+ *
+ * And project_tombstones: the ids of deleted projects whose workspace may still be on disk (a
+ * process died between the row's delete and the files'); the orphan-workspace sweep removes those
+ * and only those, so a workspaces directory shared by mistake with another database is never touched.
  */
 export const oneActiveRun: Migration = {
   version: 7,
-  name: 'one-active-run',
+  name: 'one-active-run-and-project-tombstones',
   sql: /* sql */ `
 WITH superseded AS (
   SELECT id FROM (
@@ -24,5 +28,9 @@ WITH superseded AS (
 UPDATE jobs SET status = 'failed', last_error = 'run cancelled', locked_by = NULL, lease_until = NULL, updated_at = now()
 WHERE singleton_key IN (SELECT 'run:' || id FROM cancelled) AND status IN ('queued', 'active');
 CREATE UNIQUE INDEX runs_one_active_per_project ON runs (project_id) WHERE status IN ('queued', 'running');
+CREATE TABLE project_tombstones (
+  project_id uuid PRIMARY KEY,
+  deleted_at timestamptz NOT NULL DEFAULT now()
+);
 `,
 };

@@ -1,13 +1,15 @@
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, readdir, rm, utimes } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import Docker from 'dockerode';
 import { loadConfig } from '../../core/config.js';
 import { createLogger } from '../../core/logger.js';
+import { ProjectsRepo } from '../../db/repos/projects.js';
 import { sweepOrphanWorkspaces } from '../../runs/orphan-workspaces.js';
+import { ProjectTombstones } from '../../runs/project-tombstones.js';
 import { RunsRepo } from '../../runs/runs-repo.js';
 import { createDockerSandbox } from '../../sandbox/docker-sandbox.js';
 import { sandboxSettingsFromConfig } from '../../sandbox/settings.js';
@@ -24,8 +26,6 @@ async function dockerPs(projectId: string): Promise<string[]> {
   const { stdout } = await run('docker', ['ps', '-a', '-q', '--filter', `label=samokoder.project=${projectId}`]);
   return stdout.split('\n').filter(Boolean);
 }
-
-const anHourAgo = () => new Date(Date.now() - 60 * 60_000);
 
 describe('run lifecycle over HTTP (postgres): one active run per project', () => {
   let server: TestServer;
@@ -107,31 +107,35 @@ describe('project delete and the orphan-workspace sweep (pglite, real Docker)', 
     const jobs = await server.ctx.db.query<{ status: string }>("SELECT status FROM jobs WHERE payload->>'runId' = $1", [t.runId]);
     expect(jobs.rows.map((j) => j.status)).toEqual(['failed']);
     expect((await api('GET', `/api/projects/${t.projectId}`, { token: t.token })).status).toBe(404);
+    expect(await new ProjectTombstones(server.ctx.db).list(1000)).not.toContain(t.projectId);
   });
 
-  test('the sweep removes a workspace whose project row is gone, and keeps live and freshly made ones', async () => {
+  test('the sweep removes the workspace a delete interrupted after its row went, and keeps live and unknown ones', async () => {
     const live = await seedTenant(server, api);
-    const orphan = randomUUID();
-    const fresh = randomUUID();
-    await server.ctx.workspaces.create(orphan);
-    await server.ctx.workspaces.create(fresh);
-    // What a crash mid-delete leaves: a row deleted, its files not yet.
+    // What a crash mid-delete leaves: the delete's transaction committed (row gone, tombstone
+    // written), the process died before the files were removed.
     const crashed = await seedTenant(server, api);
-    await server.ctx.db.query('DELETE FROM projects WHERE id = $1', [crashed.projectId]);
+    await server.ctx.db.transaction(async (tx) => {
+      await new ProjectsRepo(tx).delete(crashed.projectId, crashed.userId);
+      await new ProjectTombstones(tx).add(crashed.projectId);
+    });
+    // A folder this database never had a project for (e.g. a workspaces directory shared by
+    // mistake with another deployment's database) is not this sweep's to remove.
+    const unknown = randomUUID();
+    await server.ctx.workspaces.create(unknown);
     const root = server.config.workspaces.dir;
-    for (const id of [live.projectId, orphan, crashed.projectId]) {
-      for (const name of [id, `${id}.git`]) await utimes(path.join(root, name), anHourAgo(), anHourAgo());
-    }
 
     const removed = await sweepOrphanWorkspaces({ db: server.ctx.db, workspaces: server.ctx.workspaces, logger: server.ctx.logger });
-    expect(removed.sort()).toEqual([orphan, crashed.projectId].sort());
-    expect(await server.ctx.workspaces.exists(orphan)).toBe(false);
+    expect(removed).toEqual([crashed.projectId]);
     expect(await server.ctx.workspaces.exists(crashed.projectId)).toBe(false);
-    expect((await readdir(root)).filter((n) => n.startsWith(orphan) || n.startsWith(crashed.projectId))).toEqual([]);
+    expect((await readdir(root)).filter((n) => n.startsWith(crashed.projectId))).toEqual([]);
+    expect(await new ProjectTombstones(server.ctx.db).list(10)).toEqual([]);
     expect(await server.ctx.workspaces.exists(live.projectId)).toBe(true);
-    expect(await server.ctx.workspaces.exists(fresh)).toBe(true);
+    expect(await server.ctx.workspaces.exists(unknown)).toBe(true);
     const file = await api('GET', `/api/projects/${live.projectId}/files/${live.filePath}`, { token: live.token });
     expect(file.status).toBe(200);
+    // Nothing left to do: a second sweep is a no-op.
+    expect(await sweepOrphanWorkspaces({ db: server.ctx.db, workspaces: server.ctx.workspaces, logger: server.ctx.logger })).toEqual([]);
   });
 });
 
