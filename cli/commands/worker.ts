@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { loadConfig } from '../../core/config.js';
+import { loadConfig, type Config } from '../../core/config.js';
 import { isAppError } from '../../core/errors.js';
 import { createServices } from '../../services/create-services.js';
 import { onShutdownSignal } from '../../services/shutdown-signals.js';
@@ -20,14 +20,20 @@ export async function workerCommand(argv: string[]): Promise<ExitCode> {
     process.stdout.write(WORKER_HELP);
     return EXIT.OK;
   }
-  const services = await createServices(loadConfig(process.env)).catch((err: unknown) => {
-    throw isAppError(err) ? new CliError(`${err.code}: ${err.message}`, err.code === 'E_CONFIG' ? EXIT.BAD_INPUT : EXIT.OTHER) : err;
-  });
-  if (!services.runsWorker) {
-    await services.stop();
+  const asCliError = (err: unknown) => (isAppError(err) ? new CliError(`${err.code}: ${err.message}`, err.code === 'E_CONFIG' ? EXIT.BAD_INPUT : EXIT.OTHER) : err);
+  let config: Config;
+  try {
+    config = loadConfig(process.env);
+  } catch (err) {
+    throw asCliError(err);
+  }
+  if (!config.pipeline.workerEnabled) {
     throw new CliError('this node would execute no run: set SAMOKODER_RUN_CONCURRENCY to 1 or more and do not set SAMOKODER_RUN_WORKER=false.', EXIT.BAD_INPUT);
   }
-  const { logger, config } = services;
+  const services = await createServices(config).catch((err: unknown) => {
+    throw asCliError(err);
+  });
+  const { logger } = services;
   logger.info({ database: services.db.kind, concurrency: config.pipeline.concurrency, workspaces: config.workspaces.dir }, 'samokoder worker started');
   const signal = await new Promise<NodeJS.Signals>((resolve) => onShutdownSignal(resolve));
   logger.info({ signal }, 'signal received');
