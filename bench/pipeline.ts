@@ -4,17 +4,16 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { PGlite } from '@electric-sql/pglite';
 import { storeUserKey } from '../keys/user-keys.js';
-import { createLlmServices } from '../llm/llm-services.js';
-import { startPipelineWorkers } from '../runs/start-workers.js';
-import { systemClock } from '../core/clock.js';
 import { loadConfig } from '../core/config.js';
 import { createLogger } from '../core/logger.js';
 import { parseMasterKey } from '../core/master-key.js';
-import { migrate } from '../db/migrate.js';
 import { openDatabase } from '../db/open.js';
 import { EVENTS_CHANNEL, parseEventNotice } from '../events/event-log.js';
 import { ProjectsRepo } from '../db/repos/projects.js';
-import { isTerminal, RunsRepo, type RunKind, type RunStatus } from '../runs/runs-repo.js';
+import { RunsRepo } from '../runs/runs-repo.js';
+import { enqueueRun } from '../runs/enqueue-run.js';
+import { isTerminal, type RunKind, type RunStatus } from '../runs/run-status.js';
+import { createServices } from '../services/create-services.js';
 import { StepsRepo } from '../db/repos/steps.js';
 import { UsersRepo } from '../db/repos/users.js';
 import { createDockerSandbox } from '../sandbox/docker-sandbox.js';
@@ -78,7 +77,6 @@ const dataDir = await mkdtemp(path.join(os.tmpdir(), 'sk-bench-pipeline-'));
 const config = loadConfig({ ...process.env, SAMOKODER_DATA_DIR: dataDir, SAMOKODER_LLM_MAX_RETRIES: '0', SAMOKODER_RUN_WORKER: 'true' });
 const logger = createLogger({ level: 'warn' });
 const db = await openDatabase({ url: config.database.url, poolSize: 10, dataDir, logger });
-await migrate(db, logger);
 // Statements the pipeline sends (BEGIN and COMMIT count as two per transaction; the observer's own
 // reads below go through `observe` and are not counted): the same measure on PGlite and PostgreSQL.
 let statements = 0;
@@ -93,7 +91,6 @@ db.transaction = (fn) => {
   return rawTransaction((tx) => fn({ ...tx, query: (sql, params) => (statements++, tx.query(sql, params)) }));
 };
 const masterKey = parseMasterKey(Buffer.alloc(32, 7).toString('base64'), 'bench');
-const llm = await createLlmServices({ config, db, clock: systemClock, logger, masterKey });
 
 // The real Docker sandbox, with the time spent inside it measured.
 const docker = createDockerSandbox({ settings: sandboxSettingsFromConfig(config), logger });
@@ -151,7 +148,10 @@ const workspaces: WorkspaceStore = {
   exists: (id) => store.exists(id),
   remove: (id) => store.remove(id),
 };
-const workers = await startPipelineWorkers({ config, db, logger, gateway: llm.gateway, workspaces, sandbox });
+// The service as a worker node runs it (migrations included), on the observed database and the
+// timed sandbox and workspaces.
+const services = await createServices(config, { db, logger, masterKey, sandbox, workspaces });
+const llm = services.llm;
 
 const user = await new UsersRepo(db).create({ email: 'bench@example.com', passwordHash: null, planId: 'unlimited' });
 const apiKey = 'sk-bench-pipeline';
@@ -182,7 +182,7 @@ async function runOnce(projectId: string, kind: RunKind, prompt: string, turns: 
       wake();
     });
   });
-  const { run } = await new RunsRepo(db).create({ projectId, userId: user.id, kind, prompt, provider: 'openai-compatible', model: 'fake-model', keyId: key.id, keySource: 'byok' });
+  const { run } = await enqueueRun(db, { projectId, userId: user.id, kind, prompt, provider: 'openai-compatible', model: 'fake-model', keyId: key.id, keySource: 'byok' });
   try {
     for (;;) {
       const woken = new Promise<void>((res) => (wake = res));
@@ -250,7 +250,7 @@ async function followUp(n: number): Promise<number> {
 const t10 = await followUp(10);
 const t100 = await followUp(100);
 
-await workers.stop();
+await services.stop();
 await docker.close();
 fakeProcess.send({ cmd: 'exit' } satisfies FakeMessage);
 await db.close();

@@ -92,4 +92,5 @@ export const ENV_DESCRIPTIONS: { readonly [K in keyof EnvInput]-?: string } = {
   SENTRY_DSN: 'Sentry DSN; when set, unexpected errors (5xx requests, run and webhook worker failures, the job purger) are reported there, scrubbed of keys, tokens, headers, bodies, prompts and file contents. Unset: nothing is sent.',
   SENTRY_ENVIRONMENT: 'The `environment` of reported errors.',
   SENTRY_RELEASE: 'The `release` of reported errors (e.g. a git SHA); unset: none.',
+  SAMOKODER_ORPHAN_WORKSPACE_SWEEP_MINUTES: 'How often workspaces left by an interrupted project delete are removed (also once at start-up); only folders this database deleted are touched.',
 };

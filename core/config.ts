@@ -88,7 +88,8 @@ export const ENV_SCHEMA = z.object({
   SAMOKODER_SANDBOX_NAMESPACE: z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/, 'letters, digits, _ . - (at most 63)').default('default'),
   // The run pipeline (agents/pipeline, runs/) and webhooks (webhooks/).
   SAMOKODER_RUN_WORKER: bool.default(true),
-  SAMOKODER_RUN_CONCURRENCY: positiveInt.default(2),
+  // 0: this node executes no run (an API-only node), like SAMOKODER_RUN_WORKER=false.
+  SAMOKODER_RUN_CONCURRENCY: z.coerce.number().int().min(0).max(1000).default(2),
   SAMOKODER_RUN_LEASE_MS: z.coerce.number().int().min(1000).default(30_000),
   SAMOKODER_RUN_MAX_ATTEMPTS: positiveInt.default(5),
   SAMOKODER_FIX_ROUNDS: z.coerce.number().int().min(0).max(20).default(3),
@@ -126,6 +127,8 @@ export const ENV_SCHEMA = z.object({
     .optional(),
   SENTRY_ENVIRONMENT: z.string().trim().min(1).default('production'),
   SENTRY_RELEASE: optionalString,
+  // The project lifecycle (runs/): how often workspaces left by an interrupted project delete are swept.
+  SAMOKODER_ORPHAN_WORKSPACE_SWEEP_MINUTES: positiveInt.default(60),
 });
 
 export type EnvInput = z.input<typeof ENV_SCHEMA>;
@@ -218,9 +221,12 @@ export interface Config {
   };
   /** The run pipeline: planner → architect → coder → verify → fixer (agents/pipeline). */
   readonly pipeline: {
-    /** Run the runs worker in this process (an API-only node sets SAMOKODER_RUN_WORKER=false). */
+    /**
+     * Run the runs worker (and the webhook sender) in this process; false on an API-only node
+     * (SAMOKODER_RUN_WORKER=false or SAMOKODER_RUN_CONCURRENCY=0).
+     */
     readonly workerEnabled: boolean;
-    /** Runs this node executes at once. */
+    /** Runs this node executes at once (0 when workerEnabled is false). */
     readonly concurrency: number;
     /** A dead node's runs are resumed elsewhere after this. */
     readonly leaseMs: number;
@@ -275,6 +281,11 @@ export interface Config {
   readonly cors: { readonly origins: readonly string[] };
   /** Sentry error reporting; off when `dsn` is undefined. */
   readonly errorTracking: { readonly dsn: string | undefined; readonly environment: string; readonly release: string | undefined };
+  /** The project lifecycle (runs/). */
+  readonly lifecycle: {
+    /** Period of the sweep that removes workspaces whose project row is gone (also run at start-up). */
+    readonly orphanSweepIntervalMs: number;
+  };
 }
 
 /**
@@ -370,8 +381,8 @@ export function loadConfig(
       namespace: e.SAMOKODER_SANDBOX_NAMESPACE,
     },
     pipeline: {
-      workerEnabled: e.SAMOKODER_RUN_WORKER,
-      concurrency: e.SAMOKODER_RUN_CONCURRENCY,
+      workerEnabled: e.SAMOKODER_RUN_WORKER && e.SAMOKODER_RUN_CONCURRENCY > 0,
+      concurrency: e.SAMOKODER_RUN_WORKER ? e.SAMOKODER_RUN_CONCURRENCY : 0,
       leaseMs: e.SAMOKODER_RUN_LEASE_MS,
       maxAttempts: e.SAMOKODER_RUN_MAX_ATTEMPTS,
       fixRounds: e.SAMOKODER_FIX_ROUNDS,
@@ -401,6 +412,9 @@ export function loadConfig(
     },
     cors: { origins: [...new Set(splitList(e.SAMOKODER_CORS_ORIGINS).map((o) => new URL(o).origin))] },
     errorTracking: { dsn: e.SENTRY_DSN, environment: e.SENTRY_ENVIRONMENT, release: e.SENTRY_RELEASE },
+    lifecycle: {
+      orphanSweepIntervalMs: e.SAMOKODER_ORPHAN_WORKSPACE_SWEEP_MINUTES * 60_000,
+    },
   };
   return deepFreeze(config);
 }

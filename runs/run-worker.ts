@@ -1,10 +1,12 @@
 import { isAppError } from '../core/errors.js';
 import { reportError } from '../core/error-tracking.js';
 import type { Logger } from '../core/logger.js';
-import type { Database, Unlisten } from '../db/port.js';
+import type { Database } from '../db/port.js';
 import type { Job } from '../db/queue/job-queue.js';
 import { Worker, type JobContext } from '../db/queue/worker.js';
-import { isTerminal, RUN_CANCEL_CHANNEL, RUNS_QUEUE, RunsRepo, type RunJobPayload, type RunStatus } from './runs-repo.js';
+import { RUNS_QUEUE, RunsRepo, type RunJobPayload } from './runs-repo.js';
+import { isTerminal, type RunStatus } from './run-status.js';
+import { listenForCancel, type CancelListener } from './cancel-channel.js';
 import { StepsRepo, type Step } from '../db/repos/steps.js';
 import type { SandboxPort } from '../sandbox/port.js';
 import { isSandboxDown } from '../sandbox/availability.js';
@@ -32,19 +34,17 @@ export interface RunWorkerDeps {
   workerId?: string;
 }
 
-const CANCEL_POLL_MS = 500;
-
 type Outcome = { status: Exclude<RunStatus, 'queued' | 'running'>; reason: StopReason | null; message?: string };
 
 /**
  * Executes runs: a Worker on the runs queue (leases + heartbeats; a dead node's run is re-claimed
- * when its lease runs out and resumes from its first unfinished step), plus a LISTEN on
- * run_cancel that aborts the run's in-flight model call and sandbox command at once.
+ * when its lease runs out and resumes from its first unfinished step), plus the cancel channel's
+ * listener, which aborts a cancelled run's in-flight model call and sandbox command at once.
  */
 export class RunWorker {
   private readonly worker: Worker<RunJobPayload>;
   private readonly controllers = new Map<string, AbortController>();
-  private unlisten: Unlisten | undefined;
+  private cancels: CancelListener | undefined;
 
   constructor(private readonly deps: RunWorkerDeps) {
     this.worker = new Worker<RunJobPayload>({
@@ -61,14 +61,18 @@ export class RunWorker {
   }
 
   async start(): Promise<void> {
-    this.unlisten = await this.deps.db.listen(RUN_CANCEL_CHANNEL, (runId) => this.controllers.get(runId)?.abort(new CancelRequested()));
+    this.cancels = await listenForCancel(
+      this.deps.db,
+      () => [...this.controllers].filter(([, ac]) => !ac.signal.aborted).map(([runId]) => runId),
+      (runId) => this.controllers.get(runId)?.abort(new CancelRequested()),
+    );
     await this.worker.start();
   }
 
   /** Hands running runs back (they resume on the next claim) and stops listening. */
   async stop(timeoutMs = 10_000): Promise<void> {
     await this.worker.stop(timeoutMs);
-    await this.unlisten?.().catch(() => undefined);
+    await this.cancels?.stop();
   }
 
   private async handle(job: Job<RunJobPayload>, jobCtx: JobContext): Promise<void> {
@@ -81,7 +85,6 @@ export class RunWorker {
     if (jobCtx.signal.aborted) onJobAbort();
     jobCtx.signal.addEventListener('abort', onJobAbort, { once: true });
     this.controllers.set(runId, ac);
-    const poll = this.pollCancel(runId, ac);
     const log = logger.child({ runId, projectId: before.projectId, attempt: job.attempts });
     const events = new RunEvents(db, before.projectId, runId, log);
     const workspace = await this.deps.workspaces.create(before.projectId);
@@ -124,7 +127,6 @@ export class RunWorker {
       await this.finish(jobCtx, runId, outcome);
     } finally {
       disarmTimeBudget();
-      clearInterval(poll);
       jobCtx.signal.removeEventListener('abort', onJobAbort);
       this.controllers.delete(runId);
       await sandbox.release();
@@ -132,26 +134,6 @@ export class RunWorker {
       // here, after the run's end is recorded, so nothing waits for it.
       workspace.history.maintain().catch((err: unknown) => log.warn({ err }, 'git maintenance of the workspace failed'));
     }
-  }
-
-  /**
-   * The fallback for a missed NOTIFY (a dropped LISTEN connection; PGlite delivers none raised
-   * inside another transaction): the cancel flag is read every CANCEL_POLL_MS, which keeps the
-   * 2-second promise on every database.
-   */
-  private pollCancel(runId: string, ac: AbortController): NodeJS.Timeout {
-    let busy = false;
-    const timer = setInterval(() => {
-      if (busy || ac.signal.aborted) return;
-      busy = true;
-      new RunsRepo(this.deps.db)
-        .isCancelRequested(runId)
-        .then((yes) => yes && ac.abort(new CancelRequested()))
-        .catch(() => undefined)
-        .finally(() => (busy = false));
-    }, CANCEL_POLL_MS);
-    timer.unref();
-    return timer;
   }
 
   private async evictForeignSandboxes(projectId: string, log: Logger): Promise<void> {

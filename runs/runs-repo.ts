@@ -1,16 +1,15 @@
 import { AppError, notFound } from '../core/errors.js';
 import type { Queryable } from '../db/port.js';
-import { JobQueue, type Job } from '../db/queue/job-queue.js';
+import { JobQueue } from '../db/queue/job-queue.js';
 import type { LeaseFence } from '../db/queue/lease-fence.js';
 import { appendEventCtes, EVENTS_CHANNEL, type ProjectEvent } from '../events/event-log.js';
 import { appendEvent } from '../events/run-events.js';
 import type { EventInput } from '../protocol/event-catalogue.js';
 import { decodeCursor, pageLimit, toPage, type Page, type PageRequest } from '../db/repos/pagination.js';
-import { enforceLimit, lockUserPlan } from '../db/repos/plan-limits.js';
 import { inTransaction } from '../db/repos/transaction.js';
+import { notifyCancel } from './cancel-channel.js';
+import { ACTIVE_STATUSES, ALLOWED_FROM, type RunKind, type RunStatus } from './run-status.js';
 
-export type RunKind = 'generate' | 'change';
-export type RunStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
 export type KeySource = 'byok' | 'platform';
 
 export interface Run {
@@ -46,34 +45,14 @@ export interface RunJobPayload {
 /** The singleton key of a run's job: at most one unfinished job per run. */
 export const runJobKey = (runId: string): string => `run:${runId}`;
 
-/** NOTIFY channel (payload: run id) sent when a running run's cancel is requested. */
-export const RUN_CANCEL_CHANNEL = 'run_cancel';
-
-/** `keyId`: a BYOK key of this user (checked), or null for a platform key. */
-export type CreateRunInput = Pick<Run, 'projectId' | 'userId' | 'kind' | 'prompt' | 'provider' | 'model' | 'keyId' | 'keySource'> & {
-  /** Job retries when the worker crashes or the attempt fails (default 5). */
-  maxAttempts?: number;
-};
-
-/**
- * Legal moves. `running → running` is the resume of a run whose worker died: the new worker
- * marks it running again (started_at is kept).
- */
-const ALLOWED_FROM: Record<RunStatus, RunStatus[]> = {
-  queued: [],
-  running: ['queued', 'running'],
-  succeeded: ['running'],
-  failed: ['queued', 'running'],
-  cancelled: ['queued', 'running'],
-};
+/** What a new run row holds; `keyId` is a BYOK key of this user, or null for a platform key. */
+export type NewRun = Pick<Run, 'projectId' | 'userId' | 'kind' | 'prompt' | 'provider' | 'model' | 'keyId' | 'keySource'>;
 
 /** A transition's SET list; $2 is the new status, $3 the reason (see transition). */
 const MOVE = `status = $2,
   reason = CASE WHEN $2 = 'running' THEN reason ELSE $3 END,
   started_at = CASE WHEN $2 = 'running' THEN coalesce(started_at, now()) ELSE started_at END,
   finished_at = CASE WHEN $2 IN ('succeeded', 'failed', 'cancelled') THEN now() ELSE finished_at END`;
-
-export const isTerminal = (s: RunStatus): boolean => s === 'succeeded' || s === 'failed' || s === 'cancelled';
 
 interface RunRow {
   id: string;
@@ -133,52 +112,28 @@ export class RunsRepo {
   constructor(private readonly db: Queryable) {}
 
   /**
-   * Creates a queued run, enqueues its job and appends `run.queued`, all in one transaction, if
-   * the plan allows one more queued-or-running run. The count runs under the user's row lock
-   * (lockUserPlan), so concurrent generates cannot exceed max_concurrent_runs.
-   * @throws E_NOT_FOUND (project or key not the user's), E_LIMIT naming the limit and the plan.
+   * Inserts a queued run (see enqueueRun for the checks and the job that go with it).
+   * @throws a unique violation (runs_one_active_per_project) when the project already has an active run.
    */
-  async create(input: CreateRunInput): Promise<{ run: Run; job: Job<RunJobPayload>; event: ProjectEvent }> {
-    return inTransaction(this.db, async (tx) => {
-      const plan = await lockUserPlan(tx, input.userId);
-      // Locking the project row: a concurrent project delete waits for this commit and then sees
-      // (and cancels) the run. FOR UPDATE rather than FOR SHARE because run.queued below updates
-      // the row anyway, and upgrading a shared lock is how two transactions deadlock.
-      const project = await tx.query('SELECT 1 FROM projects WHERE id = $1 AND user_id = $2 FOR UPDATE', [input.projectId, input.userId]);
-      // rows.length, not rowCount: the PGlite adapter reports rowCount 0 for every SELECT.
-      if (project.rows.length === 0) throw notFound('project');
-      if (input.keyId !== null) {
-        const key = await tx.query('SELECT 1 FROM api_keys WHERE id = $1 AND user_id = $2', [input.keyId, input.userId]);
-        if (key.rows.length === 0) throw notFound('API key');
-      }
-      const active = await tx.query<{ n: number | string }>(
-        `SELECT count(*) AS n FROM runs WHERE user_id = $1 AND status IN ('queued', 'running')`,
-        [input.userId],
-      );
-      enforceLimit(plan, 'max_concurrent_runs', Number(active.rows[0]!.n));
-      const res = await tx.query<RunRow>(
-        `INSERT INTO runs (project_id, user_id, kind, prompt, provider, model, key_id, key_source)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING ${COLUMNS}`,
-        [input.projectId, input.userId, input.kind, input.prompt, input.provider, input.model, input.keyId, input.keySource],
-      );
-      const run = toRun(res.rows[0]!);
-      const job = await new JobQueue(tx).enqueue<RunJobPayload>({
-        queue: RUNS_QUEUE,
-        payload: { runId: run.id, projectId: run.projectId, userId: run.userId },
-        singletonKey: runJobKey(run.id),
-        groupKey: run.userId,
-        maxAttempts: input.maxAttempts ?? 5,
-      });
-      // A fresh run id cannot have a job yet; undefined would mean the key scheme is broken.
-      if (!job) throw new Error(`run ${run.id} already has an unfinished job`);
-      const event = await appendEvent(tx, {
-        projectId: run.projectId,
-        runId: run.id,
-        type: 'run.queued',
-        data: { kind: run.kind, provider: run.provider, model: run.model },
-      });
-      return { run, job, event };
-    });
+  async insert(input: NewRun): Promise<Run> {
+    const res = await this.db.query<RunRow>(
+      `INSERT INTO runs (project_id, user_id, kind, prompt, provider, model, key_id, key_source)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING ${COLUMNS}`,
+      [input.projectId, input.userId, input.kind, input.prompt, input.provider, input.model, input.keyId, input.keySource],
+    );
+    return toRun(res.rows[0]!);
+  }
+
+  /** The project's queued or running run (there is at most one), if any. */
+  async activeInProject(projectId: string): Promise<Run | undefined> {
+    const res = await this.db.query<RunRow>(`SELECT ${COLUMNS} FROM runs WHERE project_id = $1 AND status = ANY($2::text[])`, [projectId, ACTIVE_STATUSES]);
+    return res.rows[0] && toRun(res.rows[0]);
+  }
+
+  /** Whether the project has ever had a run (its next one is then a change request). */
+  async projectHasRuns(projectId: string): Promise<boolean> {
+    const res = await this.db.query('SELECT 1 FROM runs WHERE project_id = $1 LIMIT 1', [projectId]);
+    return res.rows.length > 0;
   }
 
   async get(runId: string, userId: string): Promise<Run | undefined> {
@@ -209,7 +164,7 @@ export class RunsRepo {
 
   /** Queued and running runs of the user (what max_concurrent_runs counts). */
   async countActive(userId: string): Promise<number> {
-    const res = await this.db.query<{ n: number | string }>(`SELECT count(*) AS n FROM runs WHERE user_id = $1 AND status IN ('queued', 'running')`, [userId]);
+    const res = await this.db.query<{ n: number | string }>('SELECT count(*) AS n FROM runs WHERE user_id = $1 AND status = ANY($2::text[])', [userId, ACTIVE_STATUSES]);
     return Number(res.rows[0]!.n);
   }
 
@@ -260,7 +215,7 @@ export class RunsRepo {
   /**
    * Asks for the run to stop. A queued run (no worker has it yet) is cancelled here at once: its
    * job is cancelled and `run.finished` appended, in one transaction. A running run gets
-   * cancel_requested_at and a NOTIFY on RUN_CANCEL_CHANNEL (payload: the run id) that its worker
+   * cancel_requested_at and a notice on the cancel channel (cancel-channel.ts) that its worker
    * listens to; the worker then ends it `cancelled`. Finished runs are returned unchanged.
    * @returns undefined if the run is missing or not the user's.
    */
@@ -281,14 +236,9 @@ export class RunsRepo {
         `UPDATE runs SET cancel_requested_at = coalesce(cancel_requested_at, now()) WHERE id = $1 RETURNING ${COLUMNS}`,
         [runId],
       );
-      await tx.query('SELECT pg_notify($1, $2)', [RUN_CANCEL_CHANNEL, runId]);
+      await notifyCancel(tx, [runId]);
       return toRun(upd.rows[0]!);
     });
-  }
-
-  async isCancelRequested(runId: string): Promise<boolean> {
-    const res = await this.db.query<{ c: Date | null }>('SELECT cancel_requested_at AS c FROM runs WHERE id = $1', [runId]);
-    return res.rows[0]?.c != null;
   }
 
   async setPlan(runId: string, plan: unknown): Promise<void> {

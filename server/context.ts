@@ -5,6 +5,7 @@ import type { Logger } from '../core/logger.js';
 import type { Database } from '../db/port.js';
 import type { SandboxPort } from '../sandbox/port.js';
 import type { WorkspaceStore } from '../workspaces/index.js';
+import type { RunLifecycle } from '../runs/run-lifecycle.js';
 import type { SessionCache } from './auth/session-cache.js';
 import type { ProjectListCache } from './projects/list-cache.js';
 import type { SupabaseVerifier } from './auth/supabase.js';
@@ -28,4 +29,6 @@ export interface AppContext {
   workspaces: WorkspaceStore;
   /** The Docker sandbox (shared with this node's run worker); undefined when SAMOKODER_SANDBOX=off. */
   sandbox: SandboxPort | undefined;
+  /** Starting and cancelling runs, deleting projects. */
+  lifecycle: RunLifecycle;
 }

@@ -1,5 +1,6 @@
 import { closeErrorTracking, initErrorTracking } from '../core/error-tracking.js';
 import { isAppError } from '../core/errors.js';
+import { onShutdownSignal } from '../services/shutdown-signals.js';
 import { startServer } from './server.js';
 
 /** `npm start` ends here: start, print where to go, stop gracefully on SIGTERM/SIGINT. */
@@ -7,7 +8,7 @@ async function main(): Promise<void> {
   const running = await startServer();
   const { config } = running;
   await initErrorTracking(config, running.ctx.logger);
-  running.ctx.logger.info({ url: running.url, database: running.ctx.db.kind, dataDir: config.dataDir }, 'samokoder listening');
+  running.ctx.logger.info({ url: running.url, database: running.ctx.db.kind, dataDir: config.dataDir, runsWorker: running.services.runsWorker }, 'samokoder listening');
   if (process.stdout.isTTY) {
     process.stdout.write(
       `\nSamokoder is running at ${running.url}\n` +
@@ -16,10 +17,7 @@ async function main(): Promise<void> {
         `  API:  ${running.url}/api/openapi.json\n\n`,
     );
   }
-  let signals = 0;
-  const onSignal = (signal: NodeJS.Signals) => {
-    signals++;
-    if (signals > 1) process.exit(1); // a second Ctrl-C means "now"
+  onShutdownSignal((signal) => {
     running.ctx.logger.info({ signal }, 'signal received');
     running.stop().then(() => closeErrorTracking()).then(
       () => process.exit(0),
@@ -28,9 +26,7 @@ async function main(): Promise<void> {
         process.exit(1);
       },
     );
-  };
-  process.on('SIGTERM', onSignal);
-  process.on('SIGINT', onSignal);
+  });
 }
 
 main().catch((err: unknown) => {

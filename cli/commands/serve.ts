@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { closeErrorTracking, initErrorTracking } from '../../core/error-tracking.js';
 import { startServer } from '../../server/server.js';
+import { onShutdownSignal } from '../../services/shutdown-signals.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
 
 export const SERVE_HELP = `samokoder serve [--port N] [--host H]
@@ -21,9 +22,7 @@ export async function serveCommand(argv: string[]): Promise<ExitCode> {
   });
   await initErrorTracking(server.config, server.ctx.logger);
   console.log(`Samokoder is listening on ${server.url} (web UI at /, API at /api, docs at /api/openapi.json)`);
-  await new Promise<void>((resolve) => {
-    for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => resolve());
-  });
+  await new Promise<NodeJS.Signals>((resolve) => onShutdownSignal(resolve));
   await server.stop();
   await closeErrorTracking();
   return EXIT.OK;

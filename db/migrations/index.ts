@@ -3,6 +3,7 @@ import { authChangedNotify } from './0002-auth-changed-notify.js';
 import { projectsChangedNotify } from './0003-projects-changed-notify.js';
 import { runFairness } from './0004-run-fairness.js';
 import { planWorkspaceQuota } from './0005-plan-workspace-quota.js';
+import { oneActiveRun } from './0007-one-active-run.js';
 
 export interface Migration {
   /** Strictly increasing; applied in this order, each once. */
@@ -12,4 +13,4 @@ export interface Migration {
 }
 
 /** Every migration, oldest first. A new migration is a new file added at the end. */
-export const MIGRATIONS: readonly Migration[] = [init, authChangedNotify, projectsChangedNotify, runFairness, planWorkspaceQuota];
+export const MIGRATIONS: readonly Migration[] = [init, authChangedNotify, projectsChangedNotify, runFairness, planWorkspaceQuota, oneActiveRun];

@@ -8,6 +8,7 @@ import { PlansRepo } from '../../db/repos/plans.js';
 import { apiKeySchema } from '../../protocol/api-types.js';
 import type { AppContext } from '../context.js';
 import { route, type AnyRoute } from '../http/route.js';
+import { idSchema } from './schemas.js';
 
 const createBody = z
   .object({
@@ -32,7 +33,7 @@ const createBody = z
     }
   });
 
-const idParams = z.object({ id: z.uuid({ message: 'must be an API key id (a UUID)' }) });
+const idParams = z.object({ id: idSchema('must be an API key id (a UUID)') });
 
 const toJson = (k: ApiKeyInfo) => ({
   id: k.id,

@@ -3,16 +3,18 @@ import { MAX_PAGE_SIZE } from '../../db/repos/pagination.js';
 import type { Project } from '../../db/repos/projects.js';
 import type { Run } from '../../runs/runs-repo.js';
 import type { Step } from '../../db/repos/steps.js';
+import { idSchema } from './schemas.js';
 
 export { projectSchema, runSchema, stepSchema } from '../../protocol/api-types.js';
 
 /**
  * Schemas shared by the project routes. Ids are UUIDs: a malformed one is 400 E_VALIDATION (it
  * cannot exist for anybody, so saying so leaks nothing); a well-formed id that is missing or
- * another user's is 404 E_NOT_FOUND, the same answer for both, so ids cannot be probed.
+ * another user's is 404 E_NOT_FOUND, the same answer for both, so ids cannot be probed. Either
+ * case is accepted (see idSchema).
  */
-export const projectIdParams = z.object({ id: z.uuid({ message: 'must be a project id (a UUID)' }) });
-export const runIdParams = projectIdParams.extend({ runId: z.uuid({ message: 'must be a run id (a UUID)' }) });
+export const projectIdParams = z.object({ id: idSchema('must be a project id (a UUID)') });
+export const runIdParams = projectIdParams.extend({ runId: idSchema('must be a run id (a UUID)') });
 
 export const pageQuery = z.object({
   limit: z.coerce.number().int().min(1).max(MAX_PAGE_SIZE).optional().meta({ description: `1..${MAX_PAGE_SIZE}, default 20` }),

@@ -3,7 +3,6 @@ import { urlRefusal } from '../../webhooks/target-guard.js';
 import { AppError, notFound } from '../../core/errors.js';
 import { PlansRepo } from '../../db/repos/plans.js';
 import { ProjectsRepo } from '../../db/repos/projects.js';
-import { RUN_CANCEL_CHANNEL } from '../../runs/runs-repo.js';
 import type { AppContext } from '../context.js';
 import { route, type AnyRoute } from '../http/route.js';
 import { SerializedJson } from '../http/serialized-json.js';
@@ -104,24 +103,17 @@ export function projectRoutes(ctx: AppContext): AnyRoute[] {
     route({
       method: 'delete',
       path: '/api/projects/:id',
-      summary: 'Delete a project: stops its runs, removes its sandbox and workspace; usage rows are kept',
+      summary: 'Delete a project: stops its run, removes its sandbox containers and workspace; usage rows are kept',
       tag: 'projects',
       auth: 'user',
       params: projectIdParams,
-      responses: { 204: { description: 'Deleted' }, 404: { description: 'No such project of the caller' } },
+      responses: {
+        204: { description: 'Deleted' },
+        404: { description: 'No such project of the caller' },
+        503: { description: 'Its sandbox containers could not be removed (E_SANDBOX_UNAVAILABLE); nothing was deleted, retry later' },
+      },
       handler: async ({ params, auth }) => {
-        const deleted = await projects.delete(params.id, auth!.user.id);
-        if (!deleted) throw notFound('Project');
-        ctx.projectLists.drop(auth!.user.id);
-        // The delete cancelled the runs' jobs, which a worker notices at its next lease heartbeat;
-        // the cancel notice makes a worker listening for it stop the run now.
-        for (const runId of deleted.activeRunIds) await ctx.db.query('SELECT pg_notify($1, $2)', [RUN_CANCEL_CHANNEL, runId]);
-        // Its containers, on whichever node: a run still executing there fails its next exec.
-        // The row is gone already, so an unreachable engine must not fail the delete (the
-        // idle reaper and the start-up sweep remove what is left).
-        await ctx.sandbox?.removeProject?.(params.id).catch((err: unknown) => ctx.logger.warn({ err, projectId: params.id }, 'project deleted: could not remove its sandbox containers'));
-        await ctx.workspaces.remove(params.id);
-        ctx.logger.info({ projectId: params.id, userId: auth!.user.id, stoppedRuns: deleted.activeRunIds.length }, 'project deleted');
+        await ctx.lifecycle.deleteProject(params.id, auth!.user.id);
         return { status: 204 };
       },
     }),

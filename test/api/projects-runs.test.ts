@@ -44,12 +44,19 @@ describe('REST: projects, runs, files, history, export', () => {
     const noPrompt = await api('POST', `/api/projects/${a.projectId}/generate`, { token: a.token, body: { provider: 'openai', model: 'gpt-4o-mini' } });
     expect(noPrompt.status).toBe(400);
     expect(noPrompt.body.error.message).toMatch(/prompt: is required for a change request/);
+    // One active run per project: the seeded run is still queued.
+    const second = await api('POST', `/api/projects/${a.projectId}/generate`, { token: a.token, body: { prompt: 'add dark mode', provider: 'openai', model: 'gpt-4o-mini' } });
+    expect(second.status).toBe(409);
+    expect(second.body.error).toMatchObject({ code: 'E_CONFLICT', details: { activeRunId: a.runId } });
+    expect(second.body.error.message).toContain(a.runId);
+    expect((await api('POST', `/api/projects/${a.projectId}/runs/${a.runId}/cancel`, { token: a.token })).body.run.status).toBe('cancelled');
     const change = await api('POST', `/api/projects/${a.projectId}/generate`, { token: a.token, body: { prompt: 'add dark mode', provider: 'openai', model: 'gpt-4o-mini' } });
     expect(change.status).toBe(202);
     // Without keyId and without platform keys for openai: the caller's newest openai key.
     expect(change.body.run).toMatchObject({ kind: 'change', prompt: 'add dark mode', keySource: 'byok', keyId: a.keyId });
     const one = await api('GET', `/api/projects/${a.projectId}/runs/${change.body.run.id}`, { token: a.token });
     expect(one.body).toMatchObject({ run: { id: change.body.run.id, usage: { inputTokens: 0, outputTokens: 0 } }, steps: [] });
+    await api('POST', `/api/projects/${a.projectId}/runs/${change.body.run.id}/cancel`, { token: a.token });
     // Platform keys: the unlimited plan allows them and the operator configured anthropic.
     const platform = await api('POST', `/api/projects/${a.projectId}/generate`, { token: a.token, body: { prompt: 'x', provider: 'anthropic', model: 'claude-x' } });
     expect(platform.body.run).toMatchObject({ keySource: 'platform', keyId: null });
@@ -69,15 +76,16 @@ describe('REST: projects, runs, files, history, export', () => {
   test('generate: the plan’s concurrent-run limit (free: 1) is E_LIMIT', async () => {
     const u = await registerUser(api);
     const key = await api('POST', '/api/user/api-keys', { token: u.token, body: { provider: 'groq', apiKey: 'gsk_testkey1234' } });
-    const p = await api('POST', '/api/projects', { token: u.token, body: { prompt: 'x' } });
+    const ps = await Promise.all([1, 2].map(() => api('POST', '/api/projects', { token: u.token, body: { prompt: 'x' } })));
     const body = { prompt: 'go', provider: 'groq', model: 'llama', keyId: key.body.id };
-    const results = await Promise.all([1, 2, 3].map(() => api('POST', `/api/projects/${p.body.project.id}/generate`, { token: u.token, body })));
-    expect(results.map((r) => r.status).sort()).toEqual([202, 402, 402]);
+    const results = await Promise.all(ps.map((p) => api('POST', `/api/projects/${p.body.project.id}/generate`, { token: u.token, body })));
+    expect(results.map((r) => r.status).sort()).toEqual([202, 402]);
   });
 
   test('cancel: a queued run is cancelled at once; a finished one is returned unchanged', async () => {
-    const res = await api('POST', `/api/projects/${a.projectId}/generate`, { token: a.token, body: { prompt: 'y', provider: 'openai', model: 'm' } });
-    const url = `/api/projects/${a.projectId}/runs/${res.body.run.id}/cancel`;
+    const mine = await api('POST', '/api/projects', { token: a.token, body: { prompt: 'y' } });
+    const res = await api('POST', `/api/projects/${mine.body.project.id}/generate`, { token: a.token, body: { provider: 'openai', model: 'm' } });
+    const url = `/api/projects/${mine.body.project.id}/runs/${res.body.run.id}/cancel`;
     const cancelled = await api('POST', url, { token: a.token });
     expect(cancelled.body.run).toMatchObject({ status: 'cancelled', reason: 'cancelled' });
     expect((await api('POST', url, { token: a.token })).body.run.status).toBe('cancelled');
@@ -173,6 +181,7 @@ describe('generate rate limits', () => {
   test('per user, then per IP: 429 E_RATE_LIMITED with Retry-After', async () => {
     const api = apiClient(server.url);
     const u1 = await seedTenant(server, api); // seeding used one generate
+    await api('POST', `/api/projects/${u1.projectId}/runs/${u1.runId}/cancel`, { token: u1.token });
     const statuses: number[] = [];
     for (let i = 0; i < 2; i++) {
       const res = await api('POST', `/api/projects/${u1.projectId}/generate`, { token: u1.token, body: { prompt: `c${i}`, provider: 'openai', model: 'm' } });

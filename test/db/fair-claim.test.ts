@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { JobQueue } from '../../db/queue/job-queue.js';
 import { Worker } from '../../db/queue/worker.js';
-import { RUNS_QUEUE, RunsRepo, type RunJobPayload } from '../../runs/runs-repo.js';
+import { ProjectsRepo } from '../../db/repos/projects.js';
+import { enqueueRun } from '../../runs/enqueue-run.js';
+import { RUNS_QUEUE, type RunJobPayload } from '../../runs/runs-repo.js';
 import { createTestDatabase, DATABASE_KINDS, type TestDatabase } from '../helpers/databases.js';
 import { newProject, waitFor } from './fixtures.js';
 
@@ -83,17 +85,21 @@ describe.each(DATABASE_KINDS)('fair claiming across groups on %s', (kind) => {
   });
 
   test('runs queue: user B\'s run, created after user A\'s four, is claimed by a 2-slot worker before A\'s third', async () => {
-    // Real runs (RunsRepo.create enqueues with the user as group); a recording handler stands in
-    // for the pipeline, which is not what this test is about, and holds each slot until released.
+    // Real runs (enqueueRun enqueues with the user as group; A's four are in four projects, one
+    // active run each); a recording handler stands in for the pipeline, which is not what this
+    // test is about, and holds each slot until released.
     const a = await newProject(t.db);
     const b = await newProject(t.db);
-    const runs = new RunsRepo(t.db);
     const owner = new Map<string, string>();
     const create = async (p: { user: { id: string }; projectId: string }, label: string) => {
-      const { run } = await runs.create({ projectId: p.projectId, userId: p.user.id, kind: 'generate', prompt: 'x', provider: 'openai', model: 'm', keyId: null, keySource: 'platform' });
+      const { run } = await enqueueRun(t.db, { projectId: p.projectId, userId: p.user.id, kind: 'generate', prompt: 'x', provider: 'openai', model: 'm', keyId: null, keySource: 'platform' });
       owner.set(run.id, label);
     };
-    for (const label of ['A1', 'A2', 'A3', 'A4']) await create(a, label);
+    await create(a, 'A1');
+    for (const label of ['A2', 'A3', 'A4']) {
+      const project = await new ProjectsRepo(t.db).create({ userId: a.user.id, name: label, prompt: 'x' });
+      await create({ user: a.user, projectId: project.id }, label);
+    }
     await create(b, 'B1');
 
     const started: string[] = [];

@@ -4,6 +4,7 @@ import { LeaseLostError, type LeaseFence } from '../../db/queue/lease-fence.js';
 import type { Queryable } from '../../db/port.js';
 import { EVENTS_CHANNEL, EventsRepo, parseEventNotice } from '../../events/event-log.js';
 import { RunsRepo, type Run } from '../../runs/runs-repo.js';
+import { enqueueRun } from '../../runs/enqueue-run.js';
 import { StepsRepo, type Step } from '../../db/repos/steps.js';
 import { createTestDatabase, DATABASE_KINDS, type TestDatabase } from '../helpers/databases.js';
 import { leaseJob, newProject, waitFor } from './fixtures.js';
@@ -31,7 +32,7 @@ describe.each(DATABASE_KINDS)('fenced step and run boundaries on %s', (kind) => 
 
   async function runningRun(): Promise<{ run: Run; jobId: string; user: { id: string }; lost: { count: number }; lease: LeaseFence }> {
     const { user, projectId } = await newProject(t.db);
-    const created = await new RunsRepo(t.db).create({ projectId, userId: user.id, kind: 'generate', prompt: 'p', provider: 'anthropic', model: 'm', keyId: null, keySource: 'platform' });
+    const created = await enqueueRun(t.db, { projectId, userId: user.id, kind: 'generate', prompt: 'p', provider: 'anthropic', model: 'm', keyId: null, keySource: 'platform' });
     const lost = { count: 0 };
     const lease = await leaseJob(t.db, created.job.id, 'worker-a', () => lost.count++);
     const { run } = await new RunsRepo(t.db).transitionAsHolder(lease, created.run.id, 'running', null, { type: 'run.started', data: { attempt: 1 } });

@@ -2,12 +2,14 @@ import type { AppError } from '../../core/errors.js';
 import { JobQueue } from '../../db/queue/job-queue.js';
 import { EventsRepo } from '../../events/event-log.js';
 import { ProjectsRepo, slugify } from '../../db/repos/projects.js';
-import { RUN_CANCEL_CHANNEL, RUNS_QUEUE, runJobKey, RunsRepo, type CreateRunInput } from '../../runs/runs-repo.js';
+import { RUNS_QUEUE, runJobKey, RunsRepo } from '../../runs/runs-repo.js';
+import { enqueueRun, type EnqueueRunInput } from '../../runs/enqueue-run.js';
+import { listenForCancel } from '../../runs/cancel-channel.js';
 import { StepsRepo, type Step } from '../../db/repos/steps.js';
 import { createTestDatabase, DATABASE_KINDS, type TestDatabase } from '../helpers/databases.js';
 import { leaseJob, newProject, newUser, sleep, waitFor } from './fixtures.js';
 
-const runInput = (projectId: string, userId: string): CreateRunInput => ({
+const runInput = (projectId: string, userId: string): EnqueueRunInput => ({
   projectId,
   userId,
   kind: 'generate',
@@ -91,7 +93,7 @@ describe.each(DATABASE_KINDS)('projects, runs and steps on %s', (kind) => {
 
   test('create run: the run, its job and run.queued are written together', async () => {
     const { user, projectId } = await newProject(t.db);
-    const { run, job, event } = await runs.create(runInput(projectId, user.id));
+    const { run, job, event } = await enqueueRun(t.db, runInput(projectId, user.id));
     expect(run).toMatchObject({ status: 'queued', kind: 'generate', keySource: 'platform', inputTokens: 0, startedAt: null });
     expect(job).toMatchObject({ queue: RUNS_QUEUE, singletonKey: runJobKey(run.id), payload: { runId: run.id, projectId, userId: user.id } });
     expect(event).toMatchObject({ seq: 1, type: 'run.queued', runId: run.id });
@@ -102,31 +104,49 @@ describe.each(DATABASE_KINDS)('projects, runs and steps on %s', (kind) => {
   test("create run refuses another user's project or key", async () => {
     const { projectId } = await newProject(t.db);
     const other = await newUser(t.db);
-    await expect(runs.create(runInput(projectId, other.id))).rejects.toMatchObject({ code: 'E_NOT_FOUND' });
+    await expect(enqueueRun(t.db, runInput(projectId, other.id))).rejects.toMatchObject({ code: 'E_NOT_FOUND' });
     const mine = await newProject(t.db);
     await expect(
-      runs.create({ ...runInput(mine.projectId, mine.user.id), keyId: '00000000-0000-0000-0000-000000000000', keySource: 'byok' }),
+      enqueueRun(t.db, { ...runInput(mine.projectId, mine.user.id), keyId: '00000000-0000-0000-0000-000000000000', keySource: 'byok' }),
     ).rejects.toMatchObject({ code: 'E_NOT_FOUND' });
     expect(await runs.countActive(mine.user.id)).toBe(0);
   });
 
   test('the concurrent-run limit holds under concurrency, and finished runs free a slot', async () => {
-    const { user, projectId } = await newProject(t.db, 'starter'); // 2 concurrent runs
-    const results = await Promise.allSettled(Array.from({ length: 8 }, () => runs.create(runInput(projectId, user.id))));
+    const user = await newUser(t.db, 'starter'); // 2 concurrent runs, 5 projects
+    const projectIds = [];
+    for (let i = 0; i < 5; i++) projectIds.push((await projects.create({ userId: user.id, name: `App ${i}`, prompt: 'p' })).id);
+    const results = await Promise.allSettled(projectIds.map((id) => enqueueRun(t.db, runInput(id, user.id))));
     expect(settledCodes(results)).toEqual({ ok: 2, codes: ['E_LIMIT'] });
     const err = results.find((r) => r.status === 'rejected')!.reason as AppError;
     expect(err.message).toMatch(/Starter plan allows 2 concurrent runs/);
-    const jobs = await t.db.query<{ n: number | string }>(`SELECT count(*) AS n FROM jobs j JOIN runs r ON j.singleton_key = 'run:' || r.id WHERE r.project_id = $1`, [projectId]);
+    const jobs = await t.db.query<{ n: number | string }>(`SELECT count(*) AS n FROM jobs j JOIN runs r ON j.singleton_key = 'run:' || r.id WHERE r.user_id = $1`, [user.id]);
     expect(Number(jobs.rows[0]!.n)).toBe(2); // the refused ones enqueued nothing
-    const first = results.find((r) => r.status === 'fulfilled') as PromiseFulfilledResult<Awaited<ReturnType<RunsRepo['create']>>>;
+    const first = results.find((r) => r.status === 'fulfilled') as PromiseFulfilledResult<Awaited<ReturnType<typeof enqueueRun>>>;
     await runs.transition(first.value.run.id, 'running');
     await runs.transition(first.value.run.id, 'succeeded');
-    await expect(runs.create(runInput(projectId, user.id))).resolves.toBeDefined();
+    const idle = projectIds.find((_, i) => results[i]!.status === 'rejected')!;
+    await expect(enqueueRun(t.db, runInput(idle, user.id))).resolves.toBeDefined();
+  });
+
+  test('one active run per project: 8 concurrent starts on one project, exactly one queued, the rest E_CONFLICT naming it', async () => {
+    const { user, projectId } = await newProject(t.db);
+    const results = await Promise.allSettled(Array.from({ length: 8 }, () => enqueueRun(t.db, runInput(projectId, user.id))));
+    expect(settledCodes(results)).toEqual({ ok: 1, codes: ['E_CONFLICT'] });
+    const winner = (results.find((r) => r.status === 'fulfilled') as PromiseFulfilledResult<Awaited<ReturnType<typeof enqueueRun>>>).value.run;
+    const err = results.find((r) => r.status === 'rejected')!.reason as AppError;
+    expect(err.message).toContain(winner.id);
+    expect(err.details).toEqual({ activeRunId: winner.id });
+    // The index holds the rule for a writer that skips the check, too.
+    await expect(runs.insert({ ...runInput(projectId, user.id), kind: 'change' })).rejects.toMatchObject({ code: '23505' });
+    // Once it has finished, the next run (a change request) may start.
+    await runs.transition(winner.id, 'cancelled', 'cancelled');
+    await expect(enqueueRun(t.db, { ...runInput(projectId, user.id), kind: 'change' })).resolves.toBeDefined();
   });
 
   test('status transitions: legal ones set timestamps, illegal ones are refused with E_CONFLICT', async () => {
     const { user, projectId } = await newProject(t.db);
-    const { run } = await runs.create(runInput(projectId, user.id));
+    const { run } = await enqueueRun(t.db, runInput(projectId, user.id));
     await expect(runs.transition(run.id, 'succeeded')).rejects.toMatchObject({ code: 'E_CONFLICT' });
     const running = await runs.transition(run.id, 'running');
     expect(running.startedAt).toBeInstanceOf(Date);
@@ -144,7 +164,7 @@ describe.each(DATABASE_KINDS)('projects, runs and steps on %s', (kind) => {
 
   test('two workers racing to finish a run: exactly one transition wins', async () => {
     const { user, projectId } = await newProject(t.db);
-    const { run } = await runs.create(runInput(projectId, user.id));
+    const { run } = await enqueueRun(t.db, runInput(projectId, user.id));
     await runs.transition(run.id, 'running');
     const results = await Promise.allSettled([runs.transition(run.id, 'succeeded'), runs.transition(run.id, 'cancelled', 'cancelled')]);
     expect(settledCodes(results)).toEqual({ ok: 1, codes: ['E_CONFLICT'] });
@@ -152,7 +172,7 @@ describe.each(DATABASE_KINDS)('projects, runs and steps on %s', (kind) => {
 
   test('cancel of a queued run ends it at once: run cancelled, job cancelled, run.finished appended', async () => {
     const { user, projectId } = await newProject(t.db);
-    const { run, job } = await runs.create(runInput(projectId, user.id));
+    const { run, job } = await enqueueRun(t.db, runInput(projectId, user.id));
     expect(await runs.requestCancel(run.id, (await newUser(t.db)).id)).toBeUndefined();
     const cancelled = await runs.requestCancel(run.id, user.id);
     expect(cancelled).toMatchObject({ status: 'cancelled', reason: 'cancelled' });
@@ -164,27 +184,44 @@ describe.each(DATABASE_KINDS)('projects, runs and steps on %s', (kind) => {
 
   test('cancel of a running run sets cancel_requested_at and notifies the worker', async () => {
     const { user, projectId } = await newProject(t.db);
-    const { run } = await runs.create(runInput(projectId, user.id));
+    const { run } = await enqueueRun(t.db, runInput(projectId, user.id));
     await runs.transition(run.id, 'running');
     const heard: string[] = [];
-    const unlisten = await t.db.listen(RUN_CANCEL_CHANNEL, (p) => heard.push(p));
+    // A poll far slower than the test: what is heard in time came by the notice.
+    const listener = await listenForCancel(t.db, () => [], (id) => heard.push(id), 60_000);
     try {
-      expect(await runs.isCancelRequested(run.id)).toBe(false);
+      expect((await runs.getById(run.id))?.cancelRequestedAt).toBeNull();
       const r = await runs.requestCancel(run.id, user.id);
       expect(r?.status).toBe('running');
       expect(r?.cancelRequestedAt).toBeInstanceOf(Date);
-      expect(await runs.isCancelRequested(run.id)).toBe(true);
+      expect((await runs.getById(run.id))?.cancelRequestedAt).toBeInstanceOf(Date);
       await waitFor('the cancel notice', () => heard.includes(run.id), 3000);
     } finally {
-      await unlisten();
+      await listener.stop();
+    }
+  });
+
+  test('a missed cancel notice is caught by the poll of the watched runs', async () => {
+    const { user, projectId } = await newProject(t.db);
+    const { run } = await enqueueRun(t.db, runInput(projectId, user.id));
+    await runs.transition(run.id, 'running');
+    // The flag set without a notice, as when the NOTIFY is lost: only the poll can see it.
+    await t.db.query('UPDATE runs SET cancel_requested_at = now() WHERE id = $1', [run.id]);
+    const heard: string[] = [];
+    const listener = await listenForCancel(t.db, () => [run.id], (id) => heard.push(id), 50);
+    try {
+      await waitFor('the poll', () => heard.includes(run.id), 5000);
+    } finally {
+      await listener.stop();
     }
   });
 
   test('plan and architecture are stored on the run (token totals start at zero); runs list newest first', async () => {
     const { user, projectId } = await newProject(t.db);
-    const a = (await runs.create(runInput(projectId, user.id))).run;
+    const a = (await enqueueRun(t.db, runInput(projectId, user.id))).run;
+    await runs.transition(a.id, 'cancelled', 'cancelled');
     await sleep(2);
-    const b = (await runs.create({ ...runInput(projectId, user.id), kind: 'change' })).run;
+    const b = (await enqueueRun(t.db, { ...runInput(projectId, user.id), kind: 'change' })).run;
     await runs.setPlan(a.id, { summary: 's', tasks: [{ id: 't1', title: 'x', description: 'y' }] });
     await runs.setArchitecture(a.id, { stack: 'node', files: [], commands: { install: 'npm i', test: 'npm test', start: 'node .' } });
     const got = (await runs.getById(a.id))!;
@@ -197,7 +234,7 @@ describe.each(DATABASE_KINDS)('projects, runs and steps on %s', (kind) => {
 
   test('delete project: returns its active runs, cancels their jobs, removes runs and events', async () => {
     const { user, projectId } = await newProject(t.db);
-    const { run, job } = await runs.create(runInput(projectId, user.id));
+    const { run, job } = await enqueueRun(t.db, runInput(projectId, user.id));
     const stranger = await newUser(t.db);
     expect(await projects.delete(projectId, stranger.id)).toBeUndefined();
     const deleted = await projects.delete(projectId, user.id);
@@ -212,7 +249,7 @@ describe.each(DATABASE_KINDS)('projects, runs and steps on %s', (kind) => {
   test('a project deleted while a run is being created leaves no orphan job', async () => {
     for (let i = 0; i < 5; i++) {
       const { user, projectId } = await newProject(t.db);
-      await Promise.allSettled([runs.create(runInput(projectId, user.id)), projects.delete(projectId, user.id)]);
+      await Promise.allSettled([enqueueRun(t.db, runInput(projectId, user.id)), projects.delete(projectId, user.id)]);
     }
     const orphans = await t.db.query(
       `SELECT j.id FROM jobs j WHERE j.queue = $1 AND j.status IN ('queued', 'active')
@@ -224,7 +261,7 @@ describe.each(DATABASE_KINDS)('projects, runs and steps on %s', (kind) => {
 
   test('steps: finished steps are the resume point and are never redone; an unfinished one restarts', async () => {
     const { user, projectId } = await newProject(t.db);
-    const { run, job } = await runs.create(runInput(projectId, user.id));
+    const { run, job } = await enqueueRun(t.db, runInput(projectId, user.id));
     const lease = await leaseJob(t.db, job.id);
     const start = async (input: Parameters<StepsRepo['start']>[1]): Promise<Step> => {
       const s = await steps.start(lease, input);

@@ -7,7 +7,9 @@ import type { Queryable } from '../../db/port.js';
 import { EventsRepo, type ProjectEvent } from '../../events/event-log.js';
 import { parseEventData } from '../../protocol/event-catalogue.js';
 import { ProjectsRepo } from '../../db/repos/projects.js';
-import { isTerminal, RunsRepo, type Run, type RunKind } from '../../runs/runs-repo.js';
+import { RunsRepo, type Run } from '../../runs/runs-repo.js';
+import { enqueueRun } from '../../runs/enqueue-run.js';
+import { isTerminal, type RunKind } from '../../runs/run-status.js';
 import { UsersRepo } from '../../db/repos/users.js';
 import { LABEL_PROJECT } from '../../sandbox/labels.js';
 import { startFakeLlm, type FakeLlm, type FakeTurn, type RecordedRequest } from '../../scripts/fake-llm/server.js';
@@ -76,7 +78,7 @@ export function script(h: Harness, fx: ProjectFixture, turns: FakeTurn[]): void 
 }
 
 export async function startRun(h: Harness, fx: ProjectFixture, prompt = 'Build a sum function with a test', kind: RunKind = 'generate'): Promise<Run> {
-  const { run } = await new RunsRepo(h.server.ctx.db).create({ projectId: fx.projectId, userId: fx.userId, kind, prompt, provider: fx.provider, model: 'fake-model', keyId: fx.keyId, keySource: 'byok' });
+  const { run } = await enqueueRun(h.server.ctx.db, { projectId: fx.projectId, userId: fx.userId, kind, prompt, provider: fx.provider, model: 'fake-model', keyId: fx.keyId, keySource: 'byok' });
   return run;
 }
 
@@ -191,7 +193,7 @@ export async function queueCommandRun(
       finishTurn(),
     ],
   });
-  const { run } = await new RunsRepo(db).create({ projectId: project.id, userId: user.id, kind: 'generate', prompt: 'sum', provider: 'openai', model: 'gpt-4o-mini', keyId: key.id, keySource: 'byok' });
+  const { run } = await enqueueRun(db, { projectId: project.id, userId: user.id, kind: 'generate', prompt: 'sum', provider: 'openai', model: 'gpt-4o-mini', keyId: key.id, keySource: 'byok' });
   return { userId: user.id, projectId: project.id, run };
 }
 

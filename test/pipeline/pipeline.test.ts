@@ -7,6 +7,7 @@ import { verifyWebhookSignature } from '../../webhooks/sign.js';
 import { ProjectsRepo } from '../../db/repos/projects.js';
 import { StepsRepo } from '../../db/repos/steps.js';
 import { RunsRepo } from '../../runs/runs-repo.js';
+import { enqueueRun } from '../../runs/enqueue-run.js';
 import { DATABASE_KINDS } from '../helpers/databases.js';
 import {
   bareArchTurn, bodyText, catalogueViolations, finishTurn, happyTurns, INLINE_TEST, newProjectFixture, PACKAGE_JSON, planTurn, archTurn, projectEvents, requestsOf, script, startHarness, startRun,
@@ -212,7 +213,7 @@ describe.each(DATABASE_KINDS)('the run pipeline on %s (real sandbox, real git, f
     // Created and, in the same transaction, made to look like its last holder died mid-run: the
     // worker's next claim finds it expired with no attempt left.
     const run = await db.transaction(async (tx) => {
-      const { run: r, job } = await new RunsRepo(tx).create({ projectId: fx.projectId, userId: fx.userId, kind: 'generate', prompt: 'p', provider: fx.provider, model: 'fake-model', keyId: fx.keyId, keySource: 'byok', maxAttempts: 1 });
+      const { run: r, job } = await enqueueRun(tx, { projectId: fx.projectId, userId: fx.userId, kind: 'generate', prompt: 'p', provider: fx.provider, model: 'fake-model', keyId: fx.keyId, keySource: 'byok', maxAttempts: 1 });
       await new RunsRepo(tx).transition(r.id, 'running');
       await tx.query(`UPDATE jobs SET status = 'active', attempts = 1, locked_by = 'dead-node', lease_until = now() - interval '1 second' WHERE id = $1`, [job.id]);
       return r;

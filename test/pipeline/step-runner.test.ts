@@ -7,6 +7,7 @@ import { StepRunner } from '../../agents/pipeline/step-runner.js';
 import { createLogger } from '../../core/logger.js';
 import type { Database } from '../../db/port.js';
 import { RunsRepo, type Run } from '../../runs/runs-repo.js';
+import { enqueueRun } from '../../runs/enqueue-run.js';
 import { StepsRepo } from '../../db/repos/steps.js';
 import { LocalWorkspaceStore } from '../../workspaces/index.js';
 import { leaseJob, newProject } from '../db/fixtures.js';
@@ -43,7 +44,7 @@ describe.each(DATABASE_KINDS)('step runner on %s', (kind) => {
   async function context(): Promise<RunContext> {
     const { user, projectId } = await newProject(t.db);
     const runs = new RunsRepo(t.db);
-    const created = await runs.create({ projectId, userId: user.id, kind: 'generate', prompt: 'p', provider: 'anthropic', model: 'm', keyId: null, keySource: 'platform' });
+    const created = await enqueueRun(t.db, { projectId, userId: user.id, kind: 'generate', prompt: 'p', provider: 'anthropic', model: 'm', keyId: null, keySource: 'platform' });
     const lease = await leaseJob(t.db, created.job.id);
     const run: Run = (await runs.transitionAsHolder(lease, created.run.id, 'running', null, { type: 'run.started', data: { attempt: 1 } })).run;
     const workspace = await new LocalWorkspaceStore({ root, maxFileBytes: 1 << 20 }).create(projectId);

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { UsersRepo } from '../../db/repos/users.js';
-import { isTerminal, RunsRepo, type Run } from '../../runs/runs-repo.js';
+import { isTerminal } from '../../runs/run-status.js';
+import { RunsRepo, type Run } from '../../runs/runs-repo.js';
 import { startFakeLlm, type FakeLlm, type FakeTurn } from '../../scripts/fake-llm/server.js';
 import { dumpDatabase, fakeSecret } from '../keys/fixtures.js';
 import { apiClient, registerUser, startTestServer, type TestServer } from '../helpers/server.js';
