@@ -4,7 +4,8 @@ import { isEventFrameType, type ServerFrame } from './ws-frames.js';
 
 /** The zod schemas of the WebSocket frames described in ws-frames.ts. */
 
-const projectId = z.uuid({ message: 'must be a project id (a UUID)' });
+/** Either case, lower-cased: the form ids have everywhere on the server (as in the REST routes). */
+const projectId = z.uuid({ message: 'must be a project id (a UUID)' }).toLowerCase();
 
 export const clientFrameSchema = z.discriminatedUnion('type', [
   z.object({
