@@ -4,7 +4,7 @@ import { AppError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { Database } from '../db/port.js';
 import type { CallAccess } from '../db/repos/api-keys.js';
-import type { KeySource } from '../db/repos/usage-ledger-repo.js';
+import type { KeySource } from '../keys/key-source.js';
 import type { LlmSession, SessionModel } from './llm-session.js';
 import type { LeaseOutcome, PlatformKeyPool, PlatformLease } from '../keys/platform-pool.js';
 import type { Vault } from '../keys/vault.js';

@@ -5,7 +5,7 @@ import { ApiKeysRepo } from '../db/repos/api-keys.js';
 import { PlansRepo } from '../db/repos/plans.js';
 import type { User } from '../db/repos/users.js';
 import type { ProviderId } from '../llm/providers/port.js';
-import type { KeySource } from './runs-repo.js';
+import type { KeySource } from '../keys/key-source.js';
 
 export interface KeyChoice {
   keyId: string | null;

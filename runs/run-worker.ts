@@ -3,7 +3,7 @@ import { reportError } from '../core/error-tracking.js';
 import type { Logger } from '../core/logger.js';
 import type { Database } from '../db/port.js';
 import type { Job } from '../db/queue/job-queue.js';
-import { Worker, type JobContext } from '../db/queue/worker.js';
+import { Worker, type JobContext } from '../db/queue/job-worker.js';
 import { RUNS_QUEUE, RunsRepo, type RunJobPayload } from './runs-repo.js';
 import { isTerminal, type RunStatus } from './run-status.js';
 import { listenForCancel, type CancelListener } from './cancel-channel.js';

@@ -1,3 +1,4 @@
+import type { KeySource } from '../keys/key-source.js';
 import { AppError, notFound } from '../core/errors.js';
 import type { Queryable } from '../db/port.js';
 import { JobQueue } from '../db/queue/job-queue.js';
@@ -10,7 +11,6 @@ import { inTransaction } from '../db/repos/transaction.js';
 import { notifyCancel } from './cancel-channel.js';
 import { ACTIVE_STATUSES, ALLOWED_FROM, type RunKind, type RunStatus } from './run-status.js';
 
-export type KeySource = 'byok' | 'platform';
 
 export interface Run {
   id: string;

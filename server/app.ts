@@ -3,7 +3,7 @@ import { rateLimit } from 'express-rate-limit';
 import { AppError } from '../core/errors.js';
 import type { AppContext } from './context.js';
 import { corsMiddleware } from './http/cors.js';
-import { errorHandler, notFoundHandler } from './http/errors.js';
+import { errorHandler, notFoundHandler } from './http/error-handler.js';
 import { mountRoutes } from './http/mount.js';
 import { mountWebUi } from './http/web-ui.js';
 import { observeRequests } from './http/observe.js';

@@ -1,10 +1,11 @@
 import type { Clock } from '../core/clock.js';
 import { AppError } from '../core/errors.js';
 import type { Database } from '../db/port.js';
+import type { KeySource } from '../keys/key-source.js';
 import type { CallAccess } from '../db/repos/api-keys.js';
 import { PlansRepo, type Plan } from '../db/repos/plans.js';
 import { monthOf, monthUsage } from '../db/repos/usage-summary.js';
-import { UsageLedgerRepo, type CallGate, type KeySource, type MonthState, type SettleAlso, type UsageTotalsRow } from '../db/repos/usage-ledger-repo.js';
+import { UsageLedgerRepo, type CallGate, type MonthState, type SettleAlso, type UsageTotalsRow } from '../db/repos/usage-ledger-repo.js';
 import { UsersRepo } from '../db/repos/users.js';
 import type { Usage } from '../llm/providers/port.js';
 import type { PriceTable } from '../llm/prices.js';

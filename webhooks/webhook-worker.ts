@@ -2,7 +2,7 @@ import type { Config } from '../core/config.js';
 import { reportError } from '../core/error-tracking.js';
 import type { Logger } from '../core/logger.js';
 import type { Database } from '../db/port.js';
-import { PermanentJobError, Worker } from '../db/queue/worker.js';
+import { PermanentJobError, Worker } from '../db/queue/job-worker.js';
 import { ProjectsRepo } from '../db/repos/projects.js';
 import { postJson } from './post.js';
 import { WEBHOOKS_QUEUE, type WebhookJobPayload } from './queue.js';

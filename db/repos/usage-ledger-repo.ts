@@ -1,10 +1,10 @@
+import type { KeySource } from '../../keys/key-source.js';
 import type { Queryable } from '../port.js';
 import { CALL_KEY_COLUMNS, toCallAccess, type CallAccess, type CallAccessRow } from './api-keys.js';
 import { appendEventCtes, EVENTS_CHANNEL } from '../../events/event-log.js';
 import type { EventData } from '../../protocol/event-catalogue.js';
 import { inTransaction } from './transaction.js';
 
-export type KeySource = 'byok' | 'platform';
 
 export interface ReservationInput {
   userId: string;

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { JobQueue } from '../../db/queue/job-queue.js';
-import { Worker } from '../../db/queue/worker.js';
+import { Worker } from '../../db/queue/job-worker.js';
 import { ProjectsRepo } from '../../db/repos/projects.js';
 import { enqueueRun } from '../../runs/enqueue-run.js';
 import { RUNS_QUEUE, type RunJobPayload } from '../../runs/runs-repo.js';

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { JobQueue, type Job } from '../../db/queue/job-queue.js';
 import { LeaseLostError } from '../../db/queue/lease-fence.js';
-import { PermanentJobError, Worker, WorkerStoppingError, type JobContext, type JobHandler } from '../../db/queue/worker.js';
+import { PermanentJobError, Worker, WorkerStoppingError, type JobContext, type JobHandler } from '../../db/queue/job-worker.js';
 import { createTestDatabase, DATABASE_KINDS, type TestDatabase } from '../helpers/databases.js';
 import { sleep, waitFor } from './fixtures.js';
 

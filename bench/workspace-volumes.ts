@@ -7,7 +7,7 @@
  *   commit:  a step's commit (5 of 200 files changed) in a volume workspace against a plain one
  *   du:      what a measured (reactive) quota costs per check, on a tree of 20,000 small files
  *
- *   npx tsc -p tsconfig.build.json && node dist/bench/disk-quota.js     # RUNS=10 by default
+ *   npm run bench:volumes     # RUNS=10 by default
  */
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
