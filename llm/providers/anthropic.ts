@@ -1,7 +1,7 @@
 import Anthropic from '@anthropic-ai/sdk';
 import type { MessageParam, RawMessageStreamEvent, ToolUnion, ContentBlockParam, ToolResultBlockParam } from '@anthropic-ai/sdk/resources/messages/messages';
 import { TruncatedStreamError } from './provider-errors.js';
-import type { SdkClientOptions } from './openai.js';
+import { commonSdkOptions, type SdkClientOptions } from './openai.js';
 import type { FinishReason, LlmRequest, StreamPart, Usage } from './port.js';
 import type { AttemptContext, ProviderAdapter } from './resilient-model.js';
 
@@ -16,16 +16,7 @@ const FINISH_REASONS: Record<string, FinishReason> = {
 
 /** Anthropic's Messages API through `@anthropic-ai/sdk`, reading the raw SSE events. */
 export function anthropicAdapter(options: SdkClientOptions): ProviderAdapter {
-  const client = new Anthropic({
-    apiKey: options.apiKey,
-    // Explicit, so ANTHROPIC_BASE_URL in the environment is never read.
-    baseURL: options.baseUrl,
-    // Our retry policy is the only one (resilient-model.ts).
-    maxRetries: 0,
-    timeout: options.timeoutMs,
-    ...(options.logger ? { logger: options.logger } : { logLevel: 'off' as const }),
-    ...(options.fetch ? { fetch: options.fetch } : {}),
-  });
+  const client = new Anthropic(commonSdkOptions(options));
   return {
     provider: 'anthropic',
     async *attempt(request: LlmRequest, ctx: AttemptContext) {

@@ -1,5 +1,6 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import type { Readable } from 'node:stream';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -28,6 +29,31 @@ export interface ServiceProcess {
 }
 
 /**
+ * Calls `onLine` with each JSON log line written to `stream`; other lines (a TTY banner) are
+ * skipped. Returns the 'data' listener, to detach it.
+ */
+export function onJsonLines(stream: Readable, onLine: (line: Record<string, unknown>) => void): (chunk: Buffer) => void {
+  let buffer = '';
+  const listener = (chunk: Buffer): void => {
+    buffer += chunk.toString('utf8');
+    let nl: number;
+    while ((nl = buffer.indexOf('\n')) >= 0) {
+      const line = buffer.slice(0, nl);
+      buffer = buffer.slice(nl + 1);
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(line);
+      } catch {
+        continue;
+      }
+      if (parsed && typeof parsed === 'object') onLine(parsed as Record<string, unknown>);
+    }
+  };
+  stream.on('data', listener);
+  return listener;
+}
+
+/**
  * Starts `node dist/server/main.js` with the given environment; resolves once it listens. With
  * `keepLog: false` (a long-lived process, e.g. the soak) the log is only drained after the
  * listening line (`lines` stops there) and only the tail of stderr is kept.
@@ -49,32 +75,17 @@ export function startServiceProcess(env: Record<string, string>, timeoutMs = 30_
       child.kill('SIGKILL');
       reject(new Error(`service did not start in ${timeoutMs} ms: ${stderr}`));
     }, timeoutMs);
-    let buffer = '';
-    const onData = (chunk: Buffer): void => {
-      buffer += chunk.toString('utf8');
-      let nl: number;
-      while ((nl = buffer.indexOf('\n')) >= 0) {
-        const line = buffer.slice(0, nl);
-        buffer = buffer.slice(nl + 1);
-        try {
-          const parsed = JSON.parse(line) as Record<string, unknown>;
-          lines.push(parsed);
-          if (parsed.msg === 'samokoder listening') {
-            clearTimeout(timer);
-            resolve({ child, url: String(parsed.url), lines, exited });
-            if (!keepLog) {
-              // From here on the log is only drained (a full pipe would block the service).
-              child.stdout!.off('data', onData);
-              child.stdout!.resume();
-              return;
-            }
-          }
-        } catch {
-          // not a JSON log line (e.g. the TTY banner): ignore
-        }
+    const onData = onJsonLines(child.stdout!, (parsed) => {
+      lines.push(parsed);
+      if (parsed.msg !== 'samokoder listening') return;
+      clearTimeout(timer);
+      resolve({ child, url: String(parsed.url), lines, exited });
+      if (!keepLog) {
+        // From here on the log is only drained (a full pipe would block the service).
+        child.stdout!.off('data', onData);
+        child.stdout!.resume();
       }
-    };
-    child.stdout!.on('data', onData);
+    });
     child.stderr!.on('data', (c: Buffer) => (stderr = keepLog ? stderr + c.toString('utf8') : (stderr + c.toString('utf8')).slice(-4000)));
     void exited.then(({ code }) => {
       clearTimeout(timer);

@@ -10,7 +10,7 @@ import { startFakeLlm, type FakeLlm } from '../../scripts/fake-llm/server.js';
 import { tinyAppResponder } from '../../scripts/fake-llm/tiny-app.js';
 import { startServer, type RunningServer } from '../../server/server.js';
 import { createEmptyPgDatabase } from '../helpers/databases.js';
-import { ensureBuilt, ROOT } from '../helpers/processes.js';
+import { ensureBuilt, onJsonLines, ROOT } from '../helpers/processes.js';
 import { apiClient, registerUser, type ApiResponse } from '../helpers/server.js';
 import { newMasterKeyText } from '../keys/fixtures.js';
 
@@ -26,21 +26,9 @@ function startWorkerProcess(env: Record<string, string>): Promise<{ child: Child
   let stderr = '';
   child.stderr!.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
   return new Promise((resolve, reject) => {
-    let buffer = '';
-    child.stdout!.on('data', (chunk: Buffer) => {
-      buffer += chunk.toString('utf8');
-      let nl: number;
-      while ((nl = buffer.indexOf('\n')) >= 0) {
-        const line = buffer.slice(0, nl);
-        buffer = buffer.slice(nl + 1);
-        try {
-          const parsed = JSON.parse(line) as Record<string, unknown>;
-          lines.push(parsed);
-          if (parsed.msg === 'samokoder worker started') resolve({ child, lines, exited });
-        } catch {
-          // not a log line
-        }
-      }
+    onJsonLines(child.stdout!, (parsed) => {
+      lines.push(parsed);
+      if (parsed.msg === 'samokoder worker started') resolve({ child, lines, exited });
     });
     void exited.then((code) => reject(new Error(`worker exited (${code}) before it started: ${stderr}`)));
   });

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { ensureBuilt, MAIN, ROOT } from '../helpers/processes.js';
+import { ensureBuilt, MAIN, onJsonLines, ROOT } from '../helpers/processes.js';
 
 const MASTER_KEY = Buffer.alloc(32, 7).toString('base64');
 
@@ -28,21 +28,9 @@ test('SIGTERM to the process group twice in a row: one clean shutdown, exit 0', 
   child.stderr!.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
   try {
     await new Promise<void>((resolve, reject) => {
-      let buffer = '';
-      child.stdout!.on('data', (chunk: Buffer) => {
-        buffer += chunk.toString('utf8');
-        let nl: number;
-        while ((nl = buffer.indexOf('\n')) >= 0) {
-          const line = buffer.slice(0, nl);
-          buffer = buffer.slice(nl + 1);
-          try {
-            const parsed = JSON.parse(line) as Record<string, unknown>;
-            lines.push(parsed);
-            if (parsed.msg === 'samokoder listening') resolve();
-          } catch {
-            // not a log line
-          }
-        }
+      onJsonLines(child.stdout!, (parsed) => {
+        lines.push(parsed);
+        if (parsed.msg === 'samokoder listening') resolve();
       });
       void exited.then(({ code }) => reject(new Error(`service exited (${code}) before listening: ${stderr}`)));
     });
