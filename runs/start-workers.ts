@@ -2,6 +2,7 @@ import type { Config } from '../core/config.js';
 import type { Logger } from '../core/logger.js';
 import type { Database } from '../db/port.js';
 import type { SandboxPort } from '../sandbox/port.js';
+import { browserCheckFromConfig } from '../sandbox/index.js';
 import type { WorkspaceStore } from '../workspaces/index.js';
 import type { LlmGateway } from '../llm/llm-gateway.js';
 import { createWebhookWorker } from '../webhooks/webhook-worker.js';
@@ -29,13 +30,16 @@ export async function startPipelineWorkers(deps: {
   if (!config.pipeline.workerEnabled) return { stop: async () => undefined };
   const logger = deps.logger.child({ module: 'pipeline' });
   const { workspaces, sandbox } = deps;
-  const runs = new RunWorker({ db, logger, settings: config.pipeline, gateway: deps.gateway, workspaces, sandbox, webhookMaxAttempts: config.webhooks.maxAttempts });
+  const browserPort = sandbox ? browserCheckFromConfig(config, logger) : undefined;
+  const browser = browserPort ? { port: browserPort, appPort: config.browser.port, startTimeoutMs: config.browser.startTimeoutMs } : undefined;
+  const runs = new RunWorker({ db, logger, settings: config.pipeline, gateway: deps.gateway, workspaces, sandbox, browser, webhookMaxAttempts: config.webhooks.maxAttempts });
   const webhooks = createWebhookWorker({ db, logger, settings: config.webhooks });
   await runs.start();
   await webhooks.start();
   return {
     async stop(timeoutMs = config.shutdownTimeoutMs) {
       await Promise.all([runs.stop(timeoutMs), webhooks.stop(timeoutMs)]);
+      await browserPort?.close();
     },
   };
 }

@@ -2,6 +2,7 @@ import { init } from './0001-init.js';
 import { authChangedNotify } from './0002-auth-changed-notify.js';
 import { projectsChangedNotify } from './0003-projects-changed-notify.js';
 import { runFairness } from './0004-run-fairness.js';
+import { runScreenshots } from './0008-run-screenshots.js';
 
 export interface Migration {
   /** Strictly increasing; applied in this order, each once. */
@@ -11,4 +12,4 @@ export interface Migration {
 }
 
 /** Every migration, oldest first. A new migration is a new file added at the end. */
-export const MIGRATIONS: readonly Migration[] = [init, authChangedNotify, projectsChangedNotify, runFairness];
+export const MIGRATIONS: readonly Migration[] = [init, authChangedNotify, projectsChangedNotify, runFairness, runScreenshots];
