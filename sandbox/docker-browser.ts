@@ -30,7 +30,10 @@ export interface BrowserSettings {
 
 /** Every per-check network's bridge is named skb-<random>: one firewall rule (`-i skb+`) covers them all. */
 const BRIDGE_PREFIX = 'skb-';
+/** What the service connects to: cdp-forward.cjs (in the image), which passes it to Chromium's own port on loopback. */
 const CDP_PORT = 9222;
+const CHROMIUM_CDP_PORT = 9223;
+const FORWARDER = '/usr/local/lib/samokoder/cdp-forward.cjs';
 /** The app's name on the check's network: the page's origin is http://app:<port>. */
 const APP_ALIAS = 'app';
 const POLL_MS = 200;
@@ -41,14 +44,15 @@ const OUTPUT_CHARS = 4000;
 const SETTLE_MS = 1500;
 
 /**
- * Chromium in the browser container. --no-sandbox: Chromium's own sandbox needs user namespaces or
+ * Chromium in the browser container; its DevTools port is bound to loopback (headless ignores
+ * --remote-debugging-address), and reached through the forwarder. --no-sandbox: Chromium's own sandbox needs user namespaces or
  * a setuid helper, which the container forbids (no-new-privileges, no capabilities); the
  * container is the sandbox. The profile lives on the /tmp tmpfs.
  */
 const CHROMIUM_ARGS = [
   '--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
   '--disable-breakpad', '--no-first-run', '--no-default-browser-check', '--mute-audio',
-  '--remote-debugging-address=0.0.0.0', `--remote-debugging-port=${CDP_PORT}`, '--user-data-dir=/tmp/profile', 'about:blank',
+  '--remote-debugging-address=0.0.0.0', `--remote-debugging-port=${CHROMIUM_CDP_PORT}`, '--user-data-dir=/tmp/profile', 'about:blank',
 ];
 
 /**
@@ -78,10 +82,12 @@ export function createDockerBrowserCheck(options: { sandbox: SandboxSettings; br
     const containers: Container[] = [];
     let cdp: Browser | undefined;
     try {
-      await docker.createNetwork({
+      const network = await docker.createNetwork({
         Name: netName, Driver: 'bridge', Internal: true, CheckDuplicate: true, Labels: labels,
         Options: { 'com.docker.network.bridge.name': `${BRIDGE_PREFIX}${id}` },
       });
+      const gateway = ((await network.inspect()) as { IPAM?: { Config?: { Gateway?: string }[] } }).IPAM?.Config?.[0]?.Gateway;
+      if (!gateway) throw new Error(`Docker network ${netName} has no gateway address`);
       await prepareWorkspace(req.workspaceDir);
       const app = await docker.createContainer(appSpec(req, netName));
       containers.push(app);
@@ -92,7 +98,7 @@ export function createDockerBrowserCheck(options: { sandbox: SandboxSettings; br
         const output = await logsOf(app);
         return started.exitCode === undefined ? { kind: 'not-listening', output } : { kind: 'exited', exitCode: started.exitCode, output };
       }
-      const browserBox = await docker.createContainer(browserSpec(labels, netName));
+      const browserBox = await docker.createContainer(browserSpec(labels, netName, gateway));
       containers.push(browserBox);
       await browserBox.start();
       const browserIp = await addressOn(browserBox, netName);
@@ -127,14 +133,15 @@ export function createDockerBrowserCheck(options: { sandbox: SandboxSettings; br
     };
   }
 
-  function browserSpec(labels: Record<string, string>, netName: string): ContainerCreateOptions {
+  function browserSpec(labels: Record<string, string>, netName: string, gateway: string): ContainerCreateOptions {
     return {
       Image: settings.image,
-      Cmd: ['chromium', ...CHROMIUM_ARGS],
+      Cmd: ['/bin/sh', '-c', `node ${FORWARDER} ${CDP_PORT} ${CHROMIUM_CDP_PORT} & exec chromium "$@"`, 'chromium', ...CHROMIUM_ARGS],
       // The image's sandbox user: never root.
       User: `${SANDBOX_UID}:${SANDBOX_UID}`,
       Hostname: 'browser',
-      Env: [`HOME=${SANDBOX_HOME}`, 'PATH=/usr/local/bin:/usr/bin:/bin', 'LANG=C.UTF-8'],
+      // ALLOW_FROM: the forwarder serves the host (the service) only, never the app beside it.
+      Env: [`HOME=${SANDBOX_HOME}`, 'PATH=/usr/local/bin:/usr/bin:/bin', 'LANG=C.UTF-8', `ALLOW_FROM=${gateway}`],
       Labels: labels,
       HostConfig: {
         NetworkMode: netName,

@@ -20,6 +20,7 @@ import { run } from './ensure-docker.mjs';
 import { ensureSandboxImage, sandboxImageTag } from './sandbox-image.mjs';
 
 export const BROWSER_IMAGE_REPO = 'samokoder-browser';
+export const BROWSER_IMAGE_LATEST = `${BROWSER_IMAGE_REPO}:latest`;
 
 const SCRIPT_PATH = fileURLToPath(import.meta.url);
 const REPO_ROOT = path.resolve(path.dirname(SCRIPT_PATH), '..');
@@ -55,12 +56,14 @@ export async function ensureBrowserImage({ log = defaultLog, force = false } = {
   let built = false;
   if (force || !(await exists(tag))) {
     log(`building ${tag} from ${base.tag} (apt-get install chromium) ...`);
-    const r = await run('docker', ['build', '-q', '--build-arg', `BASE=${base.tag}`, '--build-arg', `RECIPE=${hash}`, '-t', tag, '-'],
-      { input: fs.readFileSync(path.join(RECIPE_DIR, 'Dockerfile')), timeoutMs: 30 * 60_000 });
+    const r = await run('docker', ['build', '-q', '--build-arg', `BASE=${base.tag}`, '--build-arg', `RECIPE=${hash}`, '-t', tag, RECIPE_DIR],
+      { timeoutMs: 30 * 60_000 });
     if (r.code !== 0) throw new Error(`docker build ${tag} failed (exit ${r.code}):\n${`${r.stdout}\n${r.stderr}`.trim().split('\n').slice(-25).join('\n')}`);
     built = true;
     await pruneOldTags(hash, log);
   }
+  // :latest is SAMOKODER_BROWSER_IMAGE's default.
+  await run('docker', ['tag', tag, BROWSER_IMAGE_LATEST]);
   // The image must run Chromium as the sandbox user, with no network, and hold no setuid/setgid file.
   const v = await run('docker', ['run', '--rm', '--network', 'none', tag, 'sh', '-c',
     'chromium --version; id -u; if [ -n "$(find / -xdev -perm /6000 -type f 2>/dev/null)" ]; then echo SETID-FOUND; fi']);
@@ -76,7 +79,7 @@ export async function ensureBrowserImage({ log = defaultLog, force = false } = {
 async function pruneOldTags(hash, log) {
   const r = await run('docker', ['images', '--format', '{{.Repository}}:{{.Tag}}', BROWSER_IMAGE_REPO]);
   for (const ref of r.stdout.split('\n').map((l) => l.trim()).filter(Boolean)) {
-    if (ref.endsWith(`:${hash}`) || ref.endsWith(':<none>')) continue;
+    if (ref.endsWith(`:${hash}`) || ref.endsWith(':latest') || ref.endsWith(':<none>')) continue;
     if ((await run('docker', ['rmi', ref])).code === 0) log(`removed old image ${ref}`);
   }
 }
