@@ -34,7 +34,7 @@ const BRIDGE_PREFIX = 'skb-';
 const CDP_PORT = 9222;
 const CHROMIUM_CDP_PORT = 9223;
 const FORWARDER = '/usr/local/lib/samokoder/cdp-forward.cjs';
-/** The app's name on the check's network: the page's origin is http://app:<port>. */
+/** The app's host name on the check's network (for the app's own logs; the page is loaded by address, see below). */
 const APP_ALIAS = 'app';
 const POLL_MS = 200;
 const MAX_PROBLEMS = 20;
@@ -103,7 +103,8 @@ export function createDockerBrowserCheck(options: { sandbox: SandboxSettings; br
       await browserBox.start();
       const browserIp = await addressOn(browserBox, netName);
       cdp = await connect(`http://${browserIp}:${CDP_PORT}`, Date.now() + Math.max(settings.startTimeoutMs, 20_000), req.signal);
-      const url = `http://${APP_ALIAS}:${settings.port}/`;
+      // By address: Chromium upgrades http:// to https:// for host names (HTTPS-Upgrades), never for IP addresses.
+      const url = `http://${appIp}:${settings.port}/`;
       const loaded = await loadPage(cdp, url, settings.loadTimeoutMs);
       return { kind: 'loaded', url, ...loaded, output: await logsOf(app) };
     } catch (err) {
@@ -272,7 +273,9 @@ async function loadPage(cdp: Browser, url: string, timeoutMs: number): Promise<O
   page.on('console', (msg) => {
     const text = msg.text();
     if (consoleLines.length < MAX_CONSOLE) consoleLines.push(`${msg.type()}: ${text}`.slice(0, 2000));
-    if (msg.type() === 'error') {
+    // "Failed to load resource" echoes a failed request, which the request handlers below judge
+    // (same origin: a problem; another origin: blocked by design; the browser's own favicon probe: neither).
+    if (msg.type() === 'error' && !text.startsWith('Failed to load resource')) {
       const at = msg.location().url;
       problem({ kind: 'console', text, ...(at ? { url: at } : {}) });
     }
