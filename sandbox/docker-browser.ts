@@ -30,10 +30,10 @@ export interface BrowserSettings {
 
 /** Every per-check network's bridge is named skb-<random>: one firewall rule (`-i skb+`) covers them all. */
 const BRIDGE_PREFIX = 'skb-';
-/** What the service connects to: cdp-forward.cjs (in the image), which passes it to Chromium's own port on loopback. */
+/** What the service connects to: cdp-forward.mjs (in the image), which passes it to Chromium's own port on loopback. */
 const CDP_PORT = 9222;
 const CHROMIUM_CDP_PORT = 9223;
-const FORWARDER = '/usr/local/lib/samokoder/cdp-forward.cjs';
+const FORWARDER = '/usr/local/lib/samokoder/cdp-forward.mjs';
 /** The app's host name on the check's network (for the app's own logs; the page is loaded by address, see below). */
 const APP_ALIAS = 'app';
 const POLL_MS = 200;

@@ -12,6 +12,7 @@ import { ensureChromium } from './lib/chromium.mjs';
 import { buildWeb, typecheckWeb } from './lib/web.mjs';
 import { ensureDocker } from './ensure-docker.mjs';
 import { ensureSandboxImage } from './sandbox-image.mjs';
+import { ensureBrowserImage } from './browser-image.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const bin = (p) => path.join(root, 'node_modules', p);
@@ -26,6 +27,7 @@ async function main() {
   const image = await ensureSandboxImage({ log: (m) => console.log(`  ${m}`) });
   // The sandbox tests run this exact image (the tag is a hash of its recipe).
   process.env.SAMOKODER_SANDBOX_IMAGE = image.tag;
+  process.env.SAMOKODER_BROWSER_IMAGE = (await ensureBrowserImage({ log: (m) => console.log(`  ${m}`) })).tag;
   step('Chromium (browser tests)');
   const chromium = await ensureChromium({ log: (m) => console.log(`  ${m}`) });
   if (chromium) process.env.SAMOKODER_CHROMIUM = chromium;
