@@ -4,7 +4,7 @@ import type { Logger } from '../core/logger.js';
 import { createDockerBrowserCheck } from './docker-browser.js';
 import type { BrowserCheckPort } from './browser-port.js';
 import { sandboxSettingsFromConfig } from './settings.js';
-import { sweepOrphans } from './sweeper.js';
+import { sweepOrphanNetworks, sweepOrphans } from './sweeper.js';
 
 export type { AcquireOptions, ExecOptions, ExecResult, OutputStream, SandboxHandle, SandboxNetwork, SandboxPort } from './port.js';
 export { createDockerSandbox, type DockerSandbox } from './docker-sandbox.js';
@@ -35,7 +35,11 @@ export async function sweepSandboxAtStartup(config: Config, logger: Logger): Pro
   let timer: NodeJS.Timeout | undefined;
   try {
     await Promise.race([
-      sweepOrphans(new Docker({ version: 'v1.41' }), logger, { namespace: config.sandbox.namespace }),
+      (async () => {
+        const docker = new Docker({ version: 'v1.41' });
+        await sweepOrphans(docker, logger, { namespace: config.sandbox.namespace });
+        await sweepOrphanNetworks(docker, logger, { namespace: config.sandbox.namespace });
+      })(),
       new Promise((_, reject) => {
         timer = setTimeout(() => reject(new Error(`no answer in ${SWEEP_TIMEOUT_MS} ms`)), SWEEP_TIMEOUT_MS);
       }),
