@@ -63,9 +63,10 @@ describe('verify: the browser check (real Docker, real Chromium, fake LLM)', () 
     const apiKey = fakeSecret();
     const key = await api('POST', '/api/user/api-keys', { token: user.token, body: { provider: 'openai-compatible', apiKey, baseUrl: h.fake.baseUrls['openai-compatible'] } });
     const project = await api('POST', '/api/projects', { token: user.token, body: { prompt: 'A one-page web app' } });
-    const projectId = (project.body as { id: string }).id;
+    const projectId = (project.body as { project: { id: string } }).project.id;
     script(h, { apiKey } as ProjectFixture, appTurns(PAGE_OK));
     const gen = await api('POST', `/api/projects/${projectId}/generate`, { token: user.token, body: { provider: 'openai-compatible', model: 'fake-model', keyId: (key.body as { id: string }).id } });
+    expect(gen.status).toBe(202);
     const runId = (gen.body as { run: { id: string } }).run.id;
     const done = await waitForRun(h.server.ctx.db, runId, RUN_TEST_MS);
     expect(done).toMatchObject({ status: 'succeeded' });
