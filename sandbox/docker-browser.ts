@@ -81,6 +81,7 @@ export function createDockerBrowserCheck(options: { sandbox: SandboxSettings; br
     const netName = `samokoder-check-${id}`;
     const containers: Container[] = [];
     let cdp: Browser | undefined;
+    const closeOnAbort = (): void => void cdp?.close().catch(() => undefined);
     try {
       const network = await docker.createNetwork({
         Name: netName, Driver: 'bridge', Internal: true, CheckDuplicate: true, Labels: labels,
@@ -103,6 +104,8 @@ export function createDockerBrowserCheck(options: { sandbox: SandboxSettings; br
       await browserBox.start();
       const browserIp = await addressOn(browserBox, netName);
       cdp = await connect(`http://${browserIp}:${CDP_PORT}`, Date.now() + Math.max(settings.startTimeoutMs, 20_000), req.signal);
+      // A cancel mid-load ends the page's awaits at once (they reject; the catch below reports the cancel).
+      req.signal?.addEventListener('abort', closeOnAbort, { once: true });
       // By address: Chromium upgrades http:// to https:// for host names (HTTPS-Upgrades), never for IP addresses.
       const url = `http://${appIp}:${settings.port}/`;
       const loaded = await loadPage(cdp, url, settings.loadTimeoutMs);
@@ -111,6 +114,7 @@ export function createDockerBrowserCheck(options: { sandbox: SandboxSettings; br
       if (req.signal?.aborted) throw new AppError('E_CANCELLED', 'The browser check was cancelled');
       throw err instanceof AppError ? err : new AppError('E_SANDBOX_UNAVAILABLE', `The browser check failed: ${(err as Error).message}`, { cause: err, retryable: true });
     } finally {
+      req.signal?.removeEventListener('abort', closeOnAbort);
       await cdp?.close().catch(() => undefined);
       await Promise.all(containers.map((c) => c.remove({ force: true }).catch((err: unknown) => logger.warn({ err }, 'browser check: could not remove a container'))));
       await docker.getNetwork(netName).remove().catch((err: unknown) => {
