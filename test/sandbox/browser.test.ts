@@ -8,7 +8,9 @@ import { loadConfig } from '../../core/config.js';
 import { createLogger } from '../../core/logger.js';
 import { createDockerBrowserCheck } from '../../sandbox/docker-browser.js';
 import type { BrowserCheckPort, BrowserCheckResult } from '../../sandbox/browser-port.js';
+import { containerLabels, LABEL_PID } from '../../sandbox/labels.js';
 import { sandboxSettingsFromConfig } from '../../sandbox/settings.js';
+import { sweepOrphanNetworks } from '../../sandbox/sweeper.js';
 import { TEST_RUN_LABEL } from './fixture.js';
 
 // The real thing: the app and Chromium (samokoder-browser image) in containers on the local engine.
@@ -140,4 +142,21 @@ http.createServer((req, res) => {
       host.close();
     }
   }, CHECK_TEST_MS);
+});
+
+test('the start-up sweep removes check networks of a dead process and keeps a live one\'s', async () => {
+  const namespace = `sweep-${runId}`;
+  const live = containerLabels('p', undefined, namespace, { [TEST_RUN_LABEL]: runId });
+  // A pid past the kernel's pid_max default: no process has it.
+  const dead = { ...live, [LABEL_PID]: '4194999' };
+  const mine = await docker.createNetwork({ Name: `samokoder-check-live-${runId}`, Internal: true, Labels: live });
+  const orphan = await docker.createNetwork({ Name: `samokoder-check-dead-${runId}`, Internal: true, Labels: dead });
+  try {
+    expect(await sweepOrphanNetworks(docker, logger, { namespace })).toBe(1);
+    const left = (await docker.listNetworks({ filters: { label: [`${TEST_RUN_LABEL}=${runId}`] } })).map((n) => n.Name);
+    expect(left).toEqual([`samokoder-check-live-${runId}`]);
+  } finally {
+    await mine.remove().catch(() => undefined);
+    await orphan.remove().catch(() => undefined);
+  }
 });
