@@ -86,6 +86,13 @@ export const ENV_SCHEMA = z.object({
   SAMOKODER_SANDBOX_CA_BUNDLE: optionalString,
   SAMOKODER_SANDBOX_NETWORK: z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/).default('samokoder-egress'),
   SAMOKODER_SANDBOX_NAMESPACE: z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/, 'letters, digits, _ . - (at most 63)').default('default'),
+  // Verify's browser check (sandbox/docker-browser.ts): the app and Chromium in containers.
+  SAMOKODER_BROWSER_CHECK: z.enum(['on', 'off']).default('on'),
+  SAMOKODER_BROWSER_IMAGE: z.string().min(1).default('samokoder-browser:latest'),
+  SAMOKODER_BROWSER_PORT: z.coerce.number().int().min(1024).max(65535).default(3000),
+  SAMOKODER_BROWSER_START_TIMEOUT_MS: positiveInt.default(20_000),
+  SAMOKODER_BROWSER_LOAD_TIMEOUT_MS: positiveInt.default(30_000),
+  SAMOKODER_BROWSER_MEMORY_MB: positiveInt.default(1024),
   // The run pipeline (agents/pipeline, runs/) and webhooks (webhooks/).
   SAMOKODER_RUN_WORKER: bool.default(true),
   // 0: this node executes no run (an API-only node), like SAMOKODER_RUN_WORKER=false.
@@ -218,6 +225,19 @@ export interface Config {
     readonly egressNetwork: string;
     /** The deployment's label on its containers: sweeps and evictions touch only their own namespace. */
     readonly namespace: string;
+  };
+  /** Verify's browser check: the app's start command and headless Chromium, each in a hardened container. */
+  readonly browser: {
+    /** Off: verify passes on the tests alone. On: runs when the image exists (else skipped with a warning). */
+    readonly enabled: boolean;
+    readonly image: string;
+    /** $PORT the start command is given; the page loaded is http://app:<port>/. */
+    readonly port: number;
+    /** How long the start command gets to listen before verify fails with its output. */
+    readonly startTimeoutMs: number;
+    /** Page load and screenshot, each. */
+    readonly loadTimeoutMs: number;
+    readonly memoryMb: number;
   };
   /** The run pipeline: planner → architect → coder → verify → fixer (agents/pipeline). */
   readonly pipeline: {
@@ -379,6 +399,14 @@ export function loadConfig(
       caBundle: e.SAMOKODER_SANDBOX_CA_BUNDLE,
       egressNetwork: e.SAMOKODER_SANDBOX_NETWORK,
       namespace: e.SAMOKODER_SANDBOX_NAMESPACE,
+    },
+    browser: {
+      enabled: e.SAMOKODER_BROWSER_CHECK === 'on',
+      image: e.SAMOKODER_BROWSER_IMAGE,
+      port: e.SAMOKODER_BROWSER_PORT,
+      startTimeoutMs: e.SAMOKODER_BROWSER_START_TIMEOUT_MS,
+      loadTimeoutMs: e.SAMOKODER_BROWSER_LOAD_TIMEOUT_MS,
+      memoryMb: e.SAMOKODER_BROWSER_MEMORY_MB,
     },
     pipeline: {
       workerEnabled: e.SAMOKODER_RUN_WORKER && e.SAMOKODER_RUN_CONCURRENCY > 0,

@@ -137,6 +137,17 @@ export const EVENT_CATALOGUE = {
       tail: z.string().max(2001).meta({ description: 'The last 2,000 characters of its output (… in front when cut)' }),
     }),
   },
+  'browser.checked': {
+    durable: true,
+    summary: "Verify loaded the app's page in headless Chromium (in a sandbox container).",
+    data: z.strictObject({
+      stepSeq,
+      url: z.string().meta({ description: 'The page loaded (empty when the app never listened)' }),
+      ok: z.boolean().meta({ description: 'No uncaught error, console error or failed same-origin request' }),
+      errors: z.array(z.string().max(500)).max(10).meta({ description: 'The first errors, each cut at 500 characters' }),
+      screenshot: z.boolean().meta({ description: 'A screenshot was taken (GET …/runs/:runId/screenshot)' }),
+    }),
+  },
 } as const satisfies Record<string, { durable: boolean; summary: string; data: z.ZodType }>;
 
 type Catalogue = typeof EVENT_CATALOGUE;

@@ -16,7 +16,7 @@ import { LlmSession } from '../llm/llm-session.js';
 import { isProviderError } from '../llm/providers/index.js';
 import { enqueueWebhook } from '../webhooks/queue.js';
 import { appendEvent, RunEvents } from '../events/run-events.js';
-import type { PipelineSettings, RunContext } from '../agents/pipeline/run-context.js';
+import type { BrowserCheck, PipelineSettings, RunContext } from '../agents/pipeline/run-context.js';
 import { sandboxAccess } from '../agents/pipeline/run-context.js';
 import { runPipeline } from '../agents/pipeline/run-pipeline.js';
 import { CancelRequested, RunStop, TimeBudgetExceeded, type StopReason } from '../agents/pipeline/run-stop.js';
@@ -30,6 +30,8 @@ export interface RunWorkerDeps {
   workspaces: WorkspaceStore;
   /** Undefined when the sandbox is off: runs then stop at verify with `sandbox_unavailable`. */
   sandbox: SandboxPort | undefined;
+  /** Verify's browser check; undefined when it is off. */
+  browser?: BrowserCheck | undefined;
   webhookMaxAttempts: number;
   workerId?: string;
 }
@@ -116,6 +118,7 @@ export class RunWorker {
         signal: ac.signal,
         lease: jobCtx.lease,
         sandbox: () => sandbox.get(),
+        browser: this.deps.browser,
         tokensUsed: run.inputTokens + run.outputTokens,
       };
       await runPipeline(rc, finishedSteps, job.attempts);

@@ -2,13 +2,29 @@ import Docker from 'dockerode';
 import type { Config } from '../core/config.js';
 import type { Logger } from '../core/logger.js';
 import { createAvailabilityCheck, SANDBOX_OFF } from './availability.js';
+import type { BrowserCheckPort } from './browser-port.js';
+import { createDockerBrowserCheck } from './docker-browser.js';
 import { bridgeNameFor, removeStaleEgressRules } from './network.js';
-import { sweepOrphans } from './sweeper.js';
+import { sandboxSettingsFromConfig } from './settings.js';
+import { sweepOrphanNetworks, sweepOrphans } from './sweeper.js';
 
 export { requireSandbox, sandboxAvailability, isSandboxDown, type SandboxAvailability } from './availability.js';
 export type { AcquireOptions, ExecOptions, ExecResult, OutputStream, SandboxHandle, SandboxNetwork, SandboxPort } from './port.js';
 export { createDockerSandbox, type DockerSandbox } from './docker-sandbox.js';
 export { sandboxSettingsFromConfig, type SandboxSettings } from './settings.js';
+export type { BrowserCheckPort, BrowserCheckRequest, BrowserCheckResult, BrowserProblem } from './browser-port.js';
+export { createDockerBrowserCheck, type BrowserSettings } from './docker-browser.js';
+
+/** Verify's browser check on the Docker engine, or undefined when it (or the sandbox) is off. */
+export function browserCheckFromConfig(config: Config, logger: Logger): BrowserCheckPort | undefined {
+  if (!config.sandbox.enabled || !config.browser.enabled) return undefined;
+  const b = config.browser;
+  return createDockerBrowserCheck({
+    sandbox: sandboxSettingsFromConfig(config),
+    browser: { image: b.image, port: b.port, startTimeoutMs: b.startTimeoutMs, loadTimeoutMs: b.loadTimeoutMs, memoryBytes: b.memoryMb * 1024 * 1024 },
+    logger,
+  });
+}
 
 const SWEEP_TIMEOUT_MS = 5_000;
 
@@ -32,7 +48,10 @@ export async function sweepSandboxAtStartup(config: Config, logger: Logger): Pro
   let timer: NodeJS.Timeout | undefined;
   try {
     await Promise.race([
-      sweepOrphans(docker, logger, { namespace: config.sandbox.namespace }),
+      (async () => {
+        await sweepOrphans(docker, logger, { namespace: config.sandbox.namespace });
+        await sweepOrphanNetworks(docker, logger, { namespace: config.sandbox.namespace });
+      })(),
       new Promise((_, reject) => {
         timer = setTimeout(() => reject(new Error(`no answer in ${SWEEP_TIMEOUT_MS} ms`)), SWEEP_TIMEOUT_MS);
       }),

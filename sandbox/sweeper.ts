@@ -14,17 +14,31 @@ export async function sweepOrphans(docker: Docker, logger: Logger, options: { na
     all: true,
     filters: { label: [`${LABEL_APP}=${APP_VALUE}`, `${LABEL_NAMESPACE}=${options.namespace}`] },
   });
-  const host = os.hostname();
-  const orphans = containers.filter((c) => {
-    const labels = c.Labels ?? {};
-    if (labels[LABEL_HOST] !== host) return options.allHosts === true;
-    const pid = Number(labels[LABEL_PID]);
-    if (pid === process.pid) return labels[LABEL_INSTANCE] !== INSTANCE_ID;
-    return !Number.isInteger(pid) || pid <= 0 || !isAlive(pid);
-  });
+  const orphans = containers.filter((c) => isOrphan(c.Labels ?? {}, options.allHosts === true));
   await Promise.all(orphans.map((c) => docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined)));
   if (orphans.length) logger.info({ removed: orphans.length }, 'sandbox: removed containers left by an earlier process');
   return orphans.length;
+}
+
+/**
+ * The browser check's per-check networks (sandbox/docker-browser.ts) left by a process that died
+ * mid-check: the same labels and the same rule as containers. Run after the container sweep (a
+ * network in use by a container cannot be removed).
+ */
+export async function sweepOrphanNetworks(docker: Docker, logger: Logger, options: { namespace: string; allHosts?: boolean }): Promise<number> {
+  const networks = await docker.listNetworks({ filters: { label: [`${LABEL_APP}=${APP_VALUE}`, `${LABEL_NAMESPACE}=${options.namespace}`] } });
+  const orphans = networks.filter((n) => isOrphan(n.Labels ?? {}, options.allHosts === true));
+  await Promise.all(orphans.map((n) => docker.getNetwork(n.Id).remove().catch(() => undefined)));
+  if (orphans.length) logger.info({ removed: orphans.length }, 'sandbox: removed browser-check networks left by an earlier process');
+  return orphans.length;
+}
+
+/** Labelled by a process of this host that is gone (or by another host, when allHosts). */
+function isOrphan(labels: Record<string, string>, allHosts: boolean): boolean {
+  if (labels[LABEL_HOST] !== os.hostname()) return allHosts;
+  const pid = Number(labels[LABEL_PID]);
+  if (pid === process.pid) return labels[LABEL_INSTANCE] !== INSTANCE_ID;
+  return !Number.isInteger(pid) || pid <= 0 || !isAlive(pid);
 }
 
 function isAlive(pid: number): boolean {

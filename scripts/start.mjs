@@ -31,6 +31,10 @@ try {
 
 const env = { ...process.env };
 if (sandbox.image) env.SAMOKODER_SANDBOX_IMAGE = sandbox.image;
+if (sandbox.browserImage) env.SAMOKODER_BROWSER_IMAGE = sandbox.browserImage;
+if (sandbox.browserProblem) {
+  console.error(`\n! No browser check: ${sandbox.browserProblem.reason}\n  Apps are still built and tested; to have verify load their pages too: ${sandbox.browserProblem.fix}\n`);
+}
 if (sandbox.problem) {
   console.error(
     `\n! No sandbox: ${sandbox.problem.reason}\n` +

@@ -19,10 +19,12 @@ const step = (m) => console.log(`\n• ${m}`);
 
 async function main() {
   await ensureDependencies(root);
-  step('Docker engine and sandbox image');
-  const { image } = await provisionSandbox({ log: (m) => console.log(`  ${m}`), required: true });
+  step('Docker engine, sandbox and browser images');
+  const { image, browserImage } = await provisionSandbox({ log: (m) => console.log(`  ${m}`), required: true });
   // The sandbox tests run this exact image (the tag is a hash of its recipe).
   process.env.SAMOKODER_SANDBOX_IMAGE = image;
+  // Verify's browser check loads pages in this image (also a recipe hash).
+  process.env.SAMOKODER_BROWSER_IMAGE = browserImage;
   step('Chromium (browser tests)');
   const chromium = await ensureChromium({ log: (m) => console.log(`  ${m}`) });
   if (chromium) process.env.SAMOKODER_CHROMIUM = chromium;

@@ -10,7 +10,7 @@ import { createLlmServices, type LlmServices } from '../llm/llm-services.js';
 import { startOrphanWorkspaceSweeper } from '../runs/orphan-workspaces.js';
 import { RunLifecycle } from '../runs/run-lifecycle.js';
 import { RunWorker } from '../runs/run-worker.js';
-import { createDockerSandbox, sandboxSettingsFromConfig, sweepSandboxAtStartup, type SandboxPort } from '../sandbox/index.js';
+import { browserCheckFromConfig, createDockerSandbox, sandboxSettingsFromConfig, sweepSandboxAtStartup, type SandboxPort } from '../sandbox/index.js';
 import { SessionCache } from '../server/auth/session-cache.js';
 import { ProjectListCache } from '../server/projects/list-cache.js';
 import { createWebhookWorker } from '../webhooks/webhook-worker.js';
@@ -105,7 +105,11 @@ export async function createServices(config: Config, overrides: ServiceOverrides
     }
     if (runsWorker) {
       const pipelineLogger = logger.child({ module: 'pipeline' });
-      const runs = new RunWorker({ db, logger: pipelineLogger, settings: config.pipeline, gateway: llm.gateway, workspaces, sandbox, webhookMaxAttempts: config.webhooks.maxAttempts });
+      // Verify's browser check: its own containers, beside the sandbox's (none without a sandbox).
+      const browserPort = sandbox ? browserCheckFromConfig(config, pipelineLogger) : undefined;
+      if (browserPort) stack.push(() => browserPort.close());
+      const browser = browserPort && { port: browserPort, appPort: config.browser.port, startTimeoutMs: config.browser.startTimeoutMs };
+      const runs = new RunWorker({ db, logger: pipelineLogger, settings: config.pipeline, gateway: llm.gateway, workspaces, sandbox, browser, webhookMaxAttempts: config.webhooks.maxAttempts });
       const webhooks = createWebhookWorker({ db, logger: pipelineLogger, settings: config.webhooks });
       await webhooks.start();
       stack.push(async () => {

@@ -120,7 +120,7 @@ export async function fixerMessage(ws: Workspace, input: { plan: Plan; arch: Arc
 /** What failed: verify's own finding (missing files, no tests ran) first, then the command's output. */
 function failureText(f: { phase: string; command: string; exitCode: number; tail: string; problem?: string | undefined }): string {
   const output = `\`\`\`\n${f.tail}\n\`\`\``;
-  if (f.phase === 'files') return `Verify failed: ${f.problem}.\n${output}`;
+  if (f.phase === 'files' || f.phase === 'browser') return `Verify failed: ${f.problem}.\n${output}`;
   const ran = `The ${f.phase} command \`${f.command}\` exited with ${f.exitCode}.`;
   return `${f.problem ? `Verify failed: ${f.problem}. ` : ''}${ran} The end of its output:\n${output}`;
 }

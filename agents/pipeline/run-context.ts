@@ -5,6 +5,7 @@ import type { LeaseFence } from '../../db/queue/lease-fence.js';
 import type { Run } from '../../runs/runs-repo.js';
 import type { Step } from '../../db/repos/steps.js';
 import type { SandboxHandle, SandboxPort } from '../../sandbox/port.js';
+import type { BrowserCheckPort } from '../../sandbox/browser-port.js';
 import type { Workspace } from '../../workspaces/index.js';
 import type { LlmGateway } from '../../llm/llm-gateway.js';
 import type { LlmSession } from '../../llm/llm-session.js';
@@ -31,8 +32,17 @@ export interface RunContext {
   readonly lease: LeaseFence;
   /** The run's sandbox, acquired on first use and released when the attempt ends. */
   sandbox(): Promise<SandboxHandle>;
+  /** Verify's browser check; undefined when it is off (SAMOKODER_BROWSER_CHECK=off, or no sandbox). */
+  readonly browser?: BrowserCheck | undefined;
   /** Tokens the run has spent, all attempts included (the stop-loss counts these). */
   tokensUsed: number;
+}
+
+/** The browser-check port with the settings verify reports in its messages. */
+export interface BrowserCheck {
+  readonly port: BrowserCheckPort;
+  readonly appPort: number;
+  readonly startTimeoutMs: number;
 }
 
 /** The step a model call or tool belongs to (for the ledger, events and commit trailers). */

@@ -14,4 +14,7 @@ export interface ProvisionProblem {
 }
 export function engineFix(situation: EngineSituation): string;
 export function imageFix(error?: string): string;
-export function provisionSandbox(options?: { log?: (message: string) => void; required?: boolean }): Promise<{ image?: string; off?: true; problem?: ProvisionProblem }>;
+export function provisionSandbox(options?: {
+  log?: (message: string) => void;
+  required?: boolean;
+}): Promise<{ image?: string; browserImage?: string; browserProblem?: { reason: string; fix: string }; off?: true; problem?: ProvisionProblem }>;

@@ -1,9 +1,11 @@
-// What the main job needs besides npm packages: a Docker engine and the sandbox image. `npm test`
-// requires both (the sandbox tests cannot run without them); `npm start` provisions them where it
-// may and otherwise starts the service without a sandbox, after printing the exact fix.
+// What the main job needs besides npm packages: a Docker engine, the sandbox image and the
+// browser image of verify's browser check. `npm test` requires all three (the sandbox tests cannot
+// run without them); `npm start` provisions them where it may and otherwise starts the service
+// without a sandbox (or without the browser check), after printing the exact fix.
 // Dependency-free (node: built-ins only), like the scripts it drives.
 import fs from 'node:fs';
 import { ensureDocker, DOCKERD_LOG } from '../ensure-docker.mjs';
+import { ensureBrowserImage } from '../browser-image.mjs';
 import { cacheDir, ensureSandboxImage } from '../sandbox-image.mjs';
 
 /**
@@ -68,16 +70,34 @@ export async function provisionSandbox({ log: print = console.log, required = fa
   }
   if (!problem && !required && process.env.SAMOKODER_SANDBOX_IMAGE) {
     log(`using SAMOKODER_SANDBOX_IMAGE=${process.env.SAMOKODER_SANDBOX_IMAGE}`);
-    return { image: process.env.SAMOKODER_SANDBOX_IMAGE };
+    return { image: process.env.SAMOKODER_SANDBOX_IMAGE, ...(await provisionBrowser({ log, required })) };
   }
   if (!problem) {
     try {
       const built = await ensureSandboxImage({ log });
-      return { image: built.tag };
+      return { image: built.tag, ...(await provisionBrowser({ log, required })) };
     } catch (err) {
       problem = { component: 'image', reason: `the sandbox image could not be built: ${firstLine(err)}`, detail: err.message, fix: imageFix(err.message) };
     }
   }
   if (required) throw new Error(`${problem.detail}\nFix: ${problem.fix}`);
   return { problem };
+}
+
+/**
+ * The image verify's browser check loads generated pages in (Debian's chromium on top of the
+ * sandbox image; built once, reused after). Returns { browserImage } or, for npm start, a
+ * { browserProblem } to print: without it runs still build and test apps, only the browser check
+ * is skipped. With `required` (npm test), a failure throws.
+ */
+async function provisionBrowser({ log, required }) {
+  if (!required && process.env.SAMOKODER_BROWSER_CHECK === 'off') return {};
+  if (!required && process.env.SAMOKODER_BROWSER_IMAGE) return { browserImage: process.env.SAMOKODER_BROWSER_IMAGE };
+  try {
+    return { browserImage: (await ensureBrowserImage({ log })).tag };
+  } catch (err) {
+    const fix = 'build it: node scripts/browser-image.mjs';
+    if (required) throw new Error(`${err.message}\nFix: ${fix}`);
+    return { browserProblem: { reason: `the browser image could not be built: ${firstLine(err)}`, fix } };
+  }
 }

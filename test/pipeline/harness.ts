@@ -35,6 +35,8 @@ export async function startHarness(kind: DatabaseKind, env: Record<string, strin
     SAMOKODER_LLM_MAX_RETRIES: 0,
     SAMOKODER_SANDBOX_IMAGE: process.env.SAMOKODER_SANDBOX_IMAGE ?? 'samokoder-sandbox:latest',
     SAMOKODER_WEBHOOK_RETRY_BASE_MS: 200,
+    // Most scripted apps are not web servers; the browser-check tests turn it on.
+    SAMOKODER_BROWSER_CHECK: 'off',
     ...env,
   });
   return {
@@ -163,6 +165,7 @@ export function processEnv(databaseUrl: string, masterKey: string, fake: FakeLlm
     SAMOKODER_LLM_MAX_RETRIES: '0',
     SAMOKODER_OPENAI_BASE_URL: fake.baseUrls.openai,
     SAMOKODER_SANDBOX_IMAGE: process.env.SAMOKODER_SANDBOX_IMAGE ?? 'samokoder-sandbox:latest',
+    SAMOKODER_BROWSER_CHECK: 'off',
     // The nodes of one test share a namespace of their own: the start-up sweep of a server in a
     // parallel test file must not remove the containers a killed node of this test left behind.
     SAMOKODER_SANDBOX_NAMESPACE: `test-${randomUUID().slice(0, 8)}`,

@@ -1,4 +1,5 @@
 import type { Architecture } from '../../tools/schemas.js';
+import { runBrowserCheck, type BrowserReport } from '../browser-check.js';
 import { runSandboxCommand } from '../commands.js';
 import { COUNTED_RUNNERS, countTests } from '../test-count.js';
 import type { RunContext, StepRef } from '../run-context.js';
@@ -6,8 +7,8 @@ import type { StepResult } from './step-result.js';
 
 export interface VerifyOutput {
   passed: boolean;
-  /** What decided: declared files missing, the install command failing, else the test command. */
-  phase: 'files' | 'install' | 'test';
+  /** What decided: declared files missing, the install command failing, the test command, else the browser check. */
+  phase: 'files' | 'install' | 'test' | 'browser';
   command: string;
   exitCode: number;
   timedOut: boolean;
@@ -17,13 +18,18 @@ export interface VerifyOutput {
   testsRun?: number;
   /** Why verify failed although no command did (missing files, no tests ran): told to the fixer and the user. */
   problem?: string;
+  /** The browser check's findings, when the app was loaded. */
+  browser?: BrowserReport;
+  /** Why the browser check did not run, when it could have (no image, not a server). */
+  note?: string;
 }
 
 /**
  * Verify: the files the architecture declares must exist; then the architect's install command (network 'registry': only the package registry, through
  * the egress proxy), then the test command (no network), in the project's sandbox, which must
  * exit 0 having run at least one test (counted from the runner's summary: a command that runs
- * nothing, like `echo "no tests yet"`, does not pass). The step succeeds either way — its output
+ * nothing, like `echo "no tests yet"`, does not pass); then, for a web app, the browser check
+ * (browser-check.ts: the start command serving `/` to headless Chromium without errors). The step succeeds either way — its output
  * says whether the project passed; the pipeline decides.
  */
 export async function runVerify(rc: RunContext, step: StepRef, arch: Architecture): Promise<StepResult<VerifyOutput>> {
@@ -50,11 +56,17 @@ export async function runVerify(rc: RunContext, step: StepRef, arch: Architectur
     const problem = `no tests ran: the test command exited 0 but ${testsRun === 0 ? 'its runner counted 0 tests' : 'printed no test runner summary'}; write real tests and run them with ${COUNTED_RUNNERS}`;
     return result({ passed: false, ...ran, problem });
   }
-  return result({ passed: true, ...ran });
+  const browser = await runBrowserCheck(rc, step, arch);
+  if (browser.kind === 'failed') {
+    const { problem, exitCode, tail, report } = browser;
+    return result({ passed: false, phase: 'browser', command: arch.commands.start, exitCode, timedOut: false, tail, testsRun, problem, ...(report ? { browser: report } : {}) });
+  }
+  if (browser.kind === 'passed') return result({ passed: true, ...ran, browser: browser.report });
+  return result({ passed: true, ...ran, ...(browser.note ? { note: browser.note } : {}) });
 }
 
 function result(output: VerifyOutput): StepResult<VerifyOutput> {
-  if (output.passed) return { output, summary: `${output.testsRun} test(s) pass` };
+  if (output.passed) return { output, summary: `${output.testsRun} test(s) pass${output.browser ? '; the page loads without errors' : ''}` };
   return { output, summary: output.problem ?? `${output.phase} failed (exit ${output.exitCode}${output.timedOut ? ', timed out' : ''})` };
 }
 

@@ -10,6 +10,7 @@ import { HistoryView } from './History.js';
 import { useKeys } from './Keys.js';
 import { RunPicker, type RunChoice } from './NewRunForm.js';
 import { RunPanel } from './RunView.js';
+import { RunScreenshot } from './RunScreenshot.js';
 
 type Tab = 'run' | 'files' | 'history';
 const TABS: [Tab, string][] = [
@@ -184,6 +185,7 @@ export function ProjectPage({ id }: { id: string }) {
         {tab === 'run' && (
           <>
             <RunPanel run={runCost === null ? run : { ...run, costMicroUsd: Math.max(run.costMicroUsd, runCost) }} connection={connection} cancelling={cancelling} {...(active ? { onCancel: () => void cancel() } : {})} />
+            <RunScreenshot projectId={id} run={run} />
             {!active && keys && (
               <section class="card" aria-labelledby="change-request">
                 <h2 id="change-request">{run.runId ? 'Ask for a change' : 'Generate'}</h2>
