@@ -146,7 +146,7 @@ describe('a delete whose step fails leaves the whole project', () => {
   beforeAll(async () => {
     t = await createTestDatabase('pglite', { migrate: false });
     dataDir = await mkdtemp(path.join(os.tmpdir(), 'samokoder-test-'));
-    const overrides = { PORT: 0, HOST: '127.0.0.1', SAMOKODER_DATA_DIR: dataDir, SAMOKODER_AUTH_RATE_LIMIT: 1000, ...NO_WORKER };
+    const overrides = { PORT: 0, HOST: '127.0.0.1', SAMOKODER_DATA_DIR: dataDir, SAMOKODER_AUTH_RATE_LIMIT: 1000, SAMOKODER_WORKSPACE_QUOTA: 'reactive', ...NO_WORKER };
     const logger = createLogger({ level: 'silent' });
     // The real Docker adapter, on an engine that does not answer (as when dockerd is down).
     const unreachable = createDockerSandbox({

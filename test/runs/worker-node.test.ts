@@ -84,6 +84,8 @@ describe('an API-only node and a worker-only node', () => {
       SAMOKODER_SANDBOX_NAMESPACE: namespace,
       SAMOKODER_DEFAULT_PLAN: 'unlimited',
       SAMOKODER_LLM_MAX_RETRIES: '0',
+      // Plain workspace folders: a loop-mounted volume would outlive the test's temporary folder.
+      SAMOKODER_WORKSPACE_QUOTA: 'reactive',
     };
     apiNode = await startServer({
       env: {},
