@@ -65,7 +65,7 @@ export const ENV_DESCRIPTIONS: { readonly [K in keyof EnvInput]-?: string } = {
   SAMOKODER_SANDBOX_OUTPUT_CAP_BYTES: 'Output kept per command (stdout + stderr); past it the command is killed and `truncated` set.',
   SAMOKODER_SANDBOX_IDLE_SECONDS: 'A released container is removed after this long unused.',
   SAMOKODER_BROWSER_CHECK: '`on`: when the architecture\'s start command serves HTTP on `$PORT`, verify loads `/` in headless Chromium (both in hardened containers) and fails on page errors, console errors and failed same-origin requests; skipped with a warning when the image is missing. `off`: verify passes on the tests alone.',
-  SAMOKODER_BROWSER_IMAGE: 'Image the browser check runs Chromium in (`node scripts/browser-image.mjs` builds it; `npm test` too).',
+  SAMOKODER_BROWSER_IMAGE: 'Image the browser check runs Chromium in (`npm start` and `npm test` build it, as `node scripts/browser-image.mjs` does).',
   SAMOKODER_BROWSER_PORT: '`PORT` the start command is given (with `HOST=0.0.0.0`) for the browser check.',
   SAMOKODER_BROWSER_START_TIMEOUT_MS: 'How long the start command gets to listen on `$PORT`; still silent after it, verify fails with its output.',
   SAMOKODER_BROWSER_LOAD_TIMEOUT_MS: 'Limit of the page load (to the `load` event) and of the screenshot, each.',
