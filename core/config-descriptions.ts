@@ -1,4 +1,4 @@
-import type { EnvInput } from './config.js';
+import type { EnvInput } from './config-schema.js';
 
 /**
  * What each environment variable of ENV_SCHEMA does, for the operator: docs/configuration.md is

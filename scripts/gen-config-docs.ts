@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ENV_SCHEMA } from '../core/config.js';
+import { ENV_SCHEMA } from '../core/config-schema.js';
 import { ENV_DESCRIPTIONS } from '../core/config-descriptions.js';
 import { generatedNotice, markdownTable, writeWhenRunDirectly } from './docs/markdown.js';
 
@@ -59,7 +59,7 @@ export function renderConfigurationDoc(): string {
     if (!description) throw new Error(`${name} has no description in core/config-descriptions.ts`);
     return [code(name), describeType(schema), describeDefault(schema), description];
   });
-  return `${generatedNotice('npm run docs:config', 'core/config.ts (ENV_SCHEMA) and core/config-descriptions.ts')}
+  return `${generatedNotice('npm run docs:config', 'core/config-schema.ts (ENV_SCHEMA) and core/config-descriptions.ts')}
 
 # Configuration
 

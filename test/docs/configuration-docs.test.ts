@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ENV_SCHEMA } from '../../core/config.js';
+import { ENV_SCHEMA } from '../../core/config-schema.js';
 import { ENV_DESCRIPTIONS } from '../../core/config-descriptions.js';
 import { CONFIGURATION_DOC, renderConfigurationDoc } from '../../scripts/gen-config-docs.js';
 
