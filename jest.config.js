@@ -16,6 +16,7 @@ export default {
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   globalSetup: '<rootDir>/test/global-setup.mjs',
   globalTeardown: '<rootDir>/test/global-teardown.mjs',
-  testTimeout: 60_000,
+  // Far above any test's own work: a PGlite service start alone can take a minute on a loaded machine.
+  testTimeout: 120_000,
   maxWorkers: 2,
 };

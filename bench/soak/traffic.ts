@@ -223,9 +223,11 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
   while (inFlight.size > 0 && Date.now() < drainEnd) await Promise.race([Promise.all([...inFlight]), new Promise((r) => setTimeout(r, 250))]);
   const hung = inFlight.size;
 
-  // Runs still going at the end are waited for briefly, then reported by status.
-  for (const p of projects.filter((x) => !x.finished)) {
-    const status = await subscribeUntilCaughtUp(o.baseUrl, p, 60_000).catch(() => undefined);
+  // Runs still going at the end (queued behind the others, or running) are waited for until they
+  // end, for up to 90 s in all, then reported by status.
+  const runsEnd = Date.now() + 90_000;
+  for (const p of projects.filter((x) => !x.finished && x.runId)) {
+    const status = await waitForRunEnd(o.baseUrl, p, runsEnd).catch(() => undefined);
     if (status) runStatus.set(p.runId!, status);
   }
 
@@ -272,6 +274,17 @@ export function rssVerdict(rss: Array<[number, number]>): SoakReport['rssVerdict
  * current last seq (the replay), then closes. Returns the run's final status when `run.finished`
  * was among the events.
  */
+/** The run's status once it is no longer queued or running, or its last status at `deadline`. */
+async function waitForRunEnd(baseUrl: string, project: Project, deadline: number): Promise<string> {
+  for (;;) {
+    const r = await fetch(`${baseUrl}/api/projects/${project.id}/runs/${project.runId}`, { headers: { authorization: `Bearer ${project.token}` } });
+    if (r.status >= 500) throw new HttpError(r.status, `GET …/runs/:runId → ${r.status}`);
+    const status = ((await r.json()) as { run: { status: string } }).run.status;
+    if ((status !== 'queued' && status !== 'running') || Date.now() > deadline) return status;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+}
+
 function subscribeUntilCaughtUp(baseUrl: string, project: Project, timeoutMs: number): Promise<string | undefined> {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(`${baseUrl.replace(/^http/, 'ws')}/ws`, { headers: { authorization: `Bearer ${project.token}` } });

@@ -121,10 +121,13 @@ export async function buildCommand(argv: string[]): Promise<ExitCode> {
   const { DATABASE_URL: _external, ...env } = process.env;
   let server: Awaited<ReturnType<typeof startServer>>;
   try {
-    // The embedded defaults (PGlite in the data dir), an unlimited local plan, a free port.
+    // The embedded defaults (PGlite in the data dir), an unlimited local plan, a free port. A
+    // temporary data dir is removed after the build: its workspace is measured against the quota
+    // rather than loop-mounted, since a mounted volume would outlive the directory (EBUSY).
+    const quota = tempDir && !env.SAMOKODER_WORKSPACE_QUOTA ? { SAMOKODER_WORKSPACE_QUOTA: 'reactive' } : {};
     server = await startServer({
       env,
-      overrides: { PORT: 0, HOST: '127.0.0.1', SAMOKODER_DATA_DIR: dataDir, SAMOKODER_DEFAULT_PLAN: 'unlimited' },
+      overrides: { PORT: 0, HOST: '127.0.0.1', SAMOKODER_DATA_DIR: dataDir, SAMOKODER_DEFAULT_PLAN: 'unlimited', ...quota },
       logger,
     });
   } catch (err) {

@@ -70,7 +70,9 @@ export async function provisionSandbox({ log: print = console.log, required = fa
   }
   if (!problem && !required && process.env.SAMOKODER_SANDBOX_IMAGE) {
     log(`using SAMOKODER_SANDBOX_IMAGE=${process.env.SAMOKODER_SANDBOX_IMAGE}`);
-    return { image: process.env.SAMOKODER_SANDBOX_IMAGE, ...(await provisionBrowser({ log, required })) };
+    // An operator who names their own sandbox image manages images: nothing is built for them.
+    const browserImage = process.env.SAMOKODER_BROWSER_IMAGE;
+    return { image: process.env.SAMOKODER_SANDBOX_IMAGE, ...(browserImage ? { browserImage } : {}) };
   }
   if (!problem) {
     try {

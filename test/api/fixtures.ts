@@ -1,4 +1,5 @@
 import { registerUser, type apiClient, type TestServer } from '../helpers/server.js';
+import { RunScreenshotsRepo } from '../../db/repos/run-screenshots.js';
 
 /**
  * Test servers of these suites run no run worker: queued runs stay queued, so the database state
@@ -23,6 +24,9 @@ export interface Tenant {
 }
 
 /** Registers a user on `planId` and seeds one of each resource through the API (and the workspace). */
+/** A 1×1 PNG. */
+const TINY_PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==', 'base64');
+
 export async function seedTenant(server: TestServer, api: Api, planId = 'unlimited'): Promise<Tenant> {
   const user = await registerUser(api);
   await server.ctx.db.query('UPDATE users SET plan_id = $2 WHERE id = $1', [user.userId, planId]);
@@ -38,6 +42,8 @@ export async function seedTenant(server: TestServer, api: Api, planId = 'unlimit
   const second = await ws.history.commitAll('coder: first files');
   const run = await api('POST', `/api/projects/${projectId}/generate`, { token: user.token, body: { provider: 'openai', model: 'gpt-4o-mini', keyId: key.body.id } });
   if (run.status !== 202) throw new Error(`generate: ${run.status} ${run.text}`);
+  // What verify's browser check stores, so the screenshot route has something to answer.
+  await new RunScreenshotsRepo(server.ctx.db).save(run.body.run.id, TINY_PNG);
   return { ...user, keyId: key.body.id, projectId, runId: run.body.run.id, shas: [first, second], filePath: 'src/index.ts' };
 }
 

@@ -31,6 +31,8 @@ test('/readyz is 200 degraded with the sandbox component, reason and fix', async
         reason: `The sandbox image ${MISSING} is not on the Docker engine`,
         fix: `build the image: npm run sandbox:image, then set SAMOKODER_SANDBOX_IMAGE to the tag it prints (it is ${MISSING} now)`,
       },
+      // The test servers measure workspaces instead of mounting volumes (test/helpers/server.ts).
+      workspaceQuota: { setting: 'reactive', active: 'reactive' },
     },
   });
 });

@@ -43,11 +43,11 @@ test('the image fix: root for the offline build, else the script and its log', (
 test("with the engine up, it returns the recipe's image, reused (not rebuilt)", async () => {
   const tag = spawnSync(process.execPath, ['scripts/sandbox-image.mjs', '--print-tag'], { encoding: 'utf8' }).stdout.trim().replace(/^IMAGE /, '');
   const { result, log } = provision({});
-  expect(result).toEqual({ image: tag });
+  expect(result).toEqual({ image: tag, browserImage: expect.stringMatching(/^samokoder-browser:[0-9a-f]{12}$/) });
   expect(await new Docker({ version: 'v1.41' }).getImage(tag).inspect()).toMatchObject({ RepoTags: expect.arrayContaining([tag]) });
   // A second start finds it: the log says so, and no build step ran.
   const again = provision({});
-  expect(again.result).toEqual({ image: tag });
+  expect(again.result).toEqual(result);
   expect(again.log.join('\n')).toContain('already built');
   expect(again.log.join('\n')).not.toMatch(/docker build|debootstrap|docker import/);
   expect(log.length).toBeGreaterThan(0);
