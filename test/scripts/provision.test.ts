@@ -17,7 +17,14 @@ function provision(env: Record<string, string | undefined>, required = false): {
       (result) => console.log(JSON.stringify({ result, log })),
       (err) => console.log(JSON.stringify({ error: err.message, log })),
     );`;
-  const base: Record<string, string | undefined> = { ...process.env, SAMOKODER_SANDBOX_IMAGE: undefined, SAMOKODER_SANDBOX: undefined };
+  // `npm test` sets the images it provisioned: the child decides as a fresh `npm start` would.
+  const base: Record<string, string | undefined> = {
+    ...process.env,
+    SAMOKODER_SANDBOX_IMAGE: undefined,
+    SAMOKODER_SANDBOX: undefined,
+    SAMOKODER_BROWSER_IMAGE: undefined,
+    SAMOKODER_BROWSER_CHECK: undefined,
+  };
   const res = spawnSync(process.execPath, ['--input-type=module', '-e', script], { env: { ...base, ...env } as NodeJS.ProcessEnv, encoding: 'utf8', timeout: 600_000 });
   if (res.status !== 0) throw new Error(`provision child failed: ${res.stderr}`);
   return JSON.parse(res.stdout.trim().split('\n').at(-1)!);
