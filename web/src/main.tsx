@@ -1,4 +1,5 @@
 import { render } from 'preact';
+import './i18n/index.js';
 import { App } from './ui/App.js';
 import { SandboxBanner } from './ui/SandboxBanner.js';
 import './styles.css';

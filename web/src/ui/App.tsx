@@ -1,9 +1,11 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api, type Me } from '../api.js';
+import { useT } from '../i18n/index.js';
 import { navigate, onLinkClick, usePath } from '../router.js';
 import { session } from '../session.js';
 import { AuthPage } from './Auth.js';
 import { KeysPage } from './Keys.js';
+import { LocaleSwitch } from './LocaleSwitch.js';
 import { ProjectPage } from './Project.js';
 import { ProjectsPage } from './Projects.js';
 import { UsagePage } from './Usage.js';
@@ -18,6 +20,7 @@ function useSession(): string | null {
 }
 
 export function App() {
+  const t = useT('common');
   const path = usePath();
   const token = useSession();
   const [me, setMe] = useState<Me | null>(null);
@@ -53,22 +56,22 @@ export function App() {
   else page = <ProjectsPage me={me} />;
 
   const nav = [
-    ['/', 'Projects'],
-    ['/keys', 'API keys'],
-    ['/usage', 'Usage'],
+    ['/', t('nav.projects')],
+    ['/keys', t('nav.keys')],
+    ['/usage', t('nav.usage')],
   ] as const;
   const current = projectMatch ? '/' : path;
 
   return (
     <div class="shell" onClick={onLinkClick}>
       <a class="skip" href="#main" onClick={(e) => (e.preventDefault(), document.getElementById('main')?.focus())}>
-        Skip to content
+        {t('skip')}
       </a>
       <header class="topbar">
         <a class="brand" href="/">
           <span class="logo" aria-hidden="true">S</span> Samokoder
         </a>
-        <nav aria-label="Main">
+        <nav aria-label={t('nav.main')}>
           {nav.map(([href, label]) => (
             <a href={href} aria-current={current === href ? 'page' : undefined}>
               {label}
@@ -77,7 +80,7 @@ export function App() {
         </nav>
         <div class="who">
           {me && (
-            <span class="muted" title={`Plan: ${me.plan.name}`}>
+            <span class="muted" title={t('plan', { name: me.plan.name })}>
               {me.user.email}
             </span>
           )}
@@ -88,8 +91,9 @@ export function App() {
               session.clear();
             }}
           >
-            Sign out
+            {t('signOut')}
           </button>
+          <LocaleSwitch />
         </div>
       </header>
       <main id="main" tabIndex={-1}>
