@@ -3,7 +3,7 @@
 //   started when none answers) · the sandbox image (built offline when no registry is reachable)
 //   · a throwaway PostgreSQL 15 (Jest's global setup) · compile to dist/
 // Extra arguments go to Jest: `npm test -- test/auth.test.ts`.
-import { readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build, ensureDependencies } from './lib/deps.mjs';
@@ -39,6 +39,7 @@ async function main() {
   await buildWeb(root, step);
   step('jest');
   const report = path.join(root, 'test-artifacts', 'jest-report.json');
+  mkdirSync(path.dirname(report), { recursive: true });
   rmSync(report, { force: true });
   const jestArgs = ['--experimental-vm-modules', '--no-warnings=ExperimentalWarning', bin('jest/bin/jest.js'), '--json', `--outputFile=${report}`, ...process.argv.slice(2)];
   let failed;
