@@ -49,7 +49,6 @@ export const ENV_DESCRIPTIONS: { readonly [K in keyof EnvInput]-?: string } = {
   SAMOKODER_LLM_MAX_RETRIES: 'Retries of a retryable provider failure (429, 5xx, network) before any content was streamed.',
   SAMOKODER_LLM_ALLOW_PRIVATE_BASE_URLS: "Let a key's own `baseUrl` reach loopback and private networks (Ollama or LM Studio on localhost or the LAN). **Set `false` on a hosted multi-tenant deployment** (SSRF protection). Link-local (cloud metadata) and other non-public addresses are refused either way; the operator's `SAMOKODER_*_BASE_URL` endpoints are not checked.",
   SAMOKODER_OLD_MASTER_KEYS: 'Comma-separated previous master keys, still accepted for decryption until `npm run rotate-master-key` re-wraps every stored key under `SAMOKODER_MASTER_KEY`.',
-  SAMOKODER_PRICES_FILE: 'A JSON price table used instead of the built-in `llm/prices.json`.',
   SAMOKODER_PLATFORM_KEYS_ANTHROPIC: 'Operator keys for `anthropic`, comma-separated, for plans with managed credits (pooled). Secrets: never logged.',
   SAMOKODER_PLATFORM_KEYS_OPENAI: 'Operator keys for `openai`, comma-separated, for plans with managed credits.',
   SAMOKODER_PLATFORM_KEYS_GROQ: 'Operator keys for `groq`, comma-separated, for plans with managed credits.',

@@ -62,7 +62,6 @@ export const ENV_SCHEMA = z.object({
   // for self-hosters' local model servers; a hosted multi-tenant deployment sets false.
   SAMOKODER_LLM_ALLOW_PRIVATE_BASE_URLS: bool.default(true),
   SAMOKODER_OLD_MASTER_KEYS: z.string().default(''),
-  SAMOKODER_PRICES_FILE: optionalString,
   // Operator keys for managed credits (comma-separated), for the hosted providers.
   SAMOKODER_PLATFORM_KEYS_ANTHROPIC: z.string().default(''),
   SAMOKODER_PLATFORM_KEYS_OPENAI: z.string().default(''),

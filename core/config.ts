@@ -68,8 +68,6 @@ export interface Config {
   };
   /** Previous master keys, still accepted for decryption until `npm run rotate-master-key`. */
   readonly oldMasterKeys: readonly string[];
-  /** A JSON price table used instead of the built-in llm/prices.json. */
-  readonly pricesFile: string | undefined;
   /** Operator keys for managed credits, by provider id. Secrets: never log them. */
   readonly platformKeys: { readonly anthropic: readonly string[]; readonly openai: readonly string[]; readonly groq: readonly string[]; readonly openrouter: readonly string[] };
   /** The Docker sandbox commands run in (sandbox/settings.ts turns this into SandboxSettings). */
@@ -245,7 +243,6 @@ export function loadConfig(
       allowPrivateBaseUrls: e.SAMOKODER_LLM_ALLOW_PRIVATE_BASE_URLS,
     },
     oldMasterKeys: splitList(e.SAMOKODER_OLD_MASTER_KEYS),
-    pricesFile: e.SAMOKODER_PRICES_FILE,
     platformKeys: {
       anthropic: splitList(e.SAMOKODER_PLATFORM_KEYS_ANTHROPIC),
       openai: splitList(e.SAMOKODER_PLATFORM_KEYS_OPENAI),

@@ -9,7 +9,8 @@ import type { LlmSession, SessionModel } from './llm-session.js';
 import type { LeaseOutcome, PlatformKeyPool, PlatformLease } from '../keys/platform-pool.js';
 import type { Vault } from '../keys/vault.js';
 import { createLanguageModel, isProviderError, type LanguageModelOptions } from './providers/index.js';
-import type { LlmRequest, LlmResponse, ProviderCredentials, ProviderId, StreamPart, ToolCall, Usage } from './providers/port.js';
+import type { ModelCatalogue } from './model-catalogue.js';
+import type { ListedModel, LlmRequest, LlmResponse, ProviderCredentials, ProviderId, StreamPart, ToolCall, Usage } from './providers/port.js';
 import { addUsage } from './providers/resilient-model.js';
 import { estimateWorstCaseTokens } from '../usage/estimate.js';
 import type { Reservation, UsageLedger } from '../usage/usage-ledger.js';
@@ -46,21 +47,21 @@ export interface LlmGatewayDeps {
   logger: Logger;
   /** Base URLs, the base-URL guard's setting, timeout and retry policy passed to every LanguageModel. */
   modelOptions: LanguageModelOptions;
+  catalogue: GatewayCatalogue;
 }
 
 export interface KeyValidation {
   ok: boolean;
   /** Why not; never any part of the key or the provider's message (which may quote the key). */
   error?: string;
+  /** How the key was checked: its provider's model list, or (a server without one) a one-token call. */
+  method?: 'list' | 'call';
+  /** The models the key may use: the provider's list, or the one the call used. */
+  models?: ListedModel[];
 }
 
-/** The model a key check calls when the caller names none: each provider's cheapest. */
-export const VALIDATION_MODELS: Readonly<Partial<Record<ProviderId, string>>> = {
-  anthropic: 'claude-3-5-haiku-latest',
-  openai: 'gpt-4o-mini',
-  groq: 'llama-3.1-8b-instant',
-  openrouter: 'openai/gpt-4o-mini',
-};
+/** What the gateway reads from the model catalogue (llm/model-catalogue.ts). */
+export type GatewayCatalogue = Pick<ModelCatalogue, 'clampOutputTokens' | 'cheapest'>;
 
 /** Mutable facts about one gateway call, kept while its attempts run. */
 interface CallState {
@@ -86,7 +87,10 @@ interface CallState {
 export class LlmGateway {
   constructor(private readonly deps: LlmGatewayDeps) {}
 
-  async *stream(request: LlmRequest, ctx: LlmCallContext): AsyncGenerator<StreamPart> {
+  async *stream(asked: LlmRequest, ctx: LlmCallContext): AsyncGenerator<StreamPart> {
+    // Never more output than the model can give: the provider would refuse the call, and the
+    // reservation below would hold tokens no answer can use.
+    const request = { ...asked, maxOutputTokens: this.deps.catalogue.clampOutputTokens(ctx.provider, asked.model, asked.maxOutputTokens) };
     const { admitted: byok, reservation } = await this.deps.ledger.reserveForCall(
       {
         userId: ctx.userId,
@@ -130,22 +134,31 @@ export class LlmGateway {
   }
 
   /**
-   * One cheap call (one output token) with a key that is not stored yet, to tell the user whether
-   * it works. Not on the ledger: it is the user's own key and a single token.
+   * Checks a key that is not stored yet: its provider's model list (GET /models, which every
+   * provider we speak to serves, and most OpenAI-compatible servers), which also says what the
+   * key may use. Only a server without a list (404) gets one cheap call instead (one output
+   * token) with `model`, else the catalogue's cheapest for the provider. Not on the ledger: it is
+   * the user's own key and at most a single token.
    */
   async validateKey(credentials: ProviderCredentials, model: string | undefined): Promise<KeyValidation> {
-    const m = model ?? VALIDATION_MODELS[credentials.provider];
-    if (!m) return { ok: false, error: `name a model to validate an ${credentials.provider} key with (validateModel)` };
+    const lm = createLanguageModel(credentials, { ...this.deps.modelOptions, maxRetries: 0 });
     try {
-      const lm = createLanguageModel(credentials, { ...this.deps.modelOptions, maxRetries: 0 });
-      await lm.complete({ model: m, system: 'Reply with one word.', messages: [{ role: 'user', content: 'ping' }], maxOutputTokens: 1 });
-      return { ok: true };
+      return { ok: true, method: 'list', models: await lm.listModels() };
     } catch (err) {
-      // A base URL the address guard refused says itself what to fix (E_BASE_URL_TARGET, 400).
-      if (!isProviderError(err) || err.code === 'E_BASE_URL_TARGET') throw err;
-      const status = err.providerStatus ? ` (HTTP ${err.providerStatus})` : '';
-      const why = err.code === 'E_PROVIDER_AUTH' ? 'the provider rejected the key' : 'the provider could not be reached or refused the test call';
-      return { ok: false, error: `${why}${status}; code ${err.code}` };
+      if (!isProviderError(err) || err.providerStatus !== 404) return failedValidation(err);
+    }
+    const m = model ?? this.deps.catalogue.cheapest(credentials.provider);
+    if (!m) {
+      throw new AppError('E_VALIDATION', `validateModel: this ${credentials.provider} server has no model list (GET /models answered 404); name a model it serves to check the key with. Nothing was stored.`);
+    }
+    try {
+      await lm.complete({ model: m, system: 'Reply with one word.', messages: [{ role: 'user', content: 'ping' }], maxOutputTokens: 1 });
+      return { ok: true, method: 'call', models: [{ id: m }] };
+    } catch (err) {
+      if (isProviderError(err) && err.providerStatus === 404) {
+        return { ok: false, error: `the server answered 404 to both GET /models and a call to ${m}: check the base URL (an OpenAI-style API root such as http://localhost:11434/v1) and the model name` };
+      }
+      return failedValidation(err);
     }
   }
 
@@ -270,4 +283,13 @@ export class LlmGateway {
     };
     return { model: this.model(ctx.session, `byok:${row.id}`, credentials, this.deps.modelOptions), keyRef: row.id };
   }
+}
+
+/** A key check's failure, said without the provider's own message (it may quote the key). */
+function failedValidation(err: unknown): KeyValidation {
+  // A base URL the address guard refused says itself what to fix (E_BASE_URL_TARGET, 400).
+  if (!isProviderError(err) || err.code === 'E_BASE_URL_TARGET') throw err;
+  const status = err.providerStatus ? ` (HTTP ${err.providerStatus})` : '';
+  const why = err.code === 'E_PROVIDER_AUTH' ? 'the provider rejected the key' : 'the provider could not be reached or refused the check';
+  return { ok: false, error: `${why}${status}; code ${err.code}` };
 }

@@ -7,7 +7,7 @@ import { checkMasterKeys } from '../keys/master-key-check.js';
 import { PlatformKeyPool } from '../keys/platform-pool.js';
 import { createVault, type Vault } from '../keys/vault.js';
 import { LlmGateway } from './llm-gateway.js';
-import { PriceTable } from './prices.js';
+import { ModelCatalogue } from './model-catalogue.js';
 import { UsageLedger } from '../usage/usage-ledger.js';
 
 /** Reservations older than this belong to a process that died mid-call (calls time out far sooner). */
@@ -18,6 +18,8 @@ export interface LlmServices {
   keyPool: PlatformKeyPool;
   ledger: UsageLedger;
   gateway: LlmGateway;
+  /** Models, limits, prices and recommendations; the ledger's prices and the gateway's output clamp. */
+  catalogue: ModelCatalogue;
 }
 
 /**
@@ -28,7 +30,8 @@ export async function createLlmServices(deps: { config: Config; db: Database; cl
   const { config, db, clock, logger } = deps;
   const vault = createVault(deps.masterKey, config.oldMasterKeys);
   await checkMasterKeys(db, vault);
-  const ledger = new UsageLedger(db, await PriceTable.load(config.pricesFile), clock);
+  const catalogue = await ModelCatalogue.open({ db, clock, logger });
+  const ledger = new UsageLedger(db, catalogue, clock);
   const expired = await ledger.expireStale(STALE_RESERVATION_MS);
   if (expired > 0) logger.warn({ expired }, 'released usage reservations left by calls that never settled');
   const keyPool = await PlatformKeyPool.open(db, config.platformKeys, clock, logger);
@@ -40,6 +43,7 @@ export async function createLlmServices(deps: { config: Config; db: Database; cl
     clock,
     logger,
     modelOptions: { baseUrls: config.llm.baseUrls, allowPrivateBaseUrls: config.llm.allowPrivateBaseUrls, timeoutMs: config.llm.timeoutMs, maxRetries: config.llm.maxRetries },
+    catalogue,
   });
-  return { vault, keyPool, ledger, gateway };
+  return { vault, keyPool, ledger, gateway, catalogue };
 }

@@ -51,7 +51,17 @@ export const meSchema = z
   })
   .meta({ id: 'Me' });
 
-export const keyValidationSchema = z.object({ ok: z.boolean(), error: z.string().optional() }).meta({ id: 'KeyValidation' });
+export const keyValidationSchema = z
+  .object({
+    ok: z.boolean(),
+    error: z.string().optional(),
+    method: z.enum(['list', 'call']).optional().meta({ description: "list: the provider's model list (GET /models) answered; call: a server without one took a one-token call" }),
+    models: z
+      .array(z.object({ id: z.string(), contextWindow: z.number().int().optional(), maxOutputTokens: z.number().int().optional() }))
+      .optional()
+      .meta({ description: 'The models the key may use, as its provider listed them (they join your view of GET /api/models)' }),
+  })
+  .meta({ id: 'KeyValidation' });
 
 export const apiKeySchema = z
   .object({

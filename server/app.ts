@@ -11,6 +11,7 @@ import type { AnyRoute } from './http/route.js';
 import { buildOpenApi } from './openapi.js';
 import { accountRoutes } from './routes/account.js';
 import { apiKeyRoutes } from './routes/api-keys.js';
+import { modelRoutes } from './routes/models.js';
 import { authRoutes } from './routes/auth.js';
 import { opsRoutes } from './routes/ops.js';
 import { usageRoutes } from './routes/usage.js';
@@ -27,7 +28,7 @@ export const VERSION = '0.1.0';
 
 /** Every route of the API, in one table: mounted, documented (OpenAPI) and tested from here. */
 export function routeTable(ctx: AppContext): AnyRoute[] {
-  const routes: AnyRoute[] = [...opsRoutes(ctx), ...authRoutes(ctx), ...accountRoutes(ctx), ...apiKeyRoutes(ctx), ...usageRoutes(ctx),
+  const routes: AnyRoute[] = [...opsRoutes(ctx), ...authRoutes(ctx), ...accountRoutes(ctx), ...apiKeyRoutes(ctx), ...modelRoutes(ctx), ...usageRoutes(ctx),
     ...projectRoutes(ctx), ...runRoutes(ctx), ...fileRoutes(ctx), ...historyRoutes(ctx), ...exportRoutes(ctx),
     ...screenshotRoutes(ctx)];
   const openapi = route({

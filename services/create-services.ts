@@ -77,6 +77,7 @@ export async function createServices(config: Config, overrides: ServiceOverrides
     const clock = overrides.clock ?? systemClock;
     // Verifies the master key against the database before anything is served.
     const llm = await createLlmServices({ config, db, clock, logger, masterKey });
+    stack.push(() => llm.catalogue.close());
     const feed = new EventFeed(db, logger);
     await feed.start();
     stack.push(() => feed.stop());

@@ -8,7 +8,7 @@ import { monthOf, monthUsage } from '../db/repos/usage-summary.js';
 import { UsageLedgerRepo, type CallGate, type MonthState, type SettleAlso, type UsageTotalsRow } from '../db/repos/usage-ledger-repo.js';
 import { UsersRepo } from '../db/repos/users.js';
 import type { Usage } from '../llm/providers/port.js';
-import type { PriceTable } from '../llm/prices.js';
+import { costMicroUsd, type PriceSource } from './cost.js';
 
 export interface ReserveRequest {
   userId: string;
@@ -65,7 +65,7 @@ export class UsageLedger {
 
   constructor(
     private readonly db: Database,
-    private readonly prices: PriceTable,
+    private readonly prices: PriceSource,
     private readonly clock: Clock,
   ) {
     this.repo = new UsageLedgerRepo(db);
@@ -118,7 +118,7 @@ export class UsageLedger {
         outputTokens: u.outputTokens,
         cacheReadTokens: u.cacheReadTokens ?? 0,
         cacheWriteTokens: u.cacheWriteTokens ?? 0,
-        costMicroUsd: this.prices.costMicroUsd(reservation.provider, reservation.model, u),
+        costMicroUsd: costMicroUsd(this.prices.price(reservation.provider, reservation.model), u),
         usedTokens: countedTokens(u),
         keyRef,
       },

@@ -1,5 +1,6 @@
 import Anthropic from '@anthropic-ai/sdk';
 import type { MessageParam, RawMessageStreamEvent, ToolUnion, ContentBlockParam, ToolResultBlockParam } from '@anthropic-ai/sdk/resources/messages/messages';
+import { collectListed } from './model-lists.js';
 import { TruncatedStreamError } from './provider-errors.js';
 import { commonSdkOptions, type SdkClientOptions } from './openai.js';
 import type { FinishReason, LlmRequest, StreamPart, Usage } from './port.js';
@@ -19,6 +20,8 @@ export function anthropicAdapter(options: SdkClientOptions): ProviderAdapter {
   const client = new Anthropic(commonSdkOptions(options));
   return {
     provider: 'anthropic',
+    // The page iterates every page (1000 is the API's largest page).
+    listModels: (signal) => collectListed(client.models.list({ limit: 1000 }, { signal })),
     async *attempt(request: LlmRequest, ctx: AttemptContext) {
       const events = await client.messages.create(
         {

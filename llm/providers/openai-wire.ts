@@ -1,6 +1,6 @@
 import { TruncatedStreamError } from './provider-errors.js';
 import type { AttemptContext, ProviderAdapter } from './resilient-model.js';
-import type { FinishReason, LlmRequest, ProviderId, StreamPart, Usage } from './port.js';
+import type { FinishReason, ListedModel, LlmRequest, ProviderId, StreamPart, Usage } from './port.js';
 
 /**
  * The OpenAI chat-completions wire format, shared by every adapter that speaks it (the `openai` SDK
@@ -142,14 +142,16 @@ function toUsage(u: UsageLike): Usage {
   return usage;
 }
 
-/** An adapter for any SDK that speaks chat completions: `create` is that SDK's streaming call. */
+/** An adapter for any SDK that speaks chat completions: `create` is that SDK's streaming call, `listModels` its GET /models. */
 export function chatCompletionAdapter(
   provider: ProviderId,
   maxTokensField: MaxTokensField,
   create: (body: ChatCompletionBody, signal: AbortSignal) => Promise<AsyncIterable<ChatCompletionChunkLike>>,
+  listModels: (signal: AbortSignal) => Promise<ListedModel[]>,
 ): ProviderAdapter {
   return {
     provider,
+    listModels,
     async *attempt(request: LlmRequest, ctx: AttemptContext) {
       const chunks = await create(toChatCompletionBody(request, maxTokensField), ctx.signal);
       const mapper = new ChatCompletionStreamMapper(provider);

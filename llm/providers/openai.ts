@@ -1,5 +1,6 @@
 import OpenAI from 'openai';
 import type { Logger } from '../../core/logger.js';
+import { collectListed } from './model-lists.js';
 import { chatCompletionAdapter, type ChatCompletionChunkLike } from './openai-wire.js';
 import type { ProviderId } from './port.js';
 import type { ProviderAdapter } from './resilient-model.js';
@@ -44,8 +45,14 @@ export function openAiAdapter(provider: OpenAiFamily, options: SdkClientOptions)
     project: null,
     ...(provider === 'openrouter' ? { defaultHeaders: { 'X-Title': 'Samokoder' } } : {}),
   });
-  return chatCompletionAdapter(provider, provider === 'openai' ? 'max_completion_tokens' : 'max_tokens', async (body, signal) => {
-    const stream = await client.chat.completions.create(body, { signal });
-    return stream as AsyncIterable<ChatCompletionChunkLike>;
-  });
+  return chatCompletionAdapter(
+    provider,
+    provider === 'openai' ? 'max_completion_tokens' : 'max_tokens',
+    async (body, signal) => {
+      const stream = await client.chat.completions.create(body, { signal });
+      return stream as AsyncIterable<ChatCompletionChunkLike>;
+    },
+    // The page iterates every page; entries keep the wire's extra fields (OpenRouter's limits).
+    (signal) => collectListed(client.models.list({ signal })),
+  );
 }

@@ -68,10 +68,22 @@ export interface LlmResponse {
   finishReason: FinishReason;
 }
 
+/** One model a provider's list (GET /models) names as usable, with the limits the list states (few do). */
+export interface ListedModel {
+  id: string;
+  contextWindow?: number;
+  maxOutputTokens?: number;
+}
+
 export interface LanguageModel {
   readonly provider: ProviderId;
   stream(request: LlmRequest): AsyncIterable<StreamPart>;
   complete(request: LlmRequest): Promise<LlmResponse>;
+  /**
+   * The models this key may use, from the provider's own list (one attempt, no retries). A server
+   * without a list answers 404: a ProviderError with providerStatus 404.
+   */
+  listModels(signal?: AbortSignal): Promise<ListedModel[]>;
 }
 
 /** What an adapter needs to reach a provider. The apiKey is plaintext only in memory, per call. */

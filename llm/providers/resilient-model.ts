@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import type { Logger } from '../../core/logger.js';
 import { classifyProviderError, ProviderError } from './provider-errors.js';
-import type { FinishReason, LanguageModel, LlmRequest, LlmResponse, ProviderId, StreamPart, ToolCall, Usage } from './port.js';
+import type { FinishReason, LanguageModel, ListedModel, LlmRequest, LlmResponse, ProviderId, StreamPart, ToolCall, Usage } from './port.js';
 import { backoffDelayMs, sleep, type RetryPolicy } from './retry.js';
 import { scrubError, type CallSecret } from './scrub-secrets.js';
 
@@ -21,6 +21,8 @@ export interface AttemptContext {
 export interface ProviderAdapter {
   readonly provider: ProviderId;
   attempt(request: LlmRequest, ctx: AttemptContext): AsyncIterable<StreamPart>;
+  /** GET /models through the SDK, every page; raw SDK errors. */
+  listModels(signal: AbortSignal): Promise<ListedModel[]>;
 }
 
 export interface ResilienceOptions {
@@ -142,7 +144,31 @@ export function withResilience(adapter: ProviderAdapter, options: ResilienceOpti
     return { text, toolCalls, usage, finishReason };
   }
 
-  return { provider, stream, complete };
+  /**
+   * One attempt under the same timeout (here for the whole list, which is small), typed and
+   * scrubbed errors. No retries: a key check should answer quickly, and the caller decides.
+   */
+  async function listModels(signal?: AbortSignal): Promise<ListedModel[]> {
+    const controller = new AbortController();
+    const onCallerAbort = (): void => controller.abort(signal?.reason);
+    if (signal?.aborted) onCallerAbort();
+    signal?.addEventListener('abort', onCallerAbort, { once: true });
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      controller.abort(new Error(`no model list from ${provider} within ${options.timeoutMs} ms`));
+    }, options.timeoutMs);
+    try {
+      return await adapter.listModels(controller.signal);
+    } catch (err) {
+      throw scrubError(classifyProviderError(err, { provider, signal, timedOut }), secrets);
+    } finally {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onCallerAbort);
+    }
+  }
+
+  return { provider, stream, complete, listModels };
 }
 
 export function addUsage(a: Usage | undefined, b: Usage | undefined): Usage | undefined {

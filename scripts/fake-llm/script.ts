@@ -11,6 +11,10 @@ export interface FakeScript {
   faultsByKey?: Record<string, KeyFault>;
   /** Answer when no turn matches; DEFAULT_TURN if unset. */
   defaultTurn?: FakeTurn;
+  /** What GET …/models lists, in each protocol's shape (default FAKE_MODELS). */
+  models?: string[];
+  /** GET …/models answers 404, as servers without a model list do. */
+  modelsMissing?: boolean;
 }
 
 export interface FakeMatch {

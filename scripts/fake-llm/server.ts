@@ -104,7 +104,9 @@ export async function startFakeLlm(options: { script?: FakeScript; port?: number
     if (keyFault) return sendFault(res, record, keyFault.status, keyFault.retryAfter, echo(keyFault.message), errorBody);
 
     if (record.method === 'GET' && record.path.endsWith('/models')) {
-      return send(res, record, 200, isAnthropic ? anthropicModels(FAKE_MODELS) : openAiModels(FAKE_MODELS));
+      if (script.modelsMissing) return send(res, record, 404, errorBody(404, `fake LLM: no model list at ${record.path}`));
+      const models = script.models ?? FAKE_MODELS;
+      return send(res, record, 200, isAnthropic ? anthropicModels(models) : openAiModels(models));
     }
     if (record.method !== 'POST') return send(res, record, 405, errorBody(405, 'fake LLM: use POST'));
 

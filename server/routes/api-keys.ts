@@ -5,7 +5,7 @@ import { PROVIDERS } from '../../llm/providers/port.js';
 import { AppError, notFound } from '../../core/errors.js';
 import { ApiKeysRepo, type ApiKeyInfo } from '../../db/repos/api-keys.js';
 import { PlansRepo } from '../../db/repos/plans.js';
-import { apiKeySchema } from '../../protocol/api-types.js';
+import { apiKeySchema, type KeyValidation } from '../../protocol/api-types.js';
 import type { AppContext } from '../context.js';
 import { route, type AnyRoute } from '../http/route.js';
 import { idSchema } from './schemas.js';
@@ -24,8 +24,16 @@ const createBody = z
       .url({ protocol: /^https?$/, message: 'must be an http:// or https:// URL, like http://localhost:11434/v1' })
       .max(2048, 'must be at most 2048 characters')
       .optional(),
-    validate: z.boolean().optional().meta({ description: 'Make one cheap call with the key first; a rejected key is not stored (E_KEY_INVALID).' }),
-    validateModel: z.string().min(1).max(200).optional().meta({ description: "The model the validation call uses (default: the provider's cheapest; required for openai-compatible)." }),
+    validate: z
+      .boolean()
+      .optional()
+      .meta({ description: "Check the key first with its provider's model list (GET /models; a server without one gets a one-token call); a rejected key is not stored (E_KEY_INVALID). The listed models are returned and offered in GET /api/models." }),
+    validateModel: z
+      .string()
+      .min(1)
+      .max(200)
+      .optional()
+      .meta({ description: "Only for a server without a model list: the model the one-token check calls (default: the catalogue's cheapest for the provider)." }),
   })
   .superRefine((b, ctx) => {
     if (b.provider === 'openai-compatible' && !b.baseUrl) {
@@ -51,14 +59,15 @@ export function apiKeyRoutes(ctx: AppContext): AnyRoute[] {
     route({
       method: 'post',
       path: '/api/user/api-keys',
-      summary: 'Store an API key (encrypted); optionally validate it with one cheap call first',
+      summary: "Store an API key (encrypted); optionally check it first with its provider's model list",
       tag: 'keys',
       auth: 'user',
       body: createBody,
       responses: {
         201: { description: 'Stored; only the masked form is returned', schema: apiKeySchema },
         400: {
-          description: 'Invalid input (E_VALIDATION), a baseUrl on a refused address (E_BASE_URL_TARGET) or a key the provider rejected (E_KEY_INVALID); nothing stored',
+          description:
+            'Invalid input (E_VALIDATION, also a server without a model list and no model to call), a baseUrl on a refused address (E_BASE_URL_TARGET) or a key the provider rejected (E_KEY_INVALID); nothing stored',
         },
         402: { description: 'The plan does not allow own keys (E_LIMIT)' },
       },
@@ -74,7 +83,7 @@ export function apiKeyRoutes(ctx: AppContext): AnyRoute[] {
         if (refusal !== undefined) {
           throw new AppError('E_BASE_URL_TARGET', `baseUrl: refused, ${refusal}. Use the address of a model server reachable on the public internet. Nothing was stored.`);
         }
-        let validation: { ok: boolean; error?: string } | undefined;
+        let validation: KeyValidation | undefined;
         if (body.validate) {
           validation = await ctx.llm.gateway.validateKey(
             { provider: body.provider, apiKey: body.apiKey, ...(body.baseUrl ? { baseUrl: body.baseUrl } : {}) },
@@ -84,7 +93,12 @@ export function apiKeyRoutes(ctx: AppContext): AnyRoute[] {
             throw new AppError('E_KEY_INVALID', `The ${body.provider} key did not work: ${validation.error}. Nothing was stored.`, { details: { validation } });
           }
         }
-        const stored = await storeUserKey(ctx.db, ctx.llm.vault, { userId: user.id, provider: body.provider, apiKey: body.apiKey, label: body.label, baseUrl: body.baseUrl });
+        // The key and the models its provider listed, together or not at all.
+        const stored = await ctx.db.transaction(async (tx) => {
+          const key = await storeUserKey(tx, ctx.llm.vault, { userId: user.id, provider: body.provider, apiKey: body.apiKey, label: body.label, baseUrl: body.baseUrl });
+          if (validation?.models) await ctx.llm.catalogue.recordKeyModels(key.id, validation.models, tx);
+          return key;
+        });
         ctx.logger.info({ userId: user.id, keyId: stored.id, provider: stored.provider, masked: stored.masked }, 'API key stored');
         return { status: 201, body: { ...toJson(stored), ...(validation ? { validation } : {}) } };
       },

@@ -1,6 +1,7 @@
 import { systemClock } from '../../core/clock.js';
 import { ProjectsRepo } from '../../db/repos/projects.js';
-import { PriceTable } from '../../llm/prices.js';
+import { createLogger } from '../../core/logger.js';
+import { ModelCatalogue } from '../../llm/model-catalogue.js';
 import { UsageLedger } from '../../usage/usage-ledger.js';
 import { estimateWorstCaseTokens } from '../../usage/estimate.js';
 import { startFakeLlm, type FakeLlm } from '../../scripts/fake-llm/server.js';
@@ -11,17 +12,20 @@ import { createUser, fakeSecret } from './fixtures.js';
 describe.each(DATABASE_KINDS)('usage ledger and monthly limits on %s', (kind) => {
   describe('reservations', () => {
     let t: TestDatabase;
+    let catalogue: ModelCatalogue;
     beforeAll(async () => {
       t = await createTestDatabase(kind);
+      catalogue = await ModelCatalogue.open({ db: t.db, clock: systemClock, logger: createLogger({ level: 'silent' }) });
     });
     afterAll(async () => {
+      await catalogue?.close();
       await t.cleanup();
     });
 
     test('50 concurrent reservations against a limit that fits 10: exactly 10 succeed, the limit is never exceeded', async () => {
       await t.db.query("UPDATE plans SET monthly_token_limit = 1000 WHERE id = 'starter'");
       const userId = await createUser(t.db, 'starter');
-      const ledger = new UsageLedger(t.db, PriceTable.builtIn(), systemClock);
+      const ledger = new UsageLedger(t.db, catalogue, systemClock);
       const base = { userId, provider: 'openai', model: 'gpt-4o-mini', keySource: 'byok' as const, keyRef: null, tokens: 100 };
       const outcomes = await Promise.allSettled(Array.from({ length: 50 }, () => ledger.reserve(base)));
       const ok = outcomes.filter((o) => o.status === 'fulfilled');
@@ -55,13 +59,13 @@ describe.each(DATABASE_KINDS)('usage ledger and monthly limits on %s', (kind) =>
         [project.id, userId],
       );
       const runId = run.rows[0]!.id;
-      const ledger = new UsageLedger(t.db, PriceTable.builtIn(), systemClock);
+      const ledger = new UsageLedger(t.db, catalogue, systemClock);
       const call = { userId, provider: 'openai', model: 'gpt-4o-mini', keySource: 'byok' as const, keyRef: null, tokens: 5000, runId };
       await ledger.settle(await ledger.reserve(call), { inputTokens: 1000, outputTokens: 200 }, null, { runId });
       await ledger.settle(await ledger.reserve(call), { inputTokens: 3000, outputTokens: 100 }, null, { runId });
       const billed = await t.db.query<{ c: string }>('SELECT sum(cost_micro_usd)::text AS c FROM usage_ledger WHERE run_id = $1', [runId]);
       const row = await t.db.query<{ input_tokens: string; output_tokens: string; cost_micro_usd: string }>('SELECT input_tokens, output_tokens, cost_micro_usd FROM runs WHERE id = $1', [runId]);
-      const price = PriceTable.builtIn().price('openai', 'gpt-4o-mini')!;
+      const price = catalogue.price('openai', 'gpt-4o-mini')!;
       expect(Number(billed.rows[0]!.c)).toBe(Math.round(1000 * price.input + 200 * price.output) + Math.round(3000 * price.input + 100 * price.output));
       expect([Number(row.rows[0]!.input_tokens), Number(row.rows[0]!.output_tokens), Number(row.rows[0]!.cost_micro_usd)]).toEqual([4000, 300, Number(billed.rows[0]!.c)]);
       expect(Number(row.rows[0]!.cost_micro_usd)).toBeGreaterThan(0);
@@ -69,7 +73,7 @@ describe.each(DATABASE_KINDS)('usage ledger and monthly limits on %s', (kind) =>
 
     test('an unlimited plan (NULL limit) always reserves', async () => {
       const userId = await createUser(t.db, 'unlimited');
-      const ledger = new UsageLedger(t.db, PriceTable.builtIn(), systemClock);
+      const ledger = new UsageLedger(t.db, catalogue, systemClock);
       await expect(ledger.reserve({ userId, provider: 'openai', model: 'm', keySource: 'platform', keyRef: null, tokens: 10 ** 12 })).resolves.toMatchObject({ tokens: 10 ** 12 });
     });
   });
@@ -112,9 +116,9 @@ describe.each(DATABASE_KINDS)('usage ledger and monthly limits on %s', (kind) =>
       expect(usage.byModel).toEqual([
         expect.objectContaining({ provider: 'anthropic', model: 'claude-haiku-4-5', calls: 3, inputTokens: expectedInput, outputTokens: expectedOutput, cacheReadTokens: 50, pending: 0 }),
       ]);
-      const price = PriceTable.builtIn().price('anthropic', 'claude-haiku-4-5')!;
+      const price = server.ctx.llm.catalogue.price('anthropic', 'claude-haiku-4-5')!;
       expect(usage.byModel[0].costMicroUsd).toBe(
-        Math.round((111 + 0) * price.input + 22 * price.output + 50 * price.cacheRead!) + Math.round(90 * price.input + 17 * price.output) + Math.round(5 * price.input + 1 * price.output),
+        Math.round((111 + 0) * price.input + 22 * price.output + 50 * price.cachedInput!) + Math.round(90 * price.input + 17 * price.output) + Math.round(5 * price.input + 1 * price.output),
       );
 
       // Three worst cases do not fit any more: refused with E_LIMIT, nothing sent.

@@ -1,0 +1,180 @@
+import type { Clock } from '../core/clock.js';
+import type { Logger } from '../core/logger.js';
+import type { Database, Queryable, Unlisten } from '../db/port.js';
+import { ModelCatalogueRepo, type CatalogueEntry } from '../db/repos/model-catalogue.js';
+import type { CatalogueModel, ModelCatalogue as CatalogueView, ModelEdit, ModelPrices, ModelRole, ModelTier } from '../protocol/model-catalogue.js';
+import type { ProviderId } from '../protocol/providers.js';
+import type { PriceSource } from '../usage/cost.js';
+import { shippedSeed, type CatalogueSeed } from './catalogue-seed.js';
+import type { ListedModel } from './providers/port.js';
+
+/** Every node listens here and reloads its copy when an operator changed the catalogue. */
+export const CATALOGUE_CHANGED_CHANNEL = 'model_catalogue_changed';
+
+const pair = (provider: string, model: string): string => `${provider}\n${model}`;
+
+/**
+ * The model catalogue: providers and their models with limits, prices and role recommendations,
+ * in the database (operators edit it; a newer shipped seed file updates what they did not edit).
+ * Each node keeps a copy in memory for what every model call reads without a query — the price
+ * (the usage ledger) and the output limit (the gateway's clamp) — reloaded on the change notice.
+ * A user's view adds the models their keys' providers listed and leaves out what those lists no
+ * longer name; retired models are never offered.
+ */
+export class ModelCatalogue implements PriceSource {
+  private readonly repo: ModelCatalogueRepo;
+  private entries = new Map<string, CatalogueEntry>();
+  private providers: { id: ProviderId; name: string }[] = [];
+  private seedDate: string | null = null;
+  private unlisten: Unlisten | undefined;
+
+  private constructor(
+    private readonly db: Database,
+    private readonly clock: Clock,
+    private readonly logger: Logger,
+  ) {
+    this.repo = new ModelCatalogueRepo(db);
+  }
+
+  /** Applies the seed file when it is newer than the database's, loads the copy, listens for changes. */
+  static async open(deps: { db: Database; clock: Clock; logger: Logger; seed?: CatalogueSeed }): Promise<ModelCatalogue> {
+    const catalogue = new ModelCatalogue(deps.db, deps.clock, deps.logger);
+    const seed = deps.seed ?? shippedSeed();
+    if (await catalogue.repo.applySeed(seed)) deps.logger.info({ seedDate: seed.date }, 'model catalogue seeded');
+    catalogue.unlisten = await deps.db.listen(CATALOGUE_CHANGED_CHANNEL, () => {
+      catalogue.reload().catch((err: unknown) => deps.logger.error({ err }, 'could not reload the model catalogue'));
+    });
+    await catalogue.reload();
+    return catalogue;
+  }
+
+  async close(): Promise<void> {
+    await this.unlisten?.();
+    this.unlisten = undefined;
+  }
+
+  async reload(): Promise<void> {
+    const [providers, models, seedDate] = await Promise.all([this.repo.providers(), this.repo.models(), this.repo.seedDate()]);
+    this.providers = providers;
+    this.entries = new Map(models.map((m) => [pair(m.provider, m.model), m]));
+    this.seedDate = seedDate;
+  }
+
+  /** The catalogue's prices for a model (retired ones too: a call already made is still billed). */
+  price(provider: string, model: string): ModelPrices | undefined {
+    return this.entries.get(pair(provider, model))?.prices ?? undefined;
+  }
+
+  /** `requested` output tokens, or the model's output limit when that is lower (unknown model: as asked). */
+  clampOutputTokens(provider: string, model: string, requested: number): number {
+    const limit = this.entries.get(pair(provider, model))?.maxOutputTokens;
+    return limit ? Math.min(requested, limit) : requested;
+  }
+
+  /** The provider's recommended model for a role, never a retired one. */
+  recommended(provider: ProviderId, role: ModelRole, tier: ModelTier): string | undefined {
+    for (const e of this.entries.values()) {
+      if (e.provider === provider && !e.retiredAt && e.recommended[role] === tier) return e.model;
+    }
+    return undefined;
+  }
+
+  /** The cheapest model of the provider that is not retired (by output price), for a one-token key check. */
+  cheapest(provider: ProviderId): string | undefined {
+    let best: CatalogueEntry | undefined;
+    for (const e of this.entries.values()) {
+      if (e.provider !== provider || e.retiredAt || !e.prices) continue;
+      if (!best || e.prices.output < best.prices!.output) best = e;
+    }
+    return best?.model;
+  }
+
+  /**
+   * What `userId` is offered: per provider, the catalogue's models that are not retired, and
+   * those their keys' providers listed. Once a provider listed models for one of the user's keys,
+   * catalogue models it does not list are left out (the provider no longer serves them to this
+   * user); listed models the catalogue does not know come with what the list said (no price).
+   */
+  async view(userId: string, provider?: ProviderId): Promise<CatalogueView> {
+    const listed = await this.repo.keyModels(userId);
+    const byProvider = new Map<ProviderId, Map<string, { keyIds: string[]; contextWindow: number | null; maxOutputTokens: number | null }>>();
+    for (const l of listed) {
+      const models = byProvider.get(l.provider) ?? new Map();
+      byProvider.set(l.provider, models);
+      const m = models.get(l.model) ?? { keyIds: [], contextWindow: l.contextWindow, maxOutputTokens: l.maxOutputTokens };
+      m.keyIds.push(l.keyId);
+      models.set(l.model, m);
+    }
+    const providers = this.providers
+      .filter((p) => provider === undefined || p.id === provider)
+      .map((p) => {
+        const keyListed = byProvider.get(p.id);
+        const models: CatalogueModel[] = [];
+        const retired = new Set<string>();
+        for (const e of this.entries.values()) {
+          if (e.provider !== p.id) continue;
+          if (e.retiredAt) retired.add(e.model);
+          else if (!keyListed || keyListed.has(e.model)) models.push(toModel(e, keyListed?.get(e.model)?.keyIds ?? []));
+        }
+        for (const [id, l] of keyListed ?? []) {
+          if (this.entries.has(pair(p.id, id)) || retired.has(id)) continue;
+          models.push({
+            provider: p.id, id, name: id, contextWindow: l.contextWindow, maxOutputTokens: l.maxOutputTokens, prices: null,
+            toolCalling: null, recommended: {}, source: 'key', keyIds: l.keyIds, retiredAt: null,
+          });
+        }
+        return { id: p.id, name: p.name, models };
+      });
+    return { catalogueDate: this.seedDate, providers };
+  }
+
+  /** Everything, retired models included (the operators' view). */
+  adminView(): CatalogueView {
+    return {
+      catalogueDate: this.seedDate,
+      providers: this.providers.map((p) => ({ id: p.id, name: p.name, models: [...this.entries.values()].filter((e) => e.provider === p.id).map((e) => toModel(e, [])) })),
+    };
+  }
+
+  /** An operator's edit; every node reloads (this one before it answers). */
+  async edit(edit: ModelEdit): Promise<CatalogueModel> {
+    const entry = await this.repo.edit(edit, this.clock.now());
+    await this.changed();
+    this.logger.info({ provider: edit.provider, model: edit.model, fields: Object.keys(edit).filter((k) => k !== 'provider' && k !== 'model') }, 'model catalogue edited');
+    return toModel(entry, []);
+  }
+
+  /** Retires the provider's catalogue models its own list (the operator's key) no longer names. */
+  async retireUnlisted(provider: ProviderId, listed: readonly ListedModel[]): Promise<{ retired: string[]; restored: string[] }> {
+    const result = await this.repo.retireUnlisted(provider, listed.map((m) => m.id), this.clock.now());
+    await this.changed();
+    if (result.retired.length > 0) this.logger.warn({ provider, retired: result.retired }, 'models the provider no longer lists were retired');
+    return result;
+  }
+
+  /** Records what a key's provider listed for it (in the caller's transaction when given). */
+  recordKeyModels(keyId: string, models: readonly ListedModel[], q: Queryable = this.db): Promise<void> {
+    return this.repo.replaceKeyModels(q, keyId, models);
+  }
+
+  private async changed(): Promise<void> {
+    await this.reload();
+    await this.db.notify(CATALOGUE_CHANGED_CHANNEL, '');
+  }
+}
+
+function toModel(e: CatalogueEntry, keyIds: string[]): CatalogueModel {
+  return {
+    provider: e.provider,
+    id: e.model,
+    name: e.name,
+    contextWindow: e.contextWindow,
+    maxOutputTokens: e.maxOutputTokens,
+    prices: e.prices,
+    toolCalling: e.toolCalling,
+    recommended: e.recommended,
+    source: 'catalogue',
+    keyIds,
+    retiredAt: e.retiredAt?.toISOString() ?? null,
+  };
+}
