@@ -82,10 +82,10 @@ describe.each(DATABASE_KINDS)('BYOK keys API, gateway and usage on %s', (kind) =
     const good = fakeSecret();
     const bad = fakeSecret();
     fake.setScript({ faultsByKey: { [bad]: { status: 401, message: `Incorrect API key provided: ${bad}` } } });
-    const ok = await call('POST', '/api/user/api-keys', { token: user.token, body: { provider: 'openai', apiKey: good, validate: true, validateModel: 'fake-model' } });
+    const ok = await call('POST', '/api/user/api-keys', { token: user.token, body: { provider: 'openai', apiKey: good, validate: true } });
     expect(ok.status).toBe(201);
-    expect(ok.body.validation).toEqual({ ok: true });
-    const rejected = await call('POST', '/api/user/api-keys', { token: user.token, body: { provider: 'anthropic', apiKey: bad, validate: true, validateModel: 'fake-model' } });
+    expect(ok.body.validation).toEqual({ ok: true, method: 'list', models: [{ id: 'fake-model' }, { id: 'fake-model-large' }] });
+    const rejected = await call('POST', '/api/user/api-keys', { token: user.token, body: { provider: 'anthropic', apiKey: bad, validate: true } });
     expect(rejected.status).toBe(400);
     expect(rejected.body.error.code).toBe('E_KEY_INVALID');
     expect(rejected.body.error.details.validation).toMatchObject({ ok: false, error: expect.stringContaining('401') });

@@ -62,13 +62,13 @@ describe('POST /api/user/api-keys refuses base URLs on non-public addresses (SSR
     const checked = strict.ctx.llm.gateway.validateKey({ provider: 'openai-compatible', apiKey, baseUrl: fake.baseUrls['openai-compatible'] }, 'fake-model');
     await expect(checked).rejects.toMatchObject({ code: 'E_BASE_URL_TARGET', status: 400 });
     expect(fake.requests.filter((r) => r.apiKey === apiKey)).toEqual([]);
-    expect(await open.ctx.llm.gateway.validateKey({ provider: 'openai-compatible', apiKey, baseUrl: fake.baseUrls['openai-compatible'] }, 'fake-model')).toEqual({ ok: true });
+    expect(await open.ctx.llm.gateway.validateKey({ provider: 'openai-compatible', apiKey, baseUrl: fake.baseUrls['openai-compatible'] }, 'fake-model')).toMatchObject({ ok: true, method: 'list' });
   });
 
   test('by default a model server on loopback is validated and stored; link-local and metadata addresses still are not', async () => {
     const local = await createKey(open, fake.baseUrls['openai-compatible']);
     expect(local.res.status).toBe(201);
-    expect(local.res.body.validation).toEqual({ ok: true });
+    expect(local.res.body.validation).toMatchObject({ ok: true, method: 'list' });
     expect(local.sent).toHaveLength(1);
     for (const host of alwaysRefused) {
       const { res, keys, sent } = await createKey(open, onHost(fake, host));
