@@ -7,6 +7,7 @@ import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import { createLogger } from '../../core/logger.js';
 import { startServer } from '../../server/server.js';
+import type { ModelCatalogue } from '../../protocol/model-catalogue.js';
 import { ApiClient, enc } from '../client.js';
 import { CliError, EXIT, exitCodeForRun, type ExitCode } from '../exit-codes.js';
 import { EventFollower } from '../follow.js';
@@ -20,7 +21,8 @@ Docker sandbox for the tests) and writes the generated project as a ZIP.
   --provider P     anthropic | openai | groq | openrouter | openai-compatible
                    (default: openai-compatible with --base-url, else the first of
                    ANTHROPIC_API_KEY, OPENAI_API_KEY, GROQ_API_KEY, OPENROUTER_API_KEY that is set)
-  --model M        the model (default per provider; required for openai-compatible)
+  --model M        the model (default: the model catalogue's strong pick for the coder;
+                   required for openai-compatible; \`samokoder models\` lists them)
   --key-env VAR    the environment variable holding the API key (default: the provider's,
                    e.g. ANTHROPIC_API_KEY; optional for openai-compatible). The key is never printed.
   --base-url URL   an OpenAI-compatible server (Ollama: http://localhost:11434/v1)
@@ -37,13 +39,6 @@ const KEY_ENV: Record<string, string> = {
   openrouter: 'OPENROUTER_API_KEY',
   'openai-compatible': 'OPENAI_COMPATIBLE_API_KEY',
 };
-const DEFAULT_MODEL: Record<string, string> = {
-  anthropic: 'claude-sonnet-4-5',
-  openai: 'gpt-4.1',
-  groq: 'llama-3.3-70b-versatile',
-  openrouter: 'anthropic/claude-sonnet-4.5',
-};
-
 interface RunJson {
   id: string;
   status: string;
@@ -58,8 +53,8 @@ function resolveChoice(values: Record<string, string | boolean | undefined>, env
   if (!provider) throw new CliError('no provider: pass --provider (and --key-env), or --base-url for an OpenAI-compatible server, or set ANTHROPIC_API_KEY / OPENAI_API_KEY / GROQ_API_KEY / OPENROUTER_API_KEY.', EXIT.BAD_INPUT);
   if (!(provider in KEY_ENV)) throw new CliError(`unknown provider "${provider}": use one of ${Object.keys(KEY_ENV).join(', ')}.`, EXIT.BAD_INPUT);
   if (provider === 'openai-compatible' && !baseUrl) throw new CliError('--base-url is required for openai-compatible (e.g. http://localhost:11434/v1 for Ollama).', EXIT.BAD_INPUT);
-  const model = (values.model as string | undefined) ?? DEFAULT_MODEL[provider];
-  if (!model) throw new CliError(`--model is required for ${provider} (the name your server knows, e.g. qwen2.5-coder:7b).`, EXIT.BAD_INPUT);
+  const model = values.model as string | undefined;
+  if (!model && provider === 'openai-compatible') throw new CliError(`--model is required for ${provider} (the name your server knows, e.g. qwen2.5-coder:7b).`, EXIT.BAD_INPUT);
   const keyEnv = (values['key-env'] as string | undefined) ?? KEY_ENV[provider]!;
   let apiKey = env[keyEnv];
   if (!apiKey) {
@@ -67,6 +62,15 @@ function resolveChoice(values: Record<string, string | boolean | undefined>, env
     apiKey = 'none'; // local servers (Ollama, LM Studio) ignore the key
   }
   return { provider, model, apiKey, ...(baseUrl ? { baseUrl } : {}) };
+}
+
+/** The catalogue's strong coder for the provider (never a retired model); the run uses one model for every role. */
+async function recommendedModel(api: ApiClient, provider: string): Promise<string> {
+  const catalogue = await api.json<ModelCatalogue>('GET', `/api/models?provider=${enc(provider)}`);
+  const models = catalogue.providers[0]?.models ?? [];
+  const pick = models.find((m) => m.recommended.coder === 'strong') ?? models.find((m) => m.recommended.coder === 'cheap');
+  if (!pick) throw new CliError(`the model catalogue recommends no ${provider} model: pass --model (samokoder models --provider ${provider} lists them).`, EXIT.BAD_INPUT);
+  return pick.id;
 }
 
 /** The local account of the CLI in a data dir: registered once, its password kept in the data dir. */
@@ -143,15 +147,16 @@ export async function buildCommand(argv: string[]): Promise<ExitCode> {
     const api = new ApiClient(server.url);
     api.token = await localSession(api, dataDir);
     const key = await api.json<{ id: string; masked: string }>('POST', '/api/user/api-keys', { provider: choice.provider, apiKey: choice.apiKey, label: 'samokoder build', ...(choice.baseUrl ? { baseUrl: choice.baseUrl } : {}) });
+    const model = choice.model ?? (await recommendedModel(api, choice.provider));
     const { project } = await api.json<{ project: { id: string; name: string } }>('POST', '/api/projects', { prompt });
-    progress.line(`samokoder: "${project.name}" with ${choice.provider} ${choice.model} (key ${key.masked})`);
+    progress.line(`samokoder: "${project.name}" with ${choice.provider} ${model} (key ${key.masked})`);
 
     let finishedMessage = '';
     follower = new EventFollower(server.url.replace(/^http/, 'ws') + '/ws', api.token, project.id, (e) => {
       if (e.type === 'run.finished' && typeof e.data.message === 'string') finishedMessage = e.data.message;
       progress.event(e);
     });
-    const { run } = await api.json<{ run: RunJson }>('POST', `/api/projects/${enc(project.id)}/generate`, { provider: choice.provider, model: choice.model, keyId: key.id });
+    const { run } = await api.json<{ run: RunJson }>('POST', `/api/projects/${enc(project.id)}/generate`, { provider: choice.provider, model, keyId: key.id });
     let cancelled = false;
     cancel = () => {
       if (cancelled) process.exit(EXIT.CANCELLED);
