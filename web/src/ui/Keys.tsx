@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api, enc, listOf, type ApiKey } from '../api.js';
 import { fmtDate } from '../format.js';
-import { MODEL_SUGGESTIONS, PROVIDER_NAMES, PROVIDERS, type Provider } from '../providers.js';
+import { PROVIDER_NAMES, PROVIDERS, type Provider } from '../providers.js';
 import { ErrorNote, Field } from './common.js';
 
 export function useKeys() {
@@ -92,13 +92,8 @@ export function KeysPage() {
               <input type="checkbox" name="validate" checked={validate} onChange={(e) => setValidate(e.currentTarget.checked)} /> Check the key with one cheap call first
             </label>
             {validate && compatible && (
-              <Field label="Model for the check" hint="Required to check an OpenAI-compatible key.">
-                <input type="text" name="validateModel" required list="validate-models" value={validateModel} onInput={(e) => setValidateModel(e.currentTarget.value)} />
-                <datalist id="validate-models">
-                  {MODEL_SUGGESTIONS[provider].map((m) => (
-                    <option value={m} />
-                  ))}
-                </datalist>
+              <Field label="Model for the check" hint="Only for a server without a model list (GET /models).">
+                <input type="text" name="validateModel" value={validateModel} onInput={(e) => setValidateModel(e.currentTarget.value)} />
               </Field>
             )}
             <ErrorNote error={formError} />

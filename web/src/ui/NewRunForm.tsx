@@ -1,7 +1,8 @@
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import type { ApiKey } from '../api.js';
-import { MODEL_SUGGESTIONS, PROVIDER_NAMES, PROVIDERS, isProvider, type Provider } from '../providers.js';
+import { PROVIDER_NAMES, PROVIDERS, isProvider, type Provider } from '../providers.js';
 import { Field } from './common.js';
+import { ModelPicker } from './ModelPicker.js';
 
 export interface RunChoice {
   provider: Provider;
@@ -25,7 +26,7 @@ export function RunPicker(props: { keys: ApiKey[]; platformAllowed: boolean; onC
   const [provider, setProvider] = useState<Provider>(initialProvider);
   const keysFor = props.keys.filter((k) => k.provider === provider);
   const [keyId, setKeyId] = useState<string>(saved?.keyId && keysFor.some((k) => k.id === saved.keyId) ? saved.keyId : (keysFor[0]?.id ?? ''));
-  const [model, setModel] = useState(saved?.provider === provider ? saved.model : (MODEL_SUGGESTIONS[provider][0] ?? ''));
+  const [model, setModel] = useState(saved?.provider === provider ? saved.model : '');
 
   useEffect(() => {
     const ks = props.keys.filter((k) => k.provider === provider);
@@ -48,7 +49,7 @@ export function RunPicker(props: { keys: ApiKey[]; platformAllowed: boolean; onC
           onChange={(e) => {
             const p = e.currentTarget.value as Provider;
             setProvider(p);
-            setModel(MODEL_SUGGESTIONS[p][0] ?? '');
+            setModel('');
           }}
         >
           {PROVIDERS.map((p) => (
@@ -72,14 +73,7 @@ export function RunPicker(props: { keys: ApiKey[]; platformAllowed: boolean; onC
           {!props.platformAllowed && keysFor.length === 0 && <option value="">No {provider} key — add one on the API keys page</option>}
         </select>
       </Field>
-      <Field label="Model">
-        <input type="text" name="model" required list={`models-${provider}`} value={model} onInput={(e) => setModel(e.currentTarget.value)} />
-        <datalist id={`models-${provider}`}>
-          {MODEL_SUGGESTIONS[provider].map((m) => (
-            <option value={m} />
-          ))}
-        </datalist>
-      </Field>
+      <ModelPicker provider={provider} keyId={keyId} value={model} onChange={setModel} />
     </div>
   );
 }
