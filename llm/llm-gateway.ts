@@ -1,6 +1,7 @@
 import type { EventData } from '../protocol/event-catalogue.js';
 import type { Clock } from '../core/clock.js';
-import { AppError } from '../core/errors.js';
+import { AppError, notFound } from '../core/errors.js';
+import { ApiKeysRepo } from '../db/repos/api-keys.js';
 import type { Logger } from '../core/logger.js';
 import type { Database } from '../db/port.js';
 import type { CallAccess } from '../db/repos/api-keys.js';
@@ -159,6 +160,36 @@ export class LlmGateway {
         return { ok: false, error: `the server answered 404 to both GET /models and a call to ${m}: check the base URL (an OpenAI-style API root such as http://localhost:11434/v1) and the model name` };
       }
       return failedValidation(err);
+    }
+  }
+
+  /**
+   * What a stored key may use now, from its provider's list (a key stored without the check, or a
+   * list to bring up to date). Throws the provider's typed error (a 404: the server has no list).
+   */
+  async listKeyModels(userId: string, keyId: string): Promise<{ provider: ProviderId; models: ListedModel[] }> {
+    const row = await new ApiKeysRepo(this.deps.db).getWithEnvelope(userId, keyId);
+    if (!row) throw notFound('API key');
+    const provider = row.provider as ProviderId;
+    const apiKey = this.deps.vault.open(row, { userId, provider: row.provider, keyId: row.id });
+    const lm = createLanguageModel({ provider, apiKey, ...(row.baseUrl ? { baseUrl: row.baseUrl } : {}) }, { ...this.deps.modelOptions, maxRetries: 0 });
+    return { provider, models: await lm.listModels() };
+  }
+
+  /** The provider's list as the operator's account sees it, with a platform key (what catalogue retirement follows). */
+  async listPlatformModels(provider: ProviderId): Promise<ListedModel[]> {
+    const lease = await this.deps.pool.lease(provider);
+    let outcome: LeaseOutcome = { ok: false, code: 'E_INTERNAL' };
+    try {
+      const lm = createLanguageModel({ provider, apiKey: lease.apiKey }, { ...this.deps.modelOptions, maxRetries: 0, logger: this.deps.logger });
+      const models = await lm.listModels();
+      outcome = { ok: true };
+      return models;
+    } catch (err) {
+      if (isProviderError(err)) outcome = { ok: false, code: err.code, providerStatus: err.providerStatus, retryAfterSeconds: err.retryAfterSeconds, cancelled: false };
+      throw err;
+    } finally {
+      await lease.release(outcome);
     }
   }
 

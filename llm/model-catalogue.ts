@@ -146,6 +146,8 @@ export class ModelCatalogue implements PriceSource {
 
   /** Retires the provider's catalogue models its own list (the operator's key) no longer names. */
   async retireUnlisted(provider: ProviderId, listed: readonly ListedModel[]): Promise<{ retired: string[]; restored: string[] }> {
+    // An empty list says nothing about the models (an account in trouble, a proxy): retire none.
+    if (listed.length === 0) return { retired: [], restored: [] };
     const result = await this.repo.retireUnlisted(provider, listed.map((m) => m.id), this.clock.now());
     await this.changed();
     if (result.retired.length > 0) this.logger.warn({ provider, retired: result.retired }, 'models the provider no longer lists were retired');

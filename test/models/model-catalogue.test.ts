@@ -7,6 +7,7 @@ import { DATABASE_KINDS } from '../helpers/databases.js';
 import { fakeSecret } from '../keys/fixtures.js';
 
 const ADMIN_ID = randomUUID();
+const PLATFORM_GROQ_KEY = fakeSecret('gsk_platform');
 
 const modelsOf = (catalogue: ModelCatalogue, provider: string): CatalogueModel[] => catalogue.providers.find((p) => p.id === provider)?.models ?? [];
 const idsOf = (catalogue: ModelCatalogue, provider: string): string[] => modelsOf(catalogue, provider).map((m) => m.id);
@@ -26,6 +27,7 @@ describe.each(DATABASE_KINDS)('model catalogue and key validation on %s', (kind)
       SAMOKODER_OPENROUTER_BASE_URL: fake.baseUrls.openrouter,
       SAMOKODER_LLM_MAX_RETRIES: 0,
       SAMOKODER_ADMIN_USER_IDS: ADMIN_ID,
+      SAMOKODER_PLATFORM_KEYS_GROQ: PLATFORM_GROQ_KEY,
     });
     api = apiClient(server.url);
     const email = `admin-${randomUUID()}@example.com`;
@@ -202,5 +204,49 @@ describe.each(DATABASE_KINDS)('model catalogue and key validation on %s', (kind)
     expect(fake.requests.at(-1)!.body).toMatchObject({ model: 'unknown-model', max_completion_tokens: 100_000 });
     const unknown = (await api('GET', '/api/usage', { token: user.token })).body.byModel.find((m: { model: string }) => m.model === 'unknown-model');
     expect(unknown).toMatchObject({ inputTokens: 10, outputTokens: 1, costMicroUsd: null });
+  });
+
+  test('a stored key\'s list is asked for again on request; only its owner may', async () => {
+    const user = await registerUser(api);
+    const key = await api('POST', '/api/user/api-keys', { token: user.token, body: { provider: 'anthropic', apiKey: fakeSecret('sk-ant-') } });
+    expect(key.status).toBe(201);
+    // Stored without the check: the catalogue's Anthropic models are offered.
+    expect(idsOf((await api<ModelCatalogue>('GET', '/api/models?provider=anthropic', { token: user.token })).body, 'anthropic')).toContain('claude-opus-4-1');
+    fake.setScript({ models: ['claude-sonnet-4-5', 'claude-haiku-4-5'] });
+    const other = await registerUser(api);
+    expect((await api('POST', `/api/user/api-keys/${key.body.id}/models`, { token: other.token })).status).toBe(404);
+    const listed = await api('POST', `/api/user/api-keys/${key.body.id}/models`, { token: user.token });
+    expect(listed.status).toBe(200);
+    expect(listed.body).toEqual({ models: [{ id: 'claude-sonnet-4-5' }, { id: 'claude-haiku-4-5' }] });
+    const view = (await api<ModelCatalogue>('GET', '/api/models?provider=anthropic', { token: user.token })).body;
+    expect(idsOf(view, 'anthropic').sort()).toEqual(['claude-haiku-4-5', 'claude-sonnet-4-5']);
+    expect(modelsOf(view, 'anthropic').find((m) => m.id === 'claude-haiku-4-5')).toMatchObject({ source: 'catalogue', prices: { input: 1, output: 5, cachedInput: 0.1, cacheWrite: 1.25 }, keyIds: [key.body.id] });
+  });
+
+  test('operators retire what the provider no longer lists (with a platform key), and offer it again once it does', async () => {
+    const user = await registerUser(api);
+    const refresh = (token: string, provider: string) => api('POST', '/api/admin/models/refresh', { token, body: { provider } });
+    expect((await refresh(user.token, 'groq')).status).toBe(403);
+    expect((await refresh(adminToken, 'openai-compatible')).status).toBe(400);
+    const noKey = await refresh(adminToken, 'openai');
+    expect(noKey.status).toBe(503);
+    expect(noKey.body.error.code).toBe('E_NO_PLATFORM_KEY');
+
+    fake.setScript({ models: ['openai/gpt-oss-120b', 'llama-3.1-8b-instant', 'brand-new-model'] });
+    const res = await refresh(adminToken, 'groq');
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ listed: 3, retired: ['llama-3.3-70b-versatile'], restored: [] });
+    expect(fake.requests.at(-1)).toMatchObject({ method: 'GET', path: '/openai/v1/models', apiKey: PLATFORM_GROQ_KEY });
+    expect(idsOf((await api<ModelCatalogue>('GET', '/api/models?provider=groq', { token: user.token })).body, 'groq').sort()).toEqual(['llama-3.1-8b-instant', 'openai/gpt-oss-120b']);
+    const all = (await api<ModelCatalogue>('GET', '/api/admin/models', { token: adminToken })).body;
+    expect(modelsOf(all, 'groq').find((m) => m.id === 'llama-3.3-70b-versatile')!.retiredAt).toEqual(expect.any(String));
+    // Its price stays for calls already made; the clamp too.
+    expect(server.ctx.llm.catalogue.price('groq', 'llama-3.3-70b-versatile')).toMatchObject({ input: 0.59 });
+
+    fake.setScript({ models: ['openai/gpt-oss-120b', 'llama-3.1-8b-instant', 'llama-3.3-70b-versatile'] });
+    expect((await refresh(adminToken, 'groq')).body).toEqual({ listed: 3, retired: [], restored: ['llama-3.3-70b-versatile'] });
+    expect(idsOf((await api<ModelCatalogue>('GET', '/api/models?provider=groq', { token: user.token })).body, 'groq')).toContain('llama-3.3-70b-versatile');
+    // The platform key never shows in an answer or a log line.
+    expect(server.logs.join('')).not.toContain(PLATFORM_GROQ_KEY);
   });
 });

@@ -32,7 +32,7 @@ test('the model picker offers what the key lists, with catalogue prices, in ever
   expect(key.status).toBe(201);
 
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'en-US' });
-  await context.addInitScript((token) => localStorage.setItem('samokoder.token', token), user.token);
+  await context.addInitScript((token) => (globalThis as unknown as { localStorage: { setItem(k: string, v: string): void } }).localStorage.setItem('samokoder.token', token), user.token);
   const page = await context.newPage();
   await page.goto(server.url);
   await page.getByRole('heading', { name: 'Projects', level: 1 }).waitFor();
@@ -43,7 +43,7 @@ test('the model picker offers what the key lists, with catalogue prices, in ever
   expect(await page.locator('.model-picker .label').first().textContent()).toBe('Model');
   await page.locator('[data-model-facts]').waitFor();
   // Only what the provider lists for this key; the recommended coder is the default.
-  expect(await select.locator('option').evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value))).toEqual(['gpt-4o-mini', 'gpt-5', 'ft:gpt-4o-mini:acme', '\u0000other']);
+  expect(await select.locator('option').evaluateAll((os) => os.map((o) => (o as unknown as { value: string }).value))).toEqual(['gpt-4o-mini', 'gpt-5', 'ft:gpt-4o-mini:acme', '\u0000other']);
   expect(await select.inputValue()).toBe('gpt-5');
   expect(await select.locator('option[value="gpt-5"]').textContent()).toBe('GPT-5 — $1.25 in / $10.00 out per 1M tokens · recommended');
   expect(await select.locator('option[value="ft:gpt-4o-mini:acme"]').textContent()).toBe('ft:gpt-4o-mini:acme — price unknown');
