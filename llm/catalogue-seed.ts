@@ -16,7 +16,7 @@ const seedModel = z.object({
 const seedSchema = z
   .object({
     date: z.iso.date(),
-    providers: z.record(z.enum(PROVIDERS), z.object({ name: z.string().min(1), models: z.record(z.string().min(1), seedModel) })),
+    providers: z.partialRecord(z.enum(PROVIDERS), z.object({ name: z.string().min(1), models: z.record(z.string().min(1), seedModel) })),
   })
   .superRefine((seed, ctx) => {
     for (const [provider, p] of Object.entries(seed.providers)) {
