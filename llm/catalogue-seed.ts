@@ -1,6 +1,7 @@
 import { z } from 'zod';
-import { modelPricesSchema, recommendedSchema, type ModelPrices, type Recommended } from '../protocol/model-catalogue.js';
-import { PROVIDERS, type ProviderId } from '../protocol/providers.js';
+import type { CatalogueSeed } from '../db/repos/model-catalogue.js';
+import { modelPricesSchema, recommendedSchema } from '../protocol/model-catalogue.js';
+import { PROVIDERS } from '../protocol/providers.js';
 import shipped from './model-catalogue.json' with { type: 'json' };
 
 /** The shipped seed file (llm/model-catalogue.json): what a new database's catalogue starts from. */
@@ -31,23 +32,7 @@ const seedSchema = z
     }
   });
 
-export interface SeedModel {
-  provider: ProviderId;
-  model: string;
-  name: string;
-  contextWindow: number | null;
-  maxOutputTokens: number | null;
-  toolCalling: boolean;
-  prices: ModelPrices | null;
-  recommended: Recommended;
-}
-
-export interface CatalogueSeed {
-  /** YYYY-MM-DD: when the file's prices and limits were taken from the providers. */
-  date: string;
-  providers: { id: ProviderId; name: string; sortOrder: number }[];
-  models: SeedModel[];
-}
+export type { CatalogueSeed };
 
 /** Parses a seed file's JSON; throws (naming the field) when it is malformed. */
 export function parseSeed(json: unknown): CatalogueSeed {

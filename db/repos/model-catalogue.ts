@@ -1,6 +1,5 @@
 import type { ModelEdit, ModelPrices, Recommended } from '../../protocol/model-catalogue.js';
 import type { ProviderId } from '../../protocol/providers.js';
-import type { CatalogueSeed } from '../../llm/catalogue-seed.js';
 import type { Database, Queryable } from '../port.js';
 
 /** One model of the catalogue as stored (retired ones included). */
@@ -15,6 +14,23 @@ export interface CatalogueEntry {
   recommended: Recommended;
   retiredAt: Date | null;
   editedByOperator: boolean;
+}
+
+/** A seed file's rows (llm/catalogue-seed.ts parses the shipped file into this). */
+export interface CatalogueSeed {
+  /** YYYY-MM-DD: when the file's prices and limits were taken from the providers. */
+  date: string;
+  providers: { id: ProviderId; name: string; sortOrder: number }[];
+  models: {
+    provider: ProviderId;
+    model: string;
+    name: string;
+    contextWindow: number | null;
+    maxOutputTokens: number | null;
+    toolCalling: boolean;
+    prices: ModelPrices | null;
+    recommended: Recommended;
+  }[];
 }
 
 /** A model one of a user's keys listed (ai_key_models joined to the key). */
