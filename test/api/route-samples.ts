@@ -25,6 +25,8 @@ const BODIES: Record<string, (t: Tenant) => Record<string, unknown>> = {
   'PUT /api/projects/:id/webhook': () => ({ url: 'https://example.com/hook' }),
   'POST /api/projects/:id/generate': () => ({ prompt: 'add dark mode', provider: 'openai', model: 'gpt-4o-mini' }),
   'POST /api/projects/:id/revert': (t) => ({ to: t.shas[0]! }),
+  'PUT /api/admin/models': () => ({ provider: 'openai', model: 'sample-model', maxOutputTokens: 1000 }),
+  'POST /api/admin/models/refresh': () => ({ provider: 'groq' }),
 };
 
 const QUERIES: Record<string, (t: Tenant) => Record<string, string>> = {
