@@ -82,23 +82,26 @@ describe('pages in Chromium', () => {
   const ALLOWED = new Set(['Samokoder', 'API', 'ZIP', 'OpenAI', 'Anthropic', 'Groq', 'OpenRouter', 'Ollama', 'ollama', 'LM', 'Studio', 'vLLM', 'URL', 'Docker', 'diff', 'English', 'Free', 'Pro', 'Team', 'USD', 'Node', 'js']);
 
   /** The visible text of the page outside code, pre and translate="no" elements. */
-  const translatableText = (page: Page) =>
-    page.evaluate(() => {
-      const skip = (el: Element | null): boolean => !!el?.closest('code, pre, script, style, [translate="no"], option');
-      const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
-      const parts: string[] = [];
-      for (let n = walker.nextNode(); n; n = walker.nextNode()) {
-        const el = n.parentElement;
-        if (!el || skip(el) || el.closest('[hidden]') || !(el as HTMLElement).offsetParent) continue;
-        parts.push(n.textContent ?? '');
-      }
-      // Labels users hear and see too: aria-labels, titles, placeholders.
-      for (const el of document.querySelectorAll('[aria-label], [title], [placeholder]')) {
-        if (skip(el)) continue;
-        for (const a of ['aria-label', 'title', 'placeholder']) parts.push(el.getAttribute(a) ?? '');
-      }
-      return parts.join('\n');
-    });
+  // Runs in the page (a string: this project's type-check has no DOM library).
+  const TRANSLATABLE_TEXT = `(() => {
+    const skip = (el) => !!el.closest('code, pre, script, style, [translate="no"], option');
+    const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+    const parts = [];
+    for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+      const el = n.parentElement;
+      if (!el || skip(el) || !el.offsetParent) continue;
+      parts.push(n.textContent || '');
+    }
+    // Labels users hear and see too: aria-labels, titles, placeholders.
+    for (const el of document.querySelectorAll('[aria-label], [title], [placeholder]')) {
+      if (skip(el)) continue;
+      for (const a of ['aria-label', 'title', 'placeholder']) parts.push(el.getAttribute(a) || '');
+    }
+    return parts.join('\\n');
+  })()`;
+
+  /** The visible text of the page outside code, pre and translate="no" elements. */
+  const translatableText = (page: Page) => page.evaluate<string>(TRANSLATABLE_TEXT);
 
   function englishWords(text: string): string[] {
     const stripped = text.replace(/https?:\/\/\S+/g, ' ').replace(/\S+@\S+/g, ' ').replace(/sk-\S+/g, ' ');
@@ -110,7 +113,7 @@ describe('pages in Chromium', () => {
     await page.screenshot({ path: path.join(ARTIFACTS, `locale-${locale}-${name}.png`), fullPage: true });
     const missing = await page.evaluate(() => [...((globalThis as unknown as { __samokoderMissingKeys?: Set<string> }).__samokoderMissingKeys ?? [])]);
     expect({ page: name, missing }).toEqual({ page: name, missing: [] });
-    expect(await page.evaluate(() => document.documentElement.lang)).toBe(locale);
+    expect(await page.evaluate('document.documentElement.lang')).toBe(locale);
     if (locale !== 'en') expect({ page: name, english: englishWords(await translatableText(page)) }).toEqual({ page: name, english: [] });
   }
 
@@ -126,7 +129,7 @@ describe('pages in Chromium', () => {
     await page.locator('form button[type="submit"]').waitFor();
     await check(page, locale, 'signup');
 
-    await context.addInitScript((t) => localStorage.setItem('samokoder.token', t), token);
+    await context.addInitScript(`localStorage.setItem('samokoder.token', ${JSON.stringify(token)})`);
     for (const [name, url, ready] of [
       ['projects', '/', `a[href="/projects/${projectId}"]`],
       ['keys', '/keys', 'tr[data-key-id]'],
@@ -147,7 +150,7 @@ describe('pages in Chromium', () => {
 
   test('the language switch changes the page at once and is remembered', async () => {
     const context = await browser.newContext({ locale: 'en-US' });
-    await context.addInitScript((t) => localStorage.setItem('samokoder.token', t), token);
+    await context.addInitScript(`localStorage.setItem('samokoder.token', ${JSON.stringify(token)})`);
     const page = await context.newPage();
     await page.goto(`${server.url}/keys`);
     await page.getByRole('heading', { name: 'API keys', level: 1 }).waitFor();
@@ -155,7 +158,7 @@ describe('pages in Chromium', () => {
     await page.getByRole('heading', { name: 'API-ключі', level: 1 }).waitFor();
     await page.reload();
     await page.getByRole('heading', { name: 'API-ключі', level: 1 }).waitFor();
-    expect(await page.evaluate(() => localStorage.getItem('samokoder.locale'))).toBe('uk');
+    expect(await page.evaluate("localStorage.getItem('samokoder.locale')")).toBe('uk');
     await context.close();
   }, 60_000);
 });
