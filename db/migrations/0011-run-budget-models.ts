@@ -1,0 +1,18 @@
+import type { Migration } from './index.js';
+
+/**
+ * What a run may spend and which model each agent role uses, set when it is started:
+ * budget_max_tokens / budget_max_cost_micro_usd (null: no budget of the user's; the server's
+ * stop-loss and the plan's monthly limit still hold) and models (role → provider, model and the
+ * key that pays for it; a role not listed uses the run's own provider and model).
+ */
+export const runBudgetModels: Migration = {
+  version: 11,
+  name: 'run-budget-models',
+  sql: /* sql */ `
+ALTER TABLE runs
+  ADD COLUMN budget_max_tokens bigint CHECK (budget_max_tokens > 0),
+  ADD COLUMN budget_max_cost_micro_usd bigint CHECK (budget_max_cost_micro_usd > 0),
+  ADD COLUMN models jsonb NOT NULL DEFAULT '{}'::jsonb;
+`,
+};
