@@ -236,6 +236,29 @@ export const usageSchema = z
   })
   .meta({ id: 'Usage' });
 
+const stepAverageSchema = z.object({
+  inputTokens: z.number().int(),
+  outputTokens: z.number().int(),
+  calls: z.number(),
+  samples: z.number().int().meta({ description: 'Finished steps the average is measured over; 0: the built-in figures' }),
+});
+
+export const runEstimateSchema = z
+  .object({
+    tokens: z.object({ low: z.number().int(), high: z.number().int() }).meta({ description: 'Input plus output tokens of the whole run' }),
+    costUsd: z.object({ low: z.number(), high: z.number() }).nullable().meta({ description: 'null: a model the run would use has no price (basis.unpricedModels)' }),
+    basis: z.object({
+      kind: z.enum(['generate', 'change']),
+      promptTokens: z.number().int(),
+      projectTokens: z.number().int().meta({ description: 'The part of the project the agents are sent (0 for a new project)' }),
+      tasks: z.object({ low: z.number().int(), high: z.number().int() }),
+      fixRounds: z.number().int(),
+      perStep: z.object({ planner: stepAverageSchema, architect: stepAverageSchema, coder: stepAverageSchema, fixer: stepAverageSchema }),
+      unpricedModels: z.array(z.string()),
+    }),
+  })
+  .meta({ id: 'RunEstimate', description: 'The method is described in docs/pipeline.md (Estimates)' });
+
 /** The error envelope every failure uses: `{error: {code, message, details?}}`. */
 export const errorBodySchema = z
   .object({
@@ -265,5 +288,6 @@ export type Commit = z.infer<typeof commitSchema>;
 export type Diff = z.infer<typeof diffSchema>;
 export type Usage = z.infer<typeof usageSchema>;
 export type ErrorBody = z.infer<typeof errorBodySchema>;
+export type RunEstimate = z.infer<typeof runEstimateSchema>;
 /** A list endpoint's page: the items under their plural name, and the cursor of the next page. */
 export type Page<K extends string, T> = { [P in K]: T[] } & { nextCursor: string | null };
