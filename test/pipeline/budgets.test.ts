@@ -7,7 +7,7 @@ import { apiClient, registerUser } from '../helpers/server.js';
 import { fakeSecret } from '../keys/fixtures.js';
 import {
   archTurn, bareArchTurn, catalogueViolations, finishTurn, INLINE_TEST, newProjectFixture, planTurn, projectEvents, requestsOf, script, startHarness,
-  startRun, toolTurn, waitForRun, writeTurn, type Harness,
+  startRun, waitForRun, writeTurn, type Harness,
 } from './harness.js';
 
 type Api = ReturnType<typeof apiClient>;

@@ -2,11 +2,13 @@ import { useEffect, useMemo, useState } from 'preact/hooks';
 import type { ApiKey } from '../api.js';
 import { MODEL_SUGGESTIONS, PROVIDER_NAMES, PROVIDERS, isProvider, type Provider } from '../providers.js';
 import { Field } from './common.js';
+import { BudgetFields, type BudgetChoice } from './BudgetFields.js';
 
 export interface RunChoice {
   provider: Provider;
   model: string;
   keyId?: string;
+  budget?: BudgetChoice;
 }
 
 const LAST = 'samokoder.lastRunChoice';
@@ -26,6 +28,7 @@ export function RunPicker(props: { keys: ApiKey[]; platformAllowed: boolean; onC
   const keysFor = props.keys.filter((k) => k.provider === provider);
   const [keyId, setKeyId] = useState<string>(saved?.keyId && keysFor.some((k) => k.id === saved.keyId) ? saved.keyId : (keysFor[0]?.id ?? ''));
   const [model, setModel] = useState(saved?.provider === provider ? saved.model : (MODEL_SUGGESTIONS[provider][0] ?? ''));
+  const [budget, setBudget] = useState<BudgetChoice | undefined>(undefined);
 
   useEffect(() => {
     const ks = props.keys.filter((k) => k.provider === provider);
@@ -36,8 +39,9 @@ export function RunPicker(props: { keys: ApiKey[]; platformAllowed: boolean; onC
     const usable = Boolean(model.trim()) && (Boolean(keyId) || props.platformAllowed);
     const choice: RunChoice = { provider, model: model.trim(), ...(keyId ? { keyId } : {}) };
     if (usable) localStorage.setItem(LAST, JSON.stringify(choice));
-    props.onChange(usable ? choice : null);
-  }, [provider, model, keyId, props.platformAllowed]);
+    // The budget is per run: sent, never remembered.
+    props.onChange(usable ? { ...choice, ...(budget ? { budget } : {}) } : null);
+  }, [provider, model, keyId, budget, props.platformAllowed]);
 
   return (
     <div class="picker">
@@ -80,6 +84,7 @@ export function RunPicker(props: { keys: ApiKey[]; platformAllowed: boolean; onC
           ))}
         </datalist>
       </Field>
+      <BudgetFields onChange={setBudget} />
     </div>
   );
 }

@@ -1,12 +1,12 @@
 import { useEffect, useRef } from 'preact/hooks';
-import { fmtCost, fmtTokens } from '../format.js';
 import type { RunView as RunState } from '../run-state.js';
 import type { StreamStatus } from '../stream.js';
 import { StatusBadge } from './common.js';
+import { CostMeter, type MeterBudget } from './CostMeter.js';
 
 const STEP_ICON: Record<string, string> = { running: '◌', succeeded: '✓', failed: '✗', cancelled: '■' };
 
-export function RunPanel(props: { run: RunState; connection: StreamStatus; onCancel?: () => void; cancelling: boolean }) {
+export function RunPanel(props: { run: RunState; connection: StreamStatus; budget?: MeterBudget | undefined; onCancel?: () => void; cancelling: boolean }) {
   const { run } = props;
   const term = useRef<HTMLPreElement>(null);
   useEffect(() => {
@@ -22,11 +22,7 @@ export function RunPanel(props: { run: RunState; connection: StreamStatus; onCan
           {run.reason && <span class="reason"> {run.reason}</span>}
           {run.message && <p class="error run-message">{run.message}</p>}
         </div>
-        <div class="counter" aria-label="Tokens and cost">
-          <span title="Input tokens">in {fmtTokens(run.inputTokens)}</span>
-          <span title="Output tokens">out {fmtTokens(run.outputTokens)}</span>
-          <span title="Cost">{fmtCost(run.costMicroUsd)}</span>
-        </div>
+        <CostMeter inputTokens={run.inputTokens} outputTokens={run.outputTokens} costMicroUsd={run.costMicroUsd} budget={props.budget} />
         <div class="conn" role="status" aria-live="polite" data-connection={props.connection}>
           <span class={`dot dot-${props.connection}`} aria-hidden="true" /> {props.connection === 'live' ? 'live' : props.connection === 'closed' ? 'offline' : `${props.connection}…`}
         </div>
