@@ -137,7 +137,7 @@ export const runSchema = z
       })
       .meta({ description: 'What the run may spend; crossing it ends the run failed/budget_exceeded' }),
     models: z
-      .record(z.enum(AGENT_ROLES), z.object({ provider: z.string(), model: z.string() }))
+      .partialRecord(z.enum(AGENT_ROLES), z.object({ provider: z.string(), model: z.string() }))
       .meta({ description: 'The roles that use a model other than the run’s own' }),
     createdAt: iso,
     startedAt: isoOrNull,
