@@ -3,7 +3,7 @@ import type { LlmRequest, LlmResponse, ToolCall, Usage } from '../../llm/provide
 import type { RunTotals } from '../../db/repos/usage-ledger-repo.js';
 import type { RunContext, StepRef } from './run-context.js';
 import { modelForStep } from '../../runs/role-models.js';
-import { checkRunBudget } from './run-budget.js';
+import { checkRunBudget, checkStopLoss } from './run-budget.js';
 import { RunStop } from './run-stop.js';
 
 export type ModelRequest = Omit<LlmRequest, 'model' | 'maxOutputTokens' | 'signal'>;
@@ -17,6 +17,7 @@ export type ModelRequest = Omit<LlmRequest, 'model' | 'maxOutputTokens' | 'signa
  * the run `limit_exceeded`; aborts and provider errors propagate.
  */
 export async function callModel(rc: RunContext, step: StepRef, request: ModelRequest): Promise<LlmResponse> {
+  checkStopLoss(rc);
   checkRunBudget(rc);
   const { run } = rc;
   const model = modelForStep(run, step.kind);
