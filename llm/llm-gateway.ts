@@ -13,6 +13,7 @@ import type { LlmRequest, LlmResponse, ProviderCredentials, ProviderId, StreamPa
 import { addUsage } from './providers/resilient-model.js';
 import { estimateWorstCaseTokens } from '../usage/estimate.js';
 import type { Reservation, UsageLedger } from '../usage/usage-ledger.js';
+import type { RunTotals, RunTotalsField } from '../db/repos/usage-ledger-repo.js';
 
 /** Who a call is for and which credentials pay for it. */
 export interface LlmCallContext {
@@ -30,11 +31,11 @@ export interface LlmCallContext {
    * Records the call on its run (runId and projectId), in the statement that settles it on the
    * ledger — also when the call failed — so it commits together with the settlement or not at all:
    * the run's token totals are set from its settled ledger rows, and a completed call appends the
-   * durable event `usageEvent` returns (with `runTokens`, the run's new total, added to its data);
-   * `onRunTokens` then gets that total. When it is given and the settlement of a completed call
+   * durable event `usageEvent` returns (with `runTokens` and `runCostMicroUsd`, the run's new
+   * totals, added to its data); `onRunTotals` then gets those totals. When it is given and the settlement of a completed call
    * fails, the call throws that error (the caller's own records would otherwise be missing it).
    */
-  runRecord?: { usageEvent: (usage: Usage) => { type: 'llm.usage'; data: Omit<EventData<'llm.usage'>, 'runTokens'> }; onRunTokens: (tokens: number) => void } | undefined;
+  runRecord?: { usageEvent: (usage: Usage) => { type: 'llm.usage'; data: Omit<EventData<'llm.usage'>, RunTotalsField> }; onRunTotals: (totals: RunTotals) => void } | undefined;
 }
 
 export interface LlmGatewayDeps {
@@ -223,12 +224,12 @@ export class LlmGateway {
     const record = ctx.runRecord && ctx.runId ? ctx.runRecord : undefined;
     const usage = state.usage ?? { inputTokens: 0, outputTokens: 0 };
     try {
-      const runTokens = await this.deps.ledger.settle(reservation, state.usage, state.keyRef, {
+      const runTotals = await this.deps.ledger.settle(reservation, state.usage, state.keyRef, {
         touchKey: byokKeyRef !== undefined && state.completed ? { id: byokKeyRef, at: this.deps.clock.now() } : undefined,
         runId: record && ctx.runId,
         usageEvent: record && ctx.runId && ctx.projectId && state.completed ? { projectId: ctx.projectId, runId: ctx.runId, ...record.usageEvent(usage) } : undefined,
       });
-      if (record && runTokens !== undefined) record.onRunTokens(runTokens);
+      if (record && runTotals !== undefined) record.onRunTotals(runTotals);
     } catch (err) {
       // The reservation stays held until expireStale releases it. A failed call's own error is what
       // the caller needs, so this failure is logged, not thrown over it; a completed call whose

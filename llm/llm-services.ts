@@ -18,6 +18,8 @@ export interface LlmServices {
   keyPool: PlatformKeyPool;
   ledger: UsageLedger;
   gateway: LlmGateway;
+  /** The price table the ledger prices calls with (run estimates price with it too). */
+  prices: PriceTable;
 }
 
 /**
@@ -28,7 +30,8 @@ export async function createLlmServices(deps: { config: Config; db: Database; cl
   const { config, db, clock, logger } = deps;
   const vault = createVault(deps.masterKey, config.oldMasterKeys);
   await checkMasterKeys(db, vault);
-  const ledger = new UsageLedger(db, await PriceTable.load(config.pricesFile), clock);
+  const prices = await PriceTable.load(config.pricesFile);
+  const ledger = new UsageLedger(db, prices, clock);
   const expired = await ledger.expireStale(STALE_RESERVATION_MS);
   if (expired > 0) logger.warn({ expired }, 'released usage reservations left by calls that never settled');
   const keyPool = await PlatformKeyPool.open(db, config.platformKeys, clock, logger);
@@ -41,5 +44,5 @@ export async function createLlmServices(deps: { config: Config; db: Database; cl
     logger,
     modelOptions: { baseUrls: config.llm.baseUrls, allowPrivateBaseUrls: config.llm.allowPrivateBaseUrls, timeoutMs: config.llm.timeoutMs, maxRetries: config.llm.maxRetries },
   });
-  return { vault, keyPool, ledger, gateway };
+  return { vault, keyPool, ledger, gateway, prices };
 }

@@ -79,6 +79,43 @@ export const projectSchema = z
   })
   .meta({ id: 'Project' });
 
+/** The agent roles a run can give a model of their own (verify runs commands, no model). */
+export const AGENT_ROLES = ['planner', 'architect', 'coder', 'fixer'] as const;
+export type AgentRole = (typeof AGENT_ROLES)[number];
+
+const modelName = z
+  .string()
+  .trim()
+  .min(1, 'must not be empty')
+  .max(200, 'must be at most 200 characters')
+  .regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces');
+
+/** generate's and estimate's `model` field, and each role's. */
+export const modelNameSchema = modelName;
+
+const roleModel = z
+  .strictObject({
+    provider: z.enum(PROVIDERS).optional().meta({ description: "Default: the request's provider" }),
+    model: modelName,
+  })
+  .optional();
+
+/** `models` of generate and estimate: a model per agent role; a role not named uses the request's provider and model. */
+export const roleModelsRequestSchema = z
+  .strictObject({ planner: roleModel, architect: roleModel, coder: roleModel, fixer: roleModel })
+  .meta({ id: 'RoleModelsRequest', description: 'A model per agent role, e.g. a cheap planner and a strong coder' });
+
+/** `budget` of generate: what the run may spend; the run stops with reason budget_exceeded once it crosses either. */
+export const runBudgetRequestSchema = z
+  .strictObject({
+    maxTokens: z.number().int('must be a whole number').min(1, 'must be at least 1').max(1_000_000_000, 'must be at most 1000000000').optional().meta({ description: "Input plus output tokens of the whole run; at most the plan's monthly token limit" }),
+    maxCostUsd: z.number().positive('must be above 0').max(100_000, 'must be at most 100000').optional().meta({ description: 'USD, as the ledger prices the calls (llm/prices.json)' }),
+  })
+  .meta({ id: 'RunBudgetRequest' });
+
+export type RoleModelsRequest = z.infer<typeof roleModelsRequestSchema>;
+export type RunBudgetRequest = z.infer<typeof runBudgetRequestSchema>;
+
 export const runSchema = z
   .object({
     id: z.uuid(),
@@ -94,6 +131,15 @@ export const runSchema = z
     message: z.string().nullable().meta({ description: 'When it did not succeed: what happened and what to do next, in a sentence or two (as in run.finished)' }),
     cancelRequestedAt: isoOrNull,
     usage: z.object({ inputTokens: z.number().int(), outputTokens: z.number().int(), costMicroUsd: z.number().int() }),
+    budget: z
+      .object({
+        maxTokens: z.number().int().nullable().meta({ description: 'null: no token budget of its own' }),
+        maxCostMicroUsd: z.number().int().nullable().meta({ description: 'null: no cost budget of its own' }),
+      })
+      .meta({ description: 'What the run may spend; crossing it ends the run failed/budget_exceeded' }),
+    models: z
+      .partialRecord(z.enum(AGENT_ROLES), z.object({ provider: z.string(), model: z.string() }))
+      .meta({ description: 'The roles that use a model other than the run’s own' }),
     createdAt: iso,
     startedAt: isoOrNull,
     finishedAt: isoOrNull,
@@ -191,6 +237,29 @@ export const usageSchema = z
   })
   .meta({ id: 'Usage' });
 
+const stepAverageSchema = z.object({
+  inputTokens: z.number().int(),
+  outputTokens: z.number().int(),
+  calls: z.number(),
+  samples: z.number().int().meta({ description: 'Finished steps the average is measured over; 0: the built-in figures' }),
+});
+
+export const runEstimateSchema = z
+  .object({
+    tokens: z.object({ low: z.number().int(), high: z.number().int() }).meta({ description: 'Input plus output tokens of the whole run' }),
+    costUsd: z.object({ low: z.number(), high: z.number() }).nullable().meta({ description: 'null: a model the run would use has no price (basis.unpricedModels)' }),
+    basis: z.object({
+      kind: z.enum(['generate', 'change']),
+      promptTokens: z.number().int(),
+      projectTokens: z.number().int().meta({ description: 'The part of the project the agents are sent (0 for a new project)' }),
+      tasks: z.object({ low: z.number().int(), high: z.number().int() }),
+      fixRounds: z.number().int(),
+      perStep: z.object({ planner: stepAverageSchema, architect: stepAverageSchema, coder: stepAverageSchema, fixer: stepAverageSchema }),
+      unpricedModels: z.array(z.string()),
+    }),
+  })
+  .meta({ id: 'RunEstimate', description: 'The method is described in docs/pipeline.md (Estimates)' });
+
 /** The error envelope every failure uses: `{error: {code, message, details?}}`. */
 export const errorBodySchema = z
   .object({
@@ -220,5 +289,6 @@ export type Commit = z.infer<typeof commitSchema>;
 export type Diff = z.infer<typeof diffSchema>;
 export type Usage = z.infer<typeof usageSchema>;
 export type ErrorBody = z.infer<typeof errorBodySchema>;
+export type RunEstimate = z.infer<typeof runEstimateSchema>;
 /** A list endpoint's page: the items under their plural name, and the cursor of the next page. */
 export type Page<K extends string, T> = { [P in K]: T[] } & { nextCursor: string | null };

@@ -50,7 +50,7 @@ export const EVENT_CATALOGUE = {
     summary: 'The run ended; nothing of it follows.',
     data: z.strictObject({
       status: z.enum(RUN_FINISHED_STATUSES).meta({ description: 'How it ended' }),
-      reason: z.string().nullable().meta({ description: 'null when it succeeded; otherwise why it stopped (verify_failed, token_budget, limit_exceeded, cancelled, worker_lost, …)' }),
+      reason: z.string().nullable().meta({ description: 'null when it succeeded; otherwise why it stopped (verify_failed, token_budget, budget_exceeded, limit_exceeded, cancelled, worker_lost, …)' }),
       message: z.string().max(1000).optional().meta({ description: 'What went wrong, for people (at most 1,000 characters; never a stack trace)' }),
     }),
   },
@@ -80,12 +80,15 @@ export const EVENT_CATALOGUE = {
   },
   'llm.usage': {
     durable: true,
-    summary: 'A model call of a step was settled: its tokens, and the run total.',
+    summary: "A model call of a step was settled: its tokens, and the run's totals (tokens and cost).",
     data: z.strictObject({
       stepSeq,
       inputTokens: z.number().int().min(0).meta({ description: 'Input tokens of this call' }),
       outputTokens: z.number().int().min(0).meta({ description: 'Output tokens of this call' }),
       runTokens: z.number().int().min(0).nullable().meta({ description: "The run's input plus output tokens so far (all settled calls)" }),
+      runCostMicroUsd: z.number().int().min(0).nullable().meta({ description: "The run's cost so far in micro-USD, as the ledger prices its settled calls (the live cost meter)" }),
+      cacheReadTokens: z.number().int().min(0).optional().meta({ description: "Input tokens of this call read from the provider's prompt cache (priced at the cached rate)" }),
+      model: z.string().optional().meta({ description: "The model that answered (a role's own, when the run gives it one)" }),
     }),
   },
   'tool.called': {

@@ -10,6 +10,8 @@ import type { SandboxPort } from '../sandbox/port.js';
 import type { WorkspaceStore } from '../workspaces/index.js';
 import { enqueueRun } from './enqueue-run.js';
 import { chooseKey } from './key-choice.js';
+import { resolveBudget, resolveRoleModels } from './run-options.js';
+import type { RoleModelsRequest, RunBudgetRequest } from '../protocol/api-types.js';
 import { deleteProject, type UserScopedCache } from './project-delete.js';
 import type { RunKind } from './run-status.js';
 import { RunsRepo, type Run } from './runs-repo.js';
@@ -33,6 +35,10 @@ export interface StartRunInput {
   model: string;
   /** A BYOK key of the user; otherwise chosen (see chooseKey). */
   keyId: string | undefined;
+  /** What the run may spend (see resolveBudget). */
+  budget?: RunBudgetRequest | undefined;
+  /** A model per agent role (see resolveRoleModels). */
+  models?: RoleModelsRequest | undefined;
 }
 
 /**
@@ -47,7 +53,8 @@ export class RunLifecycle {
    * Queues a run: the project's first is a `generate` (default prompt: the project's), later ones
    * are change requests and need a prompt.
    * @throws E_SANDBOX_UNAVAILABLE (this node runs runs and has no sandbox), E_NOT_FOUND,
-   *   E_VALIDATION (a change request without prompt), E_NO_KEY, E_DISK_RESERVE, E_CONFLICT (the
+   *   E_VALIDATION (a change request without prompt, a budget above the plan's limit), E_NO_KEY
+   *   (also for a role's provider), E_DISK_RESERVE, E_CONFLICT (the
    *   project has an active run, named in the message), E_LIMIT.
    */
   async start(input: StartRunInput): Promise<Run> {
@@ -59,6 +66,8 @@ export class RunLifecycle {
     if (!project) throw notFound('Project');
     const { kind, prompt } = await this.kindOf(project.id, project.prompt, input.prompt);
     const key = await chooseKey(db, config.platformKeys, input.user, input.provider, input.keyId);
+    const budget = await resolveBudget(db, input.user, input.budget);
+    const models = await resolveRoleModels(db, config.platformKeys, input.user, { provider: input.provider, key }, input.models);
     await this.deps.workspaces.checkReserve?.();
     const { run } = await enqueueRun(db, {
       projectId: project.id,
@@ -68,6 +77,8 @@ export class RunLifecycle {
       provider: input.provider,
       model: input.model,
       ...key,
+      budget,
+      models,
       maxAttempts: config.pipeline.maxAttempts,
     });
     logger.info({ runId: run.id, projectId: project.id, userId: input.user.id, kind, provider: run.provider, model: run.model, keySource: run.keySource }, 'run queued');

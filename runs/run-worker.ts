@@ -120,6 +120,7 @@ export class RunWorker {
         sandbox: () => sandbox.get(),
         browser: this.deps.browser,
         tokensUsed: run.inputTokens + run.outputTokens,
+        costMicroUsdUsed: run.costMicroUsd,
       };
       await runPipeline(rc, finishedSteps, job.attempts);
       await this.finish(jobCtx, runId, { status: 'succeeded', reason: null });

@@ -9,6 +9,7 @@ import type { EventInput } from '../protocol/event-catalogue.js';
 import { decodeCursor, pageLimit, toPage, type Page, type PageRequest } from '../db/repos/pagination.js';
 import { inTransaction } from '../db/repos/transaction.js';
 import { notifyCancel } from './cancel-channel.js';
+import { NO_BUDGET, parseRoleModels, type RoleModels, type RunBudget } from './role-models.js';
 import { ACTIVE_STATUSES, ALLOWED_FROM, type RunKind, type RunStatus } from './run-status.js';
 
 
@@ -32,6 +33,10 @@ export interface Run {
   inputTokens: number;
   outputTokens: number;
   costMicroUsd: number;
+  /** What the user allowed the run to spend (checked after every model call, from the ledger). */
+  budget: RunBudget;
+  /** The roles with a model of their own (see modelForStep). */
+  models: RoleModels;
   createdAt: Date;
   startedAt: Date | null;
   finishedAt: Date | null;
@@ -48,7 +53,7 @@ export interface RunJobPayload {
 export const runJobKey = (runId: string): string => `run:${runId}`;
 
 /** What a new run row holds; `keyId` is a BYOK key of this user, or null for a platform key. */
-export type NewRun = Pick<Run, 'projectId' | 'userId' | 'kind' | 'prompt' | 'provider' | 'model' | 'keyId' | 'keySource'>;
+export type NewRun = Pick<Run, 'projectId' | 'userId' | 'kind' | 'prompt' | 'provider' | 'model' | 'keyId' | 'keySource'> & Partial<Pick<Run, 'budget' | 'models'>>;
 
 /** A transition's SET list; $2 is the new status, $3 the reason (see transition). */
 const MOVE = `status = $2,
@@ -75,6 +80,9 @@ interface RunRow {
   input_tokens: number | string;
   output_tokens: number | string;
   cost_micro_usd: number | string;
+  budget_max_tokens: number | string | null;
+  budget_max_cost_micro_usd: number | string | null;
+  models: unknown;
   created_at: Date;
   started_at: Date | null;
   finished_at: Date | null;
@@ -82,8 +90,8 @@ interface RunRow {
 }
 
 const COLUMNS = `id, project_id, user_id, kind, prompt, provider, model, key_id, key_source, status, reason, message,
-  cancel_requested_at, plan, architecture, input_tokens, output_tokens, cost_micro_usd, created_at, started_at,
-  finished_at, created_at::text AS created_at_key`;
+  cancel_requested_at, plan, architecture, input_tokens, output_tokens, cost_micro_usd, budget_max_tokens,
+  budget_max_cost_micro_usd, models, created_at, started_at, finished_at, created_at::text AS created_at_key`;
 
 const date = (d: Date | null): Date | null => (d === null ? null : new Date(d));
 
@@ -106,6 +114,8 @@ const toRun = (r: RunRow): Run => ({
   inputTokens: Number(r.input_tokens),
   outputTokens: Number(r.output_tokens),
   costMicroUsd: Number(r.cost_micro_usd),
+  budget: { maxTokens: r.budget_max_tokens === null ? null : Number(r.budget_max_tokens), maxCostMicroUsd: r.budget_max_cost_micro_usd === null ? null : Number(r.budget_max_cost_micro_usd) },
+  models: parseRoleModels(r.models),
   createdAt: new Date(r.created_at),
   startedAt: date(r.started_at),
   finishedAt: date(r.finished_at),
@@ -121,9 +131,12 @@ export class RunsRepo {
    */
   async insert(input: NewRun): Promise<Run> {
     const res = await this.db.query<RunRow>(
-      `INSERT INTO runs (project_id, user_id, kind, prompt, provider, model, key_id, key_source)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING ${COLUMNS}`,
-      [input.projectId, input.userId, input.kind, input.prompt, input.provider, input.model, input.keyId, input.keySource],
+      `INSERT INTO runs (project_id, user_id, kind, prompt, provider, model, key_id, key_source, budget_max_tokens, budget_max_cost_micro_usd, models)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::jsonb) RETURNING ${COLUMNS}`,
+      [
+        input.projectId, input.userId, input.kind, input.prompt, input.provider, input.model, input.keyId, input.keySource,
+        (input.budget ?? NO_BUDGET).maxTokens, (input.budget ?? NO_BUDGET).maxCostMicroUsd, JSON.stringify(input.models ?? {}),
+      ],
     );
     return toRun(res.rows[0]!);
   }

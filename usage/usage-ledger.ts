@@ -5,7 +5,7 @@ import type { KeySource } from '../keys/key-source.js';
 import type { CallAccess } from '../db/repos/api-keys.js';
 import { PlansRepo, type Plan } from '../db/repos/plans.js';
 import { monthOf, monthUsage } from '../db/repos/usage-summary.js';
-import { UsageLedgerRepo, type CallGate, type MonthState, type SettleAlso, type UsageTotalsRow } from '../db/repos/usage-ledger-repo.js';
+import { UsageLedgerRepo, type CallGate, type MonthState, type RunTotals, type SettleAlso, type UsageTotalsRow } from '../db/repos/usage-ledger-repo.js';
 import { UsersRepo } from '../db/repos/users.js';
 import type { Usage } from '../llm/providers/port.js';
 import type { PriceTable } from '../llm/prices.js';
@@ -106,9 +106,9 @@ export class UsageLedger {
   /**
    * Settles to what the provider reported (nothing reported: zero) and releases the rest, with the
    * writes of `also` in the same statement (see UsageLedgerRepo.settle).
-   * @returns the run's new token total when `also.runId` is given.
+   * @returns the run's new totals when `also.runId` is given.
    */
-  async settle(reservation: Reservation, usage: Usage | undefined, keyRef?: string | null, also?: SettleAlso): Promise<number | undefined> {
+  async settle(reservation: Reservation, usage: Usage | undefined, keyRef?: string | null, also?: SettleAlso): Promise<RunTotals | undefined> {
     const u = usage ?? { inputTokens: 0, outputTokens: 0 };
     const res = await this.repo.settle(
       reservation.userId,
@@ -124,7 +124,7 @@ export class UsageLedger {
       },
       also,
     );
-    return res.runTokens;
+    return res.runTotals;
   }
 
   /** Releases reservations a dead process left behind (older than `maxAgeMs`). */

@@ -1,22 +1,26 @@
 import { isAppError } from '../../core/errors.js';
-import type { LlmRequest, LlmResponse, ProviderId, ToolCall, Usage } from '../../llm/providers/port.js';
+import type { LlmRequest, LlmResponse, ToolCall, Usage } from '../../llm/providers/port.js';
+import type { RunTotals } from '../../db/repos/usage-ledger-repo.js';
 import type { RunContext, StepRef } from './run-context.js';
+import { modelForStep } from '../../runs/role-models.js';
+import { checkRunBudget, checkStopLoss } from './run-budget.js';
 import { RunStop } from './run-stop.js';
 
 export type ModelRequest = Omit<LlmRequest, 'model' | 'maxOutputTokens' | 'signal'>;
 
 /**
- * One model call of a step, through the gateway (plan check, reservation, ledger): refuses to
- * start when the run's token stop-loss is spent, streams text deltas as coalesced `llm.delta`
- * events, and — in the gateway's settle statement — sets the run's totals from the ledger and
- * appends `llm.usage`. A plan limit (E_LIMIT) ends the run `limit_exceeded`; aborts and provider
- * errors propagate.
+ * One model call of a step, with the model of the step's role (modelForStep), through the gateway
+ * (plan check, reservation, ledger): refuses to start when the run's stop-loss or its own budget
+ * is spent, streams text deltas as coalesced `llm.delta` events, and — in the gateway's settle
+ * statement — sets the run's totals from the ledger and appends `llm.usage`; a call that took the
+ * run over its budget then ends it `budget_exceeded` (checkRunBudget). A plan limit (E_LIMIT) ends
+ * the run `limit_exceeded`; aborts and provider errors propagate.
  */
 export async function callModel(rc: RunContext, step: StepRef, request: ModelRequest): Promise<LlmResponse> {
-  if (rc.tokensUsed >= rc.settings.tokenBudget) {
-    throw new RunStop('token_budget', `The run spent ${rc.tokensUsed} tokens, its stop-loss is ${rc.settings.tokenBudget} (SAMOKODER_RUN_TOKEN_BUDGET).`);
-  }
+  checkStopLoss(rc);
+  checkRunBudget(rc);
   const { run } = rc;
+  const model = modelForStep(run, step.kind);
   const deltas = rc.events.coalescer('llm.delta', { stepSeq: step.seq });
   let text = '';
   const toolCalls: ToolCall[] = [];
@@ -26,22 +30,26 @@ export async function callModel(rc: RunContext, step: StepRef, request: ModelReq
   // the statement that settles the call, so they always equal the run's settled ledger rows,
   // whatever process settled them, and the event commits with them.
   const runRecord = {
-    usageEvent: (u: Usage) => ({ type: 'llm.usage' as const, data: { stepSeq: step.seq, inputTokens: u.inputTokens, outputTokens: u.outputTokens } }),
-    onRunTokens: (tokens: number) => {
-      rc.tokensUsed = tokens;
+    usageEvent: (u: Usage) => ({
+      type: 'llm.usage' as const,
+      data: { stepSeq: step.seq, inputTokens: u.inputTokens, outputTokens: u.outputTokens, model: model.model, ...(u.cacheReadTokens ? { cacheReadTokens: u.cacheReadTokens } : {}) },
+    }),
+    onRunTotals: (totals: RunTotals) => {
+      rc.tokensUsed = totals.tokens;
+      rc.costMicroUsdUsed = totals.costMicroUsd;
     },
   };
   try {
     const stream = rc.gateway.stream(
-      { ...request, model: run.model, maxOutputTokens: rc.settings.maxOutputTokens, signal: rc.signal },
+      { ...request, model: model.model, maxOutputTokens: rc.settings.maxOutputTokens, signal: rc.signal },
       {
         userId: run.userId,
         projectId: run.projectId,
         runId: run.id,
         stepId: step.id,
-        provider: run.provider as ProviderId,
-        keySource: run.keySource,
-        keyId: run.keyId ?? undefined,
+        provider: model.provider,
+        keySource: model.keySource,
+        keyId: model.keyId ?? undefined,
         session: rc.llmSession,
         runRecord,
       },
@@ -60,5 +68,6 @@ export async function callModel(rc: RunContext, step: StepRef, request: ModelReq
   } finally {
     deltas.flush();
   }
+  checkRunBudget(rc);
   return { text, toolCalls, usage, finishReason };
 }

@@ -4,6 +4,7 @@ import { AppError } from '../../core/errors.js';
 export type StopReason =
   | 'verify_failed'
   | 'token_budget'
+  | 'budget_exceeded'
   | 'time_budget'
   | 'limit_exceeded'
   | 'invalid_tool_calls'

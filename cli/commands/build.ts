@@ -24,6 +24,8 @@ Docker sandbox for the tests) and writes the generated project as a ZIP.
   --key-env VAR    the environment variable holding the API key (default: the provider's,
                    e.g. ANTHROPIC_API_KEY; optional for openai-compatible). The key is never printed.
   --base-url URL   an OpenAI-compatible server (Ollama: http://localhost:11434/v1)
+  --max-tokens N   stop the run once it spent N tokens (input + output): reason budget_exceeded
+  --max-cost USD   stop the run once it cost USD dollars (as the price table prices the calls)
   --out FILE       where to write the ZIP (default: app.zip)
   --data-dir DIR   keep the service's data here (default: a temporary directory, removed after)
   --verbose        the service's logs on stderr (otherwise they go to a file, named when the build
@@ -69,6 +71,16 @@ function resolveChoice(values: Record<string, string | boolean | undefined>, env
   return { provider, model, apiKey, ...(baseUrl ? { baseUrl } : {}) };
 }
 
+/** --max-tokens / --max-cost as generate's budget (the server validates the numbers further). */
+function budgetOf(maxTokens: string | undefined, maxCost: string | undefined): { maxTokens?: number; maxCostUsd?: number } | undefined {
+  if (maxTokens === undefined && maxCost === undefined) return undefined;
+  const tokens = maxTokens === undefined ? undefined : Number(maxTokens);
+  const cost = maxCost === undefined ? undefined : Number(maxCost);
+  if (tokens !== undefined && !(Number.isInteger(tokens) && tokens > 0)) throw new CliError(`--max-tokens must be a whole number above 0, e.g. --max-tokens 200000 (got "${maxTokens}").`, EXIT.BAD_INPUT);
+  if (cost !== undefined && !(Number.isFinite(cost) && cost > 0)) throw new CliError(`--max-cost must be a dollar amount above 0, e.g. --max-cost 0.50 (got "${maxCost}").`, EXIT.BAD_INPUT);
+  return { ...(tokens !== undefined ? { maxTokens: tokens } : {}), ...(cost !== undefined ? { maxCostUsd: cost } : {}) };
+}
+
 /** The local account of the CLI in a data dir: registered once, its password kept in the data dir. */
 async function localSession(api: ApiClient, dataDir: string): Promise<string> {
   const file = path.join(dataDir, 'cli-account.json');
@@ -91,6 +103,8 @@ export async function buildCommand(argv: string[]): Promise<ExitCode> {
       model: { type: 'string' },
       'key-env': { type: 'string' },
       'base-url': { type: 'string' },
+      'max-tokens': { type: 'string' },
+      'max-cost': { type: 'string' },
       out: { type: 'string', default: 'app.zip' },
       'data-dir': { type: 'string' },
       verbose: { type: 'boolean', default: false },
@@ -105,6 +119,7 @@ export async function buildCommand(argv: string[]): Promise<ExitCode> {
   if (!prompt) throw new CliError('what should it build? samokoder build "a todo app with tests" --out app.zip', EXIT.BAD_INPUT);
   const choice = resolveChoice(values, process.env);
   const out = path.resolve(values.out);
+  const budget = budgetOf(values['max-tokens'], values['max-cost']);
 
   const tempDir = values['data-dir'] ? undefined : await mkdtemp(path.join(os.tmpdir(), 'samokoder-build-'));
   const dataDir = path.resolve(values['data-dir'] ?? tempDir!);
@@ -151,7 +166,7 @@ export async function buildCommand(argv: string[]): Promise<ExitCode> {
       if (e.type === 'run.finished' && typeof e.data.message === 'string') finishedMessage = e.data.message;
       progress.event(e);
     });
-    const { run } = await api.json<{ run: RunJson }>('POST', `/api/projects/${enc(project.id)}/generate`, { provider: choice.provider, model: choice.model, keyId: key.id });
+    const { run } = await api.json<{ run: RunJson }>('POST', `/api/projects/${enc(project.id)}/generate`, { provider: choice.provider, model: choice.model, keyId: key.id, ...(budget ? { budget } : {}) });
     let cancelled = false;
     cancel = () => {
       if (cancelled) process.exit(EXIT.CANCELLED);

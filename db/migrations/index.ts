@@ -5,6 +5,7 @@ import { runFairness } from './0004-run-fairness.js';
 import { planWorkspaceQuota } from './0005-plan-workspace-quota.js';
 import { oneActiveRun } from './0007-one-active-run.js';
 import { runScreenshots } from './0008-run-screenshots.js';
+import { runBudgetModels } from './0011-run-budget-models.js';
 import { runMessage } from './0016-run-message.js';
 
 export interface Migration {
@@ -15,4 +16,4 @@ export interface Migration {
 }
 
 /** Every migration, oldest first. A new migration is a new file added at the end. */
-export const MIGRATIONS: readonly Migration[] = [init, authChangedNotify, projectsChangedNotify, runFairness, planWorkspaceQuota, oneActiveRun, runScreenshots, runMessage];
+export const MIGRATIONS: readonly Migration[] = [init, authChangedNotify, projectsChangedNotify, runFairness, planWorkspaceQuota, oneActiveRun, runScreenshots, runBudgetModels, runMessage];

@@ -52,8 +52,18 @@ export interface SettleAlso {
   touchKey?: { id: string; at: Date } | undefined;
   /** The call's run: its token and cost totals are set to the sums of its settled ledger rows, this call's included. */
   runId?: string | undefined;
-  /** A durable event of the project; `runTokens` (the run's new total) is added to `data`. */
-  usageEvent?: { projectId: string; runId: string; type: 'llm.usage'; data: Omit<EventData<'llm.usage'>, 'runTokens'> } | undefined;
+  /** A durable event of the project; `runTokens` and `runCostMicroUsd` (the run's new totals) are added to `data`. */
+  usageEvent?: { projectId: string; runId: string; type: 'llm.usage'; data: Omit<EventData<'llm.usage'>, RunTotalsField> } | undefined;
+}
+
+/** The llm.usage fields the settle statement fills in from the run's row. */
+export type RunTotalsField = 'runTokens' | 'runCostMicroUsd';
+
+/** A run's totals after a settlement: the sums of its settled ledger rows. */
+export interface RunTotals {
+  /** Input plus output tokens. */
+  tokens: number;
+  costMicroUsd: number;
 }
 
 export interface Settlement {
@@ -158,11 +168,11 @@ export class UsageLedgerRepo {
    * is the sum of the ledger's, so a run is priced exactly as /api/usage bills it. Settling twice changes nothing in the ledger.
    * All CTEs see the statement's one snapshot, where this call's row is still 'reserved' (unless it
    * was settled before): the run's sum adds this settlement's tokens to the other settled rows.
-   * @returns whether this call settled the row, and the run's new token total (with `runId`).
+   * @returns whether this call settled the row, and the run's new totals (with `runId`).
    */
-  async settle(userId: string, ledgerId: string, s: Settlement, also: SettleAlso = {}): Promise<{ settled: boolean; runTokens: number | undefined }> {
+  async settle(userId: string, ledgerId: string, s: Settlement, also: SettleAlso = {}): Promise<{ settled: boolean; runTotals: RunTotals | undefined }> {
     const event = also.usageEvent;
-    const res = await this.db.query<{ settled: number; run_tokens: string | null }>(
+    const res = await this.db.query<{ settled: number; run_tokens: string | null; run_cost: string | null }>(
       `WITH s AS (
          UPDATE usage_ledger SET status = 'settled', input_tokens = $3, output_tokens = $4, cache_read_tokens = $5,
                 cache_write_tokens = $6, cost_micro_usd = $7, key_ref = COALESCE($8, key_ref), settled_at = now()
@@ -183,16 +193,16 @@ export class UsageLedgerRepo {
                         COALESCE(sum(cost_micro_usd), 0) + COALESCE((SELECT cost_micro_usd FROM s WHERE run_id = $12), 0) AS cost_micro_usd
                    FROM usage_ledger WHERE run_id = $12 AND status = 'settled') l
           WHERE r.id = $12
-          RETURNING r.input_tokens + r.output_tokens AS tokens
+          RETURNING r.input_tokens + r.output_tokens AS tokens, r.cost_micro_usd AS cost
        ), ${appendEventCtes({
          projectId: '$13::uuid',
          runId: '$14::uuid',
          type: '$15::text',
-         data: "$16::jsonb || jsonb_build_object('runTokens', (SELECT tokens FROM totals))",
+         data: "$16::jsonb || jsonb_build_object('runTokens', (SELECT tokens FROM totals), 'runCostMicroUsd', (SELECT cost FROM totals))",
          channel: '$17::text',
        })}
        SELECT (SELECT count(*) FROM s)::int AS settled, (SELECT count(*) FROM released)::int AS released,
-              (SELECT count(*) FROM touched)::int AS touched, (SELECT tokens FROM totals)::text AS run_tokens,
+              (SELECT count(*) FROM touched)::int AS touched, (SELECT tokens FROM totals)::text AS run_tokens, (SELECT cost FROM totals)::text AS run_cost,
               (SELECT count(*) FROM event_notified)::int AS events`,
       [
         ledgerId, userId, s.inputTokens, s.outputTokens, s.cacheReadTokens, s.cacheWriteTokens, s.costMicroUsd, s.keyRef ?? null, s.usedTokens,
@@ -201,7 +211,8 @@ export class UsageLedgerRepo {
       ],
     );
     const row = res.rows[0];
-    return { settled: Number(row?.settled ?? 0) > 0, runTokens: row?.run_tokens == null ? undefined : Number(row.run_tokens) };
+    const runTotals = row?.run_tokens == null ? undefined : { tokens: Number(row.run_tokens), costMicroUsd: Number(row.run_cost ?? 0) };
+    return { settled: Number(row?.settled ?? 0) > 0, runTotals };
   }
 
   /**

@@ -14,6 +14,9 @@ const FINISH_REASONS: Record<string, FinishReason> = {
   refusal: 'content_filter',
 };
 
+/** Anthropic's prompt-cache marker (a 5-minute cache, refreshed by every hit). */
+const EPHEMERAL = { type: 'ephemeral' } as const;
+
 /** Anthropic's Messages API through `@anthropic-ai/sdk`, reading the raw SSE events. */
 export function anthropicAdapter(options: SdkClientOptions): ProviderAdapter {
   const client = new Anthropic(commonSdkOptions(options));
@@ -23,7 +26,10 @@ export function anthropicAdapter(options: SdkClientOptions): ProviderAdapter {
       const events = await client.messages.create(
         {
           model: request.model,
-          system: request.system,
+          // The system prompt and the tools are the same on every call of a step: marked as the
+          // cached prefix, later calls read them at the cached rate (ignored below the model's
+          // minimum cacheable length).
+          system: [{ type: 'text', text: request.system, cache_control: EPHEMERAL }],
           messages: toAnthropicMessages(request),
           max_tokens: request.maxOutputTokens,
           ...(request.temperature !== undefined ? { temperature: request.temperature } : {}),
@@ -46,10 +52,12 @@ function toolFields(request: LlmRequest): { tools?: ToolUnion[]; tool_choice?: A
   if (!request.tools?.length) return {};
   const choice = request.toolChoice ?? 'auto';
   return {
-    tools: request.tools.map((t) => ({
+    tools: request.tools.map((t, i, all) => ({
       name: t.name,
       description: t.description,
       input_schema: { type: 'object' as const, ...t.parameters },
+      // The breakpoint on the last tool caches the tools with the system prompt before them.
+      ...(i === all.length - 1 ? { cache_control: EPHEMERAL } : {}),
     })),
     tool_choice: choice === 'auto' ? { type: 'auto' } : choice === 'required' ? { type: 'any' } : { type: 'tool', name: choice.name },
   };

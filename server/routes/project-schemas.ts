@@ -48,6 +48,8 @@ export const toRunJson = (r: Run) => ({
   message: r.message,
   cancelRequestedAt: date(r.cancelRequestedAt),
   usage: { inputTokens: r.inputTokens, outputTokens: r.outputTokens, costMicroUsd: r.costMicroUsd },
+  budget: r.budget,
+  models: Object.fromEntries(Object.entries(r.models).map(([role, m]) => [role, { provider: m.provider, model: m.model }])),
   createdAt: r.createdAt.toISOString(),
   startedAt: date(r.startedAt),
   finishedAt: date(r.finishedAt),

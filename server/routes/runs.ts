@@ -9,6 +9,7 @@ import { route, type AnyRoute } from '../http/route.js';
 import { ownedProject } from './ownership.js';
 import { pageQuery, projectIdParams, runIdParams, runSchema, stepSchema, toRunJson, toStepJson } from './project-schemas.js';
 import { idSchema } from './schemas.js';
+import { modelNameSchema, roleModelsRequestSchema, runBudgetRequestSchema } from '../../protocol/api-types.js';
 
 const generateBody = z.object({
   prompt: z
@@ -19,8 +20,10 @@ const generateBody = z.object({
     .optional()
     .meta({ description: "The first run defaults to the project's prompt; a later run (a change request) requires one" }),
   provider: z.enum(PROVIDERS),
-  model: z.string().trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters').regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces'),
+  model: modelNameSchema,
   keyId: idSchema('must be the id of one of your API keys (a UUID)').optional(),
+  budget: runBudgetRequestSchema.optional(),
+  models: roleModelsRequestSchema.optional(),
 });
 
 export function runRoutes(ctx: AppContext): AnyRoute[] {
@@ -40,7 +43,7 @@ export function runRoutes(ctx: AppContext): AnyRoute[] {
       body: generateBody,
       responses: {
         202: { description: 'Queued; follow it on the WebSocket or GET …/runs/:runId', schema: z.object({ run: runSchema }) },
-        400: { description: 'Invalid input (E_VALIDATION) or no key for the provider (E_NO_KEY)' },
+        400: { description: "Invalid input (E_VALIDATION; also a budget.maxTokens above the plan's monthly token limit) or no key for the provider or a role's provider (E_NO_KEY)" },
         402: { description: 'The plan’s concurrent-run limit is reached (E_LIMIT)' },
         404: { description: 'No such project, or keyId is not one of the caller’s keys' },
         409: { description: 'The project already has a queued or running run (E_CONFLICT; details.activeRunId names it)' },
@@ -50,7 +53,7 @@ export function runRoutes(ctx: AppContext): AnyRoute[] {
       handler: async ({ params, body, auth, req }) => {
         userLimit.hit(auth!.user.id);
         ipLimit.hit(ipKey(req.ip));
-        const run = await ctx.lifecycle.start({ user: auth!.user, projectId: params.id, prompt: body.prompt, provider: body.provider, model: body.model, keyId: body.keyId });
+        const run = await ctx.lifecycle.start({ user: auth!.user, projectId: params.id, prompt: body.prompt, provider: body.provider, model: body.model, keyId: body.keyId, budget: body.budget, models: body.models });
         return { status: 202, body: { run: toRunJson(run) } };
       },
     }),

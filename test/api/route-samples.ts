@@ -24,6 +24,7 @@ const BODIES: Record<string, (t: Tenant) => Record<string, unknown>> = {
   'POST /api/projects': () => ({ name: 'Sample', prompt: 'a sample app' }),
   'PUT /api/projects/:id/webhook': () => ({ url: 'https://example.com/hook' }),
   'POST /api/projects/:id/generate': () => ({ prompt: 'add dark mode', provider: 'openai', model: 'gpt-4o-mini' }),
+  'POST /api/projects/:id/estimate': () => ({ prompt: 'add dark mode', provider: 'openai', model: 'gpt-4o-mini', models: { planner: { model: 'gpt-4.1-mini' } } }),
   'POST /api/projects/:id/revert': (t) => ({ to: t.shas[0]! }),
 };
 

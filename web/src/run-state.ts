@@ -160,8 +160,11 @@ export function applyEvent(s: RunView, e: StreamEvent): RunView {
       if (!text || stepSeq === undefined) return next; // a truncated delta may have lost its fields
       return { ...next, steps: updateStep(next.steps, stepSeq, (x) => ({ ...x, text: (x.text + text).slice(-MAX_STEP_TEXT) })) };
     }
-    case 'llm.usage':
-      return { ...next, inputTokens: next.inputTokens + e.data.inputTokens, outputTokens: next.outputTokens + e.data.outputTokens };
+    case 'llm.usage': {
+      // The live cost meter: the run's cost so far, as the ledger priced its settled calls.
+      const cost = e.data.runCostMicroUsd ?? next.costMicroUsd;
+      return { ...next, inputTokens: next.inputTokens + e.data.inputTokens, outputTokens: next.outputTokens + e.data.outputTokens, costMicroUsd: Math.max(next.costMicroUsd, cost) };
+    }
     case 'tool.called': {
       const d = e.data;
       const target = d.path ?? d.command;

@@ -3,11 +3,13 @@ import type { ApiKey } from '../api.js';
 import { useT } from '../i18n/index.js';
 import { MODEL_SUGGESTIONS, PROVIDERS, isProvider, providerName, type Provider } from '../providers.js';
 import { Field } from './common.js';
+import { BudgetFields, type BudgetChoice } from './BudgetFields.js';
 
 export interface RunChoice {
   provider: Provider;
   model: string;
   keyId?: string;
+  budget?: BudgetChoice;
 }
 
 const LAST = 'samokoder.lastRunChoice';
@@ -28,6 +30,7 @@ export function RunPicker(props: { keys: ApiKey[]; platformAllowed: boolean; onC
   const keysFor = props.keys.filter((k) => k.provider === provider);
   const [keyId, setKeyId] = useState<string>(saved?.keyId && keysFor.some((k) => k.id === saved.keyId) ? saved.keyId : (keysFor[0]?.id ?? ''));
   const [model, setModel] = useState(saved?.provider === provider ? saved.model : (MODEL_SUGGESTIONS[provider][0] ?? ''));
+  const [budget, setBudget] = useState<BudgetChoice | undefined>(undefined);
 
   useEffect(() => {
     const ks = props.keys.filter((k) => k.provider === provider);
@@ -38,8 +41,9 @@ export function RunPicker(props: { keys: ApiKey[]; platformAllowed: boolean; onC
     const usable = Boolean(model.trim()) && (Boolean(keyId) || props.platformAllowed);
     const choice: RunChoice = { provider, model: model.trim(), ...(keyId ? { keyId } : {}) };
     if (usable) localStorage.setItem(LAST, JSON.stringify(choice));
-    props.onChange(usable ? choice : null);
-  }, [provider, model, keyId, props.platformAllowed]);
+    // The budget is per run: sent, never remembered.
+    props.onChange(usable ? { ...choice, ...(budget ? { budget } : {}) } : null);
+  }, [provider, model, keyId, budget, props.platformAllowed]);
 
   return (
     <div class="picker">
@@ -82,6 +86,7 @@ export function RunPicker(props: { keys: ApiKey[]; platformAllowed: boolean; onC
           ))}
         </datalist>
       </Field>
+      <BudgetFields onChange={setBudget} />
     </div>
   );
 }

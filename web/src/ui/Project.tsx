@@ -10,6 +10,7 @@ import { FilesView } from './Files.js';
 import { HistoryView } from './History.js';
 import { useKeys } from './Keys.js';
 import { RunPicker, type RunChoice } from './NewRunForm.js';
+import { EstimateHint } from './EstimateHint.js';
 import { RunPanel } from './RunView.js';
 import { RunScreenshot } from './RunScreenshot.js';
 
@@ -73,12 +74,16 @@ export function ProjectPage({ id }: { id: string }) {
 
   // llm.usage carries tokens; the run's cost (priced by the server) comes from the run itself.
   const [runCost, setRunCost] = useState<number | null>(null);
+  const [runBudget, setRunBudget] = useState<Run['budget'] | undefined>(undefined);
   useEffect(() => {
     const runId = run.runId;
     if (!runId) return;
     const timer = setTimeout(() => {
       api<{ run: Run }>('GET', `/api/projects/${enc(id)}/runs/${enc(runId)}`).then(
-        (b) => setRunCost(b.run.usage.costMicroUsd),
+        (b) => {
+          setRunCost(b.run.usage.costMicroUsd);
+          setRunBudget(b.run.budget);
+        },
         () => undefined,
       );
     }, 400);
@@ -186,7 +191,7 @@ export function ProjectPage({ id }: { id: string }) {
       <div role="tabpanel" id={`panel-${tab}`} aria-labelledby={`tab-${tab}`}>
         {tab === 'run' && (
           <>
-            <RunPanel run={runCost === null ? run : { ...run, costMicroUsd: Math.max(run.costMicroUsd, runCost) }} connection={connection} cancelling={cancelling} {...(active ? { onCancel: () => void cancel() } : {})} />
+            <RunPanel run={runCost === null ? run : { ...run, costMicroUsd: Math.max(run.costMicroUsd, runCost) }} connection={connection} budget={runBudget} cancelling={cancelling} {...(active ? { onCancel: () => void cancel() } : {})} />
             <RunScreenshot projectId={id} run={run} />
             {!active && keys && (
               <section class="card" aria-labelledby="change-request">
@@ -196,6 +201,7 @@ export function ProjectPage({ id }: { id: string }) {
                     <textarea name="change" rows={3} placeholder={run.runId ? t('changePlaceholder') : ''} value={change} onInput={(e) => setChange(e.currentTarget.value)} />
                   </Field>
                   <RunPicker keys={keys} platformAllowed={Boolean(me?.plan.platformKeysAllowed)} onChange={setChoice} />
+                  <EstimateHint projectId={id} prompt={change.trim() || (run.runId ? '' : (project?.prompt ?? ''))} choice={choice} />
                   <button type="submit" class="primary" disabled={starting || !choice || (Boolean(run.runId) && !change.trim())}>
                     {starting ? t('starting') : run.runId ? t('startChange') : t('generate')}
                   </button>

@@ -1,9 +1,9 @@
 import { useEffect, useRef } from 'preact/hooks';
-import { fmtCost, fmtTokens } from '../format.js';
 import { useT, type T } from '../i18n/index.js';
 import type { RunView as RunState, StepView, TerminalLine } from '../run-state.js';
 import type { StreamStatus } from '../stream.js';
 import { StatusBadge } from './common.js';
+import { CostMeter, type MeterBudget } from './CostMeter.js';
 
 const STEP_ICON: Record<string, string> = { running: '◌', succeeded: '✓', failed: '✗', cancelled: '■' };
 
@@ -20,7 +20,7 @@ function terminalText(t: T, l: TerminalLine): string {
   return l.kind === 'exit' ? exitText(t, { exitCode: l.exitCode ?? null, timedOut: Boolean(l.timedOut) }) : l.text;
 }
 
-export function RunPanel(props: { run: RunState; connection: StreamStatus; onCancel?: () => void; cancelling: boolean }) {
+export function RunPanel(props: { run: RunState; connection: StreamStatus; budget?: MeterBudget | undefined; onCancel?: () => void; cancelling: boolean }) {
   const t = useT('run');
   const { run } = props;
   const term = useRef<HTMLPreElement>(null);
@@ -41,11 +41,7 @@ export function RunPanel(props: { run: RunState; connection: StreamStatus; onCan
             </p>
           )}
         </div>
-        <div class="counter" aria-label={t('counter')}>
-          <span title={t('inputTokens')}>{t('in')} {fmtTokens(run.inputTokens)}</span>
-          <span title={t('outputTokens')}>{t('out')} {fmtTokens(run.outputTokens)}</span>
-          <span title={t('cost')}>{fmtCost(run.costMicroUsd)}</span>
-        </div>
+        <CostMeter inputTokens={run.inputTokens} outputTokens={run.outputTokens} costMicroUsd={run.costMicroUsd} budget={props.budget} />
         <div class="conn" role="status" aria-live="polite" data-connection={props.connection}>
           <span class={`dot dot-${props.connection}`} aria-hidden="true" /> {t(`connection.${props.connection}`)}
         </div>
