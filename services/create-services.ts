@@ -9,6 +9,7 @@ import { EventFeed } from '../events/event-feed.js';
 import { createLlmServices, type LlmServices } from '../llm/llm-services.js';
 import { startOrphanWorkspaceSweeper } from '../runs/orphan-workspaces.js';
 import { RunLifecycle } from '../runs/run-lifecycle.js';
+import { ProjectChat } from '../chat/project-chat.js';
 import { RunWorker } from '../runs/run-worker.js';
 import { browserCheckFromConfig, createDockerSandbox, sandboxSettingsFromConfig, sweepSandboxAtStartup, type SandboxPort } from '../sandbox/index.js';
 import { SessionCache } from '../server/auth/session-cache.js';
@@ -50,6 +51,8 @@ export interface Services {
   sessions: SessionCache;
   projectLists: ProjectListCache;
   lifecycle: RunLifecycle;
+  /** Read-only questions about a project's code (answers in flight are cancelled on stop). */
+  chat: ProjectChat;
   /** Whether this node executes runs. */
   runsWorker: boolean;
   /**
@@ -92,6 +95,8 @@ export async function createServices(config: Config, overrides: ServiceOverrides
       });
     }
     const lifecycle = new RunLifecycle({ config, db, logger, workspaces, sandbox, caches: [projectLists] });
+    const chat = new ProjectChat({ config, db, logger, gateway: llm.gateway, workspaces });
+    stack.push(() => chat.stop());
     const workers = overrides.workers ?? true;
     const runsWorker = workers && config.pipeline.workerEnabled;
     if (workers) {
@@ -132,6 +137,7 @@ export async function createServices(config: Config, overrides: ServiceOverrides
       sessions,
       projectLists,
       lifecycle,
+      chat,
       runsWorker,
       stop: () => (stopping ??= unwind()),
     };

@@ -21,6 +21,9 @@ const generateBody = z.object({
   provider: z.enum(PROVIDERS),
   model: z.string().trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters').regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces'),
   keyId: idSchema('must be the id of one of your API keys (a UUID)').optional(),
+  fromChatTurn: idSchema('must be a chat turn id (a UUID)')
+    .optional()
+    .meta({ description: 'An answered chat turn of the project: its question and answer become the prompt (prompt, if given, is put in front)' }),
 });
 
 export function runRoutes(ctx: AppContext): AnyRoute[] {
@@ -42,15 +45,16 @@ export function runRoutes(ctx: AppContext): AnyRoute[] {
         202: { description: 'Queued; follow it on the WebSocket or GET …/runs/:runId', schema: z.object({ run: runSchema }) },
         400: { description: 'Invalid input (E_VALIDATION) or no key for the provider (E_NO_KEY)' },
         402: { description: 'The plan’s concurrent-run limit is reached (E_LIMIT)' },
-        404: { description: 'No such project, or keyId is not one of the caller’s keys' },
-        409: { description: 'The project already has a queued or running run (E_CONFLICT; details.activeRunId names it)' },
+        404: { description: 'No such project, keyId is not one of the caller’s keys, or fromChatTurn is not a turn of this project' },
+        409: { description: 'The project already has a queued or running run (E_CONFLICT; details.activeRunId names it), or fromChatTurn is not answered' },
         429: { description: 'Too many runs started (E_RATE_LIMITED, Retry-After)' },
         503: { description: 'The server is low on disk space (E_DISK_RESERVE), or the sandbox cannot build apps on this node: no Docker engine, no sandbox image, or SAMOKODER_SANDBOX=off; the message has the fix (E_SANDBOX_UNAVAILABLE)' },
       },
       handler: async ({ params, body, auth, req }) => {
         userLimit.hit(auth!.user.id);
         ipLimit.hit(ipKey(req.ip));
-        const run = await ctx.lifecycle.start({ user: auth!.user, projectId: params.id, prompt: body.prompt, provider: body.provider, model: body.model, keyId: body.keyId });
+        const prompt = body.fromChatTurn ? await ctx.chat.changeRequestPrompt(params.id, auth!.user.id, body.fromChatTurn, body.prompt) : body.prompt;
+        const run = await ctx.lifecycle.start({ user: auth!.user, projectId: params.id, prompt, provider: body.provider, model: body.model, keyId: body.keyId });
         return { status: 202, body: { run: toRunJson(run) } };
       },
     }),
