@@ -61,7 +61,9 @@ export async function runChatLoop(input: ChatLoopInput): Promise<ChatLoopResult>
     messages.push({ role: 'user', content: h.question }, { role: 'assistant', content: answer });
   }
   messages.push({ role: 'user', content: input.question });
-  const parts: string[] = [];
+  // The answer is exactly what was streamed (turns' texts joined by a blank line), so a client
+  // that followed the deltas has the answer without reading it again.
+  let answer = '';
   let usage: Usage = { inputTokens: 0, outputTokens: 0 };
   let toolCalls = 0;
   for (let turn = 1; turn <= input.maxModelTurns; turn++) {
@@ -71,24 +73,24 @@ export async function runChatLoop(input: ChatLoopInput): Promise<ChatLoopResult>
     let text = '';
     const calls: ToolCall[] = [];
     let callUsage: Usage = { inputTokens: 0, outputTokens: 0 };
-    const separator = parts.length > 0 ? '\n\n' : '';
     const stream = input.gateway.stream(
       { model: input.model, system, messages, tools: CHAT_TOOL_SPECS, toolChoice: 'auto', maxOutputTokens: input.maxOutputTokens, signal: input.signal },
       input.call,
     );
     for await (const part of stream) {
       if (part.type === 'text-delta') {
-        input.onDelta(text === '' ? separator + part.text : part.text);
+        const piece = text === '' && answer.trim() !== '' ? `\n\n${part.text}` : part.text;
         text += part.text;
+        answer += piece;
+        input.onDelta(piece);
       } else if (part.type === 'tool-call') calls.push(part.call);
       else if (part.type === 'usage') callUsage = part.usage;
     }
     usage = { inputTokens: usage.inputTokens + callUsage.inputTokens, outputTokens: usage.outputTokens + callUsage.outputTokens };
     input.onUsage({ ...usage, toolCalls });
-    if (text.trim()) parts.push(text.trim());
     if (calls.length === 0) break;
     if (last) {
-      if (parts.length > 0) break;
+      if (answer.trim() !== '') break;
       throw new AppError('E_LIMIT', `limit_exceeded: the answer needed more than the plan's ${input.maxModelTurns} model turns (chat_max_model_turns). Ask a narrower question, naming the files.`, {
         details: { limit: 'chat_max_model_turns', max: input.maxModelTurns },
       });
@@ -104,7 +106,7 @@ export async function runChatLoop(input: ChatLoopInput): Promise<ChatLoopResult>
       input.onUsage({ ...usage, toolCalls });
     }
   }
-  return { answer: parts.join('\n\n'), usage, toolCalls };
+  return { answer: answer.trim(), usage, toolCalls };
 }
 
 /** One read-only tool call; every failure is a message the model can act on. */

@@ -90,7 +90,7 @@ test('answers with read-only tools, streams on the WebSocket, refuses writes, le
     id: turnId,
     status: 'answered',
     question: 'What does this project export?',
-    answer: 'Let me read it.\n\nThe project exports `answer = 42` from src/index.ts, and src/todo.ts has addTodo.',
+    answer: 'Let me read it. \n\nThe project exports `answer = 42` from src/index.ts, and src/todo.ts has addTodo.',
     usage: { inputTokens: 250, outputTokens: 50, toolCalls: 7 },
   });
 
@@ -99,7 +99,7 @@ test('answers with read-only tools, streams on the WebSocket, refuses writes, le
   const frames = socket.frames.filter((f) => f.type.startsWith('chat.'));
   expect(frames[0]).toMatchObject({ type: 'chat.started', runId: null, data: { turnId, question: 'What does this project export?' } });
   const streamed = frames.filter((f) => f.type === 'chat.delta').map((f) => (f.data as { text: string }).text).join('');
-  expect(streamed).toBe(res.body.turn.answer.replace('it.\n\n', 'it. \n\n'));
+  expect(streamed).toBe(res.body.turn.answer);
   const tools = frames.filter((f) => f.type === 'chat.tool').map((f) => f.data as { name: string; ok: boolean });
   expect(tools.map((t) => [t.name, t.ok])).toEqual([
     ['list_files', true], ['read_file', true], ['search', true], ['write_file', false], ['edit_file', false], ['run_command', false], ['read_file', false],
