@@ -7,16 +7,18 @@ import { ProjectStream, type StreamEvent, type StreamStatus } from '../stream.js
 import { ErrorNote, Field } from './common.js';
 import { FilesView } from './Files.js';
 import { HistoryView } from './History.js';
+import { ChatView } from './Chat.js';
 import { useKeys } from './Keys.js';
 import { RunPicker, type RunChoice } from './NewRunForm.js';
 import { RunPanel } from './RunView.js';
 import { RunScreenshot } from './RunScreenshot.js';
 
-type Tab = 'run' | 'files' | 'history';
+type Tab = 'run' | 'files' | 'history' | 'chat';
 const TABS: [Tab, string][] = [
   ['run', 'Run'],
   ['files', 'Files'],
   ['history', 'History'],
+  ['chat', 'Chat'],
 ];
 
 declare global {
@@ -203,6 +205,7 @@ export function ProjectPage({ id }: { id: string }) {
           </>
         )}
         {tab === 'files' && <FilesView projectId={id} version={run.filesVersion} />}
+        {tab === 'chat' && project && keys && <ChatView project={project} keys={keys} me={me} onChangeStarted={() => setTab('run')} />}
         {tab === 'history' && <HistoryView projectId={id} version={run.filesVersion} onReverted={() => dispatch({ type: '@bump' })} />}
       </div>
     </div>
