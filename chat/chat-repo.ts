@@ -135,6 +135,21 @@ export class ChatRepo {
     return res.rows.map(toTurn).reverse();
   }
 
+  /**
+   * Fails the turns still answering after `olderThanMs`: their process died mid-answer (a live
+   * answer ends far sooner, every model call having a timeout). Returns how many.
+   */
+  async failAbandoned(olderThanMs: number): Promise<number> {
+    const res = await this.db.query<{ n: number | string }>(
+      `WITH f AS (
+         UPDATE chat_turns SET status = 'failed', error = 'The server stopped while answering; ask again.', finished_at = now()
+         WHERE status = 'answering' AND created_at < now() - make_interval(secs => $1::double precision / 1000) RETURNING 1
+       ) SELECT count(*) AS n FROM f`,
+      [olderThanMs],
+    );
+    return Number(res.rows[0]?.n ?? 0);
+  }
+
   /** Deletes the project's turns; returns how many. */
   async clear(projectId: string, userId: string): Promise<number> {
     const res = await this.db.query<{ n: number | string }>(

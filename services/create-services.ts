@@ -10,6 +10,7 @@ import { createLlmServices, type LlmServices } from '../llm/llm-services.js';
 import { startOrphanWorkspaceSweeper } from '../runs/orphan-workspaces.js';
 import { RunLifecycle } from '../runs/run-lifecycle.js';
 import { ProjectChat } from '../chat/project-chat.js';
+import { ChatRepo } from '../chat/chat-repo.js';
 import { RunWorker } from '../runs/run-worker.js';
 import { browserCheckFromConfig, createDockerSandbox, sandboxSettingsFromConfig, sweepSandboxAtStartup, type SandboxPort } from '../sandbox/index.js';
 import { SessionCache } from '../server/auth/session-cache.js';
@@ -103,6 +104,9 @@ export async function createServices(config: Config, overrides: ServiceOverrides
       const sweeper = startOrphanWorkspaceSweeper({ db, workspaces, logger, intervalMs: config.lifecycle.orphanSweepIntervalMs });
       stack.push(() => sweeper.stop());
       // Finished jobs past the retention are deleted on every node (cheap, and safe concurrently).
+      // Chat answers a process left unfinished when it died (an hour is far past any live one).
+      const abandoned = await new ChatRepo(db).failAbandoned(60 * 60_000);
+      if (abandoned > 0) logger.warn({ abandoned }, 'failed chat turns left unanswered by a stopped process');
       const purger = startJobPurger({ db, clock, logger, settings: { retentionMs: config.jobs.retentionMs, intervalMs: config.jobs.purgeIntervalMs } });
       stack.push(async () => {
         await purger.stop();

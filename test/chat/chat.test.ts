@@ -2,6 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { EventsRepo } from '../../events/event-log.js';
 import { parseEventData } from '../../protocol/event-catalogue.js';
 import { startFakeLlm, type FakeLlm, type FakeTurn, type RecordedRequest } from '../../scripts/fake-llm/server.js';
+import { ChatRepo } from '../../chat/chat-repo.js';
+import { eventually } from '../helpers/eventually.js';
 import { TestSocket } from '../api/ws-client.js';
 import { NO_WORKER } from '../api/fixtures.js';
 import { fakeSecret } from '../keys/fixtures.js';
@@ -246,4 +248,36 @@ test('an answer becomes a change request with one call', async () => {
   } finally {
     await server.ctx.db.query("UPDATE plans SET monthly_token_limit = 2000000 WHERE id = 'starter'");
   }
+}, 60_000);
+
+test('a client that goes away cancels the answer; a turn a dead process left unanswered is failed', async () => {
+  const u = await newChatUser();
+  // A slow model: the client leaves while it is still streaming.
+  script(u, [{ text: 'a very slow answer that nobody waits for', chunkSize: 2, chunkDelayMs: 200 }]);
+  const abort = new AbortController();
+  const pending = fetch(`${server.url}/api/projects/${u.projectId}/chat`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${u.token}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ message: 'slow?', provider: 'openai-compatible', model: 'fake-model', keyId: u.keyId }),
+    signal: abort.signal,
+  }).catch((err: unknown) => err);
+  const status = async () => (await server.ctx.db.query<{ status: string }>('SELECT status FROM chat_turns WHERE project_id = $1', [u.projectId])).rows[0]?.status;
+  expect(await eventually(status, 'answering', 10_000)).toBe('answering');
+  await new Promise((r) => setTimeout(r, 500));
+  abort.abort();
+  await pending;
+  expect(await eventually(status, 'failed', 10_000)).toBe('failed');
+  const events = await new EventsRepo(server.ctx.db).listSince(u.projectId, u.userId, 0);
+  expect(events.at(-1)).toMatchObject({ type: 'chat.failed', data: { code: 'E_CANCELLED' } });
+  // The provider's stream was closed too, not left running.
+  expect(await eventually(async () => requestsOf(u).at(-1)?.clientClosed, true, 10_000)).toBe(true);
+
+  // A turn still "answering" an hour after it was asked belongs to a process that died.
+  await server.ctx.db.query(
+    "INSERT INTO chat_turns (project_id, user_id, question, provider, model, created_at) VALUES ($1, $2, 'lost?', 'openai', 'm', now() - interval '2 hours'), ($1, $2, 'live?', 'openai', 'm', now())",
+    [u.projectId, u.userId],
+  );
+  expect(await new ChatRepo(server.ctx.db).failAbandoned(60 * 60_000)).toBe(1);
+  const turns = (await api('GET', `/api/projects/${u.projectId}/chat`, { token: u.token })).body.turns as { question: string; status: string }[];
+  expect(turns.map((t) => [t.question, t.status])).toEqual([['live?', 'answering'], ['slow?', 'failed'], ['lost?', 'failed']]);
 }, 60_000);

@@ -29,10 +29,7 @@ const shot = (page: Page, name: string) => page.screenshot({ path: path.join(ART
 
 async function signedInPage(token: string, locale: string): Promise<Page> {
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
-  await context.addInitScript(([t, l]) => {
-    localStorage.setItem('samokoder.token', t!);
-    localStorage.setItem('samokoder.locale', l!);
-  }, [token, locale]);
+  await context.addInitScript({ content: `localStorage.setItem('samokoder.token', ${JSON.stringify(token)}); localStorage.setItem('samokoder.locale', ${JSON.stringify(locale)});` });
   const page = await context.newPage();
   page.on('dialog', (d) => void d.accept());
   return page;
