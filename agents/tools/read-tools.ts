@@ -26,6 +26,7 @@ export async function readFileText(files: WorkspaceFiles, rawPath: string): Prom
 
 /** Bounds of one `search` call: files looked at, bytes per file, matching lines and characters returned. */
 export const SEARCH_LIMITS = { files: 2000, fileBytes: 512 * 1024, matches: 100, lineChars: 200, outputChars: 16_000 } as const;
+const READ_BATCH = 32;
 
 /**
  * `search`: the lines of the workspace's text files that contain `query` (plain text, not a
@@ -42,21 +43,24 @@ export async function searchText(files: WorkspaceFiles, query: string, under?: s
   const out: string[] = [];
   let chars = 0;
   let cut = tree.truncated ? `the search looked at the first ${SEARCH_LIMITS.files} entries only` : '';
-  scan: for (const e of tree.entries) {
-    if (e.type !== 'file' || e.size > SEARCH_LIMITS.fileBytes || (prefix && !e.path.startsWith(prefix))) continue;
-    const file = await files.readFile(e.path, { maxBytes: SEARCH_LIMITS.fileBytes }).catch(() => undefined);
-    if (!file || file.binary) continue;
-    const lines = file.content.split('\n');
-    for (const [i, line] of lines.entries()) {
-      if (!(caseSensitive ? line : line.toLowerCase()).includes(needle)) continue;
-      const text = line.length > SEARCH_LIMITS.lineChars ? `${line.slice(0, SEARCH_LIMITS.lineChars)}…` : line;
-      const entry = `${e.path}:${i + 1}: ${text.trim()}`;
-      if (out.length === SEARCH_LIMITS.matches || chars + entry.length > SEARCH_LIMITS.outputChars) {
-        cut = `results cut at ${out.length} matches; search for something more specific or pass "under"`;
-        break scan;
+  const candidates = tree.entries.filter((e) => e.type === 'file' && e.size <= SEARCH_LIMITS.fileBytes && (!prefix || e.path.startsWith(prefix)));
+  const matching = (text: string) => (caseSensitive ? text : text.toLowerCase()).includes(needle);
+  scan: for (let b = 0; b < candidates.length; b += READ_BATCH) {
+    // A batch is read at once (each checked read is several syscalls), then scanned in order.
+    const batch = await Promise.all(candidates.slice(b, b + READ_BATCH).map((e) => files.readFile(e.path, { maxBytes: SEARCH_LIMITS.fileBytes }).catch(() => undefined)));
+    for (const file of batch) {
+      if (!file || file.binary || !matching(file.content)) continue;
+      for (const [n, line] of file.content.split('\n').entries()) {
+        if (!matching(line)) continue;
+        const text = line.length > SEARCH_LIMITS.lineChars ? `${line.slice(0, SEARCH_LIMITS.lineChars)}…` : line;
+        const entry = `${file.path}:${n + 1}: ${text.trim()}`;
+        if (out.length === SEARCH_LIMITS.matches || chars + entry.length > SEARCH_LIMITS.outputChars) {
+          cut = `results cut at ${out.length} matches; search for something more specific or pass "under"`;
+          break scan;
+        }
+        out.push(entry);
+        chars += entry.length + 1;
       }
-      out.push(entry);
-      chars += entry.length + 1;
     }
   }
   const body = out.length ? out.join('\n') : `No line contains "${query}"${prefix ? ` under ${prefix}` : ''}.`;
