@@ -153,9 +153,8 @@ export class ProjectChat {
       return done;
     } catch (err) {
       deltas.flush();
-      const failure = signal.aborted && !(isAppError(signal.reason) && signal.reason.code === 'E_CANCELLED')
-        ? new AppError('E_CANCELLED', 'The answer was cancelled: the client went away.')
-        : signal.aborted ? (signal.reason as AppError) : err;
+      // Aborted: by stop() (its reason says so), or because the client went away.
+      const failure = !signal.aborted ? err : isAppError(signal.reason) ? signal.reason : new AppError('E_CANCELLED', 'The answer was cancelled: the client went away.');
       const code = isAppError(failure) ? failure.code : 'E_INTERNAL';
       const message = isAppError(failure) ? failure.message.slice(0, 1000) : 'The answer failed on the service side; try again.';
       if (!isAppError(failure)) logger.error({ err, turnId: turn.id, projectId: turn.projectId }, 'chat answer failed');
