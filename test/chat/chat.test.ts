@@ -27,7 +27,7 @@ interface ChatUser {
 
 beforeAll(async () => {
   fake = await startFakeLlm();
-  server = await startTestServer('pglite', { ...NO_WORKER, SAMOKODER_SANDBOX: 'off', SAMOKODER_LLM_MAX_RETRIES: 0 });
+  server = await startTestServer('pglite', { ...NO_WORKER, SAMOKODER_SANDBOX: 'off', SAMOKODER_LLM_MAX_RETRIES: 0, SAMOKODER_ANTHROPIC_BASE_URL: fake.baseUrls.anthropic });
   api = apiClient(server.url);
 }, 120_000);
 afterAll(async () => {
@@ -280,4 +280,26 @@ test('a client that goes away cancels the answer; a turn a dead process left una
   expect(await new ChatRepo(server.ctx.db).failAbandoned(60 * 60_000)).toBe(1);
   const turns = (await api('GET', `/api/projects/${u.projectId}/chat`, { token: u.token })).body.turns as { question: string; status: string }[];
   expect(turns.map((t) => [t.question, t.status])).toEqual([['live?', 'answering'], ['slow?', 'failed'], ['lost?', 'failed']]);
+}, 60_000);
+
+test("the same loop over Anthropic's wire protocol (the official SDK, tool_use and tool_result blocks)", async () => {
+  const u = await newChatUser();
+  const apiKey = fakeSecret('sk-ant-');
+  const key = await api('POST', '/api/user/api-keys', { token: u.token, body: { provider: 'anthropic', apiKey } });
+  expect(key.status).toBe(201);
+  fake.setScript({
+    turns: [
+      { match: { apiKey }, toolCalls: [{ name: 'search', arguments: { query: 'answer', under: 'src' } }], usage: { input: 40, output: 5 } },
+      { match: { apiKey }, text: 'src/index.ts exports answer.', usage: { input: 60, output: 7 } },
+    ],
+  });
+  const res = await api('POST', `/api/projects/${u.projectId}/chat`, { token: u.token, body: { message: 'What is exported?', provider: 'anthropic', model: 'claude-test', keyId: key.body.id } });
+  expect(res.status).toBe(200);
+  expect(res.body.turn).toMatchObject({ status: 'answered', answer: 'src/index.ts exports answer.', usage: { inputTokens: 100, outputTokens: 12, toolCalls: 1 } });
+  const reqs = fake.requests.filter((r) => r.apiKey === apiKey && r.path.endsWith('/messages'));
+  expect(reqs).toHaveLength(2);
+  const second = JSON.stringify(reqs[1]!.body);
+  expect(second).toContain('tool_result');
+  expect(second).toContain('src/index.ts:1: export const answer = 42;');
+  expect(second).not.toContain(apiKey);
 }, 60_000);
