@@ -1,3 +1,4 @@
+import { AppError } from '../../core/errors.js';
 import { parseSafePath, type WorkspaceFiles } from '../../workspaces/index.js';
 
 /**
@@ -16,9 +17,13 @@ export async function listFilesText(files: WorkspaceFiles): Promise<string> {
   return lines.length ? lines.join('\n') + (tree.truncated ? `\n… (listing cut at ${LIST_CAP} entries)` : '') : '(the workspace is empty)';
 }
 
-/** `read_file`: the text, cut at READ_CAP_CHARS; a binary file is named, not shown. */
+/**
+ * `read_file`: the text, cut at READ_CAP_CHARS; a binary file is named, not shown. The git
+ * repository's internals (`.git/`, e.g. its config) are not the project's files and are refused.
+ */
 export async function readFileText(files: WorkspaceFiles, rawPath: string): Promise<string> {
-  const p = parseSafePath(rawPath).rel;
+  const { rel: p, segments } = parseSafePath(rawPath);
+  if (segments[0] === '.git') throw new AppError('E_PATH_UNSAFE', `${p} is inside the git repository's internals, not a project file.`);
   const file = await files.readFile(p);
   if (file.binary) return `${p} is a binary file of ${file.size} bytes.`;
   return file.content.length > READ_CAP_CHARS ? `${file.content.slice(0, READ_CAP_CHARS)}\n… (cut at ${READ_CAP_CHARS} characters of ${file.content.length})` : file.content;

@@ -78,7 +78,7 @@ test('answers with read-only tools, streams on the WebSocket, refuses writes, le
     { toolCalls: [{ name: 'list_files', arguments: {} }], usage },
     { text: 'Let me read it. ', toolCalls: [{ name: 'read_file', arguments: { path: 'src/index.ts' } }, { name: 'search', arguments: { query: 'addTodo' } }], usage },
     { toolCalls: [{ name: 'write_file', arguments: { path: 'src/index.ts', content: 'hacked' } }, { name: 'edit_file', arguments: { path: 'README.md', edits: [{ search: '# todo', replace: '# pwned' }] } }], usage },
-    { toolCalls: [{ name: 'run_command', arguments: { command: 'rm -rf /workspace/src' } }, { name: 'read_file', arguments: { path: '../../etc/passwd' } }], usage },
+    { toolCalls: [{ name: 'run_command', arguments: { command: 'rm -rf /workspace/src' } }, { name: 'read_file', arguments: { path: '../../etc/passwd' } }, { name: 'read_file', arguments: { path: '.git/config' } }], usage },
     { text: 'The project exports `answer = 42` from src/index.ts, and src/todo.ts has addTodo.', usage },
   ]);
   const socket = await TestSocket.open(server.url, { token: u.token });
@@ -93,7 +93,7 @@ test('answers with read-only tools, streams on the WebSocket, refuses writes, le
     status: 'answered',
     question: 'What does this project export?',
     answer: 'Let me read it. \n\nThe project exports `answer = 42` from src/index.ts, and src/todo.ts has addTodo.',
-    usage: { inputTokens: 250, outputTokens: 50, toolCalls: 7 },
+    usage: { inputTokens: 250, outputTokens: 50, toolCalls: 8 },
   });
 
   // The stream: chat.started, the deltas and tool calls of this turn, chat.answered.
@@ -104,9 +104,9 @@ test('answers with read-only tools, streams on the WebSocket, refuses writes, le
   expect(streamed).toBe(res.body.turn.answer);
   const tools = frames.filter((f) => f.type === 'chat.tool').map((f) => f.data as { name: string; ok: boolean });
   expect(tools.map((t) => [t.name, t.ok])).toEqual([
-    ['list_files', true], ['read_file', true], ['search', true], ['write_file', false], ['edit_file', false], ['run_command', false], ['read_file', false],
+    ['list_files', true], ['read_file', true], ['search', true], ['write_file', false], ['edit_file', false], ['run_command', false], ['read_file', false], ['read_file', false],
   ]);
-  expect(frames.at(-1)).toMatchObject({ type: 'chat.answered', data: { turnId, inputTokens: 250, outputTokens: 50, toolCalls: 7 } });
+  expect(frames.at(-1)).toMatchObject({ type: 'chat.answered', data: { turnId, inputTokens: 250, outputTokens: 50, toolCalls: 8 } });
   await socket.close();
 
   // What the model was offered and told.
@@ -123,9 +123,10 @@ test('answers with read-only tools, streams on the WebSocket, refuses writes, le
   expect(toolResults(reqs[2]!)).toEqual(expect.arrayContaining([expect.stringContaining('export const answer = 42;'), expect.stringContaining('src/todo.ts:1: export function addTodo')]));
   const refused = toolResults(reqs[3]!).slice(-2);
   for (const t of refused) expect(t).toMatch(/is not available: the project chat is read-only/);
-  const last = toolResults(reqs[4]!).slice(-2);
+  const last = toolResults(reqs[4]!).slice(-3);
   expect(last[0]).toMatch(/Tool "run_command" is not available/);
   expect(last[1]).toMatch(/path|\.\./i);
+  expect(last[2]).toMatch(/\.git\/config is inside the git repository's internals/);
 
   // Nothing changed: same commits, same files, same contents.
   expect(await workspaceState(u.projectId)).toBe(before);
