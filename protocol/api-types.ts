@@ -37,6 +37,8 @@ export const planSchema = z
     maxRunSeconds: z.number().int().nullable().meta({ description: "A run's wall-clock budget from its first start (resumes included); null: unlimited" }),
     monthlySandboxSeconds: z.number().int().nullable().meta({ description: 'Wall-clock seconds of sandbox commands per month; null: unlimited' }),
     maxWorkspaceMb: z.number().int().nullable().meta({ description: "Disk quota of each project's workspace (files and git history), MiB; null: the server's default" }),
+    chatMaxMessageChars: z.number().int().nullable().meta({ description: "The longest project-chat question, characters; null: the server's cap" }),
+    chatMaxModelTurns: z.number().int().nullable().meta({ description: "Model turns one chat answer may take (tool calls included); null: the server's cap" }),
     byokAllowed: z.boolean(),
     platformKeysAllowed: z.boolean(),
     priceUsdMonth: z.number(),
@@ -260,6 +262,22 @@ export const runEstimateSchema = z
   })
   .meta({ id: 'RunEstimate', description: 'The method is described in docs/pipeline.md (Estimates)' });
 
+export const chatTurnSchema = z
+  .object({
+    id: z.uuid(),
+    projectId: z.uuid(),
+    question: z.string(),
+    answer: z.string().nullable().meta({ description: 'Markdown; null while answering or when the answer failed' }),
+    status: z.enum(['answering', 'answered', 'failed']),
+    error: z.string().nullable().meta({ description: 'Why the answer failed; null otherwise' }),
+    provider: z.string(),
+    model: z.string(),
+    usage: z.object({ inputTokens: z.number().int(), outputTokens: z.number().int(), toolCalls: z.number().int() }),
+    createdAt: iso,
+    finishedAt: isoOrNull,
+  })
+  .meta({ id: 'ChatTurn' });
+
 /** The error envelope every failure uses: `{error: {code, message, details?}}`. */
 export const errorBodySchema = z
   .object({
@@ -290,5 +308,6 @@ export type Diff = z.infer<typeof diffSchema>;
 export type Usage = z.infer<typeof usageSchema>;
 export type ErrorBody = z.infer<typeof errorBodySchema>;
 export type RunEstimate = z.infer<typeof runEstimateSchema>;
+export type ChatTurn = z.infer<typeof chatTurnSchema>;
 /** A list endpoint's page: the items under their plural name, and the cursor of the next page. */
 export type Page<K extends string, T> = { [P in K]: T[] } & { nextCursor: string | null };

@@ -19,6 +19,7 @@ import { fileRoutes } from './routes/files.js';
 import { historyRoutes } from './routes/history.js';
 import { projectRoutes } from './routes/projects.js';
 import { runRoutes } from './routes/runs.js';
+import { chatRoutes } from './routes/chat.js';
 import { estimateRoutes } from './routes/estimate.js';
 import { screenshotRoutes } from './routes/screenshots.js';
 import { route } from './http/route.js';
@@ -30,7 +31,7 @@ export const VERSION = '0.1.0';
 export function routeTable(ctx: AppContext): AnyRoute[] {
   const routes: AnyRoute[] = [...opsRoutes(ctx), ...authRoutes(ctx), ...accountRoutes(ctx), ...apiKeyRoutes(ctx), ...usageRoutes(ctx),
     ...projectRoutes(ctx), ...runRoutes(ctx), ...estimateRoutes(ctx), ...fileRoutes(ctx), ...historyRoutes(ctx), ...exportRoutes(ctx),
-    ...screenshotRoutes(ctx)];
+    ...screenshotRoutes(ctx), ...chatRoutes(ctx)];
   const openapi = route({
     method: 'get',
     path: '/api/openapi.json',

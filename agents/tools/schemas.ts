@@ -71,6 +71,20 @@ export const WORKSPACE_TOOLS = {
 export type WorkspaceToolName = keyof typeof WORKSPACE_TOOLS;
 export const WORKSPACE_TOOL_SPECS: ToolSpec[] = Object.values(WORKSPACE_TOOLS).map((t) => t.spec);
 
+export const searchArgs = z.object({
+  query: z.string().min(1).max(200).describe('Plain text to look for (not a regular expression); case-insensitive unless it has an upper-case letter'),
+  under: path.optional().describe('Only files under this folder, e.g. src'),
+});
+
+/** The project chat's tools: read-only (chat never changes the workspace). */
+export const CHAT_TOOLS = {
+  list_files: WORKSPACE_TOOLS.list_files,
+  read_file: WORKSPACE_TOOLS.read_file,
+  search: { schema: searchArgs, spec: spec('search', "Find the lines of the workspace's text files that contain a text, as path:line: text.", searchArgs) },
+} as const;
+export type ChatToolName = keyof typeof CHAT_TOOLS;
+export const CHAT_TOOL_SPECS: ToolSpec[] = Object.values(CHAT_TOOLS).map((t) => t.spec);
+
 /**
  * Parses a tool call's raw JSON arguments against its schema. The message is for the model: it
  * names what is wrong (bad JSON, the missing or invalid field) and never carries a stack trace.

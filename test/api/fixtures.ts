@@ -52,7 +52,7 @@ export async function seedTenant(server: TestServer, api: Api, planId = 'unlimit
  * and commits. Two equal snapshots mean nothing changed.
  */
 export async function snapshot(server: TestServer, tenant: Tenant): Promise<string> {
-  const tables = ['projects', 'runs', 'steps', 'events', 'api_keys', 'jobs', 'usage_ledger'];
+  const tables = ['projects', 'runs', 'steps', 'events', 'api_keys', 'jobs', 'usage_ledger', 'chat_turns'];
   const parts: string[] = [];
   for (const t of tables) {
     const rows = await server.ctx.db.query(`SELECT to_jsonb(x)::text AS j FROM ${t} x ORDER BY 1`);

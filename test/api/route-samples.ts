@@ -26,6 +26,8 @@ const BODIES: Record<string, (t: Tenant) => Record<string, unknown>> = {
   'POST /api/projects/:id/generate': () => ({ prompt: 'add dark mode', provider: 'openai', model: 'gpt-4o-mini' }),
   'POST /api/projects/:id/estimate': () => ({ prompt: 'add dark mode', provider: 'openai', model: 'gpt-4o-mini', models: { planner: { model: 'gpt-4.1-mini' } } }),
   'POST /api/projects/:id/revert': (t) => ({ to: t.shas[0]! }),
+  // A provider the tenant has no key for: a valid question ends at E_NO_KEY, before any model call.
+  'POST /api/projects/:id/chat': () => ({ message: 'What does this project do?', provider: 'anthropic', model: 'claude-3-5-haiku-latest' }),
 };
 
 const QUERIES: Record<string, (t: Tenant) => Record<string, string>> = {

@@ -79,7 +79,7 @@ describe('pages in Chromium', () => {
   });
 
   /** Words in Latin letters that are names, not English: brands, formats, and identifiers on screen. */
-  const ALLOWED = new Set(['Samokoder', 'API', 'ZIP', 'OpenAI', 'Anthropic', 'Groq', 'OpenRouter', 'Ollama', 'ollama', 'LM', 'Studio', 'vLLM', 'URL', 'Docker', 'diff', 'English', 'Free', 'Pro', 'Team', 'USD', 'Node', 'js']);
+  const ALLOWED = new Set(['Samokoder', 'API', 'ZIP', 'OpenAI', 'Anthropic', 'Groq', 'OpenRouter', 'Ollama', 'ollama', 'LM', 'Studio', 'vLLM', 'URL', 'Docker', 'diff', 'English', 'Free', 'Pro', 'Team', 'USD', 'Node', 'js', 'Markdown', 'JSON']);
 
   /** The visible text of the page outside code, pre and translate="no" elements. */
   // Runs in the page (a string: this project's type-check has no DOM library).
@@ -140,7 +140,7 @@ describe('pages in Chromium', () => {
       await page.locator(ready).first().waitFor();
       await check(page, locale, name);
     }
-    for (const [i, name] of ['files', 'history'].entries()) {
+    for (const [i, name] of ['files', 'history', 'chat'].entries()) {
       await page.locator('[role="tab"]').nth(i + 1).click();
       await page.locator(`#panel-${name}`).waitFor();
       await check(page, locale, `project-${name}`);

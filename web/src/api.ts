@@ -14,7 +14,7 @@ export class ApiError extends Error {
 }
 
 // The response types are the server's own (protocol/api-types.ts), imported as types only.
-export type { ApiKey, Commit, Diff, FileContent, Me, Plan, Project, Run, Session, Step, TreeEntry, Usage, User } from '../../protocol/api-types.js';
+export type { ApiKey, ChatTurn, Commit, Diff, FileContent, Me, Plan, Project, Run, Session, Step, TreeEntry, Usage, User } from '../../protocol/api-types.js';
 
 async function request(method: string, path: string, body?: unknown): Promise<Response> {
   const headers: Record<string, string> = {};

@@ -8,14 +8,15 @@ import { ProjectStream, type StreamEvent, type StreamStatus } from '../stream.js
 import { ErrorNote, Field } from './common.js';
 import { FilesView } from './Files.js';
 import { HistoryView } from './History.js';
+import { ChatView } from './Chat.js';
 import { useKeys } from './Keys.js';
 import { RunPicker, type RunChoice } from './NewRunForm.js';
 import { EstimateHint } from './EstimateHint.js';
 import { RunPanel } from './RunView.js';
 import { RunScreenshot } from './RunScreenshot.js';
 
-type Tab = 'run' | 'files' | 'history';
-const TABS: Tab[] = ['run', 'files', 'history'];
+type Tab = 'run' | 'files' | 'history' | 'chat';
+const TABS: Tab[] = ['run', 'files', 'history', 'chat'];
 
 declare global {
   interface Window {
@@ -211,6 +212,7 @@ export function ProjectPage({ id }: { id: string }) {
           </>
         )}
         {tab === 'files' && <FilesView projectId={id} version={run.filesVersion} />}
+        {tab === 'chat' && project && keys && <ChatView project={project} keys={keys} me={me} onChangeStarted={() => setTab('run')} />}
         {tab === 'history' && <HistoryView projectId={id} version={run.filesVersion} onReverted={() => dispatch({ type: '@bump' })} />}
       </div>
     </div>
