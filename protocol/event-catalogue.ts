@@ -85,6 +85,7 @@ export const EVENT_CATALOGUE = {
       stepSeq,
       inputTokens: z.number().int().min(0).meta({ description: 'Input tokens of this call' }),
       outputTokens: z.number().int().min(0).meta({ description: 'Output tokens of this call' }),
+      estimated: z.boolean().optional().meta({ description: 'true: the provider reported no usage; the tokens are an estimate' }),
       runTokens: z.number().int().min(0).nullable().meta({ description: "The run's input plus output tokens so far (all settled calls)" }),
     }),
   },

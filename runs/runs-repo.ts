@@ -30,6 +30,8 @@ export interface Run {
   inputTokens: number;
   outputTokens: number;
   costMicroUsd: number;
+  /** Model calls billed at an estimate because the provider reported no usage. */
+  estimatedCalls: number;
   createdAt: Date;
   startedAt: Date | null;
   finishedAt: Date | null;
@@ -72,6 +74,7 @@ interface RunRow {
   input_tokens: number | string;
   output_tokens: number | string;
   cost_micro_usd: number | string;
+  estimated_calls: number;
   created_at: Date;
   started_at: Date | null;
   finished_at: Date | null;
@@ -79,7 +82,7 @@ interface RunRow {
 }
 
 const COLUMNS = `id, project_id, user_id, kind, prompt, provider, model, key_id, key_source, status, reason,
-  cancel_requested_at, plan, architecture, input_tokens, output_tokens, cost_micro_usd, created_at, started_at,
+  cancel_requested_at, plan, architecture, input_tokens, output_tokens, cost_micro_usd, estimated_calls, created_at, started_at,
   finished_at, created_at::text AS created_at_key`;
 
 const date = (d: Date | null): Date | null => (d === null ? null : new Date(d));
@@ -102,6 +105,7 @@ const toRun = (r: RunRow): Run => ({
   inputTokens: Number(r.input_tokens),
   outputTokens: Number(r.output_tokens),
   costMicroUsd: Number(r.cost_micro_usd),
+  estimatedCalls: Number(r.estimated_calls),
   createdAt: new Date(r.created_at),
   startedAt: date(r.started_at),
   finishedAt: date(r.finished_at),

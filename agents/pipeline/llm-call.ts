@@ -1,5 +1,5 @@
 import { isAppError } from '../../core/errors.js';
-import type { LlmRequest, LlmResponse, ProviderId, ToolCall, Usage } from '../../llm/providers/port.js';
+import { ResponseCollector, type LlmRequest, type LlmResponse, type ProviderId, type Usage } from '../../llm/providers/port.js';
 import type { RunContext, StepRef } from './run-context.js';
 import { RunStop } from './run-stop.js';
 
@@ -18,15 +18,15 @@ export async function callModel(rc: RunContext, step: StepRef, request: ModelReq
   }
   const { run } = rc;
   const deltas = rc.events.coalescer('llm.delta', { stepSeq: step.seq });
-  let text = '';
-  const toolCalls: ToolCall[] = [];
-  let usage: Usage = { inputTokens: 0, outputTokens: 0 };
-  let finishReason: LlmResponse['finishReason'] = 'other';
+  const response = new ResponseCollector();
   // The gateway sets the run's totals from the ledger (not incremented) and appends llm.usage in
   // the statement that settles the call, so they always equal the run's settled ledger rows,
   // whatever process settled them, and the event commits with them.
   const runRecord = {
-    usageEvent: (u: Usage) => ({ type: 'llm.usage' as const, data: { stepSeq: step.seq, inputTokens: u.inputTokens, outputTokens: u.outputTokens } }),
+    usageEvent: (u: Usage) => ({
+      type: 'llm.usage' as const,
+      data: { stepSeq: step.seq, inputTokens: u.inputTokens, outputTokens: u.outputTokens, ...(u.estimated ? { estimated: true } : {}) },
+    }),
     onRunTokens: (tokens: number) => {
       rc.tokensUsed = tokens;
     },
@@ -47,12 +47,8 @@ export async function callModel(rc: RunContext, step: StepRef, request: ModelReq
       },
     );
     for await (const part of stream) {
-      if (part.type === 'text-delta') {
-        text += part.text;
-        deltas.push(part.text);
-      } else if (part.type === 'tool-call') toolCalls.push(part.call);
-      else if (part.type === 'usage') usage = part.usage;
-      else finishReason = part.reason;
+      response.push(part);
+      if (part.type === 'text-delta') deltas.push(part.text);
     }
   } catch (err) {
     if (isAppError(err) && err.code === 'E_LIMIT') throw new RunStop('limit_exceeded', err.message);
@@ -60,5 +56,5 @@ export async function callModel(rc: RunContext, step: StepRef, request: ModelReq
   } finally {
     deltas.flush();
   }
-  return { text, toolCalls, usage, finishReason };
+  return response.response();
 }

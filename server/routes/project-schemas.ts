@@ -46,7 +46,7 @@ export const toRunJson = (r: Run) => ({
   status: r.status,
   reason: r.reason,
   cancelRequestedAt: date(r.cancelRequestedAt),
-  usage: { inputTokens: r.inputTokens, outputTokens: r.outputTokens, costMicroUsd: r.costMicroUsd },
+  usage: { inputTokens: r.inputTokens, outputTokens: r.outputTokens, costMicroUsd: r.costMicroUsd, estimatedCalls: r.estimatedCalls },
   createdAt: r.createdAt.toISOString(),
   startedAt: date(r.startedAt),
   finishedAt: date(r.finishedAt),
