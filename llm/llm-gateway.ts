@@ -171,7 +171,8 @@ export class LlmGateway {
         outcome = isProviderError(err)
           ? { ok: false, code: err.code, providerStatus: err.providerStatus, retryAfterSeconds: err.retryAfterSeconds, cancelled: err.code === 'E_CANCELLED' }
           : { ok: false, code: 'E_INTERNAL' };
-        const failover = isProviderError(err) && !state.emitted && (err.isRetryable || err.code === 'E_PROVIDER_AUTH');
+        // Another platform key may belong to an account that still has credits.
+        const failover = isProviderError(err) && !state.emitted && (err.isRetryable || err.code === 'E_PROVIDER_AUTH' || err.code === 'E_PROVIDER_QUOTA');
         if (!failover) throw err;
         this.deps.logger.warn({ provider, keyId: lease.keyId, code: err.code, providerStatus: err.providerStatus }, 'platform key failed; failing over to the next key');
         lastError = err;

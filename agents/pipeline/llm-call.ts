@@ -1,5 +1,5 @@
 import { isAppError } from '../../core/errors.js';
-import { ResponseCollector, type LlmRequest, type LlmResponse, type ProviderId, type Usage } from '../../llm/providers/port.js';
+import { ResponseCollector, type LlmRequest, type LlmResponse, type Message, type ProviderId, type Usage } from '../../llm/providers/port.js';
 import type { RunContext, StepRef } from './run-context.js';
 import { RunStop } from './run-stop.js';
 
@@ -57,4 +57,9 @@ export async function callModel(rc: RunContext, step: StepRef, request: ModelReq
     deltas.flush();
   }
   return response.response();
+}
+
+/** The answer as the assistant turn of the conversation, its reasoning kept (DeepSeek needs it back). */
+export function assistantTurn(res: LlmResponse): Extract<Message, { role: 'assistant' }> {
+  return { role: 'assistant', content: res.text, toolCalls: res.toolCalls, ...(res.reasoning ? { reasoning: res.reasoning } : {}) };
 }
