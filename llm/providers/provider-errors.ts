@@ -122,7 +122,7 @@ export function classifyProviderError(err: unknown, ctx: ClassifyContext): Provi
   const headers = e.headers;
   const withStatus = { ...base, providerStatus: status };
   // Out of credits is final for this key: retrying (even after OpenAI's 429 insufficient_quota) only repeats it.
-  if (status === 402 || bodyCode === 'insufficient_quota' || e.type === 'insufficient_quota') {
+  if (status === 402 || bodyCode === 'insufficient_quota' || e.type === 'insufficient_quota' || OUT_OF_CREDITS.test(detail)) {
     return new ProviderError('E_PROVIDER_QUOTA', `${provider} refused the call for lack of credits or quota${status ? ` (${status})` : ''}: ${detail}`, withStatus);
   }
   if (status === 401 || status === 403) {
@@ -167,6 +167,12 @@ function causeOfType<T extends Error>(err: unknown, type: new (...args: never[])
   }
   return undefined;
 }
+
+/**
+ * How providers word an empty account when they do not say 402: Anthropic answers 400 "Your credit
+ * balance is too low to access the Anthropic API"; resellers say "insufficient credits/balance".
+ */
+const OUT_OF_CREDITS = /credit balance is too low|insufficient[ _](credits?|balance|funds|quota)/i;
 
 /** The `code` of a provider's error object (`{error: {code}}`, as the SDKs keep it on `.error`, or `.code` itself). */
 function errorBodyCode(e: SdkErrorLike): number | string | undefined {

@@ -184,8 +184,8 @@ describe('anthropic quirks', () => {
     expect((await model('anthropic').complete(request())).finishReason).toBe('length');
   });
 
-  it('a plain 402 (credit balance too low) is E_PROVIDER_QUOTA, sent once, not retried into a storm', async () => {
-    script({ turns: [{ status: 402, errorMessage: 'Your credit balance is too low' }, { text: 'must not be reached' }] });
+  it("Anthropic's empty account (a 400 saying the credit balance is too low) is E_PROVIDER_QUOTA, sent once", async () => {
+    script({ turns: [{ status: 400, errorMessage: 'Your credit balance is too low to access the Anthropic API. Please go to Plans & Billing to upgrade or purchase credits.' }, { text: 'must not be reached' }] });
     const error = await rejection(model('anthropic').complete(request()));
     expect(error).toMatchObject({ code: 'E_PROVIDER_QUOTA', isRetryable: false });
     expect(error.message).toContain('credit balance is too low');
