@@ -91,6 +91,7 @@ export const runSchema = z
     keySource: z.enum(['byok', 'platform']),
     status: z.enum(['queued', 'running', 'succeeded', 'failed', 'cancelled']),
     reason: z.string().nullable().meta({ description: 'Why it ended (e.g. limit_exceeded, cancelled, the failing check)' }),
+    message: z.string().nullable().meta({ description: 'When it did not succeed: what happened and what to do next, in a sentence or two (as in run.finished)' }),
     cancelRequestedAt: isoOrNull,
     usage: z.object({
       inputTokens: z.number().int(),

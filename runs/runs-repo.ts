@@ -24,6 +24,8 @@ export interface Run {
   keySource: KeySource;
   status: RunStatus;
   reason: string | null;
+  /** What happened and what to do next, when it did not succeed (from run.finished). */
+  message: string | null;
   cancelRequestedAt: Date | null;
   plan: unknown;
   architecture: unknown;
@@ -68,6 +70,7 @@ interface RunRow {
   key_source: KeySource;
   status: RunStatus;
   reason: string | null;
+  message: string | null;
   cancel_requested_at: Date | null;
   plan: unknown;
   architecture: unknown;
@@ -81,7 +84,7 @@ interface RunRow {
   created_at_key: string;
 }
 
-const COLUMNS = `id, project_id, user_id, kind, prompt, provider, model, key_id, key_source, status, reason,
+const COLUMNS = `id, project_id, user_id, kind, prompt, provider, model, key_id, key_source, status, reason, message,
   cancel_requested_at, plan, architecture, input_tokens, output_tokens, cost_micro_usd, estimated_calls, created_at, started_at,
   finished_at, created_at::text AS created_at_key`;
 
@@ -99,6 +102,7 @@ const toRun = (r: RunRow): Run => ({
   keySource: r.key_source,
   status: r.status,
   reason: r.reason,
+  message: r.message,
   cancelRequestedAt: date(r.cancel_requested_at),
   plan: r.plan,
   architecture: r.architecture,
@@ -199,7 +203,8 @@ export class RunsRepo {
       this.db,
       [runId, to, reason, ALLOWED_FROM[to], event.type, JSON.stringify(event.data ?? {}), EVENTS_CHANNEL],
       (f) => `WITH ${f.cte}, moved AS (
-         UPDATE runs SET ${MOVE} WHERE id = $1 AND status = ANY($4::text[]) AND ${f.held} RETURNING ${COLUMNS}
+         UPDATE runs SET ${MOVE}, message = CASE WHEN $5::text = 'run.finished' THEN $6::jsonb->>'message' ELSE message END
+           WHERE id = $1 AND status = ANY($4::text[]) AND ${f.held} RETURNING ${COLUMNS}
        ), ${appendEventCtes({ projectId: '(SELECT project_id FROM moved)', runId: '$1', type: '$5::text', data: '$6::jsonb', channel: '$7::text' })}
        SELECT ${f.held} AS lease_held, moved.*, e.seq AS event_seq, e.data AS event_data, e.at AS event_at
          FROM (SELECT 1) one LEFT JOIN moved ON true LEFT JOIN event_notified e ON true`,

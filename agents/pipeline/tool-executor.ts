@@ -2,6 +2,7 @@ import { isAppError } from '../../core/errors.js';
 import { mib, NO_SPACE_TEXT, parseSafePath } from '../../workspaces/index.js';
 import type { ToolCall } from '../../llm/providers/port.js';
 import { parseToolArgs, WORKSPACE_TOOLS, type WorkspaceToolName } from '../tools/schemas.js';
+import { networkForAgentCommand } from './install-command.js';
 import { runSandboxCommand } from './commands.js';
 import { applyEdits, type Edit } from './edit-file.js';
 import type { RunContext, StepRef } from './run-context.js';
@@ -79,7 +80,9 @@ async function dispatch(rc: RunContext, step: StepRef, call: ToolCall): Promise<
         return { ...ok(`Edited ${p}: ${n} edit(s) applied${note}; ${size} bytes now.`), written: { path: p, size } };
       }
       case 'run_command': {
-        const r = await runSandboxCommand(rc, step, String(args.command), { network: 'none', timeoutMs: rc.settings.commandTimeoutMs, purpose: 'agent' });
+        const command = String(args.command);
+        const network = networkForAgentCommand(command);
+        const r = await runSandboxCommand(rc, step, command, { network, timeoutMs: rc.settings.commandTimeoutMs, purpose: network === 'registry' ? 'install' : 'agent' });
         const status = r.timedOut ? `timed out after ${rc.settings.commandTimeoutMs} ms` : `exit code ${r.exitCode}`;
         const content = `${status}${r.truncated ? ' (output cut at the sandbox cap)' : ''}\n${r.tail}`;
         const full = await quotaNotice(rc, r.tail);

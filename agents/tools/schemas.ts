@@ -65,7 +65,7 @@ export const WORKSPACE_TOOLS = {
     schema: editFileArgs,
     spec: spec('edit_file', 'Change an existing file: each edit replaces the one place where `search` matches with `replace`. All edits apply, or none.', editFileArgs),
   },
-  run_command: { schema: runCommandArgs, spec: spec('run_command', 'Run a shell command in the project sandbox (workspace at /workspace, no network).', runCommandArgs) },
+  run_command: { schema: runCommandArgs, spec: spec('run_command', 'Run a shell command in the project sandbox (workspace at /workspace). No network, except a package install on its own (npm install|ci|add, pnpm, yarn), which reaches the package registry.', runCommandArgs) },
   finish: { schema: finishArgs, spec: spec('finish', 'End this task with a short summary of what was done.', finishArgs) },
 } as const;
 export type WorkspaceToolName = keyof typeof WORKSPACE_TOOLS;

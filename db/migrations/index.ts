@@ -6,6 +6,7 @@ import { planWorkspaceQuota } from './0005-plan-workspace-quota.js';
 import { oneActiveRun } from './0007-one-active-run.js';
 import { runScreenshots } from './0008-run-screenshots.js';
 import { usageEstimated } from './0012-usage-estimated.js';
+import { runMessage } from './0016-run-message.js';
 
 export interface Migration {
   /** Strictly increasing; applied in this order, each once. */
@@ -15,4 +16,4 @@ export interface Migration {
 }
 
 /** Every migration, oldest first. A new migration is a new file added at the end. */
-export const MIGRATIONS: readonly Migration[] = [init, authChangedNotify, projectsChangedNotify, runFairness, planWorkspaceQuota, oneActiveRun, runScreenshots, usageEstimated];
+export const MIGRATIONS: readonly Migration[] = [init, authChangedNotify, projectsChangedNotify, runFairness, planWorkspaceQuota, oneActiveRun, runScreenshots, usageEstimated, runMessage];

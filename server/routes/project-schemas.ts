@@ -45,6 +45,7 @@ export const toRunJson = (r: Run) => ({
   keySource: r.keySource,
   status: r.status,
   reason: r.reason,
+  message: r.message,
   cancelRequestedAt: date(r.cancelRequestedAt),
   usage: { inputTokens: r.inputTokens, outputTokens: r.outputTokens, costMicroUsd: r.costMicroUsd, estimatedCalls: r.estimatedCalls },
   createdAt: r.createdAt.toISOString(),

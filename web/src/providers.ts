@@ -1,15 +1,11 @@
+import i18next from 'i18next';
 import { PROVIDERS, type ProviderId } from '../../protocol/providers.js';
 
 export { PROVIDERS };
 export type Provider = ProviderId;
 
-export const PROVIDER_NAMES: Record<Provider, string> = {
-  anthropic: 'Anthropic',
-  openai: 'OpenAI',
-  groq: 'Groq',
-  openrouter: 'OpenRouter',
-  'openai-compatible': 'OpenAI-compatible (Ollama, LM Studio, vLLM, …)',
-};
+/** The provider's display name in the reader's language (catalogue: common, providers.*). */
+export const providerName = (p: string): string => i18next.t(`providers.${p}`, { ns: 'common', defaultValue: p });
 
 /** Suggestions only: any model name the provider accepts may be typed. */
 export const MODEL_SUGGESTIONS: Record<Provider, string[]> = {

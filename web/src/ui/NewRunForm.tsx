@@ -1,6 +1,7 @@
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import type { ApiKey } from '../api.js';
-import { MODEL_SUGGESTIONS, PROVIDER_NAMES, PROVIDERS, isProvider, type Provider } from '../providers.js';
+import { useT } from '../i18n/index.js';
+import { MODEL_SUGGESTIONS, PROVIDERS, isProvider, providerName, type Provider } from '../providers.js';
 import { Field } from './common.js';
 
 export interface RunChoice {
@@ -13,6 +14,7 @@ const LAST = 'samokoder.lastRunChoice';
 
 /** Provider, key and model pickers; remembers the last choice. */
 export function RunPicker(props: { keys: ApiKey[]; platformAllowed: boolean; onChange(c: RunChoice | null): void }) {
+  const t = useT('picker');
   const saved = useMemo(() => {
     try {
       return JSON.parse(localStorage.getItem(LAST) ?? 'null') as RunChoice | null;
@@ -41,7 +43,7 @@ export function RunPicker(props: { keys: ApiKey[]; platformAllowed: boolean; onC
 
   return (
     <div class="picker">
-      <Field label="Provider">
+      <Field label={t('provider')}>
         <select
           name="provider"
           value={provider}
@@ -53,13 +55,13 @@ export function RunPicker(props: { keys: ApiKey[]; platformAllowed: boolean; onC
         >
           {PROVIDERS.map((p) => (
             <option value={p}>
-              {PROVIDER_NAMES[p]}
-              {keyProviders.includes(p) ? '' : props.platformAllowed ? ' (platform key)' : ' (no key)'}
+              {providerName(p)}
+              {keyProviders.includes(p) ? '' : props.platformAllowed ? ` (${t('platformKeyShort')})` : ` (${t('noKeyShort')})`}
             </option>
           ))}
         </select>
       </Field>
-      <Field label="Key">
+      <Field label={t('key')}>
         <select name="keyId" value={keyId} onChange={(e) => setKeyId(e.currentTarget.value)}>
           {keysFor.map((k) => (
             <option value={k.id}>
@@ -68,11 +70,11 @@ export function RunPicker(props: { keys: ApiKey[]; platformAllowed: boolean; onC
               {k.baseUrl ? ` · ${k.baseUrl}` : ''}
             </option>
           ))}
-          {props.platformAllowed && <option value="">Platform key (plan credits)</option>}
-          {!props.platformAllowed && keysFor.length === 0 && <option value="">No {provider} key — add one on the API keys page</option>}
+          {props.platformAllowed && <option value="">{t('platformKey')}</option>}
+          {!props.platformAllowed && keysFor.length === 0 && <option value="">{t('noKey', { provider: providerName(provider) })}</option>}
         </select>
       </Field>
-      <Field label="Model">
+      <Field label={t('model')}>
         <input type="text" name="model" required list={`models-${provider}`} value={model} onInput={(e) => setModel(e.currentTarget.value)} />
         <datalist id={`models-${provider}`}>
           {MODEL_SUGGESTIONS[provider].map((m) => (
