@@ -80,6 +80,8 @@ export interface FakeTurn {
    * `{"error":{"code":<status, default 401>,"message":…}}` (as the only SSE event when streaming).
    */
   errorInOkBody?: boolean;
+  /** Chat completions: the `code` of the error object sent with `status` (e.g. 429 with `insufficient_quota`, as OpenAI does). */
+  errorCode?: string;
   /** Streaming only: destroy the socket after this many SSE events were written. */
   cutAfterChunks?: number;
   /**

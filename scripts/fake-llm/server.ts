@@ -123,7 +123,12 @@ export async function startFakeLlm(options: { script?: FakeScript; port?: number
       return streamEvents(res, record, [`data: ${JSON.stringify(okError)}\n\n`], {});
     }
     if (turn.status && turn.status >= 400 && turn.streamErrorAfterChunks === undefined) {
-      return sendFault(res, record, turn.status, turn.retryAfter, errorMessage, errorBody);
+      // The protocol's error body, with the scripted `code` where one is given (OpenAI's error objects carry one).
+      const withCode = (status: number, message: string): unknown => {
+        const b = errorBody(status, message) as { error: Record<string, unknown> };
+        return turn.errorCode === undefined || isAnthropic ? b : { ...b, error: { ...b.error, code: turn.errorCode } };
+      };
+      return sendFault(res, record, turn.status, turn.retryAfter, errorMessage, withCode);
     }
 
     const plan = planTurn(turn, bodyLength);

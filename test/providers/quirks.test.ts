@@ -94,6 +94,14 @@ describe.each(['openai', 'groq', 'openrouter', 'openai-compatible'] as const)('%
     expect(fake().requests).toHaveLength(1);
   });
 
+  it("OpenAI's 429 with code insufficient_quota (an account out of credit) is E_PROVIDER_QUOTA, not retried as a rate limit", async () => {
+    script({ turns: [{ status: 429, errorCode: 'insufficient_quota', errorMessage: 'You exceeded your current quota, please check your plan and billing details.' }, { text: 'must not be reached' }] });
+    const error = await rejection(model(provider).complete(request()));
+    expect(error).toMatchObject({ code: 'E_PROVIDER_QUOTA', providerStatus: 429, isRetryable: false });
+    expect(error.message).toContain('exceeded your current quota');
+    expect(fake().requests).toHaveLength(1);
+  });
+
   it('a server that ignores stream: true and answers one JSON completion is read as that completion', async () => {
     script({ turns: [{ ignoreStream: true, text: 'whole', toolCalls: [{ id: 'c1', name: 'write_file', arguments: { path: 'a.txt' } }], usage: { input: 11, output: 7 } }] });
     const res = await model(provider).complete(request({ tools: [WRITE_TOOL] }));
