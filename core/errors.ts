@@ -24,6 +24,7 @@ export const ERROR_CATALOGUE = {
   E_INTERNAL: { status: 500, retryable: true, summary: 'An unexpected server error; details are in the log under the request id.' },
   E_PROVIDER_AUTH: { status: 502, retryable: false, summary: 'The model provider rejected the API key (its 401/403); fix or replace the key.' },
   E_PROVIDER_RATE_LIMITED: { status: 429, retryable: true, summary: "The model provider is rate limiting this key (its 429); retry after Retry-After." },
+  E_PROVIDER_QUOTA: { status: 402, retryable: false, summary: "The model provider refused the call for lack of credits or quota (its 402, an `insufficient_quota`, or such an error inside a 200); the provider's message says which. Top up the provider account or use another key." },
   E_PROVIDER_UNAVAILABLE: { status: 503, retryable: true, summary: 'The model provider failed (its 5xx) or could not be reached.' },
   E_PROVIDER_BAD_REQUEST: { status: 400, retryable: false, summary: 'The model provider refused the request (unknown model, too many tokens, invalid parameters).' },
   E_PROVIDER_STREAM_BROKEN: { status: 502, retryable: false, summary: "The provider's stream broke after it had sent content; the caller decides whether to start over." },

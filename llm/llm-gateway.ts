@@ -9,9 +9,11 @@ import type { LlmSession, SessionModel } from './llm-session.js';
 import type { LeaseOutcome, PlatformKeyPool, PlatformLease } from '../keys/platform-pool.js';
 import type { Vault } from '../keys/vault.js';
 import { createLanguageModel, isProviderError, type LanguageModelOptions } from './providers/index.js';
-import type { LlmRequest, LlmResponse, ProviderCredentials, ProviderId, StreamPart, ToolCall, Usage } from './providers/port.js';
+import { collectResponse, ResponseCollector, type LlmRequest, type LlmResponse, type ProviderCredentials, type ProviderId, type StreamPart, type Usage } from './providers/port.js';
+import { withinOutputLimit } from './providers/model-limits.js';
 import { addUsage } from './providers/resilient-model.js';
 import { estimateWorstCaseTokens } from '../usage/estimate.js';
+import { estimateUsage } from '../usage/estimated-usage.js';
 import type { Reservation, UsageLedger } from '../usage/usage-ledger.js';
 import type { RunTotals, RunTotalsField } from '../db/repos/usage-ledger-repo.js';
 
@@ -87,7 +89,9 @@ interface CallState {
 export class LlmGateway {
   constructor(private readonly deps: LlmGatewayDeps) {}
 
-  async *stream(request: LlmRequest, ctx: LlmCallContext): AsyncGenerator<StreamPart> {
+  async *stream(asked: LlmRequest, ctx: LlmCallContext): AsyncGenerator<StreamPart> {
+    // Capped before reserving, so the reservation is the worst case the provider can really bill.
+    const request = withinOutputLimit(ctx.provider, asked);
     const { admitted: byok, reservation } = await this.deps.ledger.reserveForCall(
       {
         userId: ctx.userId,
@@ -116,18 +120,8 @@ export class LlmGateway {
     }
   }
 
-  async complete(request: LlmRequest, ctx: LlmCallContext): Promise<LlmResponse> {
-    let text = '';
-    const toolCalls: ToolCall[] = [];
-    let usage: Usage = { inputTokens: 0, outputTokens: 0 };
-    let finishReason: LlmResponse['finishReason'] = 'other';
-    for await (const part of this.stream(request, ctx)) {
-      if (part.type === 'text-delta') text += part.text;
-      else if (part.type === 'tool-call') toolCalls.push(part.call);
-      else if (part.type === 'usage') usage = part.usage;
-      else finishReason = part.reason;
-    }
-    return { text, toolCalls, usage, finishReason };
+  complete(request: LlmRequest, ctx: LlmCallContext): Promise<LlmResponse> {
+    return collectResponse(this.stream(request, ctx));
   }
 
   /**
@@ -178,7 +172,8 @@ export class LlmGateway {
         outcome = isProviderError(err)
           ? { ok: false, code: err.code, providerStatus: err.providerStatus, retryAfterSeconds: err.retryAfterSeconds, cancelled: err.code === 'E_CANCELLED' }
           : { ok: false, code: 'E_INTERNAL' };
-        const failover = isProviderError(err) && !state.emitted && (err.isRetryable || err.code === 'E_PROVIDER_AUTH');
+        // Another platform key may belong to an account that still has credits.
+        const failover = isProviderError(err) && !state.emitted && (err.isRetryable || err.code === 'E_PROVIDER_AUTH' || err.code === 'E_PROVIDER_QUOTA');
         if (!failover) throw err;
         this.deps.logger.warn({ provider, keyId: lease.keyId, code: err.code, providerStatus: err.providerStatus }, 'platform key failed; failing over to the next key');
         lastError = err;
@@ -197,16 +192,27 @@ export class LlmGateway {
     return session ? session.model(cacheKey, build) : build();
   }
 
-  /** One attempt with one set of credentials; records usage and emission into `state`. */
+  /**
+   * One attempt with one set of credentials; records usage and emission into `state`. An answer
+   * that ends without any usage reported is billed at its estimate (estimated-usage.ts).
+   */
   private async *attempt({ model }: SessionModel, request: LlmRequest, state: CallState): AsyncGenerator<StreamPart> {
     const before = state.usage;
+    let reported = false;
+    const answer = new ResponseCollector();
     try {
       for await (const part of model.stream(request)) {
         if (part.type === 'usage') {
+          reported = true;
           state.usage = addUsage(before, part.usage);
           yield { type: 'usage', usage: state.usage! };
           continue;
         }
+        if (part.type === 'finish' && !reported) {
+          state.usage = addUsage(before, await estimateUsage(request, answer.response()));
+          yield { type: 'usage', usage: state.usage! };
+        }
+        answer.push(part);
         if (part.type !== 'finish') state.emitted = true;
         yield part;
       }

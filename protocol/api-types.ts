@@ -132,7 +132,12 @@ export const runSchema = z
     reason: z.string().nullable().meta({ description: 'Why it ended (e.g. limit_exceeded, cancelled, the failing check)' }),
     message: z.string().nullable().meta({ description: 'When it did not succeed: what happened and what to do next, in a sentence or two (as in run.finished)' }),
     cancelRequestedAt: isoOrNull,
-    usage: z.object({ inputTokens: z.number().int(), outputTokens: z.number().int(), costMicroUsd: z.number().int() }),
+    usage: z.object({
+      inputTokens: z.number().int(),
+      outputTokens: z.number().int(),
+      costMicroUsd: z.number().int(),
+      estimatedCalls: z.number().int().meta({ description: 'Calls billed at an estimate (tokenizer count) because the provider reported no usage' }),
+    }),
     budget: z
       .object({
         maxTokens: z.number().int().nullable().meta({ description: 'null: no token budget of its own' }),
@@ -215,6 +220,7 @@ const byModelSchema = z.object({
   cacheWriteTokens: z.number().int(),
   costMicroUsd: z.number().int().nullable().meta({ description: 'null: no price known for this model' }),
   pending: z.number().int().meta({ description: 'Calls still in flight (reserved, not settled)' }),
+  estimatedCalls: z.number().int().meta({ description: 'Calls billed at an estimate (tokenizer count) because the provider reported no usage' }),
 });
 
 export const usageSchema = z
@@ -233,6 +239,7 @@ export const usageSchema = z
     reservedTokens: z.number().int(),
     remainingTokens: z.number().int().nullable().meta({ description: 'null: unlimited' }),
     costMicroUsd: z.number().int(),
+    estimatedCalls: z.number().int().meta({ description: 'Calls billed at an estimate (tokenizer count) because the provider reported no usage' }),
     byModel: z.array(byModelSchema),
     sandboxSeconds: z.number().meta({ description: 'Wall-clock seconds of sandbox commands this month (millisecond precision)' }),
     remainingSandboxSeconds: z.number().nullable().meta({ description: 'null: unlimited' }),

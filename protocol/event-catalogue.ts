@@ -87,6 +87,7 @@ export const EVENT_CATALOGUE = {
       stepSeq,
       inputTokens: z.number().int().min(0).meta({ description: 'Input tokens of this call' }),
       outputTokens: z.number().int().min(0).meta({ description: 'Output tokens of this call' }),
+      estimated: z.boolean().optional().meta({ description: 'true: the provider reported no usage; the tokens are an estimate' }),
       runTokens: z.number().int().min(0).nullable().meta({ description: "The run's input plus output tokens so far (all settled calls)" }),
       runCostMicroUsd: z.number().int().min(0).nullable().meta({ description: "The run's cost so far in micro-USD, as the ledger prices its settled calls (the live cost meter)" }),
       cacheReadTokens: z.number().int().min(0).optional().meta({ description: "Input tokens of this call read from the provider's prompt cache (priced at the cached rate)" }),

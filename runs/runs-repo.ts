@@ -37,6 +37,8 @@ export interface Run {
   budget: RunBudget;
   /** The roles with a model of their own (see modelForStep). */
   models: RoleModels;
+  /** Model calls billed at an estimate because the provider reported no usage. */
+  estimatedCalls: number;
   createdAt: Date;
   startedAt: Date | null;
   finishedAt: Date | null;
@@ -83,6 +85,7 @@ interface RunRow {
   budget_max_tokens: number | string | null;
   budget_max_cost_micro_usd: number | string | null;
   models: unknown;
+  estimated_calls: number;
   created_at: Date;
   started_at: Date | null;
   finished_at: Date | null;
@@ -90,7 +93,7 @@ interface RunRow {
 }
 
 const COLUMNS = `id, project_id, user_id, kind, prompt, provider, model, key_id, key_source, status, reason, message,
-  cancel_requested_at, plan, architecture, input_tokens, output_tokens, cost_micro_usd, budget_max_tokens,
+  cancel_requested_at, plan, architecture, input_tokens, output_tokens, cost_micro_usd, estimated_calls, budget_max_tokens,
   budget_max_cost_micro_usd, models, created_at, started_at, finished_at, created_at::text AS created_at_key`;
 
 const date = (d: Date | null): Date | null => (d === null ? null : new Date(d));
@@ -114,6 +117,7 @@ const toRun = (r: RunRow): Run => ({
   inputTokens: Number(r.input_tokens),
   outputTokens: Number(r.output_tokens),
   costMicroUsd: Number(r.cost_micro_usd),
+  estimatedCalls: Number(r.estimated_calls),
   budget: { maxTokens: r.budget_max_tokens === null ? null : Number(r.budget_max_tokens), maxCostMicroUsd: r.budget_max_cost_micro_usd === null ? null : Number(r.budget_max_cost_micro_usd) },
   models: parseRoleModels(r.models),
   createdAt: new Date(r.created_at),

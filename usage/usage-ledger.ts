@@ -49,6 +49,8 @@ export interface UsageSummary {
   /** limit − used − reserved (never below 0); null when the plan is unlimited. */
   remainingTokens: number | null;
   costMicroUsd: number;
+  /** Calls this month billed at an estimate because their provider reported no usage. */
+  estimatedCalls: number;
   byModel: UsageTotalsRow[];
   /** Wall-clock seconds of sandbox commands this month (millisecond precision). */
   sandboxSeconds: number;
@@ -120,6 +122,7 @@ export class UsageLedger {
         cacheWriteTokens: u.cacheWriteTokens ?? 0,
         costMicroUsd: this.prices.costMicroUsd(reservation.provider, reservation.model, u),
         usedTokens: countedTokens(u),
+        estimated: u.estimated === true,
         keyRef,
       },
       also,
@@ -155,6 +158,7 @@ export class UsageLedger {
       reservedTokens: counters.reservedTokens,
       remainingTokens: limit === null ? null : Math.max(0, limit - counters.usedTokens - counters.reservedTokens),
       costMicroUsd: byModel.reduce((sum, m) => sum + (m.costMicroUsd ?? 0), 0),
+      estimatedCalls: byModel.reduce((sum, m) => sum + m.estimatedCalls, 0),
       byModel,
       sandboxSeconds: counters.sandboxSeconds,
       remainingSandboxSeconds: plan.monthlySandboxSeconds === null ? null : Math.max(0, plan.monthlySandboxSeconds - counters.sandboxSeconds),

@@ -1,5 +1,5 @@
 import { isAppError } from '../../core/errors.js';
-import type { LlmRequest, LlmResponse, ToolCall, Usage } from '../../llm/providers/port.js';
+import { ResponseCollector, type LlmRequest, type LlmResponse, type Message, type Usage } from '../../llm/providers/port.js';
 import type { RunTotals } from '../../db/repos/usage-ledger-repo.js';
 import type { RunContext, StepRef } from './run-context.js';
 import { modelForStep } from '../../runs/role-models.js';
@@ -22,17 +22,21 @@ export async function callModel(rc: RunContext, step: StepRef, request: ModelReq
   const { run } = rc;
   const model = modelForStep(run, step.kind);
   const deltas = rc.events.coalescer('llm.delta', { stepSeq: step.seq });
-  let text = '';
-  const toolCalls: ToolCall[] = [];
-  let usage: Usage = { inputTokens: 0, outputTokens: 0 };
-  let finishReason: LlmResponse['finishReason'] = 'other';
+  const response = new ResponseCollector();
   // The gateway sets the run's totals from the ledger (not incremented) and appends llm.usage in
   // the statement that settles the call, so they always equal the run's settled ledger rows,
   // whatever process settled them, and the event commits with them.
   const runRecord = {
     usageEvent: (u: Usage) => ({
       type: 'llm.usage' as const,
-      data: { stepSeq: step.seq, inputTokens: u.inputTokens, outputTokens: u.outputTokens, model: model.model, ...(u.cacheReadTokens ? { cacheReadTokens: u.cacheReadTokens } : {}) },
+      data: {
+        stepSeq: step.seq,
+        inputTokens: u.inputTokens,
+        outputTokens: u.outputTokens,
+        model: model.model,
+        ...(u.cacheReadTokens ? { cacheReadTokens: u.cacheReadTokens } : {}),
+        ...(u.estimated ? { estimated: true } : {}),
+      },
     }),
     onRunTotals: (totals: RunTotals) => {
       rc.tokensUsed = totals.tokens;
@@ -55,12 +59,8 @@ export async function callModel(rc: RunContext, step: StepRef, request: ModelReq
       },
     );
     for await (const part of stream) {
-      if (part.type === 'text-delta') {
-        text += part.text;
-        deltas.push(part.text);
-      } else if (part.type === 'tool-call') toolCalls.push(part.call);
-      else if (part.type === 'usage') usage = part.usage;
-      else finishReason = part.reason;
+      response.push(part);
+      if (part.type === 'text-delta') deltas.push(part.text);
     }
   } catch (err) {
     if (isAppError(err) && err.code === 'E_LIMIT') throw new RunStop('limit_exceeded', err.message);
@@ -69,5 +69,10 @@ export async function callModel(rc: RunContext, step: StepRef, request: ModelReq
     deltas.flush();
   }
   checkRunBudget(rc);
-  return { text, toolCalls, usage, finishReason };
+  return response.response();
+}
+
+/** The answer as the assistant turn of the conversation, its reasoning kept (DeepSeek needs it back). */
+export function assistantTurn(res: LlmResponse): Extract<Message, { role: 'assistant' }> {
+  return { role: 'assistant', content: res.text, toolCalls: res.toolCalls, ...(res.reasoning ? { reasoning: res.reasoning } : {}) };
 }

@@ -6,6 +6,7 @@ import { planWorkspaceQuota } from './0005-plan-workspace-quota.js';
 import { oneActiveRun } from './0007-one-active-run.js';
 import { runScreenshots } from './0008-run-screenshots.js';
 import { runBudgetModels } from './0011-run-budget-models.js';
+import { usageEstimated } from './0012-usage-estimated.js';
 import { projectChat } from './0014-project-chat.js';
 import { runMessage } from './0016-run-message.js';
 
@@ -17,4 +18,4 @@ export interface Migration {
 }
 
 /** Every migration, oldest first. A new migration is a new file added at the end. */
-export const MIGRATIONS: readonly Migration[] = [init, authChangedNotify, projectsChangedNotify, runFairness, planWorkspaceQuota, oneActiveRun, runScreenshots, runBudgetModels, projectChat, runMessage];
+export const MIGRATIONS: readonly Migration[] = [init, authChangedNotify, projectsChangedNotify, runFairness, planWorkspaceQuota, oneActiveRun, runScreenshots, runBudgetModels, usageEstimated, projectChat, runMessage];

@@ -32,7 +32,7 @@ export function anthropicAdapter(options: SdkClientOptions): ProviderAdapter {
           system: [{ type: 'text', text: request.system, cache_control: EPHEMERAL }],
           messages: toAnthropicMessages(request),
           max_tokens: request.maxOutputTokens,
-          ...(request.temperature !== undefined ? { temperature: request.temperature } : {}),
+          // No temperature, ever: the API version this SDK sends refuses it for current models.
           ...toolFields(request),
           stream: true,
         },
@@ -63,7 +63,11 @@ function toolFields(request: LlmRequest): { tools?: ToolUnion[]; tool_choice?: A
   };
 }
 
-/** Anthropic wants tool results as blocks of the next user turn, and strictly alternating roles. */
+/**
+ * Anthropic wants tool results as blocks of the next user turn, and strictly alternating roles.
+ * An assistant turn with nothing in it (real models occasionally answer with no content at all)
+ * is left out: the API refuses a message with empty content (400), and the turns around it merge.
+ */
 export function toAnthropicMessages(request: LlmRequest): MessageParam[] {
   const out: MessageParam[] = [];
   const append = (role: 'user' | 'assistant', blocks: ContentBlockParam[]): void => {
@@ -74,9 +78,10 @@ export function toAnthropicMessages(request: LlmRequest): MessageParam[] {
   for (const m of request.messages) {
     if (m.role === 'user') append('user', [{ type: 'text', text: m.content }]);
     else if (m.role === 'assistant') {
-      const blocks: ContentBlockParam[] = m.content ? [{ type: 'text', text: m.content }] : [];
+      // Whitespace-only text is refused like empty text.
+      const blocks: ContentBlockParam[] = m.content.trim() ? [{ type: 'text', text: m.content }] : [];
       for (const c of m.toolCalls ?? []) blocks.push({ type: 'tool_use', id: c.id, name: c.name, input: parseToolInput(c.arguments) });
-      append('assistant', blocks);
+      if (blocks.length) append('assistant', blocks);
     } else {
       const result: ToolResultBlockParam = { type: 'tool_result', tool_use_id: m.toolCallId, content: m.content };
       if (m.isError) result.is_error = true;
@@ -99,6 +104,7 @@ function parseToolInput(text: string): Record<string, unknown> {
 /**
  * Raw events to parts. Usage is normalised to the port's meaning: inputTokens counts every prompt
  * token, cached ones included (Anthropic reports input_tokens without the cache reads and writes).
+ * Some proxies strip `usage` from the events: then no usage part is emitted (the gateway estimates).
  */
 export class AnthropicStreamMapper {
   private readonly blocks = new Map<number, { id: string; name: string; json: string }>();
@@ -109,7 +115,8 @@ export class AnthropicStreamMapper {
   *push(event: RawMessageStreamEvent): Generator<StreamPart> {
     switch (event.type) {
       case 'message_start': {
-        const u = event.message.usage;
+        const u = event.message.usage as Anthropic.Messages.Usage | undefined;
+        if (!u) break;
         this.raw = {
           input: u.input_tokens,
           output: u.output_tokens,
@@ -142,13 +149,14 @@ export class AnthropicStreamMapper {
         break;
       }
       case 'message_delta': {
-        const u = event.usage;
+        if (event.delta.stop_reason) this.finish = FINISH_REASONS[event.delta.stop_reason] ?? 'other';
+        const u = event.usage as Anthropic.Messages.MessageDeltaUsage | undefined;
+        if (!u) break;
         // message_delta's counts are cumulative; input and cache counts appear here only on some models.
         this.raw.output = u.output_tokens;
         if (u.input_tokens != null) this.raw.input = u.input_tokens;
         if (u.cache_read_input_tokens != null) this.raw.cacheRead = u.cache_read_input_tokens;
         if (u.cache_creation_input_tokens != null) this.raw.cacheWrite = u.cache_creation_input_tokens;
-        if (event.delta.stop_reason) this.finish = FINISH_REASONS[event.delta.stop_reason] ?? 'other';
         yield { type: 'usage', usage: this.usage() };
         break;
       }

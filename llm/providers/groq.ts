@@ -7,7 +7,7 @@ import type { ProviderAdapter } from './resilient-model.js';
 export function groqAdapter(options: SdkClientOptions): ProviderAdapter {
   const client = new Groq(commonSdkOptions(options));
   return chatCompletionAdapter('groq', 'max_tokens', async (body, signal) => {
-    const stream = await client.chat.completions.create(body, { signal });
-    return stream as AsyncIterable<ChatCompletionChunkLike>;
+    const { data, response } = await client.chat.completions.create(body, { signal }).withResponse();
+    return { data: data as AsyncIterable<ChatCompletionChunkLike>, response };
   });
 }

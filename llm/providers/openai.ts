@@ -45,7 +45,7 @@ export function openAiAdapter(provider: OpenAiFamily, options: SdkClientOptions)
     ...(provider === 'openrouter' ? { defaultHeaders: { 'X-Title': 'Samokoder' } } : {}),
   });
   return chatCompletionAdapter(provider, provider === 'openai' ? 'max_completion_tokens' : 'max_tokens', async (body, signal) => {
-    const stream = await client.chat.completions.create(body, { signal });
-    return stream as AsyncIterable<ChatCompletionChunkLike>;
+    const { data, response } = await client.chat.completions.create(body, { signal }).withResponse();
+    return { data: data as AsyncIterable<ChatCompletionChunkLike>, response };
   });
 }

@@ -47,7 +47,7 @@ export const toRunJson = (r: Run) => ({
   reason: r.reason,
   message: r.message,
   cancelRequestedAt: date(r.cancelRequestedAt),
-  usage: { inputTokens: r.inputTokens, outputTokens: r.outputTokens, costMicroUsd: r.costMicroUsd },
+  usage: { inputTokens: r.inputTokens, outputTokens: r.outputTokens, costMicroUsd: r.costMicroUsd, estimatedCalls: r.estimatedCalls },
   budget: r.budget,
   models: Object.fromEntries(Object.entries(r.models).map(([role, m]) => [role, { provider: m.provider, model: m.model }])),
   createdAt: r.createdAt.toISOString(),
