@@ -1,6 +1,7 @@
 import { maxOutputTokensOf } from '../../llm/providers/model-limits.js';
-import type { LlmResponse, ProviderId } from '../../llm/providers/port.js';
-import type { RunContext } from './run-context.js';
+import type { LlmResponse } from '../../llm/providers/port.js';
+import { modelForStep } from '../../runs/role-models.js';
+import type { RunContext, StepRef } from './run-context.js';
 import { RunStop } from './run-stop.js';
 
 /**
@@ -15,10 +16,12 @@ export class OutputLimitGuard {
 
   constructor(
     private readonly rc: RunContext,
+    step: Pick<StepRef, 'kind'>,
     private readonly what: string,
   ) {
-    const { settings, run } = rc;
-    this.limit = Math.min(settings.maxOutputTokens, maxOutputTokensOf(run.provider as ProviderId, run.model) ?? Infinity);
+    // The step's own model: a role may run on another model than the run's (generate's `models`).
+    const model = modelForStep(rc.run, step.kind);
+    this.limit = Math.min(rc.settings.maxOutputTokens, maxOutputTokensOf(model.provider, model.model) ?? Infinity);
   }
 
   /** After each answer: a note for the model when it was cut off, else undefined; throws when the cut-offs persist. */

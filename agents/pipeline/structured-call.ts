@@ -15,7 +15,7 @@ import { RunStop } from './run-stop.js';
 export async function requireToolCall<T>(rc: RunContext, step: StepRef, input: { system: string; user: string; tool: ToolSpec; schema: z.ZodType<T> }): Promise<T> {
   const messages: Message[] = [{ role: 'user', content: input.user }];
   const errors: string[] = [];
-  const outputLimit = new OutputLimitGuard(rc, `${step.kind} step`);
+  const outputLimit = new OutputLimitGuard(rc, step, `${step.kind} step`);
   while (errors.length < rc.settings.maxInvalidToolCalls) {
     const res = await callModel(rc, step, { system: input.system, messages, tools: [input.tool], toolChoice: { name: input.tool.name } });
     messages.push(assistantTurn(res));

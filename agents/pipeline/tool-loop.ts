@@ -31,7 +31,7 @@ export async function runToolLoop(rc: RunContext, step: StepRef, prompt: { syste
   const written = new Set<string>();
   const guard = new LoopGuard({ repeats: rc.settings.loopRepeats, idleTurns: rc.settings.loopIdleTurns });
   const what = step.taskId ? `${step.kind} step of task ${step.taskId}` : `${step.kind} step`;
-  const outputLimit = new OutputLimitGuard(rc, what);
+  const outputLimit = new OutputLimitGuard(rc, step, what);
   let invalidInARow = 0;
   let lastInvalid = '';
   for (let turn = 1; turn <= rc.settings.maxStepsPerTask; turn++) {
