@@ -88,7 +88,7 @@ export async function judge(root: string, cases: readonly JudgeCase[], options: 
         passed: r.exitCode === 0 && !r.timedOut,
         tests: { pass: summary(text, 'pass'), fail: summary(text, 'fail') },
         failing: [...text.matchAll(/^\s*not ok \d+ - (.+)$/gm)].map((m) => m[1]!.trim()),
-        output: tail(text),
+        output: failureText(text),
         timedOut: r.timedOut,
       };
       if (outcome.passed && c.spec.browser) outcome.browser = await probe(options.browser, path.join(root, c.rel), c.spec);
@@ -129,4 +129,10 @@ async function hasDependencies(dir: string): Promise<boolean> {
 }
 
 const summary = (text: string, what: 'pass' | 'fail'): number => Number(new RegExp(`^# ${what} (\\d+)\\s*$`, 'm').exec(text)?.[1] ?? 0);
+/** The failing tests' TAP blocks (what was expected, what came), else the end of the output (a crash, a timeout). */
+function failureText(text: string): string {
+  const blocks = [...text.matchAll(/^( *)not ok \d+ - .*\n(?:\1 {2}.*\n)*/gm)].map((m) => m[0].replace(/^ *stack: \|-\n(?: {4,}.*\n)*/gm, ''));
+  return blocks.length ? tail(blocks.join('')) : tail(text);
+}
+
 const tail = (text: string): string => (text.length <= OUTPUT_CHARS ? text : `…${text.slice(-OUTPUT_CHARS)}`);
