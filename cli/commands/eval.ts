@@ -2,16 +2,14 @@ import { randomBytes } from 'node:crypto';
 import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { loadConfig } from '../../core/config.js';
-import { createLogger, type Logger } from '../../core/logger.js';
 import type { Config } from '../../core/config.js';
-import { browserCheckFromConfig, createDockerSandbox, sandboxSettingsFromConfig } from '../../sandbox/index.js';
-import { runAttempt, type AttemptResult, type EvalTarget } from '../../evals/attempt.js';
+import type { Logger } from '../../core/logger.js';
+import type { AttemptResult, EvalTarget } from '../../evals/attempt.js';
 import { buildReport, compareMarkdown, reportMarkdown, type EvalReport } from '../../evals/report.js';
 import { loadSuite, selectSpecs, SuiteError, type Spec } from '../../evals/suite.js';
 import { ApiClient } from '../client.js';
 import { CliError, EXIT, type ExitCode } from '../exit-codes.js';
-import { startLocalService, type LocalService } from '../local-service.js';
+import type { LocalService } from '../local-service.js';
 import { resolveChoice } from '../model-choice.js';
 
 export const EVAL_HELP = `samokoder eval --provider P --model M [options]
@@ -90,6 +88,15 @@ export async function evalCommand(argv: string[]): Promise<ExitCode> {
     console.log(`[${String(Math.floor(s / 60)).padStart(2, '0')}:${String(s % 60).padStart(2, '0')}] ${text}`);
   };
 
+  line(`eval: ${specs.length} spec(s) of suite ${suite.name} × ${repeat} with ${choice.provider} ${choice.model}${values.url ? ` on ${values.url}` : ', starting the in-process service'}`);
+  // The service, the sandbox and the browser are loaded only now: --help, --compare and bad input answer at once.
+  const [{ loadConfig }, { createLogger }, { browserCheckFromConfig, createDockerSandbox, sandboxSettingsFromConfig }, { runAttempt }, { startLocalService }] = await Promise.all([
+    import('../../core/config.js'),
+    import('../../core/logger.js'),
+    import('../../sandbox/index.js'),
+    import('../../evals/attempt.js'),
+    import('../local-service.js'),
+  ]);
   let local: LocalService | undefined;
   let config: Config;
   let logger: Logger;
@@ -124,7 +131,6 @@ export async function evalCommand(argv: string[]): Promise<ExitCode> {
   process.on('SIGINT', onSigint);
   let keepLog = false;
   try {
-    line(`eval: ${specs.length} spec(s) of suite ${suite.name} × ${repeat} with ${choice.provider} ${choice.model}${values.url ? ` on ${values.url}` : ''}`);
     const queue = specs.flatMap((spec) => Array.from({ length: repeat }, (_, i) => ({ spec, attempt: i + 1 })));
     const results: AttemptResult[] = new Array(queue.length);
     let next = 0;

@@ -13,6 +13,7 @@ import { evalSuiteResponder, EVAL_USAGE } from '../../scripts/fake-llm/eval-suit
 import { startFakeLlm, type FakeLlm } from '../../scripts/fake-llm/server.js';
 import { answered } from '../../scripts/fake-llm/tiny-app.js';
 import { ensureCliBuilt, runCli } from '../cli/cli.js';
+import { apiClient, startTestServer } from '../helpers/server.js';
 
 let fake: FakeLlm;
 let dir: string;
@@ -61,6 +62,7 @@ test('two specs pass, the deliberately wrong one fails: report, Markdown, progre
   expect(report.totals.medianSecondsPerPass).toBeCloseTo((passTimes[0]! + passTimes[1]!) / 2, 6);
 
   const markdown = await readFile(path.join(dir, 'a.md'), 'utf8');
+  expect(`${JSON.stringify(report)}\n${markdown}`).not.toContain(SECRET);
   expect(res.stdout).toContain(markdown.trim().split('\n')[0]);
   expect(markdown).toContain('| 66.7% | 2/3 attempts, 2/3 specs |');
   expect(markdown).toMatch(/\| roman \| 1 \| ❌ fail \| 1 passed, 3 failed \|/);
@@ -77,6 +79,27 @@ test('two specs pass, the deliberately wrong one fails: report, Markdown, progre
   expect(cmp.stdout).toContain('| passed specs | 2/3 | 3/3 | +1 |');
   expect(cmp.stdout).toContain('| roman | 0/1 | 1/1 | better |');
   expect(cmp.stdout).toContain('| slugify | 1/1 | 1/1 |  |');
+}, 600_000);
+
+test('--url: the specs run on a running service with its token; one that starts from a project is skipped there', async () => {
+  const server = await startTestServer('pglite', { SAMOKODER_SANDBOX_IMAGE: env.SAMOKODER_SANDBOX_IMAGE, SAMOKODER_DEFAULT_PLAN: 'unlimited' });
+  try {
+    const api = apiClient(server.url);
+    const { body } = await api<{ token: string }>('POST', '/api/auth/register', { body: { email: 'evals@example.com', password: 'a long eval password 42!' } });
+    const out = path.join(dir, 'remote.json');
+    const res = await runCli(['eval', '--url', server.url, '--base-url', fake.baseUrls['openai-compatible'], '--model', 'fake-model', '--only', 'slugify,median-bugfix', '--out', out], { ...env, SAMOKODER_TOKEN: body.token });
+    expect({ code: res.code, stderr: res.stderr }).toEqual({ code: 0, stderr: '' });
+    const report = JSON.parse(await readFile(out, 'utf8')) as EvalReport;
+    expect(report.attempts.map((a) => [a.specId, a.outcome])).toEqual([['median-bugfix', 'skipped'], ['slugify', 'passed']]);
+    // A shared account: its month's usage is not the attempt's, so no cached tokens are claimed.
+    expect(report.attempts[1]!.tokens).toEqual({ input: turnsFor('slugify', 'reference') * EVAL_USAGE.input, output: turnsFor('slugify', 'reference') * EVAL_USAGE.output, cacheRead: null, cacheWrite: null });
+    expect(report.totals).toMatchObject({ specs: 1, judged: 1, passedSpecs: 1, passAt1: 1 });
+    // The project is the user's, on that service.
+    const projects = await api<{ projects: { id: string }[] }>('GET', '/api/projects', { token: body.token });
+    expect(projects.body.projects.map((p) => p.id)).toContain(report.attempts[1]!.projectId);
+  } finally {
+    await server.close();
+  }
 }, 600_000);
 
 test('bad input exits 2 with what to fix, before starting anything', async () => {
