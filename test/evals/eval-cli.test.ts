@@ -4,7 +4,7 @@
 // must say 2 pass, 1 fail, with the failing output, the tokens the fake billed, and the times;
 // --compare must set two reports side by side.
 import { existsSync, readdirSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { EvalReport } from '../../evals/report.js';
@@ -18,13 +18,19 @@ import { apiClient, startTestServer } from '../helpers/server.js';
 let fake: FakeLlm;
 let dir: string;
 let suite: Suite;
+let slowRoman = false;
 const env = { SAMOKODER_SANDBOX_IMAGE: process.env.SAMOKODER_SANDBOX_IMAGE ?? 'samokoder-sandbox:latest', SAMOKODER_BROWSER_IMAGE: process.env.SAMOKODER_BROWSER_IMAGE ?? 'samokoder-browser:latest', LOG_LEVEL: undefined, DATABASE_URL: undefined };
 const SECRET = 'sk-eval-secret-never-printed-4321';
 
 beforeAll(async () => {
   ensureCliBuilt();
   suite = await loadSuite('default');
-  fake = await startFakeLlm({ responder: evalSuiteResponder(suite, { fail: ['roman'] }) });
+  const solve = evalSuiteResponder(suite, { fail: ['roman'] });
+  // Slowed on demand, so that a ceiling is seen while the run is still going.
+  fake = await startFakeLlm({ responder: (r) => {
+    const turn = solve(r);
+    return turn && slowRoman && JSON.stringify(r.body).includes('[eval:roman]') ? { ...turn, firstByteDelayMs: 5000 } : turn;
+  } });
   dir = await mkdtemp(path.join(os.tmpdir(), 'samokoder-eval-test-'));
 }, 120_000);
 afterAll(async () => {
@@ -81,23 +87,35 @@ test('two specs pass, the deliberately wrong one fails: report, Markdown, progre
   expect(cmp.stdout).toContain('| slugify | 1/1 | 1/1 |  |');
 }, 600_000);
 
-test('--url: the specs run on a running service with its token; one that starts from a project is skipped there', async () => {
+test('--url: a running service with its token; a start-project spec is skipped there, a spec past its token ceiling is cancelled', async () => {
+  // A suite of three: slugify as it is, median-bugfix (starts from a project), roman with a token ceiling the run passes after two answers.
+  const custom = path.join(dir, 'custom-suite');
+  for (const id of ['slugify', 'median-bugfix', 'roman', '_shared']) await cp(path.join(suite.dir, id), path.join(custom, id), { recursive: true });
+  const romanSpec = JSON.parse(await readFile(path.join(custom, 'roman', 'spec.json'), 'utf8')) as { ceilings: { tokens: number } };
+  romanSpec.ceilings.tokens = 150;
+  await writeFile(path.join(custom, 'roman', 'spec.json'), JSON.stringify(romanSpec));
+  slowRoman = true;
   const server = await startTestServer('pglite', { SAMOKODER_SANDBOX_IMAGE: env.SAMOKODER_SANDBOX_IMAGE, SAMOKODER_DEFAULT_PLAN: 'unlimited' });
   try {
     const api = apiClient(server.url);
     const { body } = await api<{ token: string }>('POST', '/api/auth/register', { body: { email: 'evals@example.com', password: 'a long eval password 42!' } });
     const out = path.join(dir, 'remote.json');
-    const res = await runCli(['eval', '--url', server.url, '--base-url', fake.baseUrls['openai-compatible'], '--model', 'fake-model', '--only', 'slugify,median-bugfix', '--out', out], { ...env, SAMOKODER_TOKEN: body.token });
+    const res = await runCli(['eval', '--url', server.url, '--base-url', fake.baseUrls['openai-compatible'], '--model', 'fake-model', '--suite', custom, '--concurrency', '2', '--out', out], { ...env, SAMOKODER_TOKEN: body.token });
     expect({ code: res.code, stderr: res.stderr }).toEqual({ code: 0, stderr: '' });
+    expect(res.stdout).toContain('roman#1 ✗ past its token ceiling (150): cancelling the run');
     const report = JSON.parse(await readFile(out, 'utf8')) as EvalReport;
-    expect(report.attempts.map((a) => [a.specId, a.outcome])).toEqual([['median-bugfix', 'skipped'], ['slugify', 'passed']]);
+    const byId = Object.fromEntries(report.attempts.map((a) => [a.specId, a]));
+    expect(report.attempts.map((a) => [a.specId, a.outcome])).toEqual([['median-bugfix', 'skipped'], ['roman', 'failed'], ['slugify', 'passed']]);
+    expect(byId.roman).toMatchObject({ stopReason: 'ceiling_tokens', runStatus: 'cancelled' });
+    expect(byId.roman!.tokens.input + byId.roman!.tokens.output).toBeGreaterThan(150);
     // A shared account: its month's usage is not the attempt's, so no cached tokens are claimed.
-    expect(report.attempts[1]!.tokens).toEqual({ input: turnsFor('slugify', 'reference') * EVAL_USAGE.input, output: turnsFor('slugify', 'reference') * EVAL_USAGE.output, cacheRead: null, cacheWrite: null });
-    expect(report.totals).toMatchObject({ specs: 1, judged: 1, passedSpecs: 1, passAt1: 1 });
-    // The project is the user's, on that service.
+    expect(byId.slugify!.tokens).toEqual({ input: turnsFor('slugify', 'reference') * EVAL_USAGE.input, output: turnsFor('slugify', 'reference') * EVAL_USAGE.output, cacheRead: null, cacheWrite: null });
+    expect(report.totals).toMatchObject({ specs: 2, judged: 2, passedSpecs: 1, passAt1: 0.5 });
+    // The projects are the user's, on that service.
     const projects = await api<{ projects: { id: string }[] }>('GET', '/api/projects', { token: body.token });
-    expect(projects.body.projects.map((p) => p.id)).toContain(report.attempts[1]!.projectId);
+    expect(projects.body.projects.map((p) => p.id)).toEqual(expect.arrayContaining([byId.slugify!.projectId, byId.roman!.projectId]));
   } finally {
+    slowRoman = false;
     await server.close();
   }
 }, 600_000);
