@@ -22,8 +22,14 @@ interface ChatBody {
 
 const marker = (id: string): string => `[eval:${id}]`;
 
-export function evalSuiteResponder(suite: Suite, options: { fail?: readonly string[] } = {}): FakeResponder {
+/**
+ * `fail`: specs answered with their wrong solution. `viaFixer`: specs whose coder writes nothing,
+ * so verify fails (a bug-fix spec's start project has a failing test) and the fixer's first round
+ * writes the solution.
+ */
+export function evalSuiteResponder(suite: Suite, options: { fail?: readonly string[]; viaFixer?: readonly string[] } = {}): FakeResponder {
   const fail = new Set(options.fail ?? []);
+  const viaFixer = new Set(options.viaFixer ?? []);
   const solutions = new Map(suite.specs.map((s) => [s.id, filesOf(path.join(s.dir, fail.has(s.id) ? 'wrong' : 'reference'))]));
   return (request: RecordedRequest) => {
     const body = request.body as ChatBody | undefined;
@@ -41,6 +47,7 @@ export function evalSuiteResponder(suite: Suite, options: { fail?: readonly stri
       return turn([{ name: 'submit_architecture', arguments: { stack: 'Node 20, ES modules, node:test, no dependencies', files: files.map((f) => ({ path: f.path, purpose: 'from the plan' })), commands: { install: '', test: 'node --test', start: server ? 'node server.js' : '' } } }]);
     }
     if (tools.has('write_file')) {
+      if (viaFixer.has(spec.id) && !text.includes('## Failure (fix round')) return turn([{ name: 'finish', arguments: { summary: 'nothing to change' } }]);
       // One file per turn, then finish: the turn index is how many tool calls this step made so far.
       const made = (body?.messages ?? []).filter((m) => m.role === 'assistant' && (m.tool_calls?.length ?? 0) > 0).length;
       const file = files[made];

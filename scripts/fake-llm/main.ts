@@ -6,14 +6,16 @@ import { startFakeLlm, type FakeResponder, type FakeScript } from './server.js';
 
 /**
  * `npm run fake-llm -- --script FILE [--port N]`: the fake LLM server, standalone, for demos.
- * `--eval-suite NAME [--eval-fail ID,…]`: it solves the suite's specs with their reference
- * solutions (the named ones with their wrong solutions), for `npm run eval` against it.
+ * `--eval-suite NAME [--eval-fail ID,…] [--eval-via-fixer ID,…]`: it solves the suite's specs with
+ * their reference solutions (--eval-fail: with their wrong ones; --eval-via-fixer: in the fixer's
+ * first round), for `npm run eval` against it.
  */
-const { values } = parseArgs({ options: { script: { type: 'string' }, port: { type: 'string' }, 'eval-suite': { type: 'string' }, 'eval-fail': { type: 'string' } } });
+const { values } = parseArgs({ options: { script: { type: 'string' }, port: { type: 'string' }, 'eval-suite': { type: 'string' }, 'eval-fail': { type: 'string' }, 'eval-via-fixer': { type: 'string' } } });
 const script: FakeScript = values.script ? (JSON.parse(await readFile(values.script, 'utf8')) as FakeScript) : {};
 const suite = values['eval-suite'] ? await loadSuite(values['eval-suite']) : undefined;
-const fail = (values['eval-fail'] ?? '').split(',').map((s) => s.trim()).filter(Boolean);
-const responder: FakeResponder | undefined = suite ? evalSuiteResponder(suite, { fail }) : undefined;
+const ids = (list: string | undefined): string[] => (list ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+const fail = ids(values['eval-fail']);
+const responder: FakeResponder | undefined = suite ? evalSuiteResponder(suite, { fail, viaFixer: ids(values['eval-via-fixer']) }) : undefined;
 const fake = await startFakeLlm({ script, port: values.port ? Number(values.port) : 0, ...(responder ? { responder } : {}) });
 
 console.log(`Samokoder fake LLM listening on ${fake.url}`);

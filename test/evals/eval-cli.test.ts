@@ -25,7 +25,7 @@ const SECRET = 'sk-eval-secret-never-printed-4321';
 beforeAll(async () => {
   ensureCliBuilt();
   suite = await loadSuite('default');
-  const solve = evalSuiteResponder(suite, { fail: ['roman'] });
+  const solve = evalSuiteResponder(suite, { fail: ['roman'], viaFixer: ['median-bugfix'] });
   // Slowed on demand, so that a ceiling is seen while the run is still going.
   fake = await startFakeLlm({ responder: (r) => {
     const turn = solve(r);
@@ -48,18 +48,20 @@ test('two specs pass, the deliberately wrong one fails: report, Markdown, progre
   expect(`${res.stdout}`).not.toContain(SECRET);
   expect(fake.requests.some((r) => r.apiKey === SECRET)).toBe(true);
   // Progress: a line per spec event, as it happens.
-  for (const line of ['slugify#1 started (easy library)', 'roman#1 ▶ planner', 'median-bugfix#1 ▶ verify', 'roman#1 run succeeded', 'roman#1 ✗ failed: 1 acceptance test(s) passed, 3 failed', 'slugify#1 ✓ passed: 4 acceptance test(s) passed, 0 failed']) expect(res.stdout).toContain(line);
+  for (const line of ['slugify#1 started (easy library)', 'roman#1 ▶ planner', 'median-bugfix#1 ▶ verify', 'median-bugfix#1 ▶ fixer (round 1)', 'roman#1 run succeeded', 'roman#1 ✗ failed: 1 acceptance test(s) passed, 3 failed', 'slugify#1 ✓ passed: 4 acceptance test(s) passed, 0 failed']) expect(res.stdout).toContain(line);
 
   const report = JSON.parse(await readFile(out, 'utf8')) as EvalReport;
   const byId = Object.fromEntries(report.attempts.map((a) => [a.specId, a]));
   expect(Object.fromEntries(report.attempts.map((a) => [a.specId, a.outcome]))).toEqual({ slugify: 'passed', roman: 'failed', 'median-bugfix': 'passed' });
   // The wrong solution's run succeeded on its own tests: the verdict is the acceptance tests' alone.
-  for (const a of report.attempts) expect({ id: a.specId, stop: a.stopReason, fixRounds: a.fixRounds }).toEqual({ id: a.specId, stop: 'succeeded', fixRounds: 0 });
+  // median-bugfix's coder changed nothing, its start project's test failed verify, and the fixer's first round fixed it.
+  for (const a of report.attempts) expect({ id: a.specId, stop: a.stopReason, fixRounds: a.fixRounds }).toEqual({ id: a.specId, stop: 'succeeded', fixRounds: a.specId === 'median-bugfix' ? 1 : 0 });
   expect(byId.roman!.acceptance!.failing).toEqual(['toRoman', 'fromRoman', 'out of range and malformed input throw RangeError']);
   expect(byId.roman!.acceptance!.output).toContain('62 !== 42');
   // The tokens are what the fake billed: a fixed amount per answer, one answer per turn.
-  for (const [id, variant] of [['slugify', 'reference'], ['roman', 'wrong'], ['median-bugfix', 'reference']] as const) {
-    expect(byId[id]!.tokens).toEqual({ input: turnsFor(id, variant) * EVAL_USAGE.input, output: turnsFor(id, variant) * EVAL_USAGE.output, cacheRead: 0, cacheWrite: 0 });
+  for (const [id, variant, extra] of [['slugify', 'reference', 0], ['roman', 'wrong', 0], ['median-bugfix', 'reference', 1]] as const) {
+    const turns = turnsFor(id, variant) + extra; // + the coder's empty turn before the fix round
+    expect(byId[id]!.tokens).toEqual({ input: turns * EVAL_USAGE.input, output: turns * EVAL_USAGE.output, cacheRead: 0, cacheWrite: 0 });
   }
   expect(report.totals.tokens.input).toBe(fake.requests.filter(answered).length * EVAL_USAGE.input);
   for (const a of report.attempts) expect(a.wallSeconds).toBeGreaterThan(0);
