@@ -7,6 +7,7 @@ const HELP = `samokoder — a prompt in, a working tested project out
   samokoder serve                         start the service (web UI, API, WebSocket)
   samokoder worker                        a worker-only node: executes runs, serves no API
   samokoder build "prompt" --out app.zip  generate a project locally and write it as a ZIP
+  samokoder eval --provider P --model M   measure a model on the eval suite (pass rate, tokens, cost, time)
   samokoder login --email E               get a token for a running service
   samokoder keys add|list|rm              manage your API keys on a running service
   samokoder usage                         tokens, cost and plan limits this month
@@ -18,12 +19,13 @@ const HELP = `samokoder — a prompt in, a working tested project out
 Exit codes: 0 ok · 1 other error · 2 bad input · 3 limit reached · 4 verify failed · 5 cancelled
 `;
 
-// Loaded on demand: `serve`, `worker`, `build` and `rotate-master-key` pull in the service; the others need only fetch.
+// Loaded on demand: `serve`, `worker`, `build`, `eval` and `rotate-master-key` pull in the service; the others need only fetch.
 const COMMANDS: Record<string, () => Promise<{ run(argv: string[]): Promise<ExitCode>; help: string }>> = {
   serve: async () => import('./commands/serve.js').then((m) => ({ run: m.serveCommand, help: m.SERVE_HELP })),
   worker: async () => import('./commands/worker.js').then((m) => ({ run: m.workerCommand, help: m.WORKER_HELP })),
   'rotate-master-key': async () => import('./commands/rotate-master-key.js').then((m) => ({ run: m.rotateMasterKeyCommand, help: m.ROTATE_MASTER_KEY_HELP })),
   build: async () => import('./commands/build.js').then((m) => ({ run: m.buildCommand, help: m.BUILD_HELP })),
+  eval: async () => import('./commands/eval.js').then((m) => ({ run: m.evalCommand, help: m.EVAL_HELP })),
   login: async () => import('./commands/login.js').then((m) => ({ run: m.loginCommand, help: m.LOGIN_HELP })),
   keys: async () => import('./commands/keys.js').then((m) => ({ run: m.keysCommand, help: m.KEYS_HELP })),
   usage: async () => import('./commands/usage.js').then((m) => ({ run: m.usageCommand, help: m.USAGE_HELP })),

@@ -1,15 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { pino } from 'pino';
-import { createLogger } from '../../core/logger.js';
-import { startServer } from '../../server/server.js';
 import { ApiClient, enc } from '../client.js';
 import { CliError, EXIT, exitCodeForRun, type ExitCode } from '../exit-codes.js';
 import { EventFollower } from '../follow.js';
+import { startLocalService } from '../local-service.js';
+import { resolveChoice } from '../model-choice.js';
 import { Progress } from '../progress.js';
 
 export const BUILD_HELP = `samokoder build "prompt" [options]
@@ -32,43 +30,11 @@ Docker sandbox for the tests) and writes the generated project as a ZIP.
                    fails: samokoder-build.log in --data-dir, else beside the temporary directory)
 `;
 
-const KEY_ENV: Record<string, string> = {
-  anthropic: 'ANTHROPIC_API_KEY',
-  openai: 'OPENAI_API_KEY',
-  groq: 'GROQ_API_KEY',
-  openrouter: 'OPENROUTER_API_KEY',
-  'openai-compatible': 'OPENAI_COMPATIBLE_API_KEY',
-};
-const DEFAULT_MODEL: Record<string, string> = {
-  anthropic: 'claude-sonnet-4-5',
-  openai: 'gpt-4.1',
-  groq: 'llama-3.3-70b-versatile',
-  openrouter: 'anthropic/claude-sonnet-4.5',
-};
-
 interface RunJson {
   id: string;
   status: string;
   reason: string | null;
   usage?: { inputTokens: number; outputTokens: number; costMicroUsd: number };
-}
-
-function resolveChoice(values: Record<string, string | boolean | undefined>, env: NodeJS.ProcessEnv) {
-  const baseUrl = values['base-url'] as string | undefined;
-  let provider = values.provider as string | undefined;
-  if (!provider) provider = baseUrl ? 'openai-compatible' : Object.keys(KEY_ENV).find((p) => p !== 'openai-compatible' && env[KEY_ENV[p]!]);
-  if (!provider) throw new CliError('no provider: pass --provider (and --key-env), or --base-url for an OpenAI-compatible server, or set ANTHROPIC_API_KEY / OPENAI_API_KEY / GROQ_API_KEY / OPENROUTER_API_KEY.', EXIT.BAD_INPUT);
-  if (!(provider in KEY_ENV)) throw new CliError(`unknown provider "${provider}": use one of ${Object.keys(KEY_ENV).join(', ')}.`, EXIT.BAD_INPUT);
-  if (provider === 'openai-compatible' && !baseUrl) throw new CliError('--base-url is required for openai-compatible (e.g. http://localhost:11434/v1 for Ollama).', EXIT.BAD_INPUT);
-  const model = (values.model as string | undefined) ?? DEFAULT_MODEL[provider];
-  if (!model) throw new CliError(`--model is required for ${provider} (the name your server knows, e.g. qwen2.5-coder:7b).`, EXIT.BAD_INPUT);
-  const keyEnv = (values['key-env'] as string | undefined) ?? KEY_ENV[provider]!;
-  let apiKey = env[keyEnv];
-  if (!apiKey) {
-    if (provider !== 'openai-compatible' || values['key-env']) throw new CliError(`the environment variable ${keyEnv} is not set: export your ${provider} key in it, or name another with --key-env.`, EXIT.BAD_INPUT);
-    apiKey = 'none'; // local servers (Ollama, LM Studio) ignore the key
-  }
-  return { provider, model, apiKey, ...(baseUrl ? { baseUrl } : {}) };
 }
 
 /** --max-tokens / --max-cost as generate's budget (the server validates the numbers further). */
@@ -121,34 +87,9 @@ export async function buildCommand(argv: string[]): Promise<ExitCode> {
   const out = path.resolve(values.out);
   const budget = budgetOf(values['max-tokens'], values['max-cost']);
 
-  const tempDir = values['data-dir'] ? undefined : await mkdtemp(path.join(os.tmpdir(), 'samokoder-build-'));
-  const dataDir = path.resolve(values['data-dir'] ?? tempDir!);
-  await mkdir(dataDir, { recursive: true });
-  // The terminal is for progress, results and one-line errors; the service's JSON log lines go to
-  // a file. A temporary data dir is removed after the build, so its log sits beside it (kept when
-  // the build fails, removed with the directory when it succeeds).
-  const logFile = tempDir ? `${tempDir}.log` : path.join(dataDir, 'samokoder-build.log');
-  const logger = values.verbose
-    ? createLogger({ level: 'info', destination: process.stderr })
-    : createLogger({ level: 'info', destination: pino.destination({ dest: logFile, sync: true }) });
-  const logNote = values.verbose ? '' : ` (service log: ${logFile})`;
+  const local = await startLocalService({ dataDir: values['data-dir'], verbose: values.verbose, name: 'samokoder-build' });
+  const { server, dataDir, logFile, logNote } = local;
   let keepLog = false;
-  const { DATABASE_URL: _external, ...env } = process.env;
-  let server: Awaited<ReturnType<typeof startServer>>;
-  try {
-    // The embedded defaults (PGlite in the data dir), an unlimited local plan, a free port. A
-    // temporary data dir is removed after the build: its workspace is measured against the quota
-    // rather than loop-mounted, since a mounted volume would outlive the directory (EBUSY).
-    const quota = tempDir && !env.SAMOKODER_WORKSPACE_QUOTA ? { SAMOKODER_WORKSPACE_QUOTA: 'reactive' } : {};
-    server = await startServer({
-      env,
-      overrides: { PORT: 0, HOST: '127.0.0.1', SAMOKODER_DATA_DIR: dataDir, SAMOKODER_DEFAULT_PLAN: 'unlimited', ...quota },
-      logger,
-    });
-  } catch (err) {
-    if (tempDir) await rm(tempDir, { recursive: true, force: true });
-    throw new CliError(`the service did not start: ${(err as Error).message}${logNote}`);
-  }
   const progress = new Progress(process.stdout);
   let follower: EventFollower | undefined;
   let cancel: (() => void) | undefined;
@@ -213,10 +154,6 @@ export async function buildCommand(argv: string[]): Promise<ExitCode> {
     process.off('SIGINT', onSigint);
     follower?.stop();
     progress.stop();
-    await server.stop();
-    if (tempDir) {
-      await rm(tempDir, { recursive: true, force: true });
-      if (!keepLog) await rm(logFile, { force: true });
-    }
+    await local.stop({ keepLog });
   }
 }
