@@ -1,3 +1,4 @@
+import { lookup } from 'node:dns/promises';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
@@ -122,6 +123,8 @@ test('publish, unpublish, dist-tag changes and user registration are refused by 
 
 test("a 'registry' command reaches nothing but the cache: not the upstream, the host's other ports, the internet or the metadata address", async () => {
   const { h } = await project('cache-isolation');
+  // The real registry's address as the host resolves it (a documentation address when the host has no DNS).
+  const registryAddress = await lookup('registry.npmjs.org').then((a) => a.address, () => '192.0.2.1');
   const cacheUrl = (await h.exec('echo $npm_config_registry', { network: 'registry' })).stdout.trim();
   const r = await h.exec(
     [
@@ -129,7 +132,8 @@ test("a 'registry' command reaches nothing but the cache: not the upstream, the 
       direct(gateway, hostPort),
       direct('1.1.1.1', 443),
       direct('169.254.169.254', 80),
-      get('https://registry.npmjs.org/is-number'),
+      // The real registry's address (by name it fails too, only slower: the network's DNS answers nothing).
+      direct(registryAddress, 443),
       // The cache is no forward proxy: an absolute URL is refused.
       `node -e "require('http').get({host:'${gateway}',port:new URL('${cacheUrl}').port,path:'http://example.com/',headers:{host:'example.com'}},r=>console.log('status',r.statusCode)).on('error',e=>console.log('error',e.code))"`,
     ].join('; '),
@@ -139,9 +143,6 @@ test("a 'registry' command reaches nothing but the cache: not the upstream, the 
   expect(lines).toHaveLength(6);
   for (const line of lines.slice(0, 5)) expect(line).toMatch(/^error /);
   expect(lines[5]).toMatch(/^status 4\d\d$/);
-  // npm pointed straight at the real registry has no way there either.
-  const npm = await h.exec(`${INSTALL} --registry=https://registry.npmjs.org/ --fetch-retries=0 --fetch-timeout=5000 is-number@7.0.0`, { network: 'registry', timeoutMs: 60_000 });
-  expect(npm.exitCode).not.toBe(0);
   await expectHealthy(h);
   await h.release();
 }, 150_000);
