@@ -150,7 +150,9 @@ function forwardLog(stream: Readable | null, logger: Logger): void {
       } catch {
         entry = { level: 40, msg: line };
       }
-      const level = entry.level ?? 30;
+      // npm asks for one tarball twice at once when two dependants nest it; the second write
+      // finds the first's file and verdaccio warns, though both answers were served.
+      const level = entry.msg?.includes('this package is already present') ? 20 : (entry.level ?? 30);
       const log = level >= 50 ? logger.error.bind(logger) : level >= 40 ? logger.warn.bind(logger) : logger.debug.bind(logger);
       log({ component: 'package-cache' }, `package cache: ${entry.msg ?? line}`);
     }
