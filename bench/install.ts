@@ -64,7 +64,8 @@ async function sandboxInstall(sandbox: DockerSandbox, id: string, floor = false)
     const packages = (await readdir(path.join(ws, 'node_modules'))).filter((n) => !n.startsWith('.')).length;
     if (!floor) return { ms: r.durationMs, packages };
     await h.exec('rm -rf node_modules package-lock.json');
-    const f = await h.exec(`npm install --offline ${NPM_FLAGS.join(' ')}`, { timeoutMs: 600_000 });
+    // Same registry setting (npm's cache keys carry the registry URL); --offline makes no request.
+    const f = await h.exec(`npm install --offline ${NPM_FLAGS.join(' ')}`, { network: 'registry', timeoutMs: 600_000 });
     if (f.exitCode !== 0) throw new Error(`npm install --offline failed in the sandbox: ${f.stderr.slice(-2000)}`);
     return { ms: r.durationMs, packages, floorMs: f.durationMs };
   } finally {

@@ -11,6 +11,7 @@ const HELP = `samokoder — a prompt in, a working tested project out
   samokoder keys add|list|rm              manage your API keys on a running service
   samokoder usage                         tokens, cost and plan limits this month
   samokoder rotate-master-key             re-wrap stored keys under SAMOKODER_MASTER_KEY
+  samokoder package-cache --listen A:P    the sandboxes' package cache on its own (compose)
 
   samokoder COMMAND --help for the options.
 
@@ -25,6 +26,7 @@ const COMMANDS: Record<string, () => Promise<{ run(argv: string[]): Promise<Exit
   build: async () => import('./commands/build.js').then((m) => ({ run: m.buildCommand, help: m.BUILD_HELP })),
   login: async () => import('./commands/login.js').then((m) => ({ run: m.loginCommand, help: m.LOGIN_HELP })),
   keys: async () => import('./commands/keys.js').then((m) => ({ run: m.keysCommand, help: m.KEYS_HELP })),
+  'package-cache': async () => import('./commands/package-cache.js').then((m) => ({ run: m.packageCacheCommand, help: m.PACKAGE_CACHE_HELP })),
   usage: async () => import('./commands/usage.js').then((m) => ({ run: m.usageCommand, help: m.USAGE_HELP })),
 };
 

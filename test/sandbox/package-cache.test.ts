@@ -3,9 +3,11 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { createLogger } from '../../core/logger.js';
 import type { DockerSandbox } from '../../sandbox/docker-sandbox.js';
 import { ensureEgressNetwork } from '../../sandbox/network.js';
 import type { SandboxHandle } from '../../sandbox/port.js';
+import { startVerdaccioCache } from '../../sandbox/verdaccio-cache.js';
 import { startFakeRegistry, type FakeRegistry } from './fake-registry.js';
 import { expectHealthy, sandboxFixture } from './fixture.js';
 
@@ -145,6 +147,29 @@ test("a 'registry' command reaches nothing but the cache: not the upstream, the 
   expect(lines[5]).toMatch(/^status 4\d\d$/);
   await expectHealthy(h);
   await h.release();
+}, 150_000);
+
+test('a cache run apart on the gateway (the compose layout) serves installs; one elsewhere is refused with the fix', async () => {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'sk-package-cache-external-'));
+  const settings = { dir, upstream: upstream.url, upstreamProxy: {}, url: undefined };
+  // What `samokoder package-cache --listen <gateway>:<port>` runs.
+  const external = await startVerdaccioCache({ host: gateway, port: 0, settings, caBundle: undefined, logger: createLogger({ level: 'silent' }) });
+  try {
+    const node = fx.another({ packageCache: { ...settings, url: external.url } });
+    const h = await node.acquire('cache-external', await fx.workspace());
+    const r = await h.exec(`echo "$npm_config_registry" && ${INSTALL} sk-fixture-b@1.2.0 && echo installed`, { network: 'registry' });
+    expect(r.stdout.split('\n')[0]).toBe(external.url);
+    expect(r.stdout).toContain('installed');
+    await h.release();
+
+    const misconfigured = fx.another({ packageCache: { ...settings, url: 'http://10.255.0.1:4873/' } });
+    const h2 = await misconfigured.acquire('cache-external-wrong', await fx.workspace());
+    await expect(h2.exec('true', { network: 'registry' })).rejects.toMatchObject({ code: 'E_SANDBOX_UNAVAILABLE', message: expect.stringContaining(gateway) });
+    await h2.release();
+  } finally {
+    await external.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
 }, 150_000);
 
 test("after a 'registry' command the container is back to no network", async () => {
