@@ -28,7 +28,10 @@ export async function packageCacheCommand(argv: string[]): Promise<ExitCode> {
   const settings = sandboxSettingsFromConfig(config);
   const cache = await startVerdaccioCache({ host: match[1]!, port: Number(match[2]), settings: settings.packageCache, caBundle: settings.caBundle, logger });
   console.log(`The package cache is listening on ${cache.url}`);
+  // The cache's child process never keeps a service alive on its own; here it is the whole job.
+  const keepAlive = setInterval(() => undefined, 2 ** 31 - 1);
   await new Promise<NodeJS.Signals>((resolve) => onShutdownSignal(resolve));
+  clearInterval(keepAlive);
   await cache.stop();
   return EXIT.OK;
 }

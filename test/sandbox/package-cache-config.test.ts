@@ -1,10 +1,12 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { loadConfig } from '../../core/config.js';
 import { createLogger } from '../../core/logger.js';
 import { startVerdaccioCache } from '../../sandbox/verdaccio-cache.js';
+import { ensureBuilt, ROOT } from '../helpers/processes.js';
 
 test('the cache pulls from the configured upstream, else npm_config_registry, else the npm registry; through the host proxy', () => {
   expect(loadConfig({ SAMOKODER_DATA_DIR: '/srv/sk' }).sandbox.packageCache).toEqual({
@@ -45,4 +47,35 @@ test("the upstream proxy's credentials never reach the log", async () => {
   }
   expect(lines.join('\n')).toContain('package cache listening');
   expect(lines.join('\n')).not.toMatch(/s3cret/);
+});
+
+test('`samokoder package-cache` serves until SIGTERM, then exits 0 with its cache process gone; without --listen it is bad input', async () => {
+  ensureBuilt();
+  const cli = path.join(ROOT, 'dist/cli/main.js');
+  expect(spawnSync(process.execPath, [cli, 'package-cache'], { encoding: 'utf8' }).status).toBe(2);
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'sk-package-cache-cli-'));
+  const child = spawn(process.execPath, [cli, 'package-cache', '--listen', '127.0.0.1:0'], {
+    env: { PATH: process.env.PATH, SAMOKODER_PACKAGE_CACHE_DIR: dir, LOG_LEVEL: 'warn' },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  try {
+    const url = await new Promise<string>((resolve, reject) => {
+      let out = '';
+      child.stdout!.on('data', (c: Buffer) => {
+        out += c.toString();
+        const m = /listening on (http:\/\/\S+)/.exec(out);
+        if (m) resolve(m[1]!);
+      });
+      void exited.then(() => reject(new Error(`exited before listening: ${out}`)));
+    });
+    expect((await fetch(`${url}-/ping`)).status).toBe(200);
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    await expect(fetch(`${url}-/ping`)).rejects.toThrow();
+    expect(await readdir(dir)).toContain('.verdaccio-db.json');
+  } finally {
+    child.kill('SIGKILL');
+    await rm(dir, { recursive: true, force: true });
+  }
 });
