@@ -99,7 +99,7 @@ export async function startVerdaccioCache(options: VerdaccioCacheOptions): Promi
  * all, publish and unpublish to nobody, no user registration, no web UI, no audit forwarding (the
  * audit endpoint answers 500 instead of posting a project's dependency list upstream).
  */
-export function verdaccioConfig(settings: PackageCacheConfig): Record<string, unknown> {
+function verdaccioConfig(settings: PackageCacheConfig): Record<string, unknown> {
   const proxy = settings.upstreamProxy;
   return {
     self_path: path.join(settings.dir, 'config.yaml'),
