@@ -8,6 +8,7 @@ import type { DockerSandbox } from '../../sandbox/docker-sandbox.js';
 import { ensureEgressNetwork } from '../../sandbox/network.js';
 import type { SandboxHandle } from '../../sandbox/port.js';
 import { startVerdaccioCache } from '../../sandbox/verdaccio-cache.js';
+import { eventually } from '../helpers/eventually.js';
 import { startFakeRegistry, type FakeRegistry } from './fake-registry.js';
 import { expectHealthy, sandboxFixture } from './fixture.js';
 
@@ -139,7 +140,7 @@ test("a 'registry' command reaches nothing but the cache: not the upstream, the 
       // The cache is no forward proxy: an absolute URL is refused.
       `node -e "require('http').get({host:'${gateway}',port:new URL('${cacheUrl}').port,path:'http://example.com/',headers:{host:'example.com'}},r=>console.log('status',r.statusCode)).on('error',e=>console.log('error',e.code))"`,
     ].join('; '),
-    { network: 'registry', timeoutMs: 60_000 },
+    { network: 'registry', timeoutMs: 180_000 },
   );
   const lines = r.stdout.trim().split('\n');
   expect(lines).toHaveLength(6);
@@ -147,7 +148,7 @@ test("a 'registry' command reaches nothing but the cache: not the upstream, the 
   expect(lines[5]).toMatch(/^status 4\d\d$/);
   await expectHealthy(h);
   await h.release();
-}, 150_000);
+}, 240_000);
 
 test('a cache run apart on the gateway (the compose layout) serves installs; one elsewhere is refused with the fix', async () => {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'sk-package-cache-external-'));
@@ -170,6 +171,33 @@ test('a cache run apart on the gateway (the compose layout) serves installs; one
     await external.stop();
     await rm(dir, { recursive: true, force: true });
   }
+}, 150_000);
+
+/** The pids of this process's package-cache children (their command line holds the cache's source). */
+async function cacheChildren(): Promise<number[]> {
+  const pids: number[] = [];
+  for (const pid of (await readdir('/proc')).filter((d) => /^\d+$/.test(d))) {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    if (ppid !== process.pid) continue;
+    const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
+    if (cmdline.includes('SAMOKODER_VERDACCIO')) pids.push(Number(pid));
+  }
+  return pids;
+}
+
+test('a cache whose process died is replaced by the next install, on a new port', async () => {
+  const { h } = await project('cache-replaced');
+  const before = (await h.exec('echo $npm_config_registry', { network: 'registry' })).stdout.trim();
+  const children = await cacheChildren();
+  expect(children.length).toBeGreaterThan(0);
+  for (const pid of children) process.kill(pid, 'SIGKILL');
+  // The bound rules out a hang, not a slow machine.
+  expect(await eventually(async () => (await cacheChildren()).length, 0, 30_000)).toBe(0);
+  const r = await h.exec(`echo "$npm_config_registry" && ${INSTALL} sk-fixture-b@1.2.0 && echo installed`, { network: 'registry' });
+  expect(r.stdout).toContain('installed');
+  expect(r.stdout.split('\n')[0]).not.toBe(before);
+  await h.release();
 }, 150_000);
 
 test("after a 'registry' command the container is back to no network", async () => {
