@@ -13,6 +13,7 @@ const HELP = `samokoder — a prompt in, a working tested project out
   samokoder usage                         tokens, cost and plan limits this month
   samokoder chat PROJECT_ID "question"    ask about a project's code (read-only), answer streamed
   samokoder rotate-master-key             re-wrap stored keys under SAMOKODER_MASTER_KEY
+  samokoder package-cache --listen A:P    the sandboxes' package cache on its own (compose)
 
   samokoder COMMAND --help for the options.
 
@@ -28,6 +29,7 @@ const COMMANDS: Record<string, () => Promise<{ run(argv: string[]): Promise<Exit
   eval: async () => import('./commands/eval.js').then((m) => ({ run: m.evalCommand, help: m.EVAL_HELP })),
   login: async () => import('./commands/login.js').then((m) => ({ run: m.loginCommand, help: m.LOGIN_HELP })),
   keys: async () => import('./commands/keys.js').then((m) => ({ run: m.keysCommand, help: m.KEYS_HELP })),
+  'package-cache': async () => import('./commands/package-cache.js').then((m) => ({ run: m.packageCacheCommand, help: m.PACKAGE_CACHE_HELP })),
   usage: async () => import('./commands/usage.js').then((m) => ({ run: m.usageCommand, help: m.USAGE_HELP })),
   chat: async () => import('./commands/chat.js').then((m) => ({ run: m.chatCommand, help: m.CHAT_HELP })),
 };
