@@ -20,6 +20,8 @@ import { historyRoutes } from './routes/history.js';
 import { projectRoutes } from './routes/projects.js';
 import { runRoutes } from './routes/runs.js';
 import { screenshotRoutes } from './routes/screenshots.js';
+import { gitCredentialRoutes } from './routes/git-credentials.js';
+import { gitIoRoutes } from './routes/git-io.js';
 import { route } from './http/route.js';
 import { WindowLimiter } from './http/rate-limit.js';
 
@@ -27,8 +29,9 @@ export const VERSION = '0.1.0';
 
 /** Every route of the API, in one table: mounted, documented (OpenAPI) and tested from here. */
 export function routeTable(ctx: AppContext): AnyRoute[] {
+  // gitIoRoutes before projectRoutes: /api/projects/import is not a project id.
   const routes: AnyRoute[] = [...opsRoutes(ctx), ...authRoutes(ctx), ...accountRoutes(ctx), ...apiKeyRoutes(ctx), ...usageRoutes(ctx),
-    ...projectRoutes(ctx), ...runRoutes(ctx), ...fileRoutes(ctx), ...historyRoutes(ctx), ...exportRoutes(ctx),
+    ...gitCredentialRoutes(ctx), ...gitIoRoutes(ctx), ...projectRoutes(ctx), ...runRoutes(ctx), ...fileRoutes(ctx), ...historyRoutes(ctx), ...exportRoutes(ctx),
     ...screenshotRoutes(ctx)];
   const openapi = route({
     method: 'get',
