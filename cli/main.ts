@@ -10,6 +10,9 @@ const HELP = `samokoder — a prompt in, a working tested project out
   samokoder login --email E               get a token for a running service
   samokoder keys add|list|rm              manage your API keys on a running service
   samokoder usage                         tokens, cost and plan limits this month
+  samokoder import <git-url|file.zip>     import a repository or ZIP as a new project
+  samokoder push <project> <remote-url>   push a project's history to a git remote
+  samokoder git-credentials add|list|rm   manage tokens and SSH keys for import and push
   samokoder rotate-master-key             re-wrap stored keys under SAMOKODER_MASTER_KEY
 
   samokoder COMMAND --help for the options.
@@ -26,6 +29,9 @@ const COMMANDS: Record<string, () => Promise<{ run(argv: string[]): Promise<Exit
   login: async () => import('./commands/login.js').then((m) => ({ run: m.loginCommand, help: m.LOGIN_HELP })),
   keys: async () => import('./commands/keys.js').then((m) => ({ run: m.keysCommand, help: m.KEYS_HELP })),
   usage: async () => import('./commands/usage.js').then((m) => ({ run: m.usageCommand, help: m.USAGE_HELP })),
+  import: async () => import('./commands/git-io.js').then((m) => ({ run: m.importCommand, help: m.IMPORT_HELP })),
+  push: async () => import('./commands/git-io.js').then((m) => ({ run: m.pushCommand, help: m.PUSH_HELP })),
+  'git-credentials': async () => import('./commands/git-io.js').then((m) => ({ run: m.gitCredentialsCommand, help: m.GIT_CREDENTIALS_HELP })),
 };
 
 async function main(argv: string[]): Promise<ExitCode> {
