@@ -11,6 +11,7 @@ import { useKeys } from './Keys.js';
 import { RunPicker, type RunChoice } from './NewRunForm.js';
 import { RunPanel } from './RunView.js';
 import { RunScreenshot } from './RunScreenshot.js';
+import { PushButton } from './PushDialog.js';
 
 type Tab = 'run' | 'files' | 'history';
 const TABS: [Tab, string][] = [
@@ -159,6 +160,7 @@ export function ProjectPage({ id }: { id: string }) {
           >
             {downloading ? 'Preparing…' : 'Download ZIP'}
           </button>
+          {project && <PushButton projectId={project.id} />}
           <button class="ghost danger" onClick={() => void remove()} disabled={!project}>
             Delete
           </button>

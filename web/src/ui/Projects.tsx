@@ -3,6 +3,7 @@ import { api, enc, itemOf, listOf, type Me, type Project } from '../api.js';
 import { fmtDate } from '../format.js';
 import { navigate } from '../router.js';
 import { ErrorNote, Field } from './common.js';
+import { ImportProject } from './ImportProject.js';
 import { useKeys } from './Keys.js';
 import { RunPicker, type RunChoice } from './NewRunForm.js';
 
@@ -83,6 +84,7 @@ export function ProjectsPage({ me }: { me: Me | null }) {
             </button>
           </form>
         </section>
+        <ImportProject />
         <section class="card" aria-labelledby="your-projects">
           <h2 id="your-projects">Your projects</h2>
           <ErrorNote error={error} />
