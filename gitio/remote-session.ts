@@ -66,6 +66,8 @@ async function checkedAddress(remote: GitRemote, policy: AddressPolicy): Promise
   return addresses[0]!;
 }
 
+const shellQuote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+
 const bracket = (address: string) => (isIP(address) === 6 ? `[${address}]` : address);
 
 function assertCredentialFits(remote: GitRemote, credential: GitSecret | undefined): void {
@@ -119,13 +121,14 @@ export async function withRemoteSession<T>(remote: GitRemote, credential: GitSec
       u.hostname = bracket(address);
       url = u.href;
     } else {
+      // GIT_SSH_COMMAND goes through a shell: every value here is an IP, a checked host name or our own path, quoted.
       const ssh = ['ssh', '-F', '/dev/null', '-o', 'BatchMode=yes', '-o', `HostName=${address}`, '-o', `HostKeyAlias=${remote.host}`, '-o', 'ProxyCommand=none', '-o', 'ProxyJump=none'];
       // No stored host keys: the first key a host shows is accepted (trust on first use, each time).
-      ssh.push('-o', 'StrictHostKeyChecking=accept-new', '-o', `UserKnownHostsFile=${path.join(tmp, 'known_hosts')}`, '-o', 'ConnectTimeout=20', '-o', 'IdentitiesOnly=yes');
+      ssh.push('-o', 'StrictHostKeyChecking=accept-new', '-o', `UserKnownHostsFile=${shellQuote(path.join(tmp, 'known_hosts'))}`, '-o', 'ConnectTimeout=20', '-o', 'IdentitiesOnly=yes');
       if (credential) {
         const keyFile = path.join(tmp, 'id');
         await fsp.writeFile(keyFile, credential.secret.endsWith('\n') ? credential.secret : `${credential.secret}\n`, { mode: 0o600 });
-        ssh.push('-i', keyFile);
+        ssh.push('-i', shellQuote(keyFile));
       } else ssh.push('-o', 'IdentityFile=none');
       env.GIT_SSH_COMMAND = ssh.join(' ');
       env.GIT_SSH_VARIANT = 'ssh';

@@ -23,6 +23,8 @@ const DEFAULT_PORT: Record<GitTransport, number> = { https: 443, http: 80, ssh: 
 /** `[user@]host:path` (scp-like ssh), as git reads it: no slash before the first colon. */
 const SCP_LIKE = /^(?:([A-Za-z0-9._-]+)@)?([A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\]):(?!\/)([^]+)$/;
 
+const HOST_NAME = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,62})(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}))*\.?$/;
+
 const refuse = (why: string) => new AppError('E_GIT_URL', `gitUrl: refused, ${why}.`);
 
 export function gitPolicy(allowPrivate: boolean): AddressPolicy {
@@ -45,6 +47,8 @@ export function parseGitUrl(input: string, policy: AddressPolicy): GitRemote {
   if (input.replace(/\[[^\]]*\]/g, '').includes('::')) throw refuse('"<transport>::" remote helpers (ext::, fd::, …) are not allowed');
   const remote = /^[a-z][a-z0-9+.-]*:\/\//i.test(input) ? parseUrlForm(input) : parseScpForm(input);
   if (remote.host.startsWith('-')) throw refuse('the host starts with "-"');
+  // ssh:// and git:// hosts are "opaque" to the URL parser, which lets $ ( ) ; ` through: only DNS names and IPs pass.
+  if (!isIP(remote.host) && !HOST_NAME.test(remote.host)) throw refuse(`${JSON.stringify(remote.host)} is not a host name (letters, digits, dots and dashes)`);
   const refusal = urlRefusal(new URL(`http://${isIP(remote.host) === 6 ? `[${remote.host}]` : remote.host}/`), policy);
   if (refusal !== undefined) throw refuse(refusal);
   return remote;

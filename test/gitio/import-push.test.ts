@@ -206,6 +206,8 @@ describe('import a repository and push it, against git daemon and smart HTTP on 
       'ftp://example.com/repo.git',
       'C:\\repo',
       'https://example.com/repo.git\n--upload-pack=x',
+      `ssh://git@host$(touch%20${trap})/r.git`,
+      `git://h;touch%20${trap};/r.git`,
     ];
     const projectId = (await server.ctx.db.query<{ id: string }>('SELECT id FROM projects WHERE user_id = $1 LIMIT 1', [user.userId])).rows[0]!.id;
     for (const gitUrl of hostile) {
