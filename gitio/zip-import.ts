@@ -116,15 +116,22 @@ export async function checkZip(file: string, limits: ImportLimits): Promise<Chec
       close: () => zip.close(),
       extractTo: async (target) => {
         let written = 0;
+        // Directories made so far: one mkdir per directory, not one per file.
+        const made = new Set<string>();
+        const mkdirOnce = async (d: string) => {
+          if (made.has(d)) return;
+          await fsp.mkdir(d, { recursive: true, mode: 0o755 });
+          made.add(d);
+        };
         for (const { entry, name, dir } of kept) {
           const rel = name.slice(prefix.length).replace(/\/$/, '');
           if (!rel) continue;
           const dest = path.join(target, ...rel.split('/'));
           if (dir) {
-            await fsp.mkdir(dest, { recursive: true, mode: 0o755 });
+            await mkdirOnce(dest);
             continue;
           }
-          await fsp.mkdir(path.dirname(dest), { recursive: true, mode: 0o755 });
+          await mkdirOnce(path.dirname(dest));
           const executable = ((entry.externalFileAttributes >>> 16) & 0o111) !== 0;
           const counter = new Transform({
             transform(chunk: Buffer, _enc, cb) {
