@@ -4,7 +4,7 @@ import { isIP } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { AppError } from '../core/errors.js';
-import { addressRefusal, type AddressPolicy } from '../core/net/address-guard.js';
+import { addressRefusal, classifyAddress, type AddressPolicy } from '../core/net/address-guard.js';
 import type { GitSecret } from '../keys/git-credentials.js';
 import { GitProcessError } from './git-process.js';
 import type { GitRemote } from './remote-url.js';
@@ -92,6 +92,10 @@ function assertCredentialFits(remote: GitRemote, credential: GitSecret | undefin
 export async function withRemoteSession<T>(remote: GitRemote, credential: GitSecret | undefined, policy: AddressPolicy, work: (s: RemoteSession) => Promise<T>): Promise<T> {
   assertCredentialFits(remote, credential);
   const address = await checkedAddress(remote, policy);
+  // Plain http carries the token readable by anyone on the path: only across the operator's own network.
+  if (credential && remote.transport === 'http' && classifyAddress(address) === 'public') {
+    throw new AppError('E_GIT_URL', `gitUrl: refused, a credential is sent over plain http:// only to loopback or private-network servers; use https://${remote.display.slice('http://'.length)}.`);
+  }
   const tmp = await fsp.mkdtemp(path.join(os.tmpdir(), 'samokoder-git-'));
   try {
     await fsp.chmod(tmp, 0o700);

@@ -47,6 +47,13 @@ describe('git remote policy: URL forms, private networks, sessions', () => {
     await expect(withRemoteSession(https, { kind: 'ssh-key', username: null, secret: 'k' }, open, async () => 'ran')).rejects.toMatchObject({ code: 'E_VALIDATION' });
   });
 
+  test('a token over plain http only to loopback or private networks', async () => {
+    const token = { kind: 'token' as const, username: null, secret: 'ghp_x' };
+    await expect(withRemoteSession(parseGitUrl('http://8.8.8.8/r.git', open), token, open, async () => 'ran')).rejects.toMatchObject({ code: 'E_GIT_URL', message: expect.stringContaining('https://8.8.8.8/r.git') });
+    await expect(withRemoteSession(parseGitUrl('http://127.0.0.1/r.git', open), token, open, async () => 'ran')).resolves.toBe('ran');
+    await expect(withRemoteSession(parseGitUrl('https://8.8.8.8/r.git', open), token, open, async () => 'ran')).resolves.toBe('ran');
+  });
+
   test('the SSH key lives in a 0600 file only during the session; the error text never shows it', async () => {
     const key = '-----BEGIN OPENSSH PRIVATE KEY-----\nAAAAB3NzaC1yc2EAAAADAQABAAABAQDfakefakefakefake\n-----END OPENSSH PRIVATE KEY-----\n';
     const remote = parseGitUrl('git@127.0.0.1:r.git', open);
