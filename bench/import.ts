@@ -48,7 +48,7 @@ rmSync(path.join(tree, '.git'), { recursive: true, force: true });
 const zip = path.join(base, 'bench.zip');
 execFileSync('zip', ['-qr', zip, '.'], { cwd: tree });
 const daemon = await startGitDaemon(repos.dir);
-const server = await startTestServer('pglite', { SAMOKODER_RUN_WORKER: false, SAMOKODER_SANDBOX: 'off', SAMOKODER_IMPORT_MAX_MB: 1024, SAMOKODER_IMPORT_MAX_FILES: 100_000, LOG_LEVEL: 'warn' });
+const server = await startTestServer('pglite', { SAMOKODER_RUN_WORKER: false, SAMOKODER_SANDBOX: 'off', SAMOKODER_IMPORT_MAX_MB: 1024, SAMOKODER_IMPORT_MAX_FILES: 100_000, SAMOKODER_GENERATE_RATE_LIMIT_USER: 10_000, LOG_LEVEL: 'warn' });
 const user = await registerUser((await import('../test/helpers/server.js')).apiClient(server.url));
 await server.ctx.db.query("UPDATE users SET plan_id = 'unlimited' WHERE id = $1", [user.userId]);
 

@@ -4,6 +4,7 @@ import { importFromGit, importFromZip, type ImportDeps, type ImportResult } from
 import { pushProject } from '../../gitio/push-project.js';
 import { importResultSchema, pushResultSchema } from '../../protocol/gitio-types.js';
 import type { AppContext } from '../context.js';
+import { ipKey, WindowLimiter } from '../http/rate-limit.js';
 import { route, type AnyRoute } from '../http/route.js';
 import { parseOrThrow } from '../http/validation.js';
 import { isMultipart, receiveZipUpload } from '../http/zip-upload.js';
@@ -33,6 +34,14 @@ const pushBody = z.object({
 /** Import (a git URL or a ZIP upload) and push: the work is in gitio/, these only parse and answer. */
 export function gitIoRoutes(ctx: AppContext): AnyRoute[] {
   const deps: ImportDeps = { db: ctx.db, workspaces: ctx.workspaces, config: ctx.config, vault: ctx.llm.vault, logger: ctx.logger };
+  // A clone or push can move hundreds of megabytes: limited like run starts, in a window of their own.
+  const { perUser, perIp, windowSeconds } = ctx.config.generateRateLimit;
+  const userLimit = new WindowLimiter({ max: perUser, windowSeconds, clock: ctx.clock, what: 'imports and pushes by this account' });
+  const ipLimit = new WindowLimiter({ max: perIp, windowSeconds, clock: ctx.clock, what: 'imports and pushes from this address' });
+  const limit = (userId: string, ip: string | undefined) => {
+    userLimit.hit(userId);
+    ipLimit.hit(ipKey(ip));
+  };
   const answer = (userId: string, r: ImportResult) => {
     ctx.projectLists.drop(userId);
     return { status: 201, body: { project: toProjectJson(r.project), import: { files: r.files, bytes: r.bytes, skipped: r.skipped } } };
@@ -51,10 +60,12 @@ export function gitIoRoutes(ctx: AppContext): AnyRoute[] {
         402: { description: "The plan's max_projects is reached (E_LIMIT)" },
         404: { description: 'No such git credential of the caller' },
         413: { description: 'Over the size or file-count limit (E_IMPORT_TOO_LARGE); nothing kept' },
+        429: { description: 'Too many imports and pushes (E_RATE_LIMITED, Retry-After)' },
         502: { description: 'The git server failed, refused the credential or has no such repository or ref (E_GIT_REMOTE)' },
       },
       handler: async ({ req, auth }) => {
         const owner = { userId: auth!.user.id, planId: auth!.user.planId };
+        limit(owner.userId, req.ip);
         if (isMultipart(req)) {
           const upload = await receiveZipUpload(req, ctx.config.gitio.importMaxBytes);
           try {
@@ -84,10 +95,12 @@ export function gitIoRoutes(ctx: AppContext): AnyRoute[] {
         400: { description: 'A refused URL (E_GIT_URL) or invalid input (E_VALIDATION)' },
         404: { description: 'No such project or git credential of the caller' },
         409: { description: 'The remote branch has commits this history lacks (E_PUSH_REJECTED): send force: true to overwrite' },
+        429: { description: 'Too many imports and pushes (E_RATE_LIMITED, Retry-After)' },
         502: { description: 'The git server failed or refused the credential (E_GIT_REMOTE)' },
       },
-      handler: async ({ params, body, auth }) => {
+      handler: async ({ params, body, auth, req }) => {
         const { workspace } = await ownedWorkspace(ctx, params.id, auth!.user.id);
+        limit(auth!.user.id, req.ip);
         return { body: { push: await pushProject(deps, auth!.user.id, workspace, body) } };
       },
     }),

@@ -40,7 +40,7 @@ describe('import a repository and push it, against git daemon and smart HTTP on 
     await repos.create('big', { 'data.bin': 'x'.repeat(3 * 1024 * 1024) });
     daemon = await startGitDaemon(repos.dir);
     smart = await startSmartHttp(repos.dir, HTTP_USER, TOKEN);
-    server = await startTestServer('pglite', { ...NO_WORKER, SAMOKODER_IMPORT_MAX_MB: 2 });
+    server = await startTestServer('pglite', { ...NO_WORKER, SAMOKODER_GENERATE_RATE_LIMIT_USER: 10_000, SAMOKODER_GENERATE_RATE_LIMIT_IP: 10_000, SAMOKODER_IMPORT_MAX_MB: 2 });
     api = apiClient(server.url);
     user = await registerUser(api);
     await server.ctx.db.query("UPDATE users SET plan_id = 'unlimited' WHERE id = $1", [user.userId]);

@@ -18,7 +18,7 @@ describe('import a ZIP upload: hostile archives refused with nothing left behind
     // Uploads are received into the temporary directory: the suite can tell that none is left.
     tmp = await mkdtemp(path.join(os.tmpdir(), 'samokoder-zip-test-'));
     process.env.TMPDIR = tmp;
-    server = await startTestServer('pglite', { ...NO_WORKER, SAMOKODER_IMPORT_MAX_MB: 2, SAMOKODER_IMPORT_MAX_FILES: 50 });
+    server = await startTestServer('pglite', { ...NO_WORKER, SAMOKODER_GENERATE_RATE_LIMIT_USER: 10_000, SAMOKODER_GENERATE_RATE_LIMIT_IP: 10_000, SAMOKODER_IMPORT_MAX_MB: 2, SAMOKODER_IMPORT_MAX_FILES: 50 });
     api = apiClient(server.url);
     ({ token, userId } = await registerUser(api));
     await server.ctx.db.query("UPDATE users SET plan_id = 'unlimited' WHERE id = $1", [userId]);
@@ -111,4 +111,32 @@ describe('import a ZIP upload: hostile archives refused with nothing left behind
     expect(junk.status).toBeGreaterThanOrEqual(400);
     expect(junk.status).toBeLessThan(500);
   });
+});
+
+describe('imports and pushes are rate limited per account', () => {
+  let server: TestServer;
+  afterAll(async () => {
+    await server?.close();
+  });
+
+  test('past the limit: 429 E_RATE_LIMITED with Retry-After, nothing imported', async () => {
+    server = await startTestServer('pglite', { ...NO_WORKER, SAMOKODER_GENERATE_RATE_LIMIT_USER: 2 });
+    const api = apiClient(server.url);
+    const { token, userId } = await registerUser(api);
+    await server.ctx.db.query("UPDATE users SET plan_id = 'unlimited' WHERE id = $1", [userId]);
+    const zip = buildZip([{ name: 'a.txt', data: 'a' }]);
+    const send = async () => {
+      const form = new FormData();
+      form.append('file', new Blob([zip]), 'a.zip');
+      return fetch(`${server.url}/api/projects/import`, { method: 'POST', headers: { authorization: `Bearer ${token}` }, body: form });
+    };
+    expect((await send()).status).toBe(201);
+    expect((await send()).status).toBe(201);
+    const third = await send();
+    expect(third.status).toBe(429);
+    expect(Number(third.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(((await third.json()) as { error: { code: string } }).error.code).toBe('E_RATE_LIMITED');
+    const n = await server.ctx.db.query<{ n: number }>('SELECT count(*)::int AS n FROM projects WHERE user_id = $1', [userId]);
+    expect(n.rows[0]!.n).toBe(2);
+  }, 60_000);
 });
