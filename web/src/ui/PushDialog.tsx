@@ -28,6 +28,7 @@ export function PushButton({ projectId }: { projectId: string }) {
       const res = await api<{ push: PushResult }>('POST', `/api/projects/${enc(projectId)}/push`, body);
       setDone(res.push);
       setForce(false);
+      reload(); // the credential's last use changed
     } catch (err) {
       setError(err instanceof ApiError && err.code === 'E_PUSH_REJECTED' ? new ApiError(err.status, err.code, t('push.rejected')) : err);
     } finally {
