@@ -58,7 +58,10 @@ export async function cloneChecked(session: RemoteSession, remote: GitRemote, re
     runGit({ args: ['-c', 'core.hooksPath=/dev/null', '-c', 'core.fsmonitor=false', ...args], env, cwd, timeoutMs: limits.timeoutMs, ...(stdin === undefined ? {} : { stdin }) }).catch((err: unknown) => {
       throw new AppError('E_GIT', `Reading the cloned repository failed (git ${args[0]})`, { cause: err });
     });
-  const sha = (await git(['rev-parse', '--verify', 'HEAD^{commit}'])).stdout.trim();
+  // An empty repository clones fine (with a warning) but has nothing to import.
+  const head = await runGit({ args: ['rev-parse', '--verify', '--quiet', 'HEAD^{commit}'], env: local(), cwd: session.tmp, timeoutMs: limits.timeoutMs }).catch(() => undefined);
+  if (!head) throw new AppError('E_GIT_REMOTE', `${remote.display} has no commits${ref ? ` on ${ref}` : ''}: there is nothing to import.`, { retryable: false });
+  const sha = head.stdout.trim();
   const entries = (await git(['ls-tree', '-r', '-z', '--long', '--full-tree', sha])).stdout
     .split('\0')
     .map((rec) => /^(\d{6}) \w+ ([0-9a-f]{40,64}) +(-|\d+)\t(.+)$/s.exec(rec))

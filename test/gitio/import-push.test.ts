@@ -124,6 +124,15 @@ describe('import a repository and push it, against git daemon and smart HTTP on 
     expect(await readdir(server.ctx.config.workspaces.dir)).toEqual(before);
   });
 
+  test('an empty repository is a clear E_GIT_REMOTE with nothing kept', async () => {
+    await repos.createEmpty('empty');
+    const before = await readdir(server.ctx.config.workspaces.dir);
+    const res = await api('POST', '/api/projects/import', { token: user.token, body: { gitUrl: `${daemon.url}empty.git` } });
+    expect([res.status, res.body.error.code]).toEqual([502, 'E_GIT_REMOTE']);
+    expect(res.body.error.message).toContain('has no commits');
+    expect(await readdir(server.ctx.config.workspaces.dir)).toEqual(before);
+  });
+
   test('a missing ref or repository is a clear E_GIT_REMOTE', async () => {
     const res = await api('POST', '/api/projects/import', { token: user.token, body: { gitUrl: `${daemon.url}app.git`, ref: 'no-such-branch' } });
     expect(res.status).toBe(502);
