@@ -87,7 +87,7 @@ function parseScpForm(input: string): GitRemote {
 
 function repoName(path: string): string {
   const last = path.replace(/\/+$/, '').split('/').pop() ?? '';
-  return last.replace(/\.git$/i, '') || 'imported';
+  return last.replace(/\.git$/i, '').slice(0, 100) || 'imported';
 }
 
 /** A branch or tag name as git accepts it (git check-ref-format's rules), never an option. */
