@@ -12,6 +12,9 @@ const HELP = `samokoder — a prompt in, a working tested project out
   samokoder keys add|list|rm              manage your API keys on a running service
   samokoder usage                         tokens, cost and plan limits this month
   samokoder chat PROJECT_ID "question"    ask about a project's code (read-only), answer streamed
+  samokoder import <git-url|file.zip>     import a repository or ZIP as a new project
+  samokoder push <project> <remote-url>   push a project's history to a git remote
+  samokoder git-credentials add|list|rm   manage tokens and SSH keys for import and push
   samokoder rotate-master-key             re-wrap stored keys under SAMOKODER_MASTER_KEY
   samokoder package-cache --listen A:P    the sandboxes' package cache on its own (compose)
 
@@ -32,6 +35,9 @@ const COMMANDS: Record<string, () => Promise<{ run(argv: string[]): Promise<Exit
   'package-cache': async () => import('./commands/package-cache.js').then((m) => ({ run: m.packageCacheCommand, help: m.PACKAGE_CACHE_HELP })),
   usage: async () => import('./commands/usage.js').then((m) => ({ run: m.usageCommand, help: m.USAGE_HELP })),
   chat: async () => import('./commands/chat.js').then((m) => ({ run: m.chatCommand, help: m.CHAT_HELP })),
+  import: async () => import('./commands/git-io.js').then((m) => ({ run: m.importCommand, help: m.IMPORT_HELP })),
+  push: async () => import('./commands/git-io.js').then((m) => ({ run: m.pushCommand, help: m.PUSH_HELP })),
+  'git-credentials': async () => import('./commands/git-io.js').then((m) => ({ run: m.gitCredentialsCommand, help: m.GIT_CREDENTIALS_HELP })),
 };
 
 async function main(argv: string[]): Promise<ExitCode> {

@@ -137,6 +137,11 @@ export const ENV_SCHEMA = z.object({
   SENTRY_RELEASE: optionalString,
   // The project lifecycle (runs/): how often workspaces left by an interrupted project delete are swept.
   SAMOKODER_ORPHAN_WORKSPACE_SWEEP_MINUTES: positiveInt.default(60),
+  // Projects in and out of git (gitio/): SSRF policy of remote URLs, and caps of what an import brings in.
+  SAMOKODER_GIT_ALLOW_PRIVATE: bool.default(true),
+  SAMOKODER_GIT_TIMEOUT_SECONDS: positiveInt.default(300),
+  SAMOKODER_IMPORT_MAX_MB: positiveInt.default(256),
+  SAMOKODER_IMPORT_MAX_FILES: positiveInt.default(20_000),
 });
 
 export type EnvInput = z.input<typeof ENV_SCHEMA>;

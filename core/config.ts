@@ -175,6 +175,16 @@ export interface Config {
     /** Period of the sweep that removes workspaces whose project row is gone (also run at start-up). */
     readonly orphanSweepIntervalMs: number;
   };
+  /** Import from a git URL or ZIP, push to a git remote (gitio/). */
+  readonly gitio: {
+    /** Reach git servers on loopback and private networks (link-local and metadata never). */
+    readonly allowPrivate: boolean;
+    /** One clone or push, wall clock. */
+    readonly timeoutMs: number;
+    /** Upload, unpacked content and received clone data, each. */
+    readonly importMaxBytes: number;
+    readonly importMaxFiles: number;
+  };
 }
 
 export interface PackageCacheConfig {
@@ -327,6 +337,12 @@ export function loadConfig(
     errorTracking: { dsn: e.SENTRY_DSN, environment: e.SENTRY_ENVIRONMENT, release: e.SENTRY_RELEASE },
     lifecycle: {
       orphanSweepIntervalMs: e.SAMOKODER_ORPHAN_WORKSPACE_SWEEP_MINUTES * 60_000,
+    },
+    gitio: {
+      allowPrivate: e.SAMOKODER_GIT_ALLOW_PRIVATE,
+      timeoutMs: e.SAMOKODER_GIT_TIMEOUT_SECONDS * 1000,
+      importMaxBytes: e.SAMOKODER_IMPORT_MAX_MB * 1024 * 1024,
+      importMaxFiles: e.SAMOKODER_IMPORT_MAX_FILES,
     },
   };
   return deepFreeze(config);

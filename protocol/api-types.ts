@@ -75,6 +75,7 @@ export const projectSchema = z
     slug: z.string().meta({ description: 'File-name-safe; the export is <slug>.zip' }),
     prompt: z.string(),
     webhookUrl: z.string().nullable(),
+    importedFrom: z.string().nullable().meta({ description: 'Where an imported project came from (a git URL, or zip:<file name>); null for one started from a prompt. Its first run is a change request.' }),
     lastEventSeq: z.number().int().meta({ description: 'Seq of the last durable event (0 before any): subscribe with since=this to get only new events' }),
     createdAt: iso,
     updatedAt: iso,

@@ -64,7 +64,7 @@ export class RunLifecycle {
     if (config.pipeline.workerEnabled) await requireSandbox(this.deps.sandbox);
     const project = await new ProjectsRepo(db).get(input.projectId, input.user.id);
     if (!project) throw notFound('Project');
-    const { kind, prompt } = await this.kindOf(project.id, project.prompt, input.prompt);
+    const { kind, prompt } = await this.kindOf(project, input.prompt);
     const key = await chooseKey(db, config.platformKeys, input.user, input.provider, input.keyId);
     const budget = await resolveBudget(db, input.user, input.budget);
     const models = await resolveRoleModels(db, config.platformKeys, input.user, { provider: input.provider, key }, input.models);
@@ -105,9 +105,12 @@ export class RunLifecycle {
     await deleteProject(this.deps, projectId, userId);
   }
 
-  private async kindOf(projectId: string, projectPrompt: string, prompt: string | undefined): Promise<{ kind: RunKind; prompt: string }> {
-    if (!(await new RunsRepo(this.deps.db).projectHasRuns(projectId))) return { kind: 'generate', prompt: prompt ?? projectPrompt };
-    if (!prompt) throw new AppError('E_VALIDATION', 'Invalid body. prompt: is required for a change request (this project already has runs), e.g. "add dark mode".');
+  /** An imported project's code came from elsewhere: every run on it, the first too, is a change request. */
+  private async kindOf(project: { id: string; prompt: string; importedFrom: string | null }, prompt: string | undefined): Promise<{ kind: RunKind; prompt: string }> {
+    const imported = project.importedFrom !== null;
+    if (!imported && !(await new RunsRepo(this.deps.db).projectHasRuns(project.id))) return { kind: 'generate', prompt: prompt ?? project.prompt };
+    const why = imported ? 'this project was imported' : 'this project already has runs';
+    if (!prompt) throw new AppError('E_VALIDATION', `Invalid body. prompt: is required for a change request (${why}), e.g. "add dark mode".`);
     return { kind: 'change', prompt };
   }
 }

@@ -7,6 +7,7 @@ import { oneActiveRun } from './0007-one-active-run.js';
 import { runScreenshots } from './0008-run-screenshots.js';
 import { runBudgetModels } from './0011-run-budget-models.js';
 import { usageEstimated } from './0012-usage-estimated.js';
+import { gitIo } from './0013-git-io.js';
 import { projectChat } from './0014-project-chat.js';
 import { runMessage } from './0016-run-message.js';
 
@@ -18,4 +19,4 @@ export interface Migration {
 }
 
 /** Every migration, oldest first. A new migration is a new file added at the end. */
-export const MIGRATIONS: readonly Migration[] = [init, authChangedNotify, projectsChangedNotify, runFairness, planWorkspaceQuota, oneActiveRun, runScreenshots, runBudgetModels, usageEstimated, projectChat, runMessage];
+export const MIGRATIONS: readonly Migration[] = [init, authChangedNotify, projectsChangedNotify, runFairness, planWorkspaceQuota, oneActiveRun, runScreenshots, runBudgetModels, usageEstimated, gitIo, projectChat, runMessage];

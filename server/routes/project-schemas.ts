@@ -29,6 +29,7 @@ export const toProjectJson = (p: Project) => ({
   slug: p.slug,
   prompt: p.prompt,
   webhookUrl: p.webhookUrl,
+  importedFrom: p.importedFrom,
   lastEventSeq: p.lastEventSeq,
   createdAt: p.createdAt.toISOString(),
   updatedAt: p.updatedAt.toISOString(),

@@ -14,6 +14,7 @@ import { RunPicker, type RunChoice } from './NewRunForm.js';
 import { EstimateHint } from './EstimateHint.js';
 import { RunPanel } from './RunView.js';
 import { RunScreenshot } from './RunScreenshot.js';
+import { PushButton } from './PushDialog.js';
 
 type Tab = 'run' | 'files' | 'history' | 'chat';
 const TABS: Tab[] = ['run', 'files', 'history', 'chat'];
@@ -167,6 +168,7 @@ export function ProjectPage({ id }: { id: string }) {
           >
             {downloading ? t('preparing') : t('download')}
           </button>
+          {project && <PushButton projectId={project.id} />}
           <button class="ghost danger" onClick={() => void remove()} disabled={!project}>
             {t('delete')}
           </button>

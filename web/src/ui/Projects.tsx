@@ -4,6 +4,7 @@ import { fmtDate } from '../format.js';
 import { useT } from '../i18n/index.js';
 import { navigate } from '../router.js';
 import { ErrorNote, Field } from './common.js';
+import { ImportProject } from './ImportProject.js';
 import { useKeys } from './Keys.js';
 import { RunPicker, type RunChoice } from './NewRunForm.js';
 
@@ -85,6 +86,7 @@ export function ProjectsPage({ me }: { me: Me | null }) {
             </button>
           </form>
         </section>
+        <ImportProject />
         <section class="card" aria-labelledby="your-projects">
           <h2 id="your-projects">{t('yours')}</h2>
           <ErrorNote error={error} />
