@@ -20,7 +20,7 @@ export default tseslint.config(
     languageOptions: { globals: { ...globals.browser } },
   },
   {
-    files: ['scripts/**', 'bench/**', 'cli/**'],
+    files: ['scripts/**', 'bench/**', 'cli/**', 'evals/**'],
     rules: { 'no-console': 'off' },
   },
 );

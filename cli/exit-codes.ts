@@ -29,7 +29,7 @@ export class CliError extends Error {
 export function exitCodeForRun(status: string, reason: string | null | undefined): ExitCode {
   if (status === 'succeeded') return EXIT.OK;
   if (status === 'cancelled' || reason === 'cancelled') return EXIT.CANCELLED;
-  if (reason === 'limit_exceeded' || reason === 'token_budget' || reason === 'time_budget') return EXIT.LIMIT;
+  if (reason === 'limit_exceeded' || reason === 'token_budget' || reason === 'budget_exceeded' || reason === 'time_budget') return EXIT.LIMIT;
   if (reason === 'verify_failed') return EXIT.VERIFY_FAILED;
   return EXIT.OTHER;
 }

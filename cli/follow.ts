@@ -13,11 +13,16 @@ export type RunEvent = EventFrame;
 export class EventFollower {
   private readonly follower: ProjectFollower;
 
-  constructor(wsUrl: string, token: string, projectId: string, onEvent: (e: RunEvent) => void) {
+  /** `since`: the last seq already seen (default 0: every event); `onSubscribed`: each time the server confirms the subscription. */
+  constructor(wsUrl: string, token: string, projectId: string, onEvent: (e: RunEvent) => void, options: { since?: number; onSubscribed?: () => void } = {}) {
     this.follower = new ProjectFollower({
       projectId,
+      since: options.since ?? 0,
       open: () => new WebSocket(wsUrl, { headers: { authorization: `Bearer ${token}` } }),
       onEvent,
+      onControl: (f) => {
+        if (f.type === 'subscribed') options.onSubscribed?.();
+      },
       backoff: { baseMs: 200, maxMs: 5000 },
     });
   }

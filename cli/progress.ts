@@ -83,7 +83,9 @@ export class Progress {
       case 'llm.usage':
         this.inputTokens += e.data.inputTokens;
         this.outputTokens += e.data.outputTokens;
-        if (!this.tty) this.line(`  tokens: ${fmtTokens(this.inputTokens)} in, ${fmtTokens(this.outputTokens)} out`);
+        // The live cost meter: the run's cost as the ledger priced its settled calls.
+        if (e.data.runCostMicroUsd != null) this.costMicroUsd = Math.max(this.costMicroUsd ?? 0, e.data.runCostMicroUsd);
+        if (!this.tty) this.line(`  tokens: ${fmtTokens(this.inputTokens)} in, ${fmtTokens(this.outputTokens)} out, ${fmtCost(this.costMicroUsd)} so far`);
         break;
       case 'file.written':
         this.files++;

@@ -79,9 +79,12 @@ export const ENV_SCHEMA = z.object({
   SAMOKODER_SANDBOX_OUTPUT_CAP_BYTES: positiveInt.default(4 * 1024 * 1024),
   SAMOKODER_SANDBOX_IDLE_SECONDS: positiveInt.default(300),
   SAMOKODER_SANDBOX_WARM_POOL: z.coerce.number().int().min(0).max(100).default(4),
-  SAMOKODER_SANDBOX_REGISTRY_HOSTS: z.string().default(''),
   SAMOKODER_SANDBOX_CA_BUNDLE: optionalString,
   SAMOKODER_SANDBOX_NETWORK: z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/).default('samokoder-egress'),
+  // The pull-through package cache 'registry' commands install through (sandbox/package-cache.ts).
+  SAMOKODER_PACKAGE_CACHE_DIR: optionalString,
+  SAMOKODER_PACKAGE_CACHE_UPSTREAM: z.url({ protocol: /^https?$/ }).optional(),
+  SAMOKODER_PACKAGE_CACHE_URL: z.url({ protocol: /^http$/ }).optional(),
   SAMOKODER_SANDBOX_NAMESPACE: z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/, 'letters, digits, _ . - (at most 63)').default('default'),
   // Verify's browser check (sandbox/docker-browser.ts): the app and Chromium in containers.
   SAMOKODER_BROWSER_CHECK: z.enum(['on', 'off']).default('on'),
@@ -133,6 +136,11 @@ export const ENV_SCHEMA = z.object({
   SENTRY_RELEASE: optionalString,
   // The project lifecycle (runs/): how often workspaces left by an interrupted project delete are swept.
   SAMOKODER_ORPHAN_WORKSPACE_SWEEP_MINUTES: positiveInt.default(60),
+  // Projects in and out of git (gitio/): SSRF policy of remote URLs, and caps of what an import brings in.
+  SAMOKODER_GIT_ALLOW_PRIVATE: bool.default(true),
+  SAMOKODER_GIT_TIMEOUT_SECONDS: positiveInt.default(300),
+  SAMOKODER_IMPORT_MAX_MB: positiveInt.default(256),
+  SAMOKODER_IMPORT_MAX_FILES: positiveInt.default(20_000),
 });
 
 export type EnvInput = z.input<typeof ENV_SCHEMA>;

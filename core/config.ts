@@ -84,14 +84,14 @@ export interface Config {
     readonly idleSeconds: number;
     /** How many released containers stay started, ready for their project's next acquire. */
     readonly warmPoolSize: number;
-    /** Hosts the egress proxy lets 'registry' commands reach. */
-    readonly registryHosts: readonly string[];
     /** A path, 'none', or undefined (the system bundle when it exists). */
     readonly caBundle: string | undefined;
     /** The internal Docker network 'registry' commands join. */
     readonly egressNetwork: string;
     /** The deployment's label on its containers: sweeps and evictions touch only their own namespace. */
     readonly namespace: string;
+    /** The pull-through package cache: the only thing 'registry' commands reach. */
+    readonly packageCache: PackageCacheConfig;
   };
   /** Verify's browser check: the app's start command and headless Chromium, each in a hardened container. */
   readonly browser: {
@@ -173,6 +173,27 @@ export interface Config {
     /** Period of the sweep that removes workspaces whose project row is gone (also run at start-up). */
     readonly orphanSweepIntervalMs: number;
   };
+  /** Import from a git URL or ZIP, push to a git remote (gitio/). */
+  readonly gitio: {
+    /** Reach git servers on loopback and private networks (link-local and metadata never). */
+    readonly allowPrivate: boolean;
+    /** One clone or push, wall clock. */
+    readonly timeoutMs: number;
+    /** Upload, unpacked content and received clone data, each. */
+    readonly importMaxBytes: number;
+    readonly importMaxFiles: number;
+  };
+}
+
+export interface PackageCacheConfig {
+  /** Where the service's own cache keeps packuments and tarballs (shared by all its projects). */
+  readonly dir: string;
+  /** The registry it pulls from. */
+  readonly upstream: string;
+  /** The host's proxy towards the upstream; may hold credentials (never logged). */
+  readonly upstreamProxy: { readonly https?: string; readonly http?: string; readonly noProxy?: string };
+  /** A cache run elsewhere on the sandbox network's gateway (compose); the service then runs none. */
+  readonly url: string | undefined;
 }
 
 /**
@@ -261,10 +282,15 @@ export function loadConfig(
       outputCapBytes: e.SAMOKODER_SANDBOX_OUTPUT_CAP_BYTES,
       idleSeconds: e.SAMOKODER_SANDBOX_IDLE_SECONDS,
       warmPoolSize: e.SAMOKODER_SANDBOX_WARM_POOL,
-      registryHosts: registryHosts(e.SAMOKODER_SANDBOX_REGISTRY_HOSTS, env),
       caBundle: e.SAMOKODER_SANDBOX_CA_BUNDLE,
       egressNetwork: e.SAMOKODER_SANDBOX_NETWORK,
       namespace: e.SAMOKODER_SANDBOX_NAMESPACE,
+      packageCache: {
+        dir: path.resolve(e.SAMOKODER_PACKAGE_CACHE_DIR ?? path.join(e.SAMOKODER_DATA_DIR, 'package-cache')),
+        upstream: npmUpstream(e.SAMOKODER_PACKAGE_CACHE_UPSTREAM, env),
+        upstreamProxy: upstreamProxy(env),
+        url: e.SAMOKODER_PACKAGE_CACHE_URL,
+      },
     },
     browser: {
       enabled: e.SAMOKODER_BROWSER_CHECK === 'on',
@@ -309,6 +335,12 @@ export function loadConfig(
     lifecycle: {
       orphanSweepIntervalMs: e.SAMOKODER_ORPHAN_WORKSPACE_SWEEP_MINUTES * 60_000,
     },
+    gitio: {
+      allowPrivate: e.SAMOKODER_GIT_ALLOW_PRIVATE,
+      timeoutMs: e.SAMOKODER_GIT_TIMEOUT_SECONDS * 1000,
+      importMaxBytes: e.SAMOKODER_IMPORT_MAX_MB * 1024 * 1024,
+      importMaxFiles: e.SAMOKODER_IMPORT_MAX_FILES,
+    },
   };
   return deepFreeze(config);
 }
@@ -318,19 +350,27 @@ function dropUndefined<T extends Record<string, unknown>>(o: T): { [K in keyof T
 }
 
 /**
- * The hosts sandboxed `npm install` may reach: the configured list, else the host of npm's
- * registry as the environment configures it (npm_config_registry), else registry.npmjs.org.
+ * The registry the package cache pulls from: the configured one, else npm's registry as the
+ * environment configures it (npm_config_registry), else registry.npmjs.org.
  */
-function registryHosts(list: string, env: Record<string, string | undefined>): string[] {
-  const configured = splitList(list).map((h) => h.toLowerCase());
-  if (configured.length) return configured;
-  const registry = env.npm_config_registry ?? env.NPM_CONFIG_REGISTRY;
+function npmUpstream(configured: string | undefined, env: Record<string, string | undefined>): string {
+  const registry = configured ?? env.npm_config_registry ?? env.NPM_CONFIG_REGISTRY;
   try {
-    if (registry) return [new URL(registry).hostname.toLowerCase()];
+    if (registry) return new URL(registry).href;
   } catch {
     // not a URL: fall back to npm's default
   }
-  return ['registry.npmjs.org'];
+  return 'https://registry.npmjs.org/';
+}
+
+/** The host's own proxy settings, as npm and curl read them; the cache reaches its upstream through them. */
+function upstreamProxy(env: Record<string, string | undefined>): PackageCacheConfig['upstreamProxy'] {
+  const first = (...names: string[]): string | undefined => names.map((n) => env[n]).find((v) => v !== undefined && v !== '');
+  return dropUndefined({
+    https: first('npm_config_https_proxy', 'HTTPS_PROXY', 'https_proxy', 'npm_config_proxy', 'HTTP_PROXY', 'http_proxy'),
+    http: first('npm_config_proxy', 'HTTP_PROXY', 'http_proxy'),
+    noProxy: first('npm_config_noproxy', 'NO_PROXY', 'no_proxy'),
+  });
 }
 
 function deepFreeze<T>(value: T): T {

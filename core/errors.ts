@@ -24,6 +24,7 @@ export const ERROR_CATALOGUE = {
   E_INTERNAL: { status: 500, retryable: true, summary: 'An unexpected server error; details are in the log under the request id.' },
   E_PROVIDER_AUTH: { status: 502, retryable: false, summary: 'The model provider rejected the API key (its 401/403); fix or replace the key.' },
   E_PROVIDER_RATE_LIMITED: { status: 429, retryable: true, summary: "The model provider is rate limiting this key (its 429); retry after Retry-After." },
+  E_PROVIDER_QUOTA: { status: 402, retryable: false, summary: "The model provider refused the call for lack of credits or quota (its 402, an `insufficient_quota`, or such an error inside a 200); the provider's message says which. Top up the provider account or use another key." },
   E_PROVIDER_UNAVAILABLE: { status: 503, retryable: true, summary: 'The model provider failed (its 5xx) or could not be reached.' },
   E_PROVIDER_BAD_REQUEST: { status: 400, retryable: false, summary: 'The model provider refused the request (unknown model, too many tokens, invalid parameters).' },
   E_PROVIDER_STREAM_BROKEN: { status: 502, retryable: false, summary: "The provider's stream broke after it had sent content; the caller decides whether to start over." },
@@ -40,6 +41,11 @@ export const ERROR_CATALOGUE = {
   E_WORKSPACE_QUOTA: { status: 413, retryable: false, summary: "The project's workspace (files and git history together) is at its disk quota (the plan's max_workspace_mb): the write or commit was refused; delete files to go on. A run that cannot get under it ends with reason `workspace_quota`." },
   E_WORKSPACE_QUOTA_UNAVAILABLE: { status: 503, retryable: false, summary: 'A workspace volume could not be made or mounted: SAMOKODER_WORKSPACE_QUOTA=enforce on a node that cannot mount (not root, no loop devices), a volume workspace opened on such a node, or mkfs/mount failed (e.g. no free loop device; the log has details).' },
   E_DISK_RESERVE: { status: 503, retryable: true, summary: "The server's free disk space is below SAMOKODER_DISK_RESERVE_MB: new projects and runs are refused until an operator frees space." },
+  E_GIT_URL: { status: 400, retryable: false, summary: 'The git URL is refused: not https://, http://, ssh://, git:// or user@host:path; a file://, ext:: or other transport; a name or option starting with `-`; credentials inside the URL (store them with POST /api/user/git-credentials); or a host on a link-local (cloud metadata) or other non-public address, or on a loopback or private one when SAMOKODER_GIT_ALLOW_PRIVATE=false (SSRF protection).' },
+  E_GIT_REMOTE: { status: 502, retryable: true, summary: "The git server did not do what was asked: it could not be reached, refused the credential, has no such repository or ref, or took longer than SAMOKODER_GIT_TIMEOUT_SECONDS; the message gives git's reason (credentials removed)." },
+  E_PUSH_REJECTED: { status: 409, retryable: false, summary: "The remote branch has commits the project's history does not: the push would overwrite them. Push to another branch, or send force: true to overwrite." },
+  E_IMPORT_UNSAFE: { status: 400, retryable: false, summary: 'The ZIP (or repository) is refused: an entry with `..` or an absolute path, a symlink, a device or other special file, an encrypted or malformed entry, or a suspicious compression ratio (a zip bomb); the message names the entry. Nothing was kept.' },
+  E_IMPORT_TOO_LARGE: { status: 413, retryable: false, summary: "The import is over a limit: the upload or unpacked size (SAMOKODER_IMPORT_MAX_MB, or the plan's workspace quota when smaller), or the file count (SAMOKODER_IMPORT_MAX_FILES). Nothing was kept." },
   E_CANCELLED: { status: 409, retryable: false, summary: 'The operation was cancelled (its run was cancelled or the client went away).' },
 } as const satisfies Record<string, { status: number; retryable: boolean; summary: string }>;
 

@@ -11,6 +11,9 @@ export function appendEvent<T extends DurableEventType>(db: Queryable, input: { 
   return new EventsRepo(db).append<EventData<T>>(input);
 }
 
+/** The ephemeral events that carry streamed text (llm.delta, command.output, chat.delta). */
+export type TextEventType = { [T in EphemeralEventType]: EventData<T> extends { text: string } ? T : never }[EphemeralEventType];
+
 /**
  * The run's events. Durable ones (run.*, step.*, llm.usage, tool.called, file.written,
  * command.started, command.finished) are appended with the project's next gapless seq; those that
@@ -44,8 +47,8 @@ export class RunEvents {
   }
 
   /** A buffer that publishes its text as one ephemeral event every `intervalMs` at most. */
-  coalescer<T extends EphemeralEventType>(type: T, data: Omit<EventData<T>, 'text'>, intervalMs = 50): Coalescer {
-    return new Coalescer((text) => this.ephemeral<EphemeralEventType>(type, { ...data, text }), intervalMs);
+  coalescer<T extends TextEventType>(type: T, data: Omit<EventData<T>, 'text'>, intervalMs = 50): Coalescer {
+    return new Coalescer((text) => this.ephemeral<EphemeralEventType>(type, { ...data, text } as EventData<T>), intervalMs);
   }
 }
 

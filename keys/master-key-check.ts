@@ -1,6 +1,7 @@
 import { AppError } from '../core/errors.js';
 import type { Queryable } from '../db/port.js';
 import { ApiKeysRepo } from '../db/repos/api-keys.js';
+import { GitCredentialsRepo } from '../db/repos/git-credentials.js';
 import { MasterKeysRepo } from '../db/repos/master-keys.js';
 import type { Vault } from './vault.js';
 
@@ -22,8 +23,8 @@ export async function checkMasterKeys(db: Queryable, vault: Vault): Promise<void
       throw new AppError('E_VAULT_MASTER_KEY', `The verifier of master key ${row.keyId} does not match the configured key. ${HOW_TO_FIX}`);
     }
   }
-  for (const [keyId, n] of await new ApiKeysRepo(db).countByMasterKey()) {
-    if (!vault.hasKey(keyId)) unknown.set(keyId, n);
+  for (const counts of [await new ApiKeysRepo(db).countByMasterKey(), await new GitCredentialsRepo(db).countByMasterKey()]) {
+    for (const [keyId, n] of counts) if (!vault.hasKey(keyId)) unknown.set(keyId, (unknown.get(keyId) ?? 0) + n);
   }
   if (unknown.size > 0) {
     const list = [...unknown].map(([id, n]) => `${id} (${n} stored keys)`).join(', ');

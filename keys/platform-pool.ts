@@ -8,6 +8,8 @@ import { maskSecret } from './mask.js';
 
 /** Failures at or above this many seconds of Retry-After still cool a key for at least this long. */
 const DEFAULT_COOLDOWN_SECONDS = 30;
+/** A key whose account ran out of credits rests this long: a top-up takes a person, not a moment. */
+const QUOTA_COOLDOWN_SECONDS = 600;
 /** How stale this node's view of other nodes' cooldowns and disablements may get. */
 const REFRESH_MS = 2_000;
 
@@ -49,7 +51,8 @@ export const fingerprint = (provider: string, apiKey: string): string =>
 /**
  * The operator's keys for managed credits (SAMOKODER_PLATFORM_KEYS_<PROVIDER>). A call leases
  * the usable key with the fewest calls in flight on this node, ties broken round-robin; a 429
- * cools the key down for its Retry-After, a 401/403 disables it with the reason. Counters,
+ * cools the key down for its Retry-After (a 402 or insufficient_quota for QUOTA_COOLDOWN_SECONDS),
+ * a 401/403 disables it with the reason. Counters,
  * cooldowns and disablements live in the database, so they survive restarts and every node
  * sees them (within REFRESH_MS).
  */
@@ -157,8 +160,8 @@ export class PlatformKeyPool {
       const status = outcome.providerStatus;
       update.error = true;
       update.lastError = `${outcome.code}${status ? ` (HTTP ${status})` : ''}`;
-      if (status === 429 || outcome.code === 'E_PROVIDER_RATE_LIMITED') {
-        const seconds = Math.max(outcome.retryAfterSeconds ?? DEFAULT_COOLDOWN_SECONDS, 1);
+      if (outcome.code === 'E_PROVIDER_QUOTA' || status === 429 || outcome.code === 'E_PROVIDER_RATE_LIMITED') {
+        const seconds = outcome.code === 'E_PROVIDER_QUOTA' ? QUOTA_COOLDOWN_SECONDS : Math.max(outcome.retryAfterSeconds ?? DEFAULT_COOLDOWN_SECONDS, 1);
         update.cooldownUntil = new Date(this.clock.now().getTime() + seconds * 1000);
         entry.cooldownUntil = update.cooldownUntil;
       } else if (status === 401 || status === 403 || outcome.code === 'E_PROVIDER_AUTH') {

@@ -1,5 +1,6 @@
-import type { Database } from '../db/port.js';
+import type { Database, Queryable } from '../db/port.js';
 import { ApiKeysRepo } from '../db/repos/api-keys.js';
+import { GitCredentialsRepo } from '../db/repos/git-credentials.js';
 import { MasterKeysRepo } from '../db/repos/master-keys.js';
 import { checkMasterKeys } from './master-key-check.js';
 import type { Vault } from './vault.js';
@@ -27,18 +28,21 @@ export async function rotateMasterKey(db: Database, vault: Vault, options: { bat
   await checkMasterKeys(db, vault);
   const rewrapped: Record<string, number> = {};
   let total = 0;
-  for (;;) {
-    const done = await db.transaction(async (tx) => {
-      const repo = new ApiKeysRepo(tx);
-      const batch = await repo.lockBatchNotUnder(target, batchSize);
-      for (const row of batch) {
-        await repo.updateWrappedDek(row.id, row.masterKeyId, vault.rewrap(row, row.id));
-        rewrapped[row.masterKeyId] = (rewrapped[row.masterKeyId] ?? 0) + 1;
-      }
-      return batch.length;
-    });
-    total += done;
-    if (done < batchSize) break;
+  // BYOK keys, then git credentials: both are sealed the same way.
+  for (const repoOf of [(tx: Queryable) => new ApiKeysRepo(tx), (tx: Queryable) => new GitCredentialsRepo(tx)]) {
+    for (;;) {
+      const done = await db.transaction(async (tx) => {
+        const repo = repoOf(tx);
+        const batch = await repo.lockBatchNotUnder(target, batchSize);
+        for (const row of batch) {
+          await repo.updateWrappedDek(row.id, row.masterKeyId, vault.rewrap(row, row.id));
+          rewrapped[row.masterKeyId] = (rewrapped[row.masterKeyId] ?? 0) + 1;
+        }
+        return batch.length;
+      });
+      total += done;
+      if (done < batchSize) break;
+    }
   }
   const retired = await new MasterKeysRepo(db).deleteUnused(target);
   return { masterKeyId: target, rewrapped, total, retired };

@@ -11,10 +11,13 @@ import type { LeaseOutcome, PlatformKeyPool, PlatformLease } from '../keys/platf
 import type { Vault } from '../keys/vault.js';
 import { createLanguageModel, isProviderError, type LanguageModelOptions } from './providers/index.js';
 import type { ModelCatalogue } from './model-catalogue.js';
-import type { ListedModel, LlmRequest, LlmResponse, ProviderCredentials, ProviderId, StreamPart, ToolCall, Usage } from './providers/port.js';
+import { collectResponse, ResponseCollector, type ListedModel, type LlmRequest, type LlmResponse, type ProviderCredentials, type ProviderId, type StreamPart, type Usage } from './providers/port.js';
+import { withinOutputLimit } from './providers/model-limits.js';
 import { addUsage } from './providers/resilient-model.js';
 import { estimateWorstCaseTokens } from '../usage/estimate.js';
+import { estimateUsage } from '../usage/estimated-usage.js';
 import type { Reservation, UsageLedger } from '../usage/usage-ledger.js';
+import type { RunTotals, RunTotalsField } from '../db/repos/usage-ledger-repo.js';
 
 /** Who a call is for and which credentials pay for it. */
 export interface LlmCallContext {
@@ -32,11 +35,11 @@ export interface LlmCallContext {
    * Records the call on its run (runId and projectId), in the statement that settles it on the
    * ledger — also when the call failed — so it commits together with the settlement or not at all:
    * the run's token totals are set from its settled ledger rows, and a completed call appends the
-   * durable event `usageEvent` returns (with `runTokens`, the run's new total, added to its data);
-   * `onRunTokens` then gets that total. When it is given and the settlement of a completed call
+   * durable event `usageEvent` returns (with `runTokens` and `runCostMicroUsd`, the run's new
+   * totals, added to its data); `onRunTotals` then gets those totals. When it is given and the settlement of a completed call
    * fails, the call throws that error (the caller's own records would otherwise be missing it).
    */
-  runRecord?: { usageEvent: (usage: Usage) => { type: 'llm.usage'; data: Omit<EventData<'llm.usage'>, 'runTokens'> }; onRunTokens: (tokens: number) => void } | undefined;
+  runRecord?: { usageEvent: (usage: Usage) => { type: 'llm.usage'; data: Omit<EventData<'llm.usage'>, RunTotalsField> }; onRunTotals: (totals: RunTotals) => void } | undefined;
 }
 
 export interface LlmGatewayDeps {
@@ -62,7 +65,7 @@ export interface KeyValidation {
 }
 
 /** What the gateway reads from the model catalogue (llm/model-catalogue.ts). */
-export type GatewayCatalogue = Pick<ModelCatalogue, 'clampOutputTokens' | 'cheapest'>;
+export type GatewayCatalogue = Pick<ModelCatalogue, 'maxOutputTokensOf' | 'cheapest'>;
 
 /** Mutable facts about one gateway call, kept while its attempts run. */
 interface CallState {
@@ -88,10 +91,15 @@ interface CallState {
 export class LlmGateway {
   constructor(private readonly deps: LlmGatewayDeps) {}
 
+  /** The model's output-token ceiling in the catalogue (undefined: not known, not capped). */
+  maxOutputTokensOf(provider: ProviderId, model: string): number | undefined {
+    return this.deps.catalogue.maxOutputTokensOf(provider, model);
+  }
+
   async *stream(asked: LlmRequest, ctx: LlmCallContext): AsyncGenerator<StreamPart> {
     // Never more output than the model can give: the provider would refuse the call, and the
     // reservation below would hold tokens no answer can use.
-    const request = { ...asked, maxOutputTokens: this.deps.catalogue.clampOutputTokens(ctx.provider, asked.model, asked.maxOutputTokens) };
+    const request = withinOutputLimit(this.deps.catalogue, ctx.provider, asked);
     const { admitted: byok, reservation } = await this.deps.ledger.reserveForCall(
       {
         userId: ctx.userId,
@@ -120,18 +128,8 @@ export class LlmGateway {
     }
   }
 
-  async complete(request: LlmRequest, ctx: LlmCallContext): Promise<LlmResponse> {
-    let text = '';
-    const toolCalls: ToolCall[] = [];
-    let usage: Usage = { inputTokens: 0, outputTokens: 0 };
-    let finishReason: LlmResponse['finishReason'] = 'other';
-    for await (const part of this.stream(request, ctx)) {
-      if (part.type === 'text-delta') text += part.text;
-      else if (part.type === 'tool-call') toolCalls.push(part.call);
-      else if (part.type === 'usage') usage = part.usage;
-      else finishReason = part.reason;
-    }
-    return { text, toolCalls, usage, finishReason };
+  complete(request: LlmRequest, ctx: LlmCallContext): Promise<LlmResponse> {
+    return collectResponse(this.stream(request, ctx));
   }
 
   /**
@@ -221,7 +219,8 @@ export class LlmGateway {
         outcome = isProviderError(err)
           ? { ok: false, code: err.code, providerStatus: err.providerStatus, retryAfterSeconds: err.retryAfterSeconds, cancelled: err.code === 'E_CANCELLED' }
           : { ok: false, code: 'E_INTERNAL' };
-        const failover = isProviderError(err) && !state.emitted && (err.isRetryable || err.code === 'E_PROVIDER_AUTH');
+        // Another platform key may belong to an account that still has credits.
+        const failover = isProviderError(err) && !state.emitted && (err.isRetryable || err.code === 'E_PROVIDER_AUTH' || err.code === 'E_PROVIDER_QUOTA');
         if (!failover) throw err;
         this.deps.logger.warn({ provider, keyId: lease.keyId, code: err.code, providerStatus: err.providerStatus }, 'platform key failed; failing over to the next key');
         lastError = err;
@@ -240,16 +239,27 @@ export class LlmGateway {
     return session ? session.model(cacheKey, build) : build();
   }
 
-  /** One attempt with one set of credentials; records usage and emission into `state`. */
+  /**
+   * One attempt with one set of credentials; records usage and emission into `state`. An answer
+   * that ends without any usage reported is billed at its estimate (estimated-usage.ts).
+   */
   private async *attempt({ model }: SessionModel, request: LlmRequest, state: CallState): AsyncGenerator<StreamPart> {
     const before = state.usage;
+    let reported = false;
+    const answer = new ResponseCollector();
     try {
       for await (const part of model.stream(request)) {
         if (part.type === 'usage') {
+          reported = true;
           state.usage = addUsage(before, part.usage);
           yield { type: 'usage', usage: state.usage! };
           continue;
         }
+        if (part.type === 'finish' && !reported) {
+          state.usage = addUsage(before, await estimateUsage(request, answer.response()));
+          yield { type: 'usage', usage: state.usage! };
+        }
+        answer.push(part);
         if (part.type !== 'finish') state.emitted = true;
         yield part;
       }
@@ -267,12 +277,12 @@ export class LlmGateway {
     const record = ctx.runRecord && ctx.runId ? ctx.runRecord : undefined;
     const usage = state.usage ?? { inputTokens: 0, outputTokens: 0 };
     try {
-      const runTokens = await this.deps.ledger.settle(reservation, state.usage, state.keyRef, {
+      const runTotals = await this.deps.ledger.settle(reservation, state.usage, state.keyRef, {
         touchKey: byokKeyRef !== undefined && state.completed ? { id: byokKeyRef, at: this.deps.clock.now() } : undefined,
         runId: record && ctx.runId,
         usageEvent: record && ctx.runId && ctx.projectId && state.completed ? { projectId: ctx.projectId, runId: ctx.runId, ...record.usageEvent(usage) } : undefined,
       });
-      if (record && runTokens !== undefined) record.onRunTokens(runTokens);
+      if (record && runTotals !== undefined) record.onRunTotals(runTotals);
     } catch (err) {
       // The reservation stays held until expireStale releases it. A failed call's own error is what
       // the caller needs, so this failure is logged, not thrown over it; a completed call whose

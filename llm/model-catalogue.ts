@@ -6,6 +6,7 @@ import type { CatalogueModel, ModelCatalogue as CatalogueView, ModelEdit, ModelP
 import type { ProviderId } from '../protocol/providers.js';
 import type { PriceSource } from '../usage/cost.js';
 import { shippedSeed, type CatalogueSeed } from './catalogue-seed.js';
+import type { OutputLimits } from './providers/model-limits.js';
 import type { ListedModel } from './providers/port.js';
 
 /** Every node listens here and reloads its copy when an operator changed the catalogue. */
@@ -17,11 +18,11 @@ const pair = (provider: string, model: string): string => `${provider}\n${model}
  * The model catalogue: providers and their models with limits, prices and role recommendations,
  * in the database (operators edit it; a newer shipped seed file updates what they did not edit).
  * Each node keeps a copy in memory for what every model call reads without a query — the price
- * (the usage ledger) and the output limit (the gateway's clamp) — reloaded on the change notice.
+ * (the usage ledger) and the output limit (the gateway caps each call's max_tokens with it) — reloaded on the change notice.
  * A user's view adds the models their keys' providers listed and leaves out what those lists no
  * longer name; retired models are never offered.
  */
-export class ModelCatalogue implements PriceSource {
+export class ModelCatalogue implements PriceSource, OutputLimits {
   private readonly repo: ModelCatalogueRepo;
   private entries = new Map<string, CatalogueEntry>();
   private providers: { id: ProviderId; name: string }[] = [];
@@ -65,10 +66,9 @@ export class ModelCatalogue implements PriceSource {
     return this.entries.get(pair(provider, model))?.prices ?? undefined;
   }
 
-  /** `requested` output tokens, or the model's output limit when that is lower (unknown model: as asked). */
-  clampOutputTokens(provider: string, model: string, requested: number): number {
-    const limit = this.entries.get(pair(provider, model))?.maxOutputTokens;
-    return limit ? Math.min(requested, limit) : requested;
+  /** The model's output-token ceiling (model-limits.ts caps requests with it); undefined when not known. */
+  maxOutputTokensOf(provider: string, model: string): number | undefined {
+    return this.entries.get(pair(provider, model))?.maxOutputTokens ?? undefined;
   }
 
   /** The provider's recommended model for a role, never a retired one. */

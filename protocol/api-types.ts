@@ -37,6 +37,8 @@ export const planSchema = z
     maxRunSeconds: z.number().int().nullable().meta({ description: "A run's wall-clock budget from its first start (resumes included); null: unlimited" }),
     monthlySandboxSeconds: z.number().int().nullable().meta({ description: 'Wall-clock seconds of sandbox commands per month; null: unlimited' }),
     maxWorkspaceMb: z.number().int().nullable().meta({ description: "Disk quota of each project's workspace (files and git history), MiB; null: the server's default" }),
+    chatMaxMessageChars: z.number().int().nullable().meta({ description: "The longest project-chat question, characters; null: the server's cap" }),
+    chatMaxModelTurns: z.number().int().nullable().meta({ description: "Model turns one chat answer may take (tool calls included); null: the server's cap" }),
     byokAllowed: z.boolean(),
     platformKeysAllowed: z.boolean(),
     priceUsdMonth: z.number(),
@@ -83,11 +85,49 @@ export const projectSchema = z
     slug: z.string().meta({ description: 'File-name-safe; the export is <slug>.zip' }),
     prompt: z.string(),
     webhookUrl: z.string().nullable(),
+    importedFrom: z.string().nullable().meta({ description: 'Where an imported project came from (a git URL, or zip:<file name>); null for one started from a prompt. Its first run is a change request.' }),
     lastEventSeq: z.number().int().meta({ description: 'Seq of the last durable event (0 before any): subscribe with since=this to get only new events' }),
     createdAt: iso,
     updatedAt: iso,
   })
   .meta({ id: 'Project' });
+
+/** The agent roles a run can give a model of their own (verify runs commands, no model). */
+export const AGENT_ROLES = ['planner', 'architect', 'coder', 'fixer'] as const;
+export type AgentRole = (typeof AGENT_ROLES)[number];
+
+const modelName = z
+  .string()
+  .trim()
+  .min(1, 'must not be empty')
+  .max(200, 'must be at most 200 characters')
+  .regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces');
+
+/** generate's and estimate's `model` field, and each role's. */
+export const modelNameSchema = modelName;
+
+const roleModel = z
+  .strictObject({
+    provider: z.enum(PROVIDERS).optional().meta({ description: "Default: the request's provider" }),
+    model: modelName,
+  })
+  .optional();
+
+/** `models` of generate and estimate: a model per agent role; a role not named uses the request's provider and model. */
+export const roleModelsRequestSchema = z
+  .strictObject({ planner: roleModel, architect: roleModel, coder: roleModel, fixer: roleModel })
+  .meta({ id: 'RoleModelsRequest', description: 'A model per agent role, e.g. a cheap planner and a strong coder' });
+
+/** `budget` of generate: what the run may spend; the run stops with reason budget_exceeded once it crosses either. */
+export const runBudgetRequestSchema = z
+  .strictObject({
+    maxTokens: z.number().int('must be a whole number').min(1, 'must be at least 1').max(1_000_000_000, 'must be at most 1000000000').optional().meta({ description: "Input plus output tokens of the whole run; at most the plan's monthly token limit" }),
+    maxCostUsd: z.number().positive('must be above 0').max(100_000, 'must be at most 100000').optional().meta({ description: "USD, as the ledger prices the calls (the model catalogue's prices)" }),
+  })
+  .meta({ id: 'RunBudgetRequest' });
+
+export type RoleModelsRequest = z.infer<typeof roleModelsRequestSchema>;
+export type RunBudgetRequest = z.infer<typeof runBudgetRequestSchema>;
 
 export const runSchema = z
   .object({
@@ -101,8 +141,23 @@ export const runSchema = z
     keySource: z.enum(['byok', 'platform']),
     status: z.enum(['queued', 'running', 'succeeded', 'failed', 'cancelled']),
     reason: z.string().nullable().meta({ description: 'Why it ended (e.g. limit_exceeded, cancelled, the failing check)' }),
+    message: z.string().nullable().meta({ description: 'When it did not succeed: what happened and what to do next, in a sentence or two (as in run.finished)' }),
     cancelRequestedAt: isoOrNull,
-    usage: z.object({ inputTokens: z.number().int(), outputTokens: z.number().int(), costMicroUsd: z.number().int() }),
+    usage: z.object({
+      inputTokens: z.number().int(),
+      outputTokens: z.number().int(),
+      costMicroUsd: z.number().int(),
+      estimatedCalls: z.number().int().meta({ description: 'Calls billed at an estimate (tokenizer count) because the provider reported no usage' }),
+    }),
+    budget: z
+      .object({
+        maxTokens: z.number().int().nullable().meta({ description: 'null: no token budget of its own' }),
+        maxCostMicroUsd: z.number().int().nullable().meta({ description: 'null: no cost budget of its own' }),
+      })
+      .meta({ description: 'What the run may spend; crossing it ends the run failed/budget_exceeded' }),
+    models: z
+      .partialRecord(z.enum(AGENT_ROLES), z.object({ provider: z.string(), model: z.string() }))
+      .meta({ description: 'The roles that use a model other than the run’s own' }),
     createdAt: iso,
     startedAt: isoOrNull,
     finishedAt: isoOrNull,
@@ -176,6 +231,7 @@ const byModelSchema = z.object({
   cacheWriteTokens: z.number().int(),
   costMicroUsd: z.number().int().nullable().meta({ description: 'null: no price known for this model' }),
   pending: z.number().int().meta({ description: 'Calls still in flight (reserved, not settled)' }),
+  estimatedCalls: z.number().int().meta({ description: 'Calls billed at an estimate (tokenizer count) because the provider reported no usage' }),
 });
 
 export const usageSchema = z
@@ -194,11 +250,51 @@ export const usageSchema = z
     reservedTokens: z.number().int(),
     remainingTokens: z.number().int().nullable().meta({ description: 'null: unlimited' }),
     costMicroUsd: z.number().int(),
+    estimatedCalls: z.number().int().meta({ description: 'Calls billed at an estimate (tokenizer count) because the provider reported no usage' }),
     byModel: z.array(byModelSchema),
     sandboxSeconds: z.number().meta({ description: 'Wall-clock seconds of sandbox commands this month (millisecond precision)' }),
     remainingSandboxSeconds: z.number().nullable().meta({ description: 'null: unlimited' }),
   })
   .meta({ id: 'Usage' });
+
+const stepAverageSchema = z.object({
+  inputTokens: z.number().int(),
+  outputTokens: z.number().int(),
+  calls: z.number(),
+  samples: z.number().int().meta({ description: 'Finished steps the average is measured over; 0: the built-in figures' }),
+});
+
+export const runEstimateSchema = z
+  .object({
+    tokens: z.object({ low: z.number().int(), high: z.number().int() }).meta({ description: 'Input plus output tokens of the whole run' }),
+    costUsd: z.object({ low: z.number(), high: z.number() }).nullable().meta({ description: 'null: a model the run would use has no price (basis.unpricedModels)' }),
+    basis: z.object({
+      kind: z.enum(['generate', 'change']),
+      promptTokens: z.number().int(),
+      projectTokens: z.number().int().meta({ description: 'The part of the project the agents are sent (0 for a new project)' }),
+      tasks: z.object({ low: z.number().int(), high: z.number().int() }),
+      fixRounds: z.number().int(),
+      perStep: z.object({ planner: stepAverageSchema, architect: stepAverageSchema, coder: stepAverageSchema, fixer: stepAverageSchema }),
+      unpricedModels: z.array(z.string()),
+    }),
+  })
+  .meta({ id: 'RunEstimate', description: 'The method is described in docs/pipeline.md (Estimates)' });
+
+export const chatTurnSchema = z
+  .object({
+    id: z.uuid(),
+    projectId: z.uuid(),
+    question: z.string(),
+    answer: z.string().nullable().meta({ description: 'Markdown; null while answering or when the answer failed' }),
+    status: z.enum(['answering', 'answered', 'failed']),
+    error: z.string().nullable().meta({ description: 'Why the answer failed; null otherwise' }),
+    provider: z.string(),
+    model: z.string(),
+    usage: z.object({ inputTokens: z.number().int(), outputTokens: z.number().int(), toolCalls: z.number().int() }),
+    createdAt: iso,
+    finishedAt: isoOrNull,
+  })
+  .meta({ id: 'ChatTurn' });
 
 /** The error envelope every failure uses: `{error: {code, message, details?}}`. */
 export const errorBodySchema = z
@@ -229,5 +325,7 @@ export type Commit = z.infer<typeof commitSchema>;
 export type Diff = z.infer<typeof diffSchema>;
 export type Usage = z.infer<typeof usageSchema>;
 export type ErrorBody = z.infer<typeof errorBodySchema>;
+export type RunEstimate = z.infer<typeof runEstimateSchema>;
+export type ChatTurn = z.infer<typeof chatTurnSchema>;
 /** A list endpoint's page: the items under their plural name, and the cursor of the next page. */
 export type Page<K extends string, T> = { [P in K]: T[] } & { nextCursor: string | null };

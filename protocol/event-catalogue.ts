@@ -23,6 +23,8 @@ const stepFields = {
 const attempt = z.number().int().min(1).meta({ description: "The run job's attempt (1, then 2, … after a crash or a lost lease)" });
 const text = z.string().meta({ description: 'The text produced since the previous event of this kind (coalesced)' });
 
+const turnId = z.uuid().meta({ description: 'The chat turn (question and answer) the event belongs to' });
+
 export const RUN_FINISHED_STATUSES = ['succeeded', 'failed', 'cancelled'] as const;
 
 export const EVENT_CATALOGUE = {
@@ -50,7 +52,7 @@ export const EVENT_CATALOGUE = {
     summary: 'The run ended; nothing of it follows.',
     data: z.strictObject({
       status: z.enum(RUN_FINISHED_STATUSES).meta({ description: 'How it ended' }),
-      reason: z.string().nullable().meta({ description: 'null when it succeeded; otherwise why it stopped (verify_failed, token_budget, limit_exceeded, cancelled, worker_lost, …)' }),
+      reason: z.string().nullable().meta({ description: 'null when it succeeded; otherwise why it stopped (verify_failed, token_budget, budget_exceeded, limit_exceeded, cancelled, worker_lost, …)' }),
       message: z.string().max(1000).optional().meta({ description: 'What went wrong, for people (at most 1,000 characters; never a stack trace)' }),
     }),
   },
@@ -80,12 +82,16 @@ export const EVENT_CATALOGUE = {
   },
   'llm.usage': {
     durable: true,
-    summary: 'A model call of a step was settled: its tokens, and the run total.',
+    summary: "A model call of a step was settled: its tokens, and the run's totals (tokens and cost).",
     data: z.strictObject({
       stepSeq,
       inputTokens: z.number().int().min(0).meta({ description: 'Input tokens of this call' }),
       outputTokens: z.number().int().min(0).meta({ description: 'Output tokens of this call' }),
+      estimated: z.boolean().optional().meta({ description: 'true: the provider reported no usage; the tokens are an estimate' }),
       runTokens: z.number().int().min(0).nullable().meta({ description: "The run's input plus output tokens so far (all settled calls)" }),
+      runCostMicroUsd: z.number().int().min(0).nullable().meta({ description: "The run's cost so far in micro-USD, as the ledger prices its settled calls (the live cost meter)" }),
+      cacheReadTokens: z.number().int().min(0).optional().meta({ description: "Input tokens of this call read from the provider's prompt cache (priced at the cached rate)" }),
+      model: z.string().optional().meta({ description: "The model that answered (a role's own, when the run gives it one)" }),
     }),
   },
   'tool.called': {
@@ -147,6 +153,56 @@ export const EVENT_CATALOGUE = {
       errors: z.array(z.string().max(500)).max(10).meta({ description: 'The first errors, each cut at 500 characters' }),
       screenshot: z.boolean().meta({ description: 'A screenshot was taken (GET …/runs/:runId/screenshot)' }),
     }),
+  },
+  'chat.started': {
+    durable: true,
+    summary: 'A project-chat question was asked; the answer streams as chat.delta and ends with chat.answered or chat.failed. Chat events have no run (runId null).',
+    data: z.strictObject({
+      turnId,
+      question: z.string().meta({ description: 'The question as asked' }),
+      provider: z.string().meta({ description: 'The model provider' }),
+      model: z.string().meta({ description: 'The model name' }),
+    }),
+  },
+  'chat.delta': {
+    durable: false,
+    summary: "Text of a chat answer the model is streaming (advisory: chat.answered and GET …/chat have the answer).",
+    data: z.strictObject({ turnId, text }),
+  },
+  'chat.tool': {
+    durable: false,
+    summary: 'The chat model called one of its read-only tools (list_files, read_file, search).',
+    data: z.strictObject({
+      turnId,
+      name: z.string().meta({ description: 'The tool name' }),
+      ok: z.boolean().meta({ description: 'false: the call failed or named a tool chat does not have; the model was told why' }),
+      path: z.string().max(512).optional().meta({ description: 'The workspace path the call named, if any' }),
+      query: z.string().max(512).optional().meta({ description: "A search call's text, if any" }),
+    }),
+  },
+  'chat.answered': {
+    durable: true,
+    summary: 'A chat answer is complete (read it with GET …/chat).',
+    data: z.strictObject({
+      turnId,
+      inputTokens: z.number().int().min(0).meta({ description: "Input tokens of the answer's model calls" }),
+      outputTokens: z.number().int().min(0).meta({ description: "Output tokens of the answer's model calls" }),
+      toolCalls: z.number().int().min(0).meta({ description: 'Read-only tool calls the model made' }),
+    }),
+  },
+  'chat.failed': {
+    durable: true,
+    summary: 'A chat answer failed; the turn keeps the reason.',
+    data: z.strictObject({
+      turnId,
+      code: z.string().meta({ description: 'The error code (E_LIMIT, E_PROVIDER_AUTH, E_CANCELLED, …)' }),
+      message: z.string().max(1000).meta({ description: 'What went wrong, for people (at most 1,000 characters)' }),
+    }),
+  },
+  'chat.cleared': {
+    durable: true,
+    summary: "The project's chat history was deleted.",
+    data: z.strictObject({ turns: z.number().int().min(0).meta({ description: 'How many turns were deleted' }) }),
   },
 } as const satisfies Record<string, { durable: boolean; summary: string; data: z.ZodType }>;
 

@@ -10,6 +10,8 @@ import type { SandboxPort } from '../sandbox/port.js';
 import type { WorkspaceStore } from '../workspaces/index.js';
 import { enqueueRun } from './enqueue-run.js';
 import { chooseKey } from './key-choice.js';
+import { resolveBudget, resolveRoleModels } from './run-options.js';
+import type { RoleModelsRequest, RunBudgetRequest } from '../protocol/api-types.js';
 import { deleteProject, type UserScopedCache } from './project-delete.js';
 import type { RunKind } from './run-status.js';
 import { RunsRepo, type Run } from './runs-repo.js';
@@ -33,6 +35,10 @@ export interface StartRunInput {
   model: string;
   /** A BYOK key of the user; otherwise chosen (see chooseKey). */
   keyId: string | undefined;
+  /** What the run may spend (see resolveBudget). */
+  budget?: RunBudgetRequest | undefined;
+  /** A model per agent role (see resolveRoleModels). */
+  models?: RoleModelsRequest | undefined;
 }
 
 /**
@@ -47,7 +53,8 @@ export class RunLifecycle {
    * Queues a run: the project's first is a `generate` (default prompt: the project's), later ones
    * are change requests and need a prompt.
    * @throws E_SANDBOX_UNAVAILABLE (this node runs runs and has no sandbox), E_NOT_FOUND,
-   *   E_VALIDATION (a change request without prompt), E_NO_KEY, E_DISK_RESERVE, E_CONFLICT (the
+   *   E_VALIDATION (a change request without prompt, a budget above the plan's limit), E_NO_KEY
+   *   (also for a role's provider), E_DISK_RESERVE, E_CONFLICT (the
    *   project has an active run, named in the message), E_LIMIT.
    */
   async start(input: StartRunInput): Promise<Run> {
@@ -57,8 +64,10 @@ export class RunLifecycle {
     if (config.pipeline.workerEnabled) await requireSandbox(this.deps.sandbox);
     const project = await new ProjectsRepo(db).get(input.projectId, input.user.id);
     if (!project) throw notFound('Project');
-    const { kind, prompt } = await this.kindOf(project.id, project.prompt, input.prompt);
+    const { kind, prompt } = await this.kindOf(project, input.prompt);
     const key = await chooseKey(db, config.platformKeys, input.user, input.provider, input.keyId);
+    const budget = await resolveBudget(db, input.user, input.budget);
+    const models = await resolveRoleModels(db, config.platformKeys, input.user, { provider: input.provider, key }, input.models);
     await this.deps.workspaces.checkReserve?.();
     const { run } = await enqueueRun(db, {
       projectId: project.id,
@@ -68,6 +77,8 @@ export class RunLifecycle {
       provider: input.provider,
       model: input.model,
       ...key,
+      budget,
+      models,
       maxAttempts: config.pipeline.maxAttempts,
     });
     logger.info({ runId: run.id, projectId: project.id, userId: input.user.id, kind, provider: run.provider, model: run.model, keySource: run.keySource }, 'run queued');
@@ -94,9 +105,12 @@ export class RunLifecycle {
     await deleteProject(this.deps, projectId, userId);
   }
 
-  private async kindOf(projectId: string, projectPrompt: string, prompt: string | undefined): Promise<{ kind: RunKind; prompt: string }> {
-    if (!(await new RunsRepo(this.deps.db).projectHasRuns(projectId))) return { kind: 'generate', prompt: prompt ?? projectPrompt };
-    if (!prompt) throw new AppError('E_VALIDATION', 'Invalid body. prompt: is required for a change request (this project already has runs), e.g. "add dark mode".');
+  /** An imported project's code came from elsewhere: every run on it, the first too, is a change request. */
+  private async kindOf(project: { id: string; prompt: string; importedFrom: string | null }, prompt: string | undefined): Promise<{ kind: RunKind; prompt: string }> {
+    const imported = project.importedFrom !== null;
+    if (!imported && !(await new RunsRepo(this.deps.db).projectHasRuns(project.id))) return { kind: 'generate', prompt: prompt ?? project.prompt };
+    const why = imported ? 'this project was imported' : 'this project already has runs';
+    if (!prompt) throw new AppError('E_VALIDATION', `Invalid body. prompt: is required for a change request (${why}), e.g. "add dark mode".`);
     return { kind: 'change', prompt };
   }
 }

@@ -120,6 +120,7 @@ export class RunWorker {
         sandbox: () => sandbox.get(),
         browser: this.deps.browser,
         tokensUsed: run.inputTokens + run.outputTokens,
+        costMicroUsdUsed: run.costMicroUsd,
       };
       await runPipeline(rc, finishedSteps, job.attempts);
       await this.finish(jobCtx, runId, { status: 'succeeded', reason: null });
@@ -156,6 +157,10 @@ export class RunWorker {
     if (signal.aborted && !(signal.reason instanceof CancelRequested)) return undefined;
     if (signal.reason instanceof CancelRequested || err instanceof CancelRequested) return { status: 'cancelled', reason: 'cancelled' };
     if (err instanceof RunStop) return { status: err.runStatus, reason: err.reason, message: err.message };
+    if (isProviderError(err) && err.code === 'E_PROVIDER_QUOTA') {
+      // The provider's own words (scrubbed of the key) say which account and what it lacks.
+      return { status: 'failed', reason: 'provider_quota', message: `${err.code}: ${err.message}. Top up the provider account or pay with another key, then start a change run to continue.` };
+    }
     if (isProviderError(err) && !err.isRetryable) return { status: 'failed', reason: 'provider_error', message: `${err.code}: ${err.message}` };
     // A commit over the disk quota: retrying cannot help, the workspace is as full as it was.
     if (isAppError(err) && err.code === 'E_WORKSPACE_QUOTA') return { status: 'failed', reason: 'workspace_quota', message: err.message };

@@ -9,6 +9,7 @@ import type { EventInput } from '../protocol/event-catalogue.js';
 import { decodeCursor, pageLimit, toPage, type Page, type PageRequest } from '../db/repos/pagination.js';
 import { inTransaction } from '../db/repos/transaction.js';
 import { notifyCancel } from './cancel-channel.js';
+import { NO_BUDGET, parseRoleModels, type RoleModels, type RunBudget } from './role-models.js';
 import { ACTIVE_STATUSES, ALLOWED_FROM, type RunKind, type RunStatus } from './run-status.js';
 
 
@@ -24,12 +25,20 @@ export interface Run {
   keySource: KeySource;
   status: RunStatus;
   reason: string | null;
+  /** What happened and what to do next, when it did not succeed (from run.finished). */
+  message: string | null;
   cancelRequestedAt: Date | null;
   plan: unknown;
   architecture: unknown;
   inputTokens: number;
   outputTokens: number;
   costMicroUsd: number;
+  /** What the user allowed the run to spend (checked after every model call, from the ledger). */
+  budget: RunBudget;
+  /** The roles with a model of their own (see modelForStep). */
+  models: RoleModels;
+  /** Model calls billed at an estimate because the provider reported no usage. */
+  estimatedCalls: number;
   createdAt: Date;
   startedAt: Date | null;
   finishedAt: Date | null;
@@ -46,7 +55,7 @@ export interface RunJobPayload {
 export const runJobKey = (runId: string): string => `run:${runId}`;
 
 /** What a new run row holds; `keyId` is a BYOK key of this user, or null for a platform key. */
-export type NewRun = Pick<Run, 'projectId' | 'userId' | 'kind' | 'prompt' | 'provider' | 'model' | 'keyId' | 'keySource'>;
+export type NewRun = Pick<Run, 'projectId' | 'userId' | 'kind' | 'prompt' | 'provider' | 'model' | 'keyId' | 'keySource'> & Partial<Pick<Run, 'budget' | 'models'>>;
 
 /** A transition's SET list; $2 is the new status, $3 the reason (see transition). */
 const MOVE = `status = $2,
@@ -66,21 +75,26 @@ interface RunRow {
   key_source: KeySource;
   status: RunStatus;
   reason: string | null;
+  message: string | null;
   cancel_requested_at: Date | null;
   plan: unknown;
   architecture: unknown;
   input_tokens: number | string;
   output_tokens: number | string;
   cost_micro_usd: number | string;
+  budget_max_tokens: number | string | null;
+  budget_max_cost_micro_usd: number | string | null;
+  models: unknown;
+  estimated_calls: number;
   created_at: Date;
   started_at: Date | null;
   finished_at: Date | null;
   created_at_key: string;
 }
 
-const COLUMNS = `id, project_id, user_id, kind, prompt, provider, model, key_id, key_source, status, reason,
-  cancel_requested_at, plan, architecture, input_tokens, output_tokens, cost_micro_usd, created_at, started_at,
-  finished_at, created_at::text AS created_at_key`;
+const COLUMNS = `id, project_id, user_id, kind, prompt, provider, model, key_id, key_source, status, reason, message,
+  cancel_requested_at, plan, architecture, input_tokens, output_tokens, cost_micro_usd, estimated_calls, budget_max_tokens,
+  budget_max_cost_micro_usd, models, created_at, started_at, finished_at, created_at::text AS created_at_key`;
 
 const date = (d: Date | null): Date | null => (d === null ? null : new Date(d));
 
@@ -96,12 +110,16 @@ const toRun = (r: RunRow): Run => ({
   keySource: r.key_source,
   status: r.status,
   reason: r.reason,
+  message: r.message,
   cancelRequestedAt: date(r.cancel_requested_at),
   plan: r.plan,
   architecture: r.architecture,
   inputTokens: Number(r.input_tokens),
   outputTokens: Number(r.output_tokens),
   costMicroUsd: Number(r.cost_micro_usd),
+  estimatedCalls: Number(r.estimated_calls),
+  budget: { maxTokens: r.budget_max_tokens === null ? null : Number(r.budget_max_tokens), maxCostMicroUsd: r.budget_max_cost_micro_usd === null ? null : Number(r.budget_max_cost_micro_usd) },
+  models: parseRoleModels(r.models),
   createdAt: new Date(r.created_at),
   startedAt: date(r.started_at),
   finishedAt: date(r.finished_at),
@@ -117,9 +135,12 @@ export class RunsRepo {
    */
   async insert(input: NewRun): Promise<Run> {
     const res = await this.db.query<RunRow>(
-      `INSERT INTO runs (project_id, user_id, kind, prompt, provider, model, key_id, key_source)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING ${COLUMNS}`,
-      [input.projectId, input.userId, input.kind, input.prompt, input.provider, input.model, input.keyId, input.keySource],
+      `INSERT INTO runs (project_id, user_id, kind, prompt, provider, model, key_id, key_source, budget_max_tokens, budget_max_cost_micro_usd, models)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::jsonb) RETURNING ${COLUMNS}`,
+      [
+        input.projectId, input.userId, input.kind, input.prompt, input.provider, input.model, input.keyId, input.keySource,
+        (input.budget ?? NO_BUDGET).maxTokens, (input.budget ?? NO_BUDGET).maxCostMicroUsd, JSON.stringify(input.models ?? {}),
+      ],
     );
     return toRun(res.rows[0]!);
   }
@@ -195,7 +216,8 @@ export class RunsRepo {
       this.db,
       [runId, to, reason, ALLOWED_FROM[to], event.type, JSON.stringify(event.data ?? {}), EVENTS_CHANNEL],
       (f) => `WITH ${f.cte}, moved AS (
-         UPDATE runs SET ${MOVE} WHERE id = $1 AND status = ANY($4::text[]) AND ${f.held} RETURNING ${COLUMNS}
+         UPDATE runs SET ${MOVE}, message = CASE WHEN $5::text = 'run.finished' THEN $6::jsonb->>'message' ELSE message END
+           WHERE id = $1 AND status = ANY($4::text[]) AND ${f.held} RETURNING ${COLUMNS}
        ), ${appendEventCtes({ projectId: '(SELECT project_id FROM moved)', runId: '$1', type: '$5::text', data: '$6::jsonb', channel: '$7::text' })}
        SELECT ${f.held} AS lease_held, moved.*, e.seq AS event_seq, e.data AS event_data, e.at AS event_at
          FROM (SELECT 1) one LEFT JOIN moved ON true LEFT JOIN event_notified e ON true`,

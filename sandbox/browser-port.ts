@@ -13,6 +13,21 @@ export interface BrowserCheckRequest {
   command: string;
   /** Cancelling removes the containers and rejects with E_CANCELLED. */
   signal?: AbortSignal | undefined;
+  /** Interactions after the load (the evaluation's check of named elements and behaviour); verify sends none. */
+  probe?: readonly BrowserProbeStep[] | undefined;
+}
+
+/** One interaction of a probe, on the first element a CSS selector matches; each waits a few seconds at most. */
+export type BrowserProbeStep =
+  | { expectVisible: string }
+  | { fill: string; value: string }
+  | { click: string }
+  | { expectText: string; contains: string };
+
+export interface BrowserProbeResult {
+  passed: boolean;
+  /** One line per step done, `ok` or `FAILED`, up to the first failure. */
+  log: string[];
 }
 
 /** One problem the page showed: an uncaught error, a console error, or a same-origin request that failed. */
@@ -43,6 +58,8 @@ export type BrowserCheckResult =
       screenshot: Buffer | undefined;
       /** The app's output so far (capped). */
       output: string;
+      /** The outcome of the request's probe, when it had one. */
+      probe?: BrowserProbeResult;
     };
 
 export interface BrowserCheckPort {

@@ -4,10 +4,10 @@ import net from 'node:net';
 import { promisify } from 'node:util';
 import Docker from 'dockerode';
 import type { Container, ContainerCreateOptions } from 'dockerode';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
 import { AppError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
-import type { BrowserCheckPort, BrowserCheckRequest, BrowserCheckResult, BrowserProblem } from './browser-port.js';
+import type { BrowserCheckPort, BrowserCheckRequest, BrowserCheckResult, BrowserProbeResult, BrowserProbeStep, BrowserProblem } from './browser-port.js';
 import { hardenedContainerSpec } from './hardening.js';
 import { containerLabels } from './labels.js';
 import { SANDBOX_HOME, SANDBOX_UID, type SandboxSettings } from './settings.js';
@@ -108,7 +108,7 @@ export function createDockerBrowserCheck(options: { sandbox: SandboxSettings; br
       req.signal?.addEventListener('abort', closeOnAbort, { once: true });
       // By address: Chromium upgrades http:// to https:// for host names (HTTPS-Upgrades), never for IP addresses.
       const url = `http://${appIp}:${settings.port}/`;
-      const loaded = await loadPage(cdp, url, settings.loadTimeoutMs);
+      const loaded = await loadPage(cdp, url, settings.loadTimeoutMs, req.probe);
       return { kind: 'loaded', url, ...loaded, output: await logsOf(app) };
     } catch (err) {
       if (req.signal?.aborted) throw new AppError('E_CANCELLED', 'The browser check was cancelled');
@@ -256,7 +256,7 @@ async function connect(endpoint: string, deadline: number, signal: AbortSignal |
   }
 }
 
-async function loadPage(cdp: Browser, url: string, timeoutMs: number): Promise<Omit<Extract<BrowserCheckResult, { kind: 'loaded' }>, 'kind' | 'url' | 'output'>> {
+async function loadPage(cdp: Browser, url: string, timeoutMs: number, probe: readonly BrowserProbeStep[] | undefined): Promise<Omit<Extract<BrowserCheckResult, { kind: 'loaded' }>, 'kind' | 'url' | 'output'>> {
   const context = await cdp.newContext({ viewport: { width: 1280, height: 800 } });
   const page = await context.newPage();
   const origin = new URL(url).origin;
@@ -299,9 +299,51 @@ async function loadPage(cdp: Browser, url: string, timeoutMs: number): Promise<O
   }
   await page.waitForLoadState('networkidle', { timeout: SETTLE_MS * 4 }).catch(() => undefined);
   await new Promise((r) => setTimeout(r, SETTLE_MS));
+  const probed = probe?.length ? await runProbe(page, probe) : undefined;
   const screenshot = await page.screenshot({ type: 'png', timeout: timeoutMs }).catch(() => undefined);
   await context.close().catch(() => undefined);
-  return { problems, blockedRequests, console: consoleLines, screenshot };
+  return { problems, blockedRequests, console: consoleLines, screenshot, ...(probed ? { probe: probed } : {}) };
+}
+
+/** How long one probe step waits for its element (or text): generous for a loaded machine, short for a missing element. */
+const PROBE_STEP_MS = 10_000;
+
+/** The probe's steps in order, up to the first that fails. */
+async function runProbe(page: Page, steps: readonly BrowserProbeStep[]): Promise<BrowserProbeResult> {
+  const log: string[] = [];
+  for (const step of steps) {
+    const [what, selector] = describeStep(step);
+    try {
+      const el = page.locator(selector).first();
+      if ('expectVisible' in step) await el.waitFor({ state: 'visible', timeout: PROBE_STEP_MS });
+      else if ('fill' in step) await el.fill(step.value, { timeout: PROBE_STEP_MS });
+      else if ('click' in step) await el.click({ timeout: PROBE_STEP_MS });
+      else await waitForText(page, selector, step.contains);
+      log.push(`ok ${what}`);
+    } catch (err) {
+      log.push(`FAILED ${what}: ${(err as Error).message.split('\n')[0]}`);
+      return { passed: false, log };
+    }
+  }
+  return { passed: true, log };
+}
+
+function describeStep(step: BrowserProbeStep): [string, string] {
+  if ('expectVisible' in step) return [`${step.expectVisible} is visible`, step.expectVisible];
+  if ('fill' in step) return [`fill ${step.fill} with ${JSON.stringify(step.value)}`, step.fill];
+  if ('click' in step) return [`click ${step.click}`, step.click];
+  return [`${step.expectText} contains ${JSON.stringify(step.contains)}`, step.expectText];
+}
+
+async function waitForText(page: Page, selector: string, text: string): Promise<void> {
+  const deadline = Date.now() + PROBE_STEP_MS;
+  let last: string | null = null;
+  for (;;) {
+    last = await page.locator(selector).first().textContent({ timeout: PROBE_STEP_MS }).catch(() => null);
+    if (last?.includes(text)) return;
+    if (Date.now() > deadline) throw new Error(`its text is ${last === null ? 'missing' : JSON.stringify(last.slice(0, 200))}`);
+    await new Promise((r) => setTimeout(r, POLL_MS));
+  }
 }
 
 /** The container's stdout and stderr (Docker's multiplexed log format), the last OUTPUT_CHARS. */

@@ -5,15 +5,16 @@ import type { Container } from 'dockerode';
 import { AppError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { createAvailabilityCheck, diagnose, sandboxUnavailableError } from './availability.js';
-import { startEgressProxy, type EgressProxy } from './egress-proxy.js';
 import { execEnv } from './env.js';
 import { runExec } from './exec.js';
 import { hardenedContainerSpec } from './hardening.js';
 import { ensureEgressNetwork, restrictHostAccess, type EgressNetwork } from './network.js';
+import { externalPackageCache, type PackageCache } from './package-cache.js';
 import type { AcquireOptions, ExecOptions, ExecResult, SandboxHandle, SandboxPort } from './port.js';
 import { SANDBOX_GID, SANDBOX_UID, type SandboxSettings } from './settings.js';
 import { APP_VALUE, INSTANCE_ID, LABEL_APP, LABEL_INSTANCE, LABEL_NAMESPACE, LABEL_PROJECT } from './labels.js';
 import { sweepOrphans } from './sweeper.js';
+import { startVerdaccioCache } from './verdaccio-cache.js';
 import { execUser, prepareWorkspace } from './workspace-owner.js';
 
 export interface DockerSandboxOptions {
@@ -27,6 +28,12 @@ export interface DockerSandbox extends SandboxPort {
   readonly docker: Docker;
   /** Removes containers left by earlier processes (call once at start-up). */
   sweepOrphans(): Promise<number>;
+}
+
+/** The running package cache and the removal of its firewall rule. */
+interface CacheEntry {
+  cache: PackageCache;
+  unrestrict: () => Promise<void>;
 }
 
 /** One project's container and who is using it. */
@@ -58,7 +65,7 @@ export function createDockerSandbox(options: DockerSandboxOptions): DockerSandbo
   const entries = new Map<string, Entry>();
   const creating = new Map<string, Promise<Entry>>();
   let network: Promise<EgressNetwork> | undefined;
-  let proxy: Promise<{ proxy: EgressProxy; unrestrict: () => Promise<void> }> | undefined;
+  let cache: Promise<CacheEntry> | undefined;
   let closed = false;
   const availability = createAvailabilityCheck({ docker, image: settings.image });
   const unavailable = (err: unknown): AppError => toUnavailable(err, settings.image);
@@ -73,18 +80,42 @@ export function createDockerSandbox(options: DockerSandboxOptions): DockerSandbo
     return network;
   };
 
-  const egressProxy = (): Promise<{ proxy: EgressProxy; unrestrict: () => Promise<void> }> => {
-    proxy ??= (async () => {
+  /**
+   * The package cache 'registry' commands reach, and the host firewall rule that opens its port
+   * (and no other) to the network. Started on the first such command; a cache whose process died
+   * is replaced by the next one.
+   */
+  const startCache = (): Promise<CacheEntry> =>
+    (async () => {
       const net = await egressNetwork();
-      const p = await startEgressProxy({ host: net.gateway, allowedHosts: settings.registryHosts, logger });
-      const unrestrict = await restrictHostAccess(net, p.port, logger);
-      return { proxy: p, unrestrict };
-    })().catch((err) => {
-      proxy = undefined;
-      throw err;
+      const c = await openPackageCache(net);
+      return { cache: c, unrestrict: await restrictHostAccess(net, c.port, logger) };
+    })().catch((err: unknown) => {
+      cache = undefined;
+      throw err instanceof AppError ? err : new AppError('E_SANDBOX_UNAVAILABLE', `The package cache for sandboxed installs failed: ${(err as Error).message ?? String(err)}`, { cause: err, retryable: true });
     });
-    return proxy;
+
+  const packageCache = async (): Promise<CacheEntry> => {
+    const pending = (cache ??= startCache());
+    const entry = await pending;
+    if (entry.cache.alive()) return entry;
+    if (cache === pending) {
+      cache = undefined;
+      logger.warn('sandbox: the package cache exited; starting another');
+      await entry.unrestrict();
+    }
+    return packageCache();
   };
+
+  async function openPackageCache(net: EgressNetwork): Promise<PackageCache> {
+    const external = settings.packageCache.url;
+    if (!external) return startVerdaccioCache({ host: net.gateway, port: 0, settings: settings.packageCache, caBundle: settings.caBundle, logger });
+    // Sandboxes on the internal network reach nothing but its gateway.
+    if (new URL(external).hostname !== net.gateway) {
+      throw new AppError('E_SANDBOX_UNAVAILABLE', `SAMOKODER_PACKAGE_CACHE_URL is ${external}, but sandboxes on the Docker network ${net.name} can reach only its gateway ${net.gateway}: serve the cache there (docs/operations.md, "Package cache")`, { retryable: false });
+    }
+    return externalPackageCache(external);
+  }
 
   async function createEntry(projectId: string, workspaceDir: string, ownerId: string | undefined): Promise<Entry> {
     if (closed) throw new AppError('E_SANDBOX_UNAVAILABLE', 'The sandbox is shutting down', { retryable: true });
@@ -185,8 +216,8 @@ export function createDockerSandbox(options: DockerSandboxOptions): DockerSandbo
   async function execOn(entry: Entry, command: string, opts: ExecOptions): Promise<ExecResult> {
     const network = opts.network ?? 'none';
     if (network !== 'none' && network !== 'registry') throw new AppError('E_VALIDATION', "network must be 'none' or 'registry'");
-    const egress = network === 'registry' ? await egressProxy() : undefined;
-    const { env, dropped } = execEnv({ callerEnv: opts.env, network, proxyUrl: egress?.proxy.url, hasCaBundle: settings.caBundle !== undefined });
+    const egress = network === 'registry' ? await packageCache() : undefined;
+    const { env, dropped } = execEnv({ callerEnv: opts.env, network, cacheEnv: egress?.cache.clientEnv });
     if (dropped.length) logger.warn({ dropped, projectId: entry.projectId }, 'sandbox: credential-looking variables were not passed to the command');
     const net = egress ? await egressNetwork() : undefined;
     if (net) await docker.getNetwork(net.name).connect({ Container: entry.id }).catch((err: unknown) => { throw unavailable(err); });
@@ -282,10 +313,10 @@ export function createDockerSandbox(options: DockerSandboxOptions): DockerSandbo
       await Promise.allSettled([...creating.values()]);
       await Promise.all([...entries.values()].map(removeEntry));
       await Promise.all([...removing]);
-      if (proxy) {
-        const p = await proxy.catch(() => undefined);
-        await p?.unrestrict();
-        await p?.proxy.close();
+      if (cache) {
+        const c = await cache.catch(() => undefined);
+        await c?.unrestrict();
+        await c?.cache.stop();
       }
     },
   };

@@ -1,5 +1,4 @@
 import type { SandboxNetwork } from './port.js';
-import { CA_BUNDLE_PATH } from './settings.js';
 
 /**
  * Names that look like credentials. The caller passes an explicit environment (never the
@@ -11,9 +10,8 @@ const SECRET_NAME = /(KEY|TOKEN|SECRET|PASSW(OR)?D|CREDENTIAL|AUTH|COOKIE|SESSIO
 export interface ExecEnvInput {
   callerEnv: Readonly<Record<string, string>> | undefined;
   network: SandboxNetwork;
-  /** http://gateway:port of the egress proxy, for 'registry' commands. */
-  proxyUrl: string | undefined;
-  hasCaBundle: boolean;
+  /** The package cache's client variables (npm_config_registry...), for 'registry' commands. */
+  cacheEnv: Readonly<Record<string, string>> | undefined;
 }
 
 /** The exec's environment as Docker wants it (`NAME=value`), plus the names that were dropped (for the log). */
@@ -24,12 +22,9 @@ export function execEnv(input: ExecEnvInput): { env: string[]; dropped: string[]
     if (SECRET_NAME.test(name) || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) dropped.push(name);
     else env.push(`${name}=${value}`);
   }
-  if (input.hasCaBundle) env.push(`NODE_EXTRA_CA_CERTS=${CA_BUNDLE_PATH}`);
-  if (input.network === 'registry' && input.proxyUrl) {
-    // Both spellings: npm reads npm_config_*, node tooling and curl read the *_PROXY ones.
-    for (const name of ['HTTPS_PROXY', 'HTTP_PROXY', 'https_proxy', 'http_proxy', 'npm_config_proxy', 'npm_config_https_proxy']) {
-      env.push(`${name}=${input.proxyUrl}`);
-    }
+  if (input.network === 'registry' && input.cacheEnv) {
+    // Last, so a caller's npm_config_registry cannot point npm elsewhere (nothing else is reachable anyway).
+    for (const [name, value] of Object.entries(input.cacheEnv)) env.push(`${name}=${value}`);
   }
   return { env, dropped };
 }

@@ -1,6 +1,6 @@
 import type { ContainerCreateOptions } from 'dockerode';
 import { containerLabels } from './labels.js';
-import { CA_BUNDLE_PATH, KEEPALIVE_UID, SANDBOX_GID, SANDBOX_HOME, SANDBOX_UID, SANDBOX_WORKDIR, type SandboxSettings } from './settings.js';
+import { KEEPALIVE_UID, SANDBOX_GID, SANDBOX_HOME, SANDBOX_UID, SANDBOX_WORKDIR, type SandboxSettings } from './settings.js';
 
 export interface ContainerSpecInput {
   projectId: string;
@@ -60,8 +60,6 @@ export function hardenedContainerSpec(settings: SandboxSettings, input: Containe
         // The only persistent writable path: the project's own directory, never the workspaces root
         // (nor the project's git directory, which lives beside it).
         { Type: 'bind', Source: input.workspaceDir, Target: SANDBOX_WORKDIR, ReadOnly: false },
-        // The host's CA bundle, read-only, so npm trusts a registry behind the operator's own CA.
-        ...(settings.caBundle ? [{ Type: 'bind' as const, Source: settings.caBundle, Target: CA_BUNDLE_PATH, ReadOnly: true }] : []),
       ],
       // Memory == memory+swap: no swap, so a memory bomb is OOM-killed (137) instead of thrashing the host.
       Memory: settings.memoryBytes,

@@ -61,7 +61,7 @@ export async function sweepSandboxAtStartup(config: Config, logger: Logger): Pro
   } finally {
     clearTimeout(timer);
   }
-  // A process killed mid-shutdown leaves its proxy's firewall rule behind; it goes now, not at
+  // A process killed mid-shutdown leaves its cache's firewall rule behind; it goes now, not at
   // the first registry command.
   await removeStaleEgressRules(bridgeNameFor(config.sandbox.egressNetwork), logger);
 }

@@ -9,7 +9,7 @@ const run = promisify(execFile);
 
 export interface EgressNetwork {
   name: string;
-  /** The host's address on the network: where the egress proxy listens. */
+  /** The host's address on the network: where the package cache listens. */
   gateway: string;
   /** The Linux bridge's name (for the host firewall rule). */
   bridge: string;
@@ -17,7 +17,7 @@ export interface EgressNetwork {
 
 /**
  * The internal Docker network 'registry' commands join: `Internal` means no route out, so the
- * only thing a container reaches is the host's gateway address, where the egress proxy listens.
+ * only thing a container reaches is the host's gateway address, where the package cache listens.
  * Inter-container traffic is off (enable_icc=false): two projects on it cannot talk to each other.
  */
 export async function ensureEgressNetwork(docker: Docker, name: string): Promise<EgressNetwork> {
@@ -56,7 +56,7 @@ const RULE_OWNER = 'samokoder-egress:';
 
 /**
  * Removes ACCEPT rules for `bridge` left by processes of this service that are no longer running
- * (and unmarked ones, from versions before the mark, whose port nothing listens on). A stale rule keeps a proxy port open from the
+ * (and unmarked ones, from versions before the mark, whose port nothing listens on). A stale rule keeps a cache port open from the
  * sandbox network to the host, a port some other service may listen on next. Idempotent; without
  * iptables or root it does nothing and says why. Returns how many rules it removed.
  */
@@ -127,12 +127,13 @@ function isAlive(pid: number): boolean {
 /**
  * The gateway address is the host itself, so without a rule a container on the network could
  * reach every service the host listens on (0.0.0.0:5432, the API...). Best effort: with root
- * and iptables, traffic from the bridge to the host is dropped except to the proxy's port. Returns
- * a function that removes the proxy's rule; without root the operator adds it (docs/security.md, "Egress proxy").
+ * and iptables, traffic from the bridge to the host is dropped except to the package cache's port.
+ * Returns a function that removes the cache's rule; without root the operator adds it
+ * (docs/security.md, "Package cache").
  */
-export async function restrictHostAccess(net: EgressNetwork, proxyPort: number, logger: Logger): Promise<() => Promise<void>> {
+export async function restrictHostAccess(net: EgressNetwork, cachePort: number, logger: Logger): Promise<() => Promise<void>> {
   const drop = ['INPUT', '-i', net.bridge, '-j', 'DROP'];
-  const accept = ['INPUT', '-i', net.bridge, '-p', 'tcp', '--dport', String(proxyPort), '-m', 'comment', '--comment', `${RULE_OWNER}${process.pid}`, '-j', 'ACCEPT'];
+  const accept = ['INPUT', '-i', net.bridge, '-p', 'tcp', '--dport', String(cachePort), '-m', 'comment', '--comment', `${RULE_OWNER}${process.pid}`, '-j', 'ACCEPT'];
   // Docker's embedded DNS lives inside the container's own namespace, so DNS is unaffected.
   const ensure = async (rule: string[]): Promise<void> => {
     const exists = await run('iptables', ['-w', '-C', ...rule]).then(() => true, () => false);
@@ -144,7 +145,7 @@ export async function restrictHostAccess(net: EgressNetwork, proxyPort: number, 
     // Inserted after the DROP so it lands above it.
     await ensure(accept);
   } catch (err) {
-    logger.warn({ err: String(err) }, 'sandbox: could not add the firewall rule that keeps egress-network containers off the host\'s other ports (needs root and iptables); see docs/security.md, "Egress proxy"');
+    logger.warn({ err: String(err) }, 'sandbox: could not add the firewall rule that keeps egress-network containers off the host\'s other ports (needs root and iptables); see docs/security.md, "Package cache"');
     return async () => undefined;
   }
   return async () => {

@@ -6,7 +6,7 @@ import type { SandboxAvailability } from './availability.js';
  * pipeline only sees these types.
  */
 
-/** 'none': no network at all (the default). 'registry': only the allow-listed package registries, through the egress proxy. */
+/** 'none': no network at all (the default). 'registry': only the package cache on the host (sandbox/package-cache.ts). */
 export type SandboxNetwork = 'none' | 'registry';
 
 export type OutputStream = 'stdout' | 'stderr';
@@ -82,6 +82,6 @@ export interface SandboxPort {
    * Optional like evictForeign: a wrapper (bench/pipeline.ts) need not pass it on.
    */
   removeProject?(projectId: string): Promise<number>;
-  /** Removes every container this process started, and stops the egress proxy. */
+  /** Removes every container this process started, and stops the package cache. */
   close(): Promise<void>;
 }

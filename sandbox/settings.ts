@@ -8,8 +8,6 @@ export const SANDBOX_GID = 10001;
 export const KEEPALIVE_UID = 65534;
 export const SANDBOX_HOME = '/home/sandbox';
 export const SANDBOX_WORKDIR = '/workspace';
-/** Where the host's CA bundle is mounted (read-only) when one is configured. */
-export const CA_BUNDLE_PATH = '/etc/samokoder/ca-certificates.crt';
 
 /**
  * Operator settings of the sandbox (core/config.ts reads them from SAMOKODER_SANDBOX_*); never API
@@ -18,7 +16,7 @@ export const CA_BUNDLE_PATH = '/etc/samokoder/ca-certificates.crt';
 export type SandboxSettings = Omit<Config['sandbox'], 'enabled' | 'memoryMb' | 'tmpMb' | 'caBundle'> & {
   readonly memoryBytes: number;
   readonly tmpBytes: number;
-  /** A CA bundle on the host passed into containers (NODE_EXTRA_CA_CERTS), or undefined. */
+  /** A CA bundle on the host the package cache trusts for its upstream (NODE_EXTRA_CA_CERTS), or undefined. */
   readonly caBundle: string | undefined;
   /** Extra labels on every container (tests tag their runs with one). */
   readonly extraLabels?: Readonly<Record<string, string>>;
@@ -40,10 +38,10 @@ export function sandboxSettingsFromConfig(config: Config): SandboxSettings {
     outputCapBytes: s.outputCapBytes,
     idleSeconds: s.idleSeconds,
     warmPoolSize: s.warmPoolSize,
-    registryHosts: s.registryHosts,
     caBundle,
     egressNetwork: s.egressNetwork,
     namespace: s.namespace,
+    packageCache: s.packageCache,
   };
 }
 

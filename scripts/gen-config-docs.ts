@@ -78,8 +78,9 @@ These are not Samokoder settings but are honoured where they apply:
 
 - \`DOCKER_HOST\`: the Docker engine the sandbox talks to (dockerode's usual resolution; the default
   socket otherwise).
-- \`npm_config_registry\`: the registry host sandboxed installs may reach when
-  \`SAMOKODER_SANDBOX_REGISTRY_HOSTS\` is empty.
+- \`npm_config_registry\`: the package cache's upstream when \`SAMOKODER_PACKAGE_CACHE_UPSTREAM\` is
+  unset; \`HTTPS_PROXY\`, \`HTTP_PROXY\`, \`NO_PROXY\` (or npm's \`npm_config_https_proxy\`,
+  \`npm_config_proxy\`, \`npm_config_noproxy\`): the proxy it reaches the upstream through.
 - \`SAMOKODER_URL\`, \`SAMOKODER_TOKEN\`, \`SAMOKODER_PASSWORD\`: the CLI's service URL, session token
   and password (see [cli.md](cli.md)).
 - \`SAMOKODER_CHROMIUM\`, \`TEST_DATABASE_URL\`, \`SAMOKODER_CACHE_DIR\`, \`SAMOKODER_DEBIAN_MIRROR\`,

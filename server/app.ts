@@ -20,7 +20,11 @@ import { fileRoutes } from './routes/files.js';
 import { historyRoutes } from './routes/history.js';
 import { projectRoutes } from './routes/projects.js';
 import { runRoutes } from './routes/runs.js';
+import { chatRoutes } from './routes/chat.js';
+import { estimateRoutes } from './routes/estimate.js';
 import { screenshotRoutes } from './routes/screenshots.js';
+import { gitCredentialRoutes } from './routes/git-credentials.js';
+import { gitIoRoutes } from './routes/git-io.js';
 import { route } from './http/route.js';
 import { WindowLimiter } from './http/rate-limit.js';
 
@@ -28,9 +32,10 @@ export const VERSION = '0.1.0';
 
 /** Every route of the API, in one table: mounted, documented (OpenAPI) and tested from here. */
 export function routeTable(ctx: AppContext): AnyRoute[] {
+  // gitIoRoutes before projectRoutes: /api/projects/import is not a project id.
   const routes: AnyRoute[] = [...opsRoutes(ctx), ...authRoutes(ctx), ...accountRoutes(ctx), ...apiKeyRoutes(ctx), ...modelRoutes(ctx), ...usageRoutes(ctx),
-    ...projectRoutes(ctx), ...runRoutes(ctx), ...fileRoutes(ctx), ...historyRoutes(ctx), ...exportRoutes(ctx),
-    ...screenshotRoutes(ctx)];
+    ...gitCredentialRoutes(ctx), ...gitIoRoutes(ctx), ...projectRoutes(ctx), ...runRoutes(ctx), ...estimateRoutes(ctx), ...fileRoutes(ctx), ...historyRoutes(ctx),
+    ...exportRoutes(ctx), ...screenshotRoutes(ctx), ...chatRoutes(ctx)];
   const openapi = route({
     method: 'get',
     path: '/api/openapi.json',

@@ -6,6 +6,7 @@ import type { Database } from '../db/port.js';
 import type { SandboxPort } from '../sandbox/port.js';
 import type { WorkspaceStore } from '../workspaces/index.js';
 import type { RunLifecycle } from '../runs/run-lifecycle.js';
+import type { ProjectChat } from '../chat/project-chat.js';
 import type { SessionCache } from './auth/session-cache.js';
 import type { ProjectListCache } from './projects/list-cache.js';
 import type { SupabaseVerifier } from './auth/supabase.js';
@@ -31,4 +32,6 @@ export interface AppContext {
   sandbox: SandboxPort | undefined;
   /** Starting and cancelling runs, deleting projects. */
   lifecycle: RunLifecycle;
+  /** Read-only questions about a project's code. */
+  chat: ProjectChat;
 }

@@ -67,6 +67,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       workspaces: services.workspaces,
       sandbox: services.sandbox,
       lifecycle: services.lifecycle,
+      chat: services.chat,
     };
     const { app } = createApp(ctx);
     const server: Server = await new Promise((resolve, reject) => {

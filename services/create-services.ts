@@ -9,6 +9,8 @@ import { EventFeed } from '../events/event-feed.js';
 import { createLlmServices, type LlmServices } from '../llm/llm-services.js';
 import { startOrphanWorkspaceSweeper } from '../runs/orphan-workspaces.js';
 import { RunLifecycle } from '../runs/run-lifecycle.js';
+import { ProjectChat } from '../chat/project-chat.js';
+import { ChatRepo } from '../chat/chat-repo.js';
 import { RunWorker } from '../runs/run-worker.js';
 import { browserCheckFromConfig, createDockerSandbox, sandboxSettingsFromConfig, sweepSandboxAtStartup, type SandboxPort } from '../sandbox/index.js';
 import { SessionCache } from '../server/auth/session-cache.js';
@@ -50,6 +52,8 @@ export interface Services {
   sessions: SessionCache;
   projectLists: ProjectListCache;
   lifecycle: RunLifecycle;
+  /** Read-only questions about a project's code (answers in flight are cancelled on stop). */
+  chat: ProjectChat;
   /** Whether this node executes runs. */
   runsWorker: boolean;
   /**
@@ -93,12 +97,17 @@ export async function createServices(config: Config, overrides: ServiceOverrides
       });
     }
     const lifecycle = new RunLifecycle({ config, db, logger, workspaces, sandbox, caches: [projectLists] });
+    const chat = new ProjectChat({ config, db, logger, gateway: llm.gateway, workspaces });
+    stack.push(() => chat.stop());
     const workers = overrides.workers ?? true;
     const runsWorker = workers && config.pipeline.workerEnabled;
     if (workers) {
       const sweeper = startOrphanWorkspaceSweeper({ db, workspaces, logger, intervalMs: config.lifecycle.orphanSweepIntervalMs });
       stack.push(() => sweeper.stop());
       // Finished jobs past the retention are deleted on every node (cheap, and safe concurrently).
+      // Chat answers a process left unfinished when it died (an hour is far past any live one).
+      const abandoned = await new ChatRepo(db).failAbandoned(60 * 60_000);
+      if (abandoned > 0) logger.warn({ abandoned }, 'failed chat turns left unanswered by a stopped process');
       const purger = startJobPurger({ db, clock, logger, settings: { retentionMs: config.jobs.retentionMs, intervalMs: config.jobs.purgeIntervalMs } });
       stack.push(async () => {
         await purger.stop();
@@ -133,6 +142,7 @@ export async function createServices(config: Config, overrides: ServiceOverrides
       sessions,
       projectLists,
       lifecycle,
+      chat,
       runsWorker,
       stop: () => (stopping ??= unwind()),
     };

@@ -5,7 +5,7 @@ import type { KeySource } from '../keys/key-source.js';
 import type { CallAccess } from '../db/repos/api-keys.js';
 import { PlansRepo, type Plan } from '../db/repos/plans.js';
 import { monthOf, monthUsage } from '../db/repos/usage-summary.js';
-import { UsageLedgerRepo, type CallGate, type MonthState, type SettleAlso, type UsageTotalsRow } from '../db/repos/usage-ledger-repo.js';
+import { UsageLedgerRepo, type CallGate, type MonthState, type RunTotals, type SettleAlso, type UsageTotalsRow } from '../db/repos/usage-ledger-repo.js';
 import { UsersRepo } from '../db/repos/users.js';
 import type { Usage } from '../llm/providers/port.js';
 import { costMicroUsd, type PriceSource } from './cost.js';
@@ -49,6 +49,8 @@ export interface UsageSummary {
   /** limit − used − reserved (never below 0); null when the plan is unlimited. */
   remainingTokens: number | null;
   costMicroUsd: number;
+  /** Calls this month billed at an estimate because their provider reported no usage. */
+  estimatedCalls: number;
   byModel: UsageTotalsRow[];
   /** Wall-clock seconds of sandbox commands this month (millisecond precision). */
   sandboxSeconds: number;
@@ -106,9 +108,9 @@ export class UsageLedger {
   /**
    * Settles to what the provider reported (nothing reported: zero) and releases the rest, with the
    * writes of `also` in the same statement (see UsageLedgerRepo.settle).
-   * @returns the run's new token total when `also.runId` is given.
+   * @returns the run's new totals when `also.runId` is given.
    */
-  async settle(reservation: Reservation, usage: Usage | undefined, keyRef?: string | null, also?: SettleAlso): Promise<number | undefined> {
+  async settle(reservation: Reservation, usage: Usage | undefined, keyRef?: string | null, also?: SettleAlso): Promise<RunTotals | undefined> {
     const u = usage ?? { inputTokens: 0, outputTokens: 0 };
     const res = await this.repo.settle(
       reservation.userId,
@@ -120,11 +122,12 @@ export class UsageLedger {
         cacheWriteTokens: u.cacheWriteTokens ?? 0,
         costMicroUsd: costMicroUsd(this.prices.price(reservation.provider, reservation.model), u),
         usedTokens: countedTokens(u),
+        estimated: u.estimated === true,
         keyRef,
       },
       also,
     );
-    return res.runTokens;
+    return res.runTotals;
   }
 
   /** Releases reservations a dead process left behind (older than `maxAgeMs`). */
@@ -155,6 +158,7 @@ export class UsageLedger {
       reservedTokens: counters.reservedTokens,
       remainingTokens: limit === null ? null : Math.max(0, limit - counters.usedTokens - counters.reservedTokens),
       costMicroUsd: byModel.reduce((sum, m) => sum + (m.costMicroUsd ?? 0), 0),
+      estimatedCalls: byModel.reduce((sum, m) => sum + m.estimatedCalls, 0),
       byModel,
       sandboxSeconds: counters.sandboxSeconds,
       remainingSandboxSeconds: plan.monthlySandboxSeconds === null ? null : Math.max(0, plan.monthlySandboxSeconds - counters.sandboxSeconds),

@@ -4,7 +4,7 @@ import type { SimpleGitOptions } from 'simple-git';
 import { AppError, isAppError } from '../core/errors.js';
 import { gitHost } from './git-host.js';
 import type { KeyedMutex } from './keyed-mutex.js';
-import type { Commit, Diff, DiffFile, Trailers, WorkspaceHistory } from './port.js';
+import type { Commit, Diff, DiffFile, Trailers, WorkspaceHistory, WorkspaceSeed } from './port.js';
 import { formatCommitMessage, parseTrailers } from './trailers.js';
 
 export const GIT_AUTHOR = { name: 'Samokoder', email: 'bot@samokoder.local' } as const;
@@ -105,8 +105,12 @@ export function gitClient(gitDir: string, workTree: string): GitRunner {
 /** `[main 3f2c…] subject` (or `[main (root-commit) 3f2c…]`): the full sha (core.abbrev=no). */
 const COMMIT_SUMMARY = /^\[[^\]\n]*? ([0-9a-f]{40}|[0-9a-f]{64})\]/;
 
-/** Creates the repository (branch `main`) with an initial empty commit, unless it exists. */
-export async function initRepository(gitDir: string, workTree: string): Promise<void> {
+/**
+ * Creates the repository (branch `main`) with an initial empty commit, unless it exists. With a
+ * seed, the first commit holds what the seed writes (every file, even ones its .gitignore names:
+ * an import keeps what its source tracked) under the seed's message.
+ */
+export async function initRepository(gitDir: string, workTree: string, seed?: WorkspaceSeed): Promise<void> {
   if (await fsp.stat(path.join(gitDir, 'HEAD')).then(() => true, () => false)) return;
   const git = gitClient(gitDir, workTree);
   await wrap('init', async () => {
@@ -114,7 +118,11 @@ export async function initRepository(gitDir: string, workTree: string): Promise<
     await git.raw(['init', '--initial-branch=main']);
     await writeRepositoryConfig(gitDir);
     await fsp.rm(path.join(gitDir, 'hooks'), { recursive: true, force: true });
-    await commit(git, 'Initialize workspace');
+    if (seed) {
+      await seed.fill(workTree);
+      await git.silent([...BIG_FILE_ADD_CONFIG, 'add', '--all', '--force', '--', '.']);
+    }
+    await commit(git, seed?.message ?? 'Initialize workspace');
   });
 }
 

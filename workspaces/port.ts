@@ -122,12 +122,22 @@ export interface Workspace {
   readonly projectId: string;
   /** The workspace directory (a real path); the sandbox mounts this. */
   readonly dir: string;
+  /** Its git repository, beside it (never mounted into the sandbox); what a push sends from. */
+  readonly gitDir: string;
   readonly files: WorkspaceFiles;
   readonly history: WorkspaceHistory;
   /** Writes and commits past it fail with E_WORKSPACE_QUOTA. */
   readonly quota: WorkspaceQuota;
   /** Streams a deterministic ZIP into `destination`; E_CANCELLED when the destination closes early. */
   exportZip(destination: Writable, options?: ExportOptions): Promise<ExportResult>;
+}
+
+/** What a new workspace starts with instead of an empty first commit (an import). */
+export interface WorkspaceSeed {
+  /** Writes the files into the new, empty workspace directory. */
+  fill(dir: string): Promise<void>;
+  /** The message of the repository's first commit, which holds every file `fill` wrote. */
+  readonly message: string;
 }
 
 export interface WorkspaceStore {
@@ -137,7 +147,7 @@ export interface WorkspaceStore {
    * and an existing one is mounted when it is not (after a reboot). E_WORKSPACE_QUOTA_UNAVAILABLE
    * when the quota must be enforced and the volume cannot be made.
    */
-  create(projectId: string, options?: { quotaBytes?: number }): Promise<Workspace>;
+  create(projectId: string, options?: { quotaBytes?: number; seed?: WorkspaceSeed }): Promise<Workspace>;
   /** E_NOT_FOUND when the workspace does not exist. */
   open(projectId: string): Promise<Workspace>;
   exists(projectId: string): Promise<boolean>;

@@ -10,7 +10,7 @@ import { LocalWorkspaceFiles } from './files.js';
 import { GitWorkspaceHistory, initRepository } from './git.js';
 import { KeyedMutex } from './keyed-mutex.js';
 import { destroyVolume, hasVolume, mountVolume, probeVolumes, volumePaths, type VolumePaths } from './loop-volume.js';
-import type { ExportOptions, ExportResult, QuotaStatus, Workspace, WorkspaceQuota, WorkspaceStore } from './port.js';
+import type { ExportOptions, ExportResult, QuotaStatus, Workspace, WorkspaceQuota, WorkspaceSeed, WorkspaceStore } from './port.js';
 import { assertProjectId } from './project-id.js';
 import { guardFiles, guardHistory, onNoSpace } from './quota-guard.js';
 
@@ -51,7 +51,7 @@ export class LocalWorkspaceStore implements WorkspaceStore {
     this.quota = options.quota ?? NO_QUOTA_OPTIONS;
   }
 
-  async create(projectId: string, options: { quotaBytes?: number } = {}): Promise<Workspace> {
+  async create(projectId: string, options: { quotaBytes?: number; seed?: WorkspaceSeed } = {}): Promise<Workspace> {
     const p = await this.paths(projectId);
     const { dir, gitDir } = p;
     const status = await this.quotaStatus();
@@ -67,7 +67,7 @@ export class LocalWorkspaceStore implements WorkspaceStore {
     });
     await this.assertRealDir(dir, projectId);
     const quota = await this.quotaOf(p);
-    await this.gitLock.run(gitDir, () => onNoSpace(quota, 'The repository was not created', () => initRepository(gitDir, dir)));
+    await this.gitLock.run(gitDir, () => onNoSpace(quota, 'The repository was not created', () => initRepository(gitDir, dir, options.seed)));
     return this.workspace(projectId, p, quota);
   }
 
@@ -170,6 +170,7 @@ export class LocalWorkspaceStore implements WorkspaceStore {
     return {
       projectId,
       dir,
+      gitDir,
       files: guardFiles(new LocalWorkspaceFiles(dir, this.options.maxFileBytes), quota),
       history: guardHistory(new GitWorkspaceHistory(gitDir, dir, this.gitLock), quota),
       quota,

@@ -11,6 +11,9 @@ const TREE_CAP = 400;
 const FILE_CAP_CHARS = 8_000;
 const FILES_CAP_CHARS = 24_000;
 const MAX_FILES = 8;
+/** The project's conventions file, read by every agent (the name other coding agents read too). */
+export const RULES_FILE = 'AGENTS.md';
+const RULES_CAP_CHARS = 6_000;
 
 export interface TreeListing {
   paths: string[];
@@ -24,6 +27,21 @@ export async function treeListing(ws: Workspace): Promise<TreeListing> {
   const more = paths.length - shown.length + (tree.truncated ? 1 : 0);
   const text = shown.length ? shown.join('\n') + (more > 0 ? `\n… and more files (listing cut at ${TREE_CAP})` : '') : '(empty)';
   return { paths, text };
+}
+
+/**
+ * An agent's system prompt with the project's rules: the workspace's AGENTS.md, when it has one,
+ * appended (cut at RULES_CAP_CHARS, so a huge file cannot crowd out the task). Part of the system
+ * prompt rather than the message because it is the same on every call of the run: the stable,
+ * cacheable prefix. Read at each step's start, so a file the run itself writes counts from the
+ * next step on.
+ */
+export async function withProjectRules(ws: Workspace, system: string): Promise<string> {
+  const f = await ws.files.readFile(RULES_FILE).catch(() => undefined);
+  const rules = f && !f.binary ? f.content.trim() : '';
+  if (!rules) return system;
+  const body = rules.length > RULES_CAP_CHARS ? `${rules.slice(0, RULES_CAP_CHARS)}\n… (cut at ${RULES_CAP_CHARS} characters)` : rules;
+  return `${system}\n\n## Project rules (${RULES_FILE} in the workspace; they bind your work)\n${body}`;
 }
 
 export function planText(plan: Plan, currentTaskId?: string): string {

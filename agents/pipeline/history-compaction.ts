@@ -25,8 +25,16 @@ export function compactHistory(messages: Message[], keepTurns: number): void {
     const m = messages[i]!;
     if (m.role === 'tool' && m.content.length > OLD_TEXT_CHARS) {
       messages[i] = { ...m, content: `${m.content.slice(0, OLD_TEXT_CHARS)}\n… (${m.content.length - OLD_TEXT_CHARS} more characters; shortened — call the tool again if you need them)` };
-    } else if (m.role === 'assistant' && m.toolCalls?.some((c) => c.arguments.length > OLD_TEXT_CHARS)) {
-      messages[i] = { ...m, toolCalls: m.toolCalls.map(withShortArguments) };
+    } else if (m.role === 'assistant') {
+      const longArgs = m.toolCalls?.some((c) => c.arguments.length > OLD_TEXT_CHARS);
+      // Kept as a (short) string: DeepSeek refuses a tool-call turn without its reasoning_content.
+      const longReasoning = m.reasoning !== undefined && m.reasoning.length > OLD_TEXT_CHARS;
+      if (!longArgs && !longReasoning) continue;
+      messages[i] = {
+        ...m,
+        ...(longArgs ? { toolCalls: m.toolCalls!.map(withShortArguments) } : {}),
+        ...(longReasoning ? { reasoning: `${m.reasoning!.slice(0, OLD_TEXT_CHARS)} … (shortened)` } : {}),
+      };
     }
   }
 }

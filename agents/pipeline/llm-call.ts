@@ -1,58 +1,66 @@
 import { isAppError } from '../../core/errors.js';
-import type { LlmRequest, LlmResponse, ProviderId, ToolCall, Usage } from '../../llm/providers/port.js';
+import { ResponseCollector, type LlmRequest, type LlmResponse, type Message, type Usage } from '../../llm/providers/port.js';
+import type { RunTotals } from '../../db/repos/usage-ledger-repo.js';
 import type { RunContext, StepRef } from './run-context.js';
+import { modelForStep } from '../../runs/role-models.js';
+import { checkRunBudget, checkStopLoss } from './run-budget.js';
 import { RunStop } from './run-stop.js';
 
 export type ModelRequest = Omit<LlmRequest, 'model' | 'maxOutputTokens' | 'signal'>;
 
 /**
- * One model call of a step, through the gateway (plan check, reservation, ledger): refuses to
- * start when the run's token stop-loss is spent, streams text deltas as coalesced `llm.delta`
- * events, and — in the gateway's settle statement — sets the run's totals from the ledger and
- * appends `llm.usage`. A plan limit (E_LIMIT) ends the run `limit_exceeded`; aborts and provider
- * errors propagate.
+ * One model call of a step, with the model of the step's role (modelForStep), through the gateway
+ * (plan check, reservation, ledger): refuses to start when the run's stop-loss or its own budget
+ * is spent, streams text deltas as coalesced `llm.delta` events, and — in the gateway's settle
+ * statement — sets the run's totals from the ledger and appends `llm.usage`; a call that took the
+ * run over its budget then ends it `budget_exceeded` (checkRunBudget). A plan limit (E_LIMIT) ends
+ * the run `limit_exceeded`; aborts and provider errors propagate.
  */
 export async function callModel(rc: RunContext, step: StepRef, request: ModelRequest): Promise<LlmResponse> {
-  if (rc.tokensUsed >= rc.settings.tokenBudget) {
-    throw new RunStop('token_budget', `The run spent ${rc.tokensUsed} tokens, its stop-loss is ${rc.settings.tokenBudget} (SAMOKODER_RUN_TOKEN_BUDGET).`);
-  }
+  checkStopLoss(rc);
+  checkRunBudget(rc);
   const { run } = rc;
+  const model = modelForStep(run, step.kind);
   const deltas = rc.events.coalescer('llm.delta', { stepSeq: step.seq });
-  let text = '';
-  const toolCalls: ToolCall[] = [];
-  let usage: Usage = { inputTokens: 0, outputTokens: 0 };
-  let finishReason: LlmResponse['finishReason'] = 'other';
+  const response = new ResponseCollector();
   // The gateway sets the run's totals from the ledger (not incremented) and appends llm.usage in
   // the statement that settles the call, so they always equal the run's settled ledger rows,
   // whatever process settled them, and the event commits with them.
   const runRecord = {
-    usageEvent: (u: Usage) => ({ type: 'llm.usage' as const, data: { stepSeq: step.seq, inputTokens: u.inputTokens, outputTokens: u.outputTokens } }),
-    onRunTokens: (tokens: number) => {
-      rc.tokensUsed = tokens;
+    usageEvent: (u: Usage) => ({
+      type: 'llm.usage' as const,
+      data: {
+        stepSeq: step.seq,
+        inputTokens: u.inputTokens,
+        outputTokens: u.outputTokens,
+        model: model.model,
+        ...(u.cacheReadTokens ? { cacheReadTokens: u.cacheReadTokens } : {}),
+        ...(u.estimated ? { estimated: true } : {}),
+      },
+    }),
+    onRunTotals: (totals: RunTotals) => {
+      rc.tokensUsed = totals.tokens;
+      rc.costMicroUsdUsed = totals.costMicroUsd;
     },
   };
   try {
     const stream = rc.gateway.stream(
-      { ...request, model: run.model, maxOutputTokens: rc.settings.maxOutputTokens, signal: rc.signal },
+      { ...request, model: model.model, maxOutputTokens: rc.settings.maxOutputTokens, signal: rc.signal },
       {
         userId: run.userId,
         projectId: run.projectId,
         runId: run.id,
         stepId: step.id,
-        provider: run.provider as ProviderId,
-        keySource: run.keySource,
-        keyId: run.keyId ?? undefined,
+        provider: model.provider,
+        keySource: model.keySource,
+        keyId: model.keyId ?? undefined,
         session: rc.llmSession,
         runRecord,
       },
     );
     for await (const part of stream) {
-      if (part.type === 'text-delta') {
-        text += part.text;
-        deltas.push(part.text);
-      } else if (part.type === 'tool-call') toolCalls.push(part.call);
-      else if (part.type === 'usage') usage = part.usage;
-      else finishReason = part.reason;
+      response.push(part);
+      if (part.type === 'text-delta') deltas.push(part.text);
     }
   } catch (err) {
     if (isAppError(err) && err.code === 'E_LIMIT') throw new RunStop('limit_exceeded', err.message);
@@ -60,5 +68,11 @@ export async function callModel(rc: RunContext, step: StepRef, request: ModelReq
   } finally {
     deltas.flush();
   }
-  return { text, toolCalls, usage, finishReason };
+  checkRunBudget(rc);
+  return response.response();
+}
+
+/** The answer as the assistant turn of the conversation, its reasoning kept (DeepSeek needs it back). */
+export function assistantTurn(res: LlmResponse): Extract<Message, { role: 'assistant' }> {
+  return { role: 'assistant', content: res.text, toolCalls: res.toolCalls, ...(res.reasoning ? { reasoning: res.reasoning } : {}) };
 }

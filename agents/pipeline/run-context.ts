@@ -36,6 +36,8 @@ export interface RunContext {
   readonly browser?: BrowserCheck | undefined;
   /** Tokens the run has spent, all attempts included (the stop-loss counts these). */
   tokensUsed: number;
+  /** What the run's settled calls cost, all attempts included (its cost budget counts this). */
+  costMicroUsdUsed: number;
 }
 
 /** The browser-check port with the settings verify reports in its messages. */

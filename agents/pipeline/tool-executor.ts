@@ -1,7 +1,9 @@
 import { isAppError } from '../../core/errors.js';
 import { mib, NO_SPACE_TEXT, parseSafePath } from '../../workspaces/index.js';
 import type { ToolCall } from '../../llm/providers/port.js';
+import { listFilesText, readFileText } from '../tools/read-tools.js';
 import { parseToolArgs, WORKSPACE_TOOLS, type WorkspaceToolName } from '../tools/schemas.js';
+import { networkForAgentCommand } from './install-command.js';
 import { runSandboxCommand } from './commands.js';
 import { applyEdits, type Edit } from './edit-file.js';
 import type { RunContext, StepRef } from './run-context.js';
@@ -19,9 +21,6 @@ export interface ToolResult {
   /** Set by a successful write_file or edit_file. */
   written?: { path: string; size: number };
 }
-
-const READ_CAP_CHARS = 32_000;
-const LIST_CAP = 500;
 
 /** Workspace errors a model can fix by changing its call; everything else is ours (logged, not shown). */
 const MODEL_FIXABLE = new Set(['E_PATH_UNSAFE', 'E_FILE_TOO_LARGE', 'E_NOT_FOUND', 'E_VALIDATION', 'E_WORKSPACE_QUOTA']);
@@ -51,17 +50,10 @@ async function dispatch(rc: RunContext, step: StepRef, call: ToolCall): Promise<
   const { files } = rc.workspace;
   try {
     switch (name) {
-      case 'list_files': {
-        const tree = await files.tree({ maxEntries: LIST_CAP });
-        const lines = tree.entries.filter((e) => e.type !== 'dir').map((e) => (e.type === 'file' ? `${e.path} (${e.size} bytes)` : `${e.path} (symlink)`));
-        return ok(lines.length ? lines.join('\n') + (tree.truncated ? `\n… (listing cut at ${LIST_CAP} entries)` : '') : '(the workspace is empty)');
-      }
-      case 'read_file': {
-        const p = parseSafePath(String(args.path)).rel;
-        const file = await files.readFile(p);
-        if (file.binary) return ok(`${p} is a binary file of ${file.size} bytes.`);
-        return ok(file.content.length > READ_CAP_CHARS ? `${file.content.slice(0, READ_CAP_CHARS)}\n… (cut at ${READ_CAP_CHARS} characters of ${file.content.length})` : file.content);
-      }
+      case 'list_files':
+        return ok(await listFilesText(files));
+      case 'read_file':
+        return ok(await readFileText(files, String(args.path)));
       case 'write_file': {
         const p = parseSafePath(String(args.path)).rel;
         const { size } = await files.writeFile(p, String(args.content));
@@ -79,7 +71,9 @@ async function dispatch(rc: RunContext, step: StepRef, call: ToolCall): Promise<
         return { ...ok(`Edited ${p}: ${n} edit(s) applied${note}; ${size} bytes now.`), written: { path: p, size } };
       }
       case 'run_command': {
-        const r = await runSandboxCommand(rc, step, String(args.command), { network: 'none', timeoutMs: rc.settings.commandTimeoutMs, purpose: 'agent' });
+        const command = String(args.command);
+        const network = networkForAgentCommand(command);
+        const r = await runSandboxCommand(rc, step, command, { network, timeoutMs: rc.settings.commandTimeoutMs, purpose: network === 'registry' ? 'install' : 'agent' });
         const status = r.timedOut ? `timed out after ${rc.settings.commandTimeoutMs} ms` : `exit code ${r.exitCode}`;
         const content = `${status}${r.truncated ? ' (output cut at the sandbox cap)' : ''}\n${r.tail}`;
         const full = await quotaNotice(rc, r.tail);

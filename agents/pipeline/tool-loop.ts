@@ -1,7 +1,8 @@
 import type { Message } from '../../llm/providers/port.js';
 import { WORKSPACE_TOOL_SPECS } from '../tools/schemas.js';
 import { compactHistory, withShortArguments } from './history-compaction.js';
-import { callModel } from './llm-call.js';
+import { assistantTurn, callModel } from './llm-call.js';
+import { OutputLimitGuard } from './output-limit.js';
 import { LoopGuard } from './loop-guard.js';
 import type { RunContext, StepRef } from './run-context.js';
 import { RunStop } from './run-stop.js';
@@ -19,7 +20,8 @@ const VERBATIM_TURNS = 6;
 /**
  * The coder's and the fixer's loop: call the model with the workspace tools, run each tool call,
  * feed the results back, until `finish`. Invalid calls (unknown tool, bad JSON, missing field,
- * unsafe path, or no call at all) are answered with an error the model can read;
+ * unsafe path, or no call at all) are answered with an error the model can read; an answer cut off
+ * at the output-token limit is explained to it (OutputLimitGuard, which stops `output_truncated`);
  * `maxInvalidToolCalls` of them in a row stop the run with `invalid_tool_calls`. A loop that goes
  * nowhere (LoopGuard) stops it with `stuck`, and one that uses every turn without `finish` with
  * `max_turns`: neither is a step that succeeded.
@@ -29,19 +31,21 @@ export async function runToolLoop(rc: RunContext, step: StepRef, prompt: { syste
   const written = new Set<string>();
   const guard = new LoopGuard({ repeats: rc.settings.loopRepeats, idleTurns: rc.settings.loopIdleTurns });
   const what = step.taskId ? `${step.kind} step of task ${step.taskId}` : `${step.kind} step`;
+  const outputLimit = new OutputLimitGuard(rc, step, what);
   let invalidInARow = 0;
   let lastInvalid = '';
   for (let turn = 1; turn <= rc.settings.maxStepsPerTask; turn++) {
     compactHistory(messages, VERBATIM_TURNS);
     const res = await callModel(rc, step, { system: prompt.system, messages, tools: WORKSPACE_TOOL_SPECS, toolChoice: 'required' });
-    const assistant: Message = { role: 'assistant', content: res.text, toolCalls: res.toolCalls };
+    const assistant = assistantTurn(res);
     messages.push(assistant);
     let finishSummary: string | undefined;
     let changed = false;
     let stuck: string | undefined;
     if (res.toolCalls.length === 0) {
       invalidInARow++;
-      lastInvalid = 'no tool call';
+      // Real models occasionally answer with nothing at all: said so, since it is not a wrong call.
+      lastInvalid = res.text.trim() ? 'no tool call' : 'an empty answer (no text, no tool call)';
       messages.push({ role: 'user', content: 'Answer with a tool call; call finish {summary} when the task is done.' });
     }
     for (const [i, call] of res.toolCalls.entries()) {
@@ -58,6 +62,8 @@ export async function runToolLoop(rc: RunContext, step: StepRef, prompt: { syste
       stuck ??= guard.observe(call, r);
       changed ||= r.written !== undefined || (call.name === 'run_command' && guard.isNew(call, r.content));
     }
+    const cutOff = outputLimit.observe(res);
+    if (cutOff) messages.push({ role: 'user', content: cutOff });
     if (invalidInARow >= rc.settings.maxInvalidToolCalls) {
       throw new RunStop('invalid_tool_calls', `The ${what} made ${invalidInARow} invalid tool calls in a row; last: ${lastInvalid}`);
     }

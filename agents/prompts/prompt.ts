@@ -4,7 +4,7 @@
  * version travels into step outputs, so a run's record says which prompt produced it.
  */
 export interface Prompt {
-  readonly id: 'planner' | 'architect' | 'coder' | 'fixer';
+  readonly id: 'planner' | 'architect' | 'coder' | 'fixer' | 'chat';
   readonly version: number;
   readonly text: string;
 }

@@ -65,11 +65,25 @@ export const WORKSPACE_TOOLS = {
     schema: editFileArgs,
     spec: spec('edit_file', 'Change an existing file: each edit replaces the one place where `search` matches with `replace`. All edits apply, or none.', editFileArgs),
   },
-  run_command: { schema: runCommandArgs, spec: spec('run_command', 'Run a shell command in the project sandbox (workspace at /workspace, no network).', runCommandArgs) },
+  run_command: { schema: runCommandArgs, spec: spec('run_command', 'Run a shell command in the project sandbox (workspace at /workspace). No network, except a package install on its own (npm install|ci|add, pnpm, yarn), which reaches the package registry.', runCommandArgs) },
   finish: { schema: finishArgs, spec: spec('finish', 'End this task with a short summary of what was done.', finishArgs) },
 } as const;
 export type WorkspaceToolName = keyof typeof WORKSPACE_TOOLS;
 export const WORKSPACE_TOOL_SPECS: ToolSpec[] = Object.values(WORKSPACE_TOOLS).map((t) => t.spec);
+
+export const searchArgs = z.object({
+  query: z.string().min(1).max(200).describe('Plain text to look for (not a regular expression); case-insensitive unless it has an upper-case letter'),
+  under: path.optional().describe('Only files under this folder, e.g. src'),
+});
+
+/** The project chat's tools: read-only (chat never changes the workspace). */
+export const CHAT_TOOLS = {
+  list_files: WORKSPACE_TOOLS.list_files,
+  read_file: WORKSPACE_TOOLS.read_file,
+  search: { schema: searchArgs, spec: spec('search', "Find the lines of the workspace's text files that contain a text, as path:line: text.", searchArgs) },
+} as const;
+export type ChatToolName = keyof typeof CHAT_TOOLS;
+export const CHAT_TOOL_SPECS: ToolSpec[] = Object.values(CHAT_TOOLS).map((t) => t.spec);
 
 /**
  * Parses a tool call's raw JSON arguments against its schema. The message is for the model: it

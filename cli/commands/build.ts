@@ -1,16 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { pino } from 'pino';
-import { createLogger } from '../../core/logger.js';
-import { startServer } from '../../server/server.js';
-import type { ModelCatalogue } from '../../protocol/model-catalogue.js';
 import { ApiClient, enc } from '../client.js';
 import { CliError, EXIT, exitCodeForRun, type ExitCode } from '../exit-codes.js';
 import { EventFollower } from '../follow.js';
+import { startLocalService } from '../local-service.js';
+import { recommendedModel, resolveChoice } from '../model-choice.js';
 import { Progress } from '../progress.js';
 
 export const BUILD_HELP = `samokoder build "prompt" [options]
@@ -26,19 +23,14 @@ Docker sandbox for the tests) and writes the generated project as a ZIP.
   --key-env VAR    the environment variable holding the API key (default: the provider's,
                    e.g. ANTHROPIC_API_KEY; optional for openai-compatible). The key is never printed.
   --base-url URL   an OpenAI-compatible server (Ollama: http://localhost:11434/v1)
+  --max-tokens N   stop the run once it spent N tokens (input + output): reason budget_exceeded
+  --max-cost USD   stop the run once it cost USD dollars (as the model catalogue prices the calls)
   --out FILE       where to write the ZIP (default: app.zip)
   --data-dir DIR   keep the service's data here (default: a temporary directory, removed after)
   --verbose        the service's logs on stderr (otherwise they go to a file, named when the build
                    fails: samokoder-build.log in --data-dir, else beside the temporary directory)
 `;
 
-const KEY_ENV: Record<string, string> = {
-  anthropic: 'ANTHROPIC_API_KEY',
-  openai: 'OPENAI_API_KEY',
-  groq: 'GROQ_API_KEY',
-  openrouter: 'OPENROUTER_API_KEY',
-  'openai-compatible': 'OPENAI_COMPATIBLE_API_KEY',
-};
 interface RunJson {
   id: string;
   status: string;
@@ -46,31 +38,14 @@ interface RunJson {
   usage?: { inputTokens: number; outputTokens: number; costMicroUsd: number };
 }
 
-function resolveChoice(values: Record<string, string | boolean | undefined>, env: NodeJS.ProcessEnv) {
-  const baseUrl = values['base-url'] as string | undefined;
-  let provider = values.provider as string | undefined;
-  if (!provider) provider = baseUrl ? 'openai-compatible' : Object.keys(KEY_ENV).find((p) => p !== 'openai-compatible' && env[KEY_ENV[p]!]);
-  if (!provider) throw new CliError('no provider: pass --provider (and --key-env), or --base-url for an OpenAI-compatible server, or set ANTHROPIC_API_KEY / OPENAI_API_KEY / GROQ_API_KEY / OPENROUTER_API_KEY.', EXIT.BAD_INPUT);
-  if (!(provider in KEY_ENV)) throw new CliError(`unknown provider "${provider}": use one of ${Object.keys(KEY_ENV).join(', ')}.`, EXIT.BAD_INPUT);
-  if (provider === 'openai-compatible' && !baseUrl) throw new CliError('--base-url is required for openai-compatible (e.g. http://localhost:11434/v1 for Ollama).', EXIT.BAD_INPUT);
-  const model = values.model as string | undefined;
-  if (!model && provider === 'openai-compatible') throw new CliError(`--model is required for ${provider} (the name your server knows, e.g. qwen2.5-coder:7b).`, EXIT.BAD_INPUT);
-  const keyEnv = (values['key-env'] as string | undefined) ?? KEY_ENV[provider]!;
-  let apiKey = env[keyEnv];
-  if (!apiKey) {
-    if (provider !== 'openai-compatible' || values['key-env']) throw new CliError(`the environment variable ${keyEnv} is not set: export your ${provider} key in it, or name another with --key-env.`, EXIT.BAD_INPUT);
-    apiKey = 'none'; // local servers (Ollama, LM Studio) ignore the key
-  }
-  return { provider, model, apiKey, ...(baseUrl ? { baseUrl } : {}) };
-}
-
-/** The catalogue's strong coder for the provider (never a retired model); the run uses one model for every role. */
-async function recommendedModel(api: ApiClient, provider: string): Promise<string> {
-  const catalogue = await api.json<ModelCatalogue>('GET', `/api/models?provider=${enc(provider)}`);
-  const models = catalogue.providers[0]?.models ?? [];
-  const pick = models.find((m) => m.recommended.coder === 'strong') ?? models.find((m) => m.recommended.coder === 'cheap');
-  if (!pick) throw new CliError(`the model catalogue recommends no ${provider} model: pass --model (samokoder models --provider ${provider} lists them).`, EXIT.BAD_INPUT);
-  return pick.id;
+/** --max-tokens / --max-cost as generate's budget (the server validates the numbers further). */
+function budgetOf(maxTokens: string | undefined, maxCost: string | undefined): { maxTokens?: number; maxCostUsd?: number } | undefined {
+  if (maxTokens === undefined && maxCost === undefined) return undefined;
+  const tokens = maxTokens === undefined ? undefined : Number(maxTokens);
+  const cost = maxCost === undefined ? undefined : Number(maxCost);
+  if (tokens !== undefined && !(Number.isInteger(tokens) && tokens > 0)) throw new CliError(`--max-tokens must be a whole number above 0, e.g. --max-tokens 200000 (got "${maxTokens}").`, EXIT.BAD_INPUT);
+  if (cost !== undefined && !(Number.isFinite(cost) && cost > 0)) throw new CliError(`--max-cost must be a dollar amount above 0, e.g. --max-cost 0.50 (got "${maxCost}").`, EXIT.BAD_INPUT);
+  return { ...(tokens !== undefined ? { maxTokens: tokens } : {}), ...(cost !== undefined ? { maxCostUsd: cost } : {}) };
 }
 
 /** The local account of the CLI in a data dir: registered once, its password kept in the data dir. */
@@ -95,6 +70,8 @@ export async function buildCommand(argv: string[]): Promise<ExitCode> {
       model: { type: 'string' },
       'key-env': { type: 'string' },
       'base-url': { type: 'string' },
+      'max-tokens': { type: 'string' },
+      'max-cost': { type: 'string' },
       out: { type: 'string', default: 'app.zip' },
       'data-dir': { type: 'string' },
       verbose: { type: 'boolean', default: false },
@@ -109,35 +86,11 @@ export async function buildCommand(argv: string[]): Promise<ExitCode> {
   if (!prompt) throw new CliError('what should it build? samokoder build "a todo app with tests" --out app.zip', EXIT.BAD_INPUT);
   const choice = resolveChoice(values, process.env);
   const out = path.resolve(values.out);
+  const budget = budgetOf(values['max-tokens'], values['max-cost']);
 
-  const tempDir = values['data-dir'] ? undefined : await mkdtemp(path.join(os.tmpdir(), 'samokoder-build-'));
-  const dataDir = path.resolve(values['data-dir'] ?? tempDir!);
-  await mkdir(dataDir, { recursive: true });
-  // The terminal is for progress, results and one-line errors; the service's JSON log lines go to
-  // a file. A temporary data dir is removed after the build, so its log sits beside it (kept when
-  // the build fails, removed with the directory when it succeeds).
-  const logFile = tempDir ? `${tempDir}.log` : path.join(dataDir, 'samokoder-build.log');
-  const logger = values.verbose
-    ? createLogger({ level: 'info', destination: process.stderr })
-    : createLogger({ level: 'info', destination: pino.destination({ dest: logFile, sync: true }) });
-  const logNote = values.verbose ? '' : ` (service log: ${logFile})`;
+  const local = await startLocalService({ dataDir: values['data-dir'], verbose: values.verbose, name: 'samokoder-build' });
+  const { server, dataDir, logFile, logNote } = local;
   let keepLog = false;
-  const { DATABASE_URL: _external, ...env } = process.env;
-  let server: Awaited<ReturnType<typeof startServer>>;
-  try {
-    // The embedded defaults (PGlite in the data dir), an unlimited local plan, a free port. A
-    // temporary data dir is removed after the build: its workspace is measured against the quota
-    // rather than loop-mounted, since a mounted volume would outlive the directory (EBUSY).
-    const quota = tempDir && !env.SAMOKODER_WORKSPACE_QUOTA ? { SAMOKODER_WORKSPACE_QUOTA: 'reactive' } : {};
-    server = await startServer({
-      env,
-      overrides: { PORT: 0, HOST: '127.0.0.1', SAMOKODER_DATA_DIR: dataDir, SAMOKODER_DEFAULT_PLAN: 'unlimited', ...quota },
-      logger,
-    });
-  } catch (err) {
-    if (tempDir) await rm(tempDir, { recursive: true, force: true });
-    throw new CliError(`the service did not start: ${(err as Error).message}${logNote}`);
-  }
   const progress = new Progress(process.stdout);
   let follower: EventFollower | undefined;
   let cancel: (() => void) | undefined;
@@ -156,7 +109,7 @@ export async function buildCommand(argv: string[]): Promise<ExitCode> {
       if (e.type === 'run.finished' && typeof e.data.message === 'string') finishedMessage = e.data.message;
       progress.event(e);
     });
-    const { run } = await api.json<{ run: RunJson }>('POST', `/api/projects/${enc(project.id)}/generate`, { provider: choice.provider, model, keyId: key.id });
+    const { run } = await api.json<{ run: RunJson }>('POST', `/api/projects/${enc(project.id)}/generate`, { provider: choice.provider, model, keyId: key.id, ...(budget ? { budget } : {}) });
     let cancelled = false;
     cancel = () => {
       if (cancelled) process.exit(EXIT.CANCELLED);
@@ -203,10 +156,6 @@ export async function buildCommand(argv: string[]): Promise<ExitCode> {
     process.off('SIGINT', onSigint);
     follower?.stop();
     progress.stop();
-    await server.stop();
-    if (tempDir) {
-      await rm(tempDir, { recursive: true, force: true });
-      if (!keepLog) await rm(logFile, { force: true });
-    }
+    await local.stop({ keepLog });
   }
 }

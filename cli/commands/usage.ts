@@ -30,6 +30,7 @@ export async function usageCommand(argv: string[]): Promise<ExitCode> {
   console.log(`  projects  ${textBar(me.usage.projects, me.plan.maxProjects)}  ${me.usage.projects} / ${me.plan.maxProjects ?? 'unlimited'}`);
   console.log(`  concurrent runs: up to ${me.plan.maxConcurrentRuns ?? 'unlimited'}`);
   console.log(`  cost this month: ${fmtCost(usage.costMicroUsd)}`);
+  if (usage.estimatedCalls > 0) console.log(`  estimated: ${usage.estimatedCalls} calls whose provider reported no usage were counted with a tokenizer`);
   if (usage.byModel.length > 0) {
     console.log('');
     console.log(table([['PROVIDER', 'MODEL', 'CALLS', 'INPUT', 'OUTPUT', 'COST'], ...usage.byModel.map((m) => [m.provider, m.model, String(m.calls), fmtTokens(m.inputTokens), fmtTokens(m.outputTokens), fmtCost(m.costMicroUsd)])]));

@@ -5,7 +5,12 @@ import { runFairness } from './0004-run-fairness.js';
 import { planWorkspaceQuota } from './0005-plan-workspace-quota.js';
 import { oneActiveRun } from './0007-one-active-run.js';
 import { runScreenshots } from './0008-run-screenshots.js';
+import { runBudgetModels } from './0011-run-budget-models.js';
+import { usageEstimated } from './0012-usage-estimated.js';
+import { gitIo } from './0013-git-io.js';
+import { projectChat } from './0014-project-chat.js';
 import { modelCatalogue } from './0015-model-catalogue.js';
+import { runMessage } from './0016-run-message.js';
 
 export interface Migration {
   /** Strictly increasing; applied in this order, each once. */
@@ -15,4 +20,4 @@ export interface Migration {
 }
 
 /** Every migration, oldest first. A new migration is a new file added at the end. */
-export const MIGRATIONS: readonly Migration[] = [init, authChangedNotify, projectsChangedNotify, runFairness, planWorkspaceQuota, oneActiveRun, runScreenshots, modelCatalogue];
+export const MIGRATIONS: readonly Migration[] = [init, authChangedNotify, projectsChangedNotify, runFairness, planWorkspaceQuota, oneActiveRun, runScreenshots, runBudgetModels, usageEstimated, gitIo, projectChat, modelCatalogue, runMessage];

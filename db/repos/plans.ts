@@ -12,6 +12,10 @@ export interface Plan {
   monthlySandboxSeconds: number | null;
   /** Disk quota of each project's workspace, MiB; null: the node's default (SAMOKODER_WORKSPACE_QUOTA_MB). */
   maxWorkspaceMb: number | null;
+  /** The longest project-chat question, characters; null: the server's cap. */
+  chatMaxMessageChars: number | null;
+  /** Model turns one chat answer may take (tool calls included); null: the server's cap. */
+  chatMaxModelTurns: number | null;
   byokAllowed: boolean;
   platformKeysAllowed: boolean;
   priceUsdMonth: number;
@@ -26,6 +30,8 @@ interface PlanRow {
   max_run_seconds: number | null;
   monthly_sandbox_seconds: string | number | null;
   max_workspace_mb: number | null;
+  chat_max_message_chars: number | null;
+  chat_max_model_turns: number | null;
   byok_allowed: boolean;
   platform_keys_allowed: boolean;
   price_usd_month: string | number;
@@ -40,6 +46,8 @@ const toPlan = (r: PlanRow): Plan => ({
   maxRunSeconds: r.max_run_seconds,
   monthlySandboxSeconds: r.monthly_sandbox_seconds === null ? null : Number(r.monthly_sandbox_seconds),
   maxWorkspaceMb: r.max_workspace_mb,
+  chatMaxMessageChars: r.chat_max_message_chars,
+  chatMaxModelTurns: r.chat_max_model_turns,
   byokAllowed: r.byok_allowed,
   platformKeysAllowed: r.platform_keys_allowed,
   priceUsdMonth: Number(r.price_usd_month),
@@ -55,6 +63,8 @@ const COLUMN: Record<keyof PlanUpdate, string> = {
   maxRunSeconds: 'max_run_seconds',
   monthlySandboxSeconds: 'monthly_sandbox_seconds',
   maxWorkspaceMb: 'max_workspace_mb',
+  chatMaxMessageChars: 'chat_max_message_chars',
+  chatMaxModelTurns: 'chat_max_model_turns',
   byokAllowed: 'byok_allowed',
   platformKeysAllowed: 'platform_keys_allowed',
   priceUsdMonth: 'price_usd_month',

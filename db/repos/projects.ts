@@ -13,6 +13,8 @@ export interface Project {
   slug: string;
   prompt: string;
   webhookUrl: string | null;
+  /** Where an imported project came from (a git URL without credentials, or `zip:<file name>`); null when it started from a prompt. */
+  importedFrom: string | null;
   /** The last durable event's seq (0 before any). */
   lastEventSeq: number;
   createdAt: Date;
@@ -32,6 +34,7 @@ interface ProjectRow {
   slug: string;
   prompt: string;
   webhook_url: string | null;
+  imported_from: string | null;
   last_event_seq: number | string;
   created_at: Date;
   updated_at: Date;
@@ -39,7 +42,7 @@ interface ProjectRow {
 }
 
 // The webhook secret is left out on purpose: only getWebhookTarget reads it.
-const COLUMNS = 'id, user_id, name, slug, prompt, webhook_url, last_event_seq, created_at, updated_at, created_at::text AS created_at_key';
+const COLUMNS = 'id, user_id, name, slug, prompt, webhook_url, imported_from, last_event_seq, created_at, updated_at, created_at::text AS created_at_key';
 
 const toProject = (r: ProjectRow): Project => ({
   id: r.id,
@@ -48,6 +51,7 @@ const toProject = (r: ProjectRow): Project => ({
   slug: r.slug,
   prompt: r.prompt,
   webhookUrl: r.webhook_url,
+  importedFrom: r.imported_from,
   lastEventSeq: Number(r.last_event_seq),
   createdAt: new Date(r.created_at),
   updatedAt: new Date(r.updated_at),
@@ -75,14 +79,14 @@ export class ProjectsRepo {
    * the user's row lock (lockUserPlan), so concurrent creates cannot exceed max_projects.
    * @throws E_LIMIT naming the limit and the plan.
    */
-  async create(input: { userId: string; name: string; prompt: string; slug?: string }): Promise<Project> {
+  async create(input: { userId: string; name: string; prompt: string; slug?: string; importedFrom?: string }): Promise<Project> {
     return inTransaction(this.db, async (tx) => {
       const plan = await lockUserPlan(tx, input.userId);
       const count = await tx.query<{ n: number | string }>('SELECT count(*) AS n FROM projects WHERE user_id = $1', [input.userId]);
       enforceLimit(plan, 'max_projects', Number(count.rows[0]!.n));
       const res = await tx.query<ProjectRow>(
-        `INSERT INTO projects (user_id, name, slug, prompt) VALUES ($1, $2, $3, $4) RETURNING ${COLUMNS}`,
-        [input.userId, input.name, input.slug ?? slugify(input.name), input.prompt],
+        `INSERT INTO projects (user_id, name, slug, prompt, imported_from) VALUES ($1, $2, $3, $4, $5) RETURNING ${COLUMNS}`,
+        [input.userId, input.name, input.slug ?? slugify(input.name), input.prompt, input.importedFrom ?? null],
       );
       return toProject(res.rows[0]!);
     });

@@ -52,8 +52,18 @@ export interface SettleAlso {
   touchKey?: { id: string; at: Date } | undefined;
   /** The call's run: its token and cost totals are set to the sums of its settled ledger rows, this call's included. */
   runId?: string | undefined;
-  /** A durable event of the project; `runTokens` (the run's new total) is added to `data`. */
-  usageEvent?: { projectId: string; runId: string; type: 'llm.usage'; data: Omit<EventData<'llm.usage'>, 'runTokens'> } | undefined;
+  /** A durable event of the project; `runTokens` and `runCostMicroUsd` (the run's new totals) are added to `data`. */
+  usageEvent?: { projectId: string; runId: string; type: 'llm.usage'; data: Omit<EventData<'llm.usage'>, RunTotalsField> } | undefined;
+}
+
+/** The llm.usage fields the settle statement fills in from the run's row. */
+export type RunTotalsField = 'runTokens' | 'runCostMicroUsd';
+
+/** A run's totals after a settlement: the sums of its settled ledger rows. */
+export interface RunTotals {
+  /** Input plus output tokens. */
+  tokens: number;
+  costMicroUsd: number;
 }
 
 export interface Settlement {
@@ -64,6 +74,8 @@ export interface Settlement {
   costMicroUsd: number | null;
   /** Counted against the monthly limit (input + output). */
   usedTokens: number;
+  /** The provider reported no usage: the tokens are an estimate. */
+  estimated: boolean;
   keyRef?: string | null | undefined;
 }
 
@@ -79,6 +91,8 @@ export interface UsageTotalsRow {
   costMicroUsd: number | null;
   /** Calls still in flight (reserved, not yet settled). */
   pending: number;
+  /** Calls billed at an estimate because the provider reported no usage. */
+  estimatedCalls: number;
 }
 
 /**
@@ -158,16 +172,16 @@ export class UsageLedgerRepo {
    * is the sum of the ledger's, so a run is priced exactly as /api/usage bills it. Settling twice changes nothing in the ledger.
    * All CTEs see the statement's one snapshot, where this call's row is still 'reserved' (unless it
    * was settled before): the run's sum adds this settlement's tokens to the other settled rows.
-   * @returns whether this call settled the row, and the run's new token total (with `runId`).
+   * @returns whether this call settled the row, and the run's new totals (with `runId`).
    */
-  async settle(userId: string, ledgerId: string, s: Settlement, also: SettleAlso = {}): Promise<{ settled: boolean; runTokens: number | undefined }> {
+  async settle(userId: string, ledgerId: string, s: Settlement, also: SettleAlso = {}): Promise<{ settled: boolean; runTotals: RunTotals | undefined }> {
     const event = also.usageEvent;
-    const res = await this.db.query<{ settled: number; run_tokens: string | null }>(
+    const res = await this.db.query<{ settled: number; run_tokens: string | null; run_cost: string | null }>(
       `WITH s AS (
          UPDATE usage_ledger SET status = 'settled', input_tokens = $3, output_tokens = $4, cache_read_tokens = $5,
-                cache_write_tokens = $6, cost_micro_usd = $7, key_ref = COALESCE($8, key_ref), settled_at = now()
+                cache_write_tokens = $6, cost_micro_usd = $7, key_ref = COALESCE($8, key_ref), estimated = $18, settled_at = now()
           WHERE id = $1 AND user_id = $2 AND status = 'reserved'
-          RETURNING user_id, month, reserved_tokens, run_id, input_tokens, output_tokens, cost_micro_usd
+          RETURNING user_id, month, reserved_tokens, run_id, input_tokens, output_tokens, cost_micro_usd, estimated
        ), released AS (
          UPDATE usage_months m SET reserved_tokens = GREATEST(m.reserved_tokens - s.reserved_tokens, 0), used_tokens = m.used_tokens + $9
            FROM s WHERE m.user_id = s.user_id AND m.month = s.month
@@ -177,31 +191,34 @@ export class UsageLedgerRepo {
           WHERE id = $10::uuid AND user_id = $2 AND (last_used_at IS NULL OR last_used_at < $11::timestamptz - interval '1 minute')
          RETURNING 1
        ), totals AS (
-         UPDATE runs r SET input_tokens = l.input_tokens, output_tokens = l.output_tokens, cost_micro_usd = l.cost_micro_usd
+         UPDATE runs r SET input_tokens = l.input_tokens, output_tokens = l.output_tokens, cost_micro_usd = l.cost_micro_usd,
+                estimated_calls = l.estimated_calls
            FROM (SELECT COALESCE(sum(input_tokens), 0) + COALESCE((SELECT input_tokens FROM s WHERE run_id = $12), 0) AS input_tokens,
                         COALESCE(sum(output_tokens), 0) + COALESCE((SELECT output_tokens FROM s WHERE run_id = $12), 0) AS output_tokens,
-                        COALESCE(sum(cost_micro_usd), 0) + COALESCE((SELECT cost_micro_usd FROM s WHERE run_id = $12), 0) AS cost_micro_usd
+                        COALESCE(sum(cost_micro_usd), 0) + COALESCE((SELECT cost_micro_usd FROM s WHERE run_id = $12), 0) AS cost_micro_usd,
+                        count(*) FILTER (WHERE estimated) + (SELECT count(*) FROM s WHERE run_id = $12 AND estimated) AS estimated_calls
                    FROM usage_ledger WHERE run_id = $12 AND status = 'settled') l
           WHERE r.id = $12
-          RETURNING r.input_tokens + r.output_tokens AS tokens
+          RETURNING r.input_tokens + r.output_tokens AS tokens, r.cost_micro_usd AS cost
        ), ${appendEventCtes({
          projectId: '$13::uuid',
          runId: '$14::uuid',
          type: '$15::text',
-         data: "$16::jsonb || jsonb_build_object('runTokens', (SELECT tokens FROM totals))",
+         data: "$16::jsonb || jsonb_build_object('runTokens', (SELECT tokens FROM totals), 'runCostMicroUsd', (SELECT cost FROM totals))",
          channel: '$17::text',
        })}
        SELECT (SELECT count(*) FROM s)::int AS settled, (SELECT count(*) FROM released)::int AS released,
-              (SELECT count(*) FROM touched)::int AS touched, (SELECT tokens FROM totals)::text AS run_tokens,
+              (SELECT count(*) FROM touched)::int AS touched, (SELECT tokens FROM totals)::text AS run_tokens, (SELECT cost FROM totals)::text AS run_cost,
               (SELECT count(*) FROM event_notified)::int AS events`,
       [
         ledgerId, userId, s.inputTokens, s.outputTokens, s.cacheReadTokens, s.cacheWriteTokens, s.costMicroUsd, s.keyRef ?? null, s.usedTokens,
         also.touchKey?.id ?? null, also.touchKey?.at ?? null, also.runId ?? null,
-        event?.projectId ?? null, event?.runId ?? null, event?.type ?? null, JSON.stringify(event?.data ?? {}), EVENTS_CHANNEL,
+        event?.projectId ?? null, event?.runId ?? null, event?.type ?? null, JSON.stringify(event?.data ?? {}), EVENTS_CHANNEL, s.estimated,
       ],
     );
     const row = res.rows[0];
-    return { settled: Number(row?.settled ?? 0) > 0, runTokens: row?.run_tokens == null ? undefined : Number(row.run_tokens) };
+    const runTotals = row?.run_tokens == null ? undefined : { tokens: Number(row.run_tokens), costMicroUsd: Number(row.run_cost ?? 0) };
+    return { settled: Number(row?.settled ?? 0) > 0, runTotals };
   }
 
   /**
@@ -228,7 +245,8 @@ export class UsageLedgerRepo {
       `SELECT provider, model, count(*)::int AS calls,
               coalesce(sum(input_tokens), 0)::text AS input_tokens, coalesce(sum(output_tokens), 0)::text AS output_tokens,
               coalesce(sum(cache_read_tokens), 0)::text AS cache_read_tokens, coalesce(sum(cache_write_tokens), 0)::text AS cache_write_tokens,
-              sum(cost_micro_usd)::text AS cost_micro_usd, count(*) FILTER (WHERE status = 'reserved')::int AS pending
+              sum(cost_micro_usd)::text AS cost_micro_usd, count(*) FILTER (WHERE status = 'reserved')::int AS pending,
+              count(*) FILTER (WHERE estimated)::int AS estimated_calls
          FROM usage_ledger WHERE user_id = $1 AND month = $2
         GROUP BY provider, model ORDER BY provider, model`,
       [userId, month],
@@ -243,6 +261,7 @@ export class UsageLedgerRepo {
       cacheWriteTokens: Number(r.cache_write_tokens),
       costMicroUsd: r.cost_micro_usd === null ? null : Number(r.cost_micro_usd),
       pending: Number(r.pending),
+      estimatedCalls: Number(r.estimated_calls),
     }));
   }
 }

@@ -15,6 +15,9 @@ const FINISH_REASONS: Record<string, FinishReason> = {
   refusal: 'content_filter',
 };
 
+/** Anthropic's prompt-cache marker (a 5-minute cache, refreshed by every hit). */
+const EPHEMERAL = { type: 'ephemeral' } as const;
+
 /** Anthropic's Messages API through `@anthropic-ai/sdk`, reading the raw SSE events. */
 export function anthropicAdapter(options: SdkClientOptions): ProviderAdapter {
   const client = new Anthropic(commonSdkOptions(options));
@@ -26,10 +29,13 @@ export function anthropicAdapter(options: SdkClientOptions): ProviderAdapter {
       const events = await client.messages.create(
         {
           model: request.model,
-          system: request.system,
+          // The system prompt and the tools are the same on every call of a step: marked as the
+          // cached prefix, later calls read them at the cached rate (ignored below the model's
+          // minimum cacheable length).
+          system: [{ type: 'text', text: request.system, cache_control: EPHEMERAL }],
           messages: toAnthropicMessages(request),
           max_tokens: request.maxOutputTokens,
-          ...(request.temperature !== undefined ? { temperature: request.temperature } : {}),
+          // No temperature, ever: the API version this SDK sends refuses it for current models.
           ...toolFields(request),
           stream: true,
         },
@@ -49,16 +55,22 @@ function toolFields(request: LlmRequest): { tools?: ToolUnion[]; tool_choice?: A
   if (!request.tools?.length) return {};
   const choice = request.toolChoice ?? 'auto';
   return {
-    tools: request.tools.map((t) => ({
+    tools: request.tools.map((t, i, all) => ({
       name: t.name,
       description: t.description,
       input_schema: { type: 'object' as const, ...t.parameters },
+      // The breakpoint on the last tool caches the tools with the system prompt before them.
+      ...(i === all.length - 1 ? { cache_control: EPHEMERAL } : {}),
     })),
     tool_choice: choice === 'auto' ? { type: 'auto' } : choice === 'required' ? { type: 'any' } : { type: 'tool', name: choice.name },
   };
 }
 
-/** Anthropic wants tool results as blocks of the next user turn, and strictly alternating roles. */
+/**
+ * Anthropic wants tool results as blocks of the next user turn, and strictly alternating roles.
+ * An assistant turn with nothing in it (real models occasionally answer with no content at all)
+ * is left out: the API refuses a message with empty content (400), and the turns around it merge.
+ */
 export function toAnthropicMessages(request: LlmRequest): MessageParam[] {
   const out: MessageParam[] = [];
   const append = (role: 'user' | 'assistant', blocks: ContentBlockParam[]): void => {
@@ -69,9 +81,10 @@ export function toAnthropicMessages(request: LlmRequest): MessageParam[] {
   for (const m of request.messages) {
     if (m.role === 'user') append('user', [{ type: 'text', text: m.content }]);
     else if (m.role === 'assistant') {
-      const blocks: ContentBlockParam[] = m.content ? [{ type: 'text', text: m.content }] : [];
+      // Whitespace-only text is refused like empty text.
+      const blocks: ContentBlockParam[] = m.content.trim() ? [{ type: 'text', text: m.content }] : [];
       for (const c of m.toolCalls ?? []) blocks.push({ type: 'tool_use', id: c.id, name: c.name, input: parseToolInput(c.arguments) });
-      append('assistant', blocks);
+      if (blocks.length) append('assistant', blocks);
     } else {
       const result: ToolResultBlockParam = { type: 'tool_result', tool_use_id: m.toolCallId, content: m.content };
       if (m.isError) result.is_error = true;
@@ -94,6 +107,7 @@ function parseToolInput(text: string): Record<string, unknown> {
 /**
  * Raw events to parts. Usage is normalised to the port's meaning: inputTokens counts every prompt
  * token, cached ones included (Anthropic reports input_tokens without the cache reads and writes).
+ * Some proxies strip `usage` from the events: then no usage part is emitted (the gateway estimates).
  */
 export class AnthropicStreamMapper {
   private readonly blocks = new Map<number, { id: string; name: string; json: string }>();
@@ -104,7 +118,8 @@ export class AnthropicStreamMapper {
   *push(event: RawMessageStreamEvent): Generator<StreamPart> {
     switch (event.type) {
       case 'message_start': {
-        const u = event.message.usage;
+        const u = event.message.usage as Anthropic.Messages.Usage | undefined;
+        if (!u) break;
         this.raw = {
           input: u.input_tokens,
           output: u.output_tokens,
@@ -137,13 +152,14 @@ export class AnthropicStreamMapper {
         break;
       }
       case 'message_delta': {
-        const u = event.usage;
+        if (event.delta.stop_reason) this.finish = FINISH_REASONS[event.delta.stop_reason] ?? 'other';
+        const u = event.usage as Anthropic.Messages.MessageDeltaUsage | undefined;
+        if (!u) break;
         // message_delta's counts are cumulative; input and cache counts appear here only on some models.
         this.raw.output = u.output_tokens;
         if (u.input_tokens != null) this.raw.input = u.input_tokens;
         if (u.cache_read_input_tokens != null) this.raw.cacheRead = u.cache_read_input_tokens;
         if (u.cache_creation_input_tokens != null) this.raw.cacheWrite = u.cache_creation_input_tokens;
-        if (event.delta.stop_reason) this.finish = FINISH_REASONS[event.delta.stop_reason] ?? 'other';
         yield { type: 'usage', usage: this.usage() };
         break;
       }

@@ -11,8 +11,8 @@ export function groqAdapter(options: SdkClientOptions): ProviderAdapter {
     'groq',
     'max_tokens',
     async (body, signal) => {
-      const stream = await client.chat.completions.create(body, { signal });
-      return stream as AsyncIterable<ChatCompletionChunkLike>;
+      const { data, response } = await client.chat.completions.create(body, { signal }).withResponse();
+      return { data: data as AsyncIterable<ChatCompletionChunkLike>, response };
     },
     async (signal) => collectListed((await client.models.list({ signal })).data),
   );

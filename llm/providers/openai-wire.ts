@@ -1,4 +1,4 @@
-import { TruncatedStreamError } from './provider-errors.js';
+import { ErrorInOkBody, TruncatedStreamError } from './provider-errors.js';
 import type { AttemptContext, ProviderAdapter } from './resilient-model.js';
 import type { FinishReason, ListedModel, LlmRequest, ProviderId, StreamPart, Usage } from './port.js';
 
@@ -14,6 +14,8 @@ type WireMessage =
       role: 'assistant';
       content: string | null;
       tool_calls?: { id: string; type: 'function'; function: { name: string; arguments: string } }[];
+      /** DeepSeek (thinking mode with tools) answers 400 when a tool-call turn comes back without it. */
+      reasoning_content?: string;
     }
   | { role: 'tool'; tool_call_id: string; content: string };
 
@@ -40,6 +42,7 @@ export function toChatCompletionBody(request: LlmRequest, maxTokensField: MaxTok
       messages.push({
         role: 'assistant',
         content: m.content === '' && m.toolCalls?.length ? null : m.content,
+        ...(m.reasoning ? { reasoning_content: m.reasoning } : {}),
         ...(m.toolCalls?.length
           ? { tool_calls: m.toolCalls.map((c) => ({ id: c.id, type: 'function' as const, function: { name: c.name, arguments: c.arguments } })) }
           : {}),
@@ -70,6 +73,7 @@ export interface ChatCompletionChunkLike {
   choices: {
     delta?: {
       content?: string | null;
+      reasoning_content?: string | null;
       tool_calls?: { index: number; id?: string; function?: { name?: string; arguments?: string } }[];
     };
     finish_reason?: string | null;
@@ -92,9 +96,16 @@ const FINISH_REASONS: Record<string, FinishReason> = {
   content_filter: 'content_filter',
 };
 
-/** Turns chunks into parts: text as it comes, each tool call once and whole (its arguments arrive in pieces). */
+/**
+ * Turns chunks into parts: text as it comes, each tool call once and whole (its arguments arrive in
+ * pieces). A delta belongs to the call of its `index` — unless it names a new id: Ollama, LiteLLM
+ * and Gemini bridges stream parallel calls all at index 0, told apart only by their ids.
+ */
 export class ChatCompletionStreamMapper {
-  private readonly calls = new Map<number, { id: string; name: string; arguments: string }>();
+  /** In the order they started. */
+  private calls: { id: string; name: string; arguments: string }[] = [];
+  /** The call each index's deltas go to now. */
+  private readonly byIndex = new Map<number, { id: string; name: string; arguments: string }>();
   private finish: FinishReason | undefined;
 
   constructor(private readonly provider: ProviderId) {}
@@ -102,14 +113,20 @@ export class ChatCompletionStreamMapper {
   *push(chunk: ChatCompletionChunkLike): Generator<StreamPart> {
     const usage = chunk.usage ?? chunk.x_groq?.usage;
     if (usage) yield { type: 'usage', usage: toUsage(usage) };
-    for (const choice of chunk.choices) {
+    for (const choice of chunk.choices ?? []) {
+      if (choice.delta?.reasoning_content) yield { type: 'reasoning-delta', text: choice.delta.reasoning_content };
       if (choice.delta?.content) yield { type: 'text-delta', text: choice.delta.content };
       for (const d of choice.delta?.tool_calls ?? []) {
-        const call = this.calls.get(d.index) ?? { id: '', name: '', arguments: '' };
+        const index = d.index ?? 0;
+        let call = this.byIndex.get(index);
+        if (!call || (d.id && call.id && d.id !== call.id && d.function?.name)) {
+          call = { id: '', name: '', arguments: '' };
+          this.calls.push(call);
+          this.byIndex.set(index, call);
+        }
         if (d.id) call.id = d.id;
         if (d.function?.name) call.name += d.function.name;
         if (d.function?.arguments) call.arguments += d.function.arguments;
-        this.calls.set(d.index, call);
       }
       if (choice.finish_reason) {
         this.finish = FINISH_REASONS[choice.finish_reason] ?? 'other';
@@ -126,12 +143,9 @@ export class ChatCompletionStreamMapper {
   }
 
   private *flushToolCalls(): Generator<StreamPart> {
-    const indexes = [...this.calls.keys()].sort((a, b) => a - b);
-    for (const i of indexes) {
-      const call = this.calls.get(i)!;
-      yield { type: 'tool-call', call: { ...call, arguments: call.arguments || '{}' } };
-    }
-    this.calls.clear();
+    for (const call of this.calls) yield { type: 'tool-call', call: { ...call, arguments: call.arguments || '{}' } };
+    this.calls = [];
+    this.byIndex.clear();
   }
 }
 
@@ -142,24 +156,62 @@ function toUsage(u: UsageLike): Usage {
   return usage;
 }
 
+/** What a chat-completions SDK call gives: its stream, and the HTTP response it will read (`.withResponse()`). */
+export interface ChatCompletionAnswer {
+  data: AsyncIterable<ChatCompletionChunkLike>;
+  response: Response;
+}
+
 /** An adapter for any SDK that speaks chat completions: `create` is that SDK's streaming call, `listModels` its GET /models. */
 export function chatCompletionAdapter(
   provider: ProviderId,
   maxTokensField: MaxTokensField,
-  create: (body: ChatCompletionBody, signal: AbortSignal) => Promise<AsyncIterable<ChatCompletionChunkLike>>,
+  create: (body: ChatCompletionBody, signal: AbortSignal) => Promise<ChatCompletionAnswer>,
   listModels: (signal: AbortSignal) => Promise<ListedModel[]>,
 ): ProviderAdapter {
   return {
     provider,
     listModels,
     async *attempt(request: LlmRequest, ctx: AttemptContext) {
-      const chunks = await create(toChatCompletionBody(request, maxTokensField), ctx.signal);
+      const { data, response } = await create(toChatCompletionBody(request, maxTokensField), ctx.signal);
       const mapper = new ChatCompletionStreamMapper(provider);
-      for await (const chunk of chunks) {
-        ctx.onChunk();
-        yield* mapper.push(chunk);
+      if (isJson(response)) {
+        // Not a stream: a gateway's error in a 200 (OpenRouter's "Insufficient credits"), or a
+        // server that ignored stream: true. The SDK would find no events in it and call it cut short.
+        yield* mapper.push(wholeAnswerAsChunk(await response.json()));
+      } else {
+        for await (const chunk of data) {
+          ctx.onChunk();
+          yield* mapper.push(chunk);
+        }
       }
       yield* mapper.end();
     },
+  };
+}
+
+function isJson(response: Response): boolean {
+  return /^application\/([\w.+-]+\+)?json\b/i.test(response.headers.get('content-type') ?? '');
+}
+
+/** A non-streamed chat completion as the one chunk that says it all; an error body is thrown as the error it is. */
+function wholeAnswerAsChunk(body: unknown): ChatCompletionChunkLike {
+  const b = (body ?? {}) as {
+    error?: unknown;
+    choices?: { message?: { content?: string | null; reasoning_content?: string | null; tool_calls?: { id: string; function: { name: string; arguments: string } }[] }; finish_reason?: string | null }[];
+    usage?: UsageLike;
+  };
+  if (b.error) throw new ErrorInOkBody(b.error);
+  if (!Array.isArray(b.choices)) throw new ErrorInOkBody({ message: 'the provider answered 200 with a body that is neither a completion nor an error' });
+  return {
+    choices: b.choices.map((c) => ({
+      delta: {
+        content: c.message?.content ?? null,
+        reasoning_content: c.message?.reasoning_content ?? null,
+        tool_calls: (c.message?.tool_calls ?? []).map((t, index) => ({ index, id: t.id, function: t.function })),
+      },
+      finish_reason: c.finish_reason ?? 'stop',
+    })),
+    usage: b.usage ?? null,
   };
 }

@@ -49,8 +49,8 @@ export function openAiAdapter(provider: OpenAiFamily, options: SdkClientOptions)
     provider,
     provider === 'openai' ? 'max_completion_tokens' : 'max_tokens',
     async (body, signal) => {
-      const stream = await client.chat.completions.create(body, { signal });
-      return stream as AsyncIterable<ChatCompletionChunkLike>;
+      const { data, response } = await client.chat.completions.create(body, { signal }).withResponse();
+      return { data: data as AsyncIterable<ChatCompletionChunkLike>, response };
     },
     // The page iterates every page; entries keep the wire's extra fields (OpenRouter's limits).
     (signal) => collectListed(client.models.list({ signal })),

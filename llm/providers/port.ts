@@ -24,7 +24,11 @@ export interface ToolCall {
 
 export type Message =
   | { role: 'user'; content: string }
-  | { role: 'assistant'; content: string; toolCalls?: ToolCall[] }
+  /**
+   * `reasoning`: the model's thinking as the provider streamed it (DeepSeek's reasoning_content),
+   * sent back with the turn where the provider requires it.
+   */
+  | { role: 'assistant'; content: string; toolCalls?: ToolCall[]; reasoning?: string }
   | { role: 'tool'; toolCallId: string; name: string; content: string; isError?: boolean };
 
 export interface LlmRequest {
@@ -34,7 +38,9 @@ export interface LlmRequest {
   tools?: ToolSpec[];
   /** 'required': the model must call some tool; {name}: that tool. */
   toolChoice?: 'auto' | 'required' | { name: string };
+  /** Capped at the model's own output limit where it is known (model-limits.ts). */
   maxOutputTokens: number;
+  /** Sent by the chat-completions adapters only: the Anthropic API version we pin refuses it. */
   temperature?: number;
   /** Aborting ends the HTTP request to the provider. */
   signal?: AbortSignal;
@@ -50,12 +56,16 @@ export interface Usage {
   outputTokens: number;
   cacheReadTokens?: number;
   cacheWriteTokens?: number;
+  /** The provider reported no usage; these counts are the gateway's estimate (usage/estimated-usage.ts). */
+  estimated?: boolean;
 }
 
 export type FinishReason = 'stop' | 'tool_calls' | 'length' | 'content_filter' | 'other';
 
 export type StreamPart =
   | { type: 'text-delta'; text: string }
+  /** The model's thinking, where the provider streams it apart from the answer (DeepSeek's reasoning_content). */
+  | { type: 'reasoning-delta'; text: string }
   /** Emitted once per call, complete, even when the provider streamed the arguments in pieces. */
   | { type: 'tool-call'; call: ToolCall }
   | { type: 'usage'; usage: Usage }
@@ -63,6 +73,8 @@ export type StreamPart =
 
 export interface LlmResponse {
   text: string;
+  /** The reasoning-delta parts joined; '' when the provider streamed none. */
+  reasoning: string;
   toolCalls: ToolCall[];
   usage: Usage;
   finishReason: FinishReason;
@@ -73,6 +85,30 @@ export interface ListedModel {
   id: string;
   contextWindow?: number;
   maxOutputTokens?: number;
+}
+
+/** Folds a stream's parts into one response (the latest usage snapshot wins). */
+export class ResponseCollector {
+  private readonly r: LlmResponse = { text: '', reasoning: '', toolCalls: [], usage: { inputTokens: 0, outputTokens: 0 }, finishReason: 'other' };
+
+  push(part: StreamPart): void {
+    if (part.type === 'text-delta') this.r.text += part.text;
+    else if (part.type === 'reasoning-delta') this.r.reasoning += part.text;
+    else if (part.type === 'tool-call') this.r.toolCalls.push(part.call);
+    else if (part.type === 'usage') this.r.usage = part.usage;
+    else this.r.finishReason = part.reason;
+  }
+
+  response(): LlmResponse {
+    return this.r;
+  }
+}
+
+/** Collects a whole stream. */
+export async function collectResponse(parts: AsyncIterable<StreamPart>): Promise<LlmResponse> {
+  const collector = new ResponseCollector();
+  for await (const part of parts) collector.push(part);
+  return collector.response();
 }
 
 export interface LanguageModel {

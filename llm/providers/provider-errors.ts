@@ -5,6 +5,7 @@ import type { ProviderId, Usage } from './port.js';
 export type ProviderErrorCode =
   | 'E_PROVIDER_AUTH'
   | 'E_PROVIDER_RATE_LIMITED'
+  | 'E_PROVIDER_QUOTA'
   | 'E_PROVIDER_UNAVAILABLE'
   | 'E_PROVIDER_BAD_REQUEST'
   | 'E_PROVIDER_STREAM_BROKEN'
@@ -60,6 +61,19 @@ export class TruncatedStreamError extends Error {
   }
 }
 
+/**
+ * A 200 whose JSON body is an error (`{"error":{"code":402,"message":"Insufficient credits"}}`), as
+ * OpenRouter and other gateways answer even a streaming request. `error` is that object, as the
+ * SDKs keep an error event's: classified by its own code.
+ */
+export class ErrorInOkBody extends Error {
+  constructor(readonly error: unknown) {
+    const message = (error as { message?: unknown } | null)?.message;
+    super(typeof message === 'string' ? message : JSON.stringify(error));
+    this.name = 'ErrorInOkBody';
+  }
+}
+
 /** The shape the three SDKs' (Stainless-generated) APIError classes share; matched structurally. */
 interface SdkErrorLike {
   name?: unknown;
@@ -101,9 +115,16 @@ export function classifyProviderError(err: unknown, ctx: ClassifyContext): Provi
     return new ProviderError('E_PROVIDER_UNAVAILABLE', `${provider} request aborted: ${detail}`, base);
   }
 
-  const status = typeof e.status === 'number' ? e.status : undefined;
+  // An error inside a 200 (an SSE error event, or a JSON error body) has no HTTP status: its own
+  // code stands for one when it is an HTTP status (OpenRouter sends {"code":402,…}).
+  const bodyCode = errorBodyCode(e);
+  const status = typeof e.status === 'number' ? e.status : typeof bodyCode === 'number' && bodyCode >= 400 && bodyCode < 600 ? bodyCode : undefined;
   const headers = e.headers;
   const withStatus = { ...base, providerStatus: status };
+  // Out of credits is final for this key: retrying (even after OpenAI's 429 insufficient_quota) only repeats it.
+  if (status === 402 || bodyCode === 'insufficient_quota' || e.type === 'insufficient_quota' || OUT_OF_CREDITS.test(detail)) {
+    return new ProviderError('E_PROVIDER_QUOTA', `${provider} refused the call for lack of credits or quota${status ? ` (${status})` : ''}: ${detail}`, withStatus);
+  }
   if (status === 401 || status === 403) {
     return new ProviderError('E_PROVIDER_AUTH', `${provider} rejected the API key (${status}): ${detail}`, withStatus);
   }
@@ -144,6 +165,21 @@ function causeOfType<T extends Error>(err: unknown, type: new (...args: never[])
   for (let depth = 0; depth < 5 && e instanceof Error; depth++, e = e.cause) {
     if (e instanceof type) return e;
   }
+  return undefined;
+}
+
+/**
+ * How providers word an empty account when they do not say 402: Anthropic answers 400 "Your credit
+ * balance is too low to access the Anthropic API"; resellers say "insufficient credits/balance".
+ */
+const OUT_OF_CREDITS = /credit balance is too low|insufficient[ _](credits?|balance|funds|quota)/i;
+
+/** The `code` of a provider's error object (`{error: {code}}`, as the SDKs keep it on `.error`, or `.code` itself). */
+function errorBodyCode(e: SdkErrorLike): number | string | undefined {
+  const fromBody = (e.error as { code?: unknown } | undefined)?.code;
+  const code = fromBody ?? (e as { code?: unknown }).code;
+  if (typeof code === 'number') return code;
+  if (typeof code === 'string') return /^\d{3}$/.test(code) ? Number(code) : code;
   return undefined;
 }
 

@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import type { Logger } from '../../core/logger.js';
 import { classifyProviderError, ProviderError } from './provider-errors.js';
-import type { FinishReason, LanguageModel, ListedModel, LlmRequest, LlmResponse, ProviderId, StreamPart, ToolCall, Usage } from './port.js';
+import { collectResponse, type FinishReason, type LanguageModel, type ListedModel, type LlmRequest, type LlmResponse, type ProviderId, type StreamPart, type Usage } from './port.js';
 import { backoffDelayMs, sleep, type RetryPolicy } from './retry.js';
 import { scrubError, type CallSecret } from './scrub-secrets.js';
 
@@ -130,19 +130,7 @@ export function withResilience(adapter: ProviderAdapter, options: ResilienceOpti
     }
   }
 
-  async function complete(request: LlmRequest): Promise<LlmResponse> {
-    let text = '';
-    const toolCalls: ToolCall[] = [];
-    let usage: Usage = { inputTokens: 0, outputTokens: 0 };
-    let finishReason: FinishReason = 'other';
-    for await (const part of stream(request)) {
-      if (part.type === 'text-delta') text += part.text;
-      else if (part.type === 'tool-call') toolCalls.push(part.call);
-      else if (part.type === 'usage') usage = part.usage;
-      else finishReason = part.reason;
-    }
-    return { text, toolCalls, usage, finishReason };
-  }
+  const complete = (request: LlmRequest): Promise<LlmResponse> => collectResponse(stream(request));
 
   /**
    * One attempt under the same timeout (here for the whole list, which is small), typed and
@@ -176,5 +164,6 @@ export function addUsage(a: Usage | undefined, b: Usage | undefined): Usage | un
   const sum: Usage = { inputTokens: a.inputTokens + b.inputTokens, outputTokens: a.outputTokens + b.outputTokens };
   if (a.cacheReadTokens !== undefined || b.cacheReadTokens !== undefined) sum.cacheReadTokens = (a.cacheReadTokens ?? 0) + (b.cacheReadTokens ?? 0);
   if (a.cacheWriteTokens !== undefined || b.cacheWriteTokens !== undefined) sum.cacheWriteTokens = (a.cacheWriteTokens ?? 0) + (b.cacheWriteTokens ?? 0);
+  if (a.estimated || b.estimated) sum.estimated = true;
   return sum;
 }

@@ -21,7 +21,7 @@ export function messageEvents(plan: TurnPlan, model: string, id: string): string
     sse('message_start', {
       message: {
         id, type: 'message', role: 'assistant', model, content: [], stop_reason: null, stop_sequence: null,
-        usage: { ...startUsage(plan), output_tokens: 1 },
+        ...(plan.reportUsage ? { usage: { ...startUsage(plan), output_tokens: 1 } } : {}),
       },
     }),
   ];
@@ -43,7 +43,7 @@ export function messageEvents(plan: TurnPlan, model: string, id: string): string
   }
   events.push(sse('message_delta', {
     delta: { stop_reason: STOP_REASONS[plan.finishReason], stop_sequence: null },
-    usage: { output_tokens: plan.usage.output },
+    ...(plan.reportUsage ? { usage: { output_tokens: plan.usage.output } } : {}),
   }));
   events.push(sse('message_stop', {}));
   return events;
@@ -62,8 +62,29 @@ export function messageJson(plan: TurnPlan, model: string, id: string): unknown 
     ],
     stop_reason: STOP_REASONS[plan.finishReason],
     stop_sequence: null,
-    usage: { ...startUsage(plan), output_tokens: plan.usage.output },
+    ...(plan.reportUsage ? { usage: { ...startUsage(plan), output_tokens: plan.usage.output } } : {}),
   };
+}
+
+/**
+ * The real API's check of the conversation (a 400 invalid_request_error): every message needs
+ * non-empty content (only a final assistant message, a prefill, may be empty), and text blocks
+ * need text. Returns the API's message, or undefined when the messages are fine.
+ */
+export function emptyContentError(body: unknown): string | undefined {
+  const messages = (body as { messages?: unknown } | undefined)?.messages;
+  if (!Array.isArray(messages)) return undefined;
+  for (const [i, m] of (messages as { role?: unknown; content?: unknown }[]).entries()) {
+    const final = i === messages.length - 1 && m.role === 'assistant';
+    const content = m.content;
+    const empty = typeof content === 'string' ? content.trim() === '' : Array.isArray(content) && content.length === 0;
+    if (empty && !final) return `messages.${i}: all messages must have non-empty content except for the optional final assistant message`;
+    if (Array.isArray(content)) {
+      const blank = content.findIndex((b: { type?: unknown; text?: unknown }) => b?.type === 'text' && (typeof b.text !== 'string' || b.text.trim() === ''));
+      if (blank >= 0) return `messages.${i}.content.${blank}.text: text content blocks must contain non-whitespace text`;
+    }
+  }
+  return undefined;
 }
 
 /** A non-streamed tool_use block must carry an object; malformed scripted arguments become {}. */

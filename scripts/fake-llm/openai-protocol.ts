@@ -27,16 +27,18 @@ export function chatCompletionEvents(plan: TurnPlan, ctx: ChatContext, id: strin
     chunk([{ index: 0, delta: d, logprobs: null, finish_reason: finish }]);
 
   const events = [delta({ role: 'assistant', content: '' })];
+  for (const reasoning of plan.reasoningPieces) events.push(delta({ reasoning_content: reasoning }));
   for (const text of plan.textPieces) events.push(delta({ content: text }));
-  plan.toolCalls.forEach((call, index) => {
+  plan.toolCalls.forEach((call, i) => {
+    const index = plan.sameToolCallIndex ? 0 : i;
     // As OpenAI does: id and name first with empty arguments, then the argument fragments.
     events.push(delta({ tool_calls: [{ index, id: call.id, type: 'function', function: { name: call.name, arguments: '' } }] }));
     for (const piece of call.argumentPieces) events.push(delta({ tool_calls: [{ index, function: { arguments: piece } }] }));
   });
   // Groq reports usage on the last choice chunk under x_groq; the others only with include_usage.
   events.push(chunk([{ index: 0, delta: {}, logprobs: null, finish_reason: plan.finishReason }],
-    ctx.provider === 'groq' ? { x_groq: { id: `req_${id}`, usage: wireUsage(plan) } } : {}));
-  if (ctx.includeUsage) events.push(chunk([], { usage: wireUsage(plan) }));
+    ctx.provider === 'groq' && plan.reportUsage ? { x_groq: { id: `req_${id}`, usage: wireUsage(plan) } } : {}));
+  if (ctx.includeUsage && plan.reportUsage) events.push(chunk([], { usage: wireUsage(plan) }));
   events.push('data: [DONE]\n\n');
   return events;
 }
@@ -55,6 +57,7 @@ export function chatCompletionJson(plan: TurnPlan, ctx: ChatContext, id: string)
           role: 'assistant',
           content: text || null,
           refusal: null,
+          ...(plan.reasoningPieces.length ? { reasoning_content: plan.reasoningPieces.join('') } : {}),
           ...(plan.toolCalls.length
             ? { tool_calls: plan.toolCalls.map((c) => ({ id: c.id, type: 'function', function: { name: c.name, arguments: c.arguments } })) }
             : {}),
@@ -63,7 +66,7 @@ export function chatCompletionJson(plan: TurnPlan, ctx: ChatContext, id: string)
         finish_reason: plan.finishReason,
       },
     ],
-    usage: wireUsage(plan),
+    ...(plan.reportUsage ? { usage: wireUsage(plan) } : {}),
   };
 }
 
@@ -75,6 +78,15 @@ export function openAiError(status: number, message: string): unknown {
     : status >= 500 ? ['server_error', null]
     : ['invalid_request_error', null];
   return { error: { message, type, param: null, code } };
+}
+
+/** DeepSeek's answer to a thinking-mode conversation whose tool-call turn lost its reasoning_content; undefined when none did. */
+export function missingReasoningContent(body: unknown): string | undefined {
+  const messages = (body as { messages?: unknown } | undefined)?.messages;
+  if (!Array.isArray(messages)) return undefined;
+  const index = messages.findIndex((m: { role?: unknown; tool_calls?: unknown; reasoning_content?: unknown }) =>
+    m?.role === 'assistant' && Array.isArray(m.tool_calls) && m.tool_calls.length > 0 && typeof m.reasoning_content !== 'string');
+  return index < 0 ? undefined : `Missing \`reasoning_content\` field in the assistant message at message index ${index}`;
 }
 
 /** An error inside a 200 event stream, as OpenAI sends one mid-stream. */

@@ -15,6 +15,11 @@ export interface FakeScript {
   models?: string[];
   /** GET …/models answers 404, as servers without a model list do. */
   modelsMissing?: boolean;
+  /**
+   * DeepSeek's thinking mode with tools: a chat request whose assistant tool-call message lacks
+   * `reasoning_content` is answered 400, as DeepSeek does.
+   */
+  requireReasoningContent?: boolean;
 }
 
 export interface FakeMatch {
@@ -79,8 +84,25 @@ export interface FakeTurn {
    * `{"error":{"code":<status, default 401>,"message":…}}` (as the only SSE event when streaming).
    */
   errorInOkBody?: boolean;
+  /** Chat completions: the `code` of the error object sent with `status` (e.g. 429 with `insufficient_quota`, as OpenAI does). */
+  errorCode?: string;
   /** Streaming only: destroy the socket after this many SSE events were written. */
   cutAfterChunks?: number;
+  /**
+   * Report no usage at all, as many OpenAI-compatible servers (older Ollama, some proxies) do:
+   * no usage chunk even when asked for one, no `x_groq.usage`; on Anthropic no `usage` in
+   * `message_start` nor in `message_delta`.
+   */
+  omitUsage?: boolean;
+  /**
+   * Answer a streaming request with one JSON body (content-type application/json) instead of
+   * server-sent events: the error of `errorInOkBody`, or else the whole completion.
+   */
+  ignoreStream?: boolean;
+  /** OpenAI wire: stream every tool call with `index: 0` (distinct ids), as Ollama, LiteLLM and Gemini bridges do. */
+  sameToolCallIndex?: boolean;
+  /** OpenAI wire: DeepSeek's thinking, streamed as `reasoning_content` deltas before the text. */
+  reasoning?: string;
 }
 
 export const DEFAULT_TURN: FakeTurn = {
@@ -112,10 +134,15 @@ export function split(text: string, size: number): string[] {
 
 /** What a turn streams, protocol-neutral: the protocols render it. */
 export interface TurnPlan {
+  reasoningPieces: string[];
   textPieces: string[];
   toolCalls: { id: string; name: string; argumentPieces: string[]; arguments: string }[];
   finishReason: 'stop' | 'tool_calls' | 'length';
+  /** What the answer costs (recorded by the server even when the wire does not carry it). */
   usage: Required<Pick<FakeUsage, 'input' | 'output'>> & Pick<FakeUsage, 'cacheRead' | 'cacheWrite'>;
+  /** Whether the wire carries the usage (omitUsage). */
+  reportUsage: boolean;
+  sameToolCallIndex: boolean;
 }
 
 let nextId = 1;
@@ -123,15 +150,19 @@ let nextId = 1;
 export function planTurn(turn: FakeTurn, requestBodyLength: number): TurnPlan {
   const size = Math.max(1, turn.chunkSize ?? 8);
   const textPieces = turn.text ? split(turn.text, size) : [];
+  const reasoningPieces = turn.reasoning ? split(turn.reasoning, size) : [];
   const toolCalls = (turn.toolCalls ?? []).map((c) => {
     const args = typeof c.arguments === 'string' ? c.arguments : JSON.stringify(c.arguments);
     return { id: c.id ?? `call_fake_${nextId++}`, name: c.name, arguments: args, argumentPieces: split(args, size) };
   });
-  const pieces = textPieces.length + toolCalls.reduce((n, c) => n + c.argumentPieces.length, 0);
+  const pieces = reasoningPieces.length + textPieces.length + toolCalls.reduce((n, c) => n + c.argumentPieces.length, 0);
   return {
+    reasoningPieces,
     textPieces,
     toolCalls,
     finishReason: turn.finishReason ?? (toolCalls.length ? 'tool_calls' : 'stop'),
+    reportUsage: turn.omitUsage !== true,
+    sameToolCallIndex: turn.sameToolCallIndex === true,
     usage: {
       // Rough, but deterministic: about four characters a token.
       input: turn.usage?.input ?? Math.ceil(requestBodyLength / 4),

@@ -1,8 +1,8 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { ProviderId } from '../../llm/providers/port.js';
-import { anthropicError, anthropicModels, anthropicStreamError, messageEvents, messageJson } from './anthropic-protocol.js';
-import { chatCompletionEvents, chatCompletionJson, openAiError, openAiModels, openAiStreamError } from './openai-protocol.js';
+import { anthropicError, anthropicModels, anthropicStreamError, emptyContentError, messageEvents, messageJson } from './anthropic-protocol.js';
+import { chatCompletionEvents, chatCompletionJson, missingReasoningContent, openAiError, openAiModels, openAiStreamError } from './openai-protocol.js';
 import { planTurn, takeTurn, type FakeScript, type FakeTurn, type KeyFault } from './script.js';
 
 export type { FakeScript, FakeTurn, FakeToolCall, FakeUsage, FakeMatch, KeyFault } from './script.js';
@@ -112,23 +112,31 @@ export async function startFakeLlm(options: { script?: FakeScript; port?: number
 
     const body = (record.body ?? {}) as { model?: unknown; stream?: unknown; stream_options?: { include_usage?: unknown } };
     const model = typeof body.model === 'string' ? body.model : 'fake-model';
+    // Requests the real APIs refuse before any model runs: refused here too, taking no turn.
+    const refusal = isAnthropic ? emptyContentError(record.body) : script.requireReasoningContent ? missingReasoningContent(record.body) : undefined;
+    if (refusal) return send(res, record, 400, errorBody(400, refusal));
     const turn = options.responder?.(record) ?? takeTurn(script, { provider: record.provider, apiKey: record.apiKey ?? '', model });
     if (turn.firstByteDelayMs) await delay(turn.firstByteDelayMs, res);
     if (res.destroyed) return;
     const errorMessage = echo(turn.errorMessage) ?? `fake LLM scripted error ${turn.status ?? 401}`;
     if (turn.errorInOkBody) {
       const okError = { error: { code: turn.status ?? 401, message: errorMessage } };
-      if (body.stream !== true) return send(res, record, 200, okError);
+      if (body.stream !== true || turn.ignoreStream) return send(res, record, 200, okError);
       return streamEvents(res, record, [`data: ${JSON.stringify(okError)}\n\n`], {});
     }
     if (turn.status && turn.status >= 400 && turn.streamErrorAfterChunks === undefined) {
-      return sendFault(res, record, turn.status, turn.retryAfter, errorMessage, errorBody);
+      // The protocol's error body, with the scripted `code` where one is given (OpenAI's error objects carry one).
+      const withCode = (status: number, message: string): unknown => {
+        const b = errorBody(status, message) as { error: Record<string, unknown> };
+        return turn.errorCode === undefined || isAnthropic ? b : { ...b, error: { ...b.error, code: turn.errorCode } };
+      };
+      return sendFault(res, record, turn.status, turn.retryAfter, errorMessage, withCode);
     }
 
     const plan = planTurn(turn, bodyLength);
     record.usage = { input: plan.usage.input, output: plan.usage.output };
     const id = `${isAnthropic ? 'msg' : 'chatcmpl'}_fake_${++counter}`;
-    if (body.stream !== true) {
+    if (body.stream !== true || turn.ignoreStream) {
       return send(res, record, 200, isAnthropic ? messageJson(plan, model, id) : chatCompletionJson(plan, { provider: record.provider, model, includeUsage: true }, id));
     }
     const events = isAnthropic

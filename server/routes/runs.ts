@@ -9,6 +9,7 @@ import { route, type AnyRoute } from '../http/route.js';
 import { ownedProject } from './ownership.js';
 import { pageQuery, projectIdParams, runIdParams, runSchema, stepSchema, toRunJson, toStepJson } from './project-schemas.js';
 import { idSchema } from './schemas.js';
+import { modelNameSchema, roleModelsRequestSchema, runBudgetRequestSchema } from '../../protocol/api-types.js';
 
 const generateBody = z.object({
   prompt: z
@@ -19,8 +20,13 @@ const generateBody = z.object({
     .optional()
     .meta({ description: "The first run defaults to the project's prompt; a later run (a change request) requires one" }),
   provider: z.enum(PROVIDERS),
-  model: z.string().trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters').regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces'),
+  model: modelNameSchema,
   keyId: idSchema('must be the id of one of your API keys (a UUID)').optional(),
+  budget: runBudgetRequestSchema.optional(),
+  models: roleModelsRequestSchema.optional(),
+  fromChatTurn: idSchema('must be a chat turn id (a UUID)')
+    .optional()
+    .meta({ description: 'An answered chat turn of the project: its question and answer become the prompt (prompt, if given, is put in front)' }),
 });
 
 export function runRoutes(ctx: AppContext): AnyRoute[] {
@@ -40,17 +46,18 @@ export function runRoutes(ctx: AppContext): AnyRoute[] {
       body: generateBody,
       responses: {
         202: { description: 'Queued; follow it on the WebSocket or GET …/runs/:runId', schema: z.object({ run: runSchema }) },
-        400: { description: 'Invalid input (E_VALIDATION) or no key for the provider (E_NO_KEY)' },
+        400: { description: "Invalid input (E_VALIDATION; also a budget.maxTokens above the plan's monthly token limit) or no key for the provider or a role's provider (E_NO_KEY)" },
         402: { description: 'The plan’s concurrent-run limit is reached (E_LIMIT)' },
-        404: { description: 'No such project, or keyId is not one of the caller’s keys' },
-        409: { description: 'The project already has a queued or running run (E_CONFLICT; details.activeRunId names it)' },
+        404: { description: 'No such project, keyId is not one of the caller’s keys, or fromChatTurn is not a turn of this project' },
+        409: { description: 'The project already has a queued or running run (E_CONFLICT; details.activeRunId names it), or fromChatTurn is not answered' },
         429: { description: 'Too many runs started (E_RATE_LIMITED, Retry-After)' },
         503: { description: 'The server is low on disk space (E_DISK_RESERVE), or the sandbox cannot build apps on this node: no Docker engine, no sandbox image, or SAMOKODER_SANDBOX=off; the message has the fix (E_SANDBOX_UNAVAILABLE)' },
       },
       handler: async ({ params, body, auth, req }) => {
         userLimit.hit(auth!.user.id);
         ipLimit.hit(ipKey(req.ip));
-        const run = await ctx.lifecycle.start({ user: auth!.user, projectId: params.id, prompt: body.prompt, provider: body.provider, model: body.model, keyId: body.keyId });
+        const prompt = body.fromChatTurn ? await ctx.chat.changeRequestPrompt(params.id, auth!.user.id, body.fromChatTurn, body.prompt) : body.prompt;
+        const run = await ctx.lifecycle.start({ user: auth!.user, projectId: params.id, prompt, provider: body.provider, model: body.model, keyId: body.keyId, budget: body.budget, models: body.models });
         return { status: 202, body: { run: toRunJson(run) } };
       },
     }),

@@ -15,6 +15,7 @@ export interface Tenant {
   userId: string;
   email: string;
   keyId: string;
+  gitCredentialId: string;
   projectId: string;
   runId: string;
   /** The workspace's commits, oldest first (initial commit, then the seeded files). */
@@ -32,6 +33,8 @@ export async function seedTenant(server: TestServer, api: Api, planId = 'unlimit
   await server.ctx.db.query('UPDATE users SET plan_id = $2 WHERE id = $1', [user.userId, planId]);
   const key = await api('POST', '/api/user/api-keys', { token: user.token, body: { provider: 'openai', apiKey: `sk-test${Math.random().toString(36).slice(2)}abcd` } });
   if (key.status !== 201) throw new Error(`key: ${key.status} ${key.text}`);
+  const credential = await api('POST', '/api/user/git-credentials', { token: user.token, body: { kind: 'token', secret: `ghp_test${Math.random().toString(36).slice(2)}abcd` } });
+  if (credential.status !== 201) throw new Error(`git credential: ${credential.status} ${credential.text}`);
   const project = await api('POST', '/api/projects', { token: user.token, body: { name: 'Todo App', prompt: 'a todo app' } });
   if (project.status !== 201) throw new Error(`project: ${project.status} ${project.text}`);
   const projectId: string = project.body.project.id;
@@ -44,7 +47,7 @@ export async function seedTenant(server: TestServer, api: Api, planId = 'unlimit
   if (run.status !== 202) throw new Error(`generate: ${run.status} ${run.text}`);
   // What verify's browser check stores, so the screenshot route has something to answer.
   await new RunScreenshotsRepo(server.ctx.db).save(run.body.run.id, TINY_PNG);
-  return { ...user, keyId: key.body.id, projectId, runId: run.body.run.id, shas: [first, second], filePath: 'src/index.ts' };
+  return { ...user, keyId: key.body.id, gitCredentialId: credential.body.id, projectId, runId: run.body.run.id, shas: [first, second], filePath: 'src/index.ts' };
 }
 
 /**
@@ -52,7 +55,7 @@ export async function seedTenant(server: TestServer, api: Api, planId = 'unlimit
  * and commits. Two equal snapshots mean nothing changed.
  */
 export async function snapshot(server: TestServer, tenant: Tenant): Promise<string> {
-  const tables = ['projects', 'runs', 'steps', 'events', 'api_keys', 'jobs', 'usage_ledger'];
+  const tables = ['projects', 'runs', 'steps', 'events', 'api_keys', 'git_credentials', 'jobs', 'usage_ledger', 'chat_turns'];
   const parts: string[] = [];
   for (const t of tables) {
     const rows = await server.ctx.db.query(`SELECT to_jsonb(x)::text AS j FROM ${t} x ORDER BY 1`);

@@ -87,7 +87,7 @@ describe('REST: projects, runs, files, history, export', () => {
     const res = await api('POST', `/api/projects/${mine.body.project.id}/generate`, { token: a.token, body: { provider: 'openai', model: 'm' } });
     const url = `/api/projects/${mine.body.project.id}/runs/${res.body.run.id}/cancel`;
     const cancelled = await api('POST', url, { token: a.token });
-    expect(cancelled.body.run).toMatchObject({ status: 'cancelled', reason: 'cancelled' });
+    expect(cancelled.body.run).toMatchObject({ status: 'cancelled', reason: 'cancelled', message: null });
     expect((await api('POST', url, { token: a.token })).body.run.status).toBe('cancelled');
     // The run id under another project of the same user is not found.
     const other = await api('POST', '/api/projects', { token: a.token, body: { prompt: 'z' } });

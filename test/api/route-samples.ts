@@ -12,6 +12,7 @@ export const routeKey = (r: Pick<AnyRoute, 'method' | 'path'>): string => `${r.m
 /** Path parameters by (path prefix, name). */
 const PARAM_VALUES: Array<[RegExp, string, (t: Tenant) => string]> = [
   [/^\/api\/user\/api-keys\//, 'id', (t) => t.keyId],
+  [/^\/api\/user\/git-credentials\//, 'id', (t) => t.gitCredentialId],
   [/^\/api\/projects\//, 'id', (t) => t.projectId],
   [/^\/api\/projects\//, 'runId', (t) => t.runId],
   [/^\/api\/projects\//, 'path', (t) => t.filePath],
@@ -22,11 +23,17 @@ const BODIES: Record<string, (t: Tenant) => Record<string, unknown>> = {
   'POST /api/auth/login': (t) => ({ email: t.email, password: 'correct horse battery' }),
   'POST /api/user/api-keys': () => ({ provider: 'openai', apiKey: 'sk-testsample1234' }),
   'POST /api/projects': () => ({ name: 'Sample', prompt: 'a sample app' }),
+  'POST /api/user/git-credentials': () => ({ kind: 'token', secret: 'ghp_samplesampletoken1234' }),
+  // A metadata address: always refused (E_GIT_URL), so a valid sample never leaves the machine.
+  'POST /api/projects/:id/push': () => ({ remoteUrl: 'https://169.254.169.254/sample.git', branch: 'main' }),
   'PUT /api/projects/:id/webhook': () => ({ url: 'https://example.com/hook' }),
   'POST /api/projects/:id/generate': () => ({ prompt: 'add dark mode', provider: 'openai', model: 'gpt-4o-mini' }),
+  'POST /api/projects/:id/estimate': () => ({ prompt: 'add dark mode', provider: 'openai', model: 'gpt-4o-mini', models: { planner: { model: 'gpt-4.1-mini' } } }),
   'POST /api/projects/:id/revert': (t) => ({ to: t.shas[0]! }),
   'PUT /api/admin/models': () => ({ provider: 'openai', model: 'sample-model', maxOutputTokens: 1000 }),
   'POST /api/admin/models/refresh': () => ({ provider: 'groq' }),
+  // A provider the tenant has no key for: a valid question ends at E_NO_KEY, before any model call.
+  'POST /api/projects/:id/chat': () => ({ message: 'What does this project do?', provider: 'anthropic', model: 'claude-3-5-haiku-latest' }),
 };
 
 const QUERIES: Record<string, (t: Tenant) => Record<string, string>> = {

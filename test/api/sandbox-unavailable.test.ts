@@ -56,7 +56,7 @@ test('a run that reaches the sandbox fails at once with sandbox_unavailable and 
   script(h, fx, happyTurns());
   const run = await startRun(h, fx);
   const done = await waitForRun(db, run.id, 240_000);
-  expect(done).toMatchObject({ status: 'failed', reason: 'sandbox_unavailable' });
+  expect(done).toMatchObject({ status: 'failed', reason: 'sandbox_unavailable', message: expect.stringContaining('Fix: build the image: npm run sandbox:image') });
   const events = (await new EventsRepo(db).listSince(fx.projectId, fx.userId, 0, 10_000)).filter((e) => e.runId === run.id);
   expect(events.filter((e) => e.type === 'run.started')).toHaveLength(1);
   expect(events.filter((e) => e.type === 'run.resumed')).toHaveLength(0);

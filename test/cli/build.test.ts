@@ -70,6 +70,12 @@ test('bad input exits 2 with a message', async () => {
   const noKey = await runCli(['build', 'x', '--provider', 'anthropic', '--key-env', 'SAMOKODER_TEST_UNSET_VAR']);
   expect(noKey.code).toBe(2);
   expect(noKey.stderr).toMatch(/SAMOKODER_TEST_UNSET_VAR is not set/);
+  const badBudget = await runCli(['build', 'x', '--base-url', 'http://127.0.0.1:9/v1', '--model', 'm', '--max-tokens', 'lots']);
+  expect(badBudget.code).toBe(2);
+  expect(badBudget.stderr).toMatch(/--max-tokens must be a whole number above 0, e\.g\. --max-tokens 200000 \(got "lots"\)/);
+  const freeBudget = await runCli(['build', 'x', '--base-url', 'http://127.0.0.1:9/v1', '--model', 'm', '--max-cost', '0']);
+  expect(freeBudget.code).toBe(2);
+  expect(freeBudget.stderr).toMatch(/--max-cost must be a dollar amount above 0/);
   const unknown = await runCli(['build', 'x', '--nope']);
   expect(unknown.code).toBe(2);
   expect((await runCli(['frobnicate'])).code).toBe(2);

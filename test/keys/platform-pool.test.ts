@@ -11,6 +11,7 @@ describe.each(DATABASE_KINDS)('platform key pool on %s', (kind) => {
   let fake: FakeLlm;
   let server: TestServer;
   const [k1, k2, k3] = [fakeSecret('sk-'), fakeSecret('sk-'), fakeSecret('sk-')];
+  const [dry, funded] = [fakeSecret('sk-or-'), fakeSecret('sk-or-')];
   const adminEmail = `admin-${Date.now()}@example.com`;
   const SUPABASE_SECRET = 'platform-pool-test-supabase-secret-32-chars';
 
@@ -19,6 +20,8 @@ describe.each(DATABASE_KINDS)('platform key pool on %s', (kind) => {
     server = await startTestServer(kind, {
       SAMOKODER_OPENAI_BASE_URL: fake.baseUrls.openai,
       SAMOKODER_PLATFORM_KEYS_OPENAI: `${k1},${k2},${k3}`,
+      SAMOKODER_OPENROUTER_BASE_URL: fake.baseUrls.openrouter,
+      SAMOKODER_PLATFORM_KEYS_OPENROUTER: `${dry},${funded}`,
       SAMOKODER_ADMIN_EMAILS: adminEmail,
       SUPABASE_JWT_SECRET: SUPABASE_SECRET,
       SAMOKODER_LLM_MAX_RETRIES: 0,
@@ -56,7 +59,9 @@ describe.each(DATABASE_KINDS)('platform key pool on %s', (kind) => {
     for (let i = 0; i < 4; i++) await gateway.complete(request, ctx);
     expect(used(k3)).toBe(k3Calls); // …and never again after its 401.
 
-    const state = await server.ctx.llm.keyPool.state();
+    // The OpenRouter keys of the next test are in the pool too.
+    const openai = <T extends { provider: string }>(states: T[]): T[] => states.filter((x) => x.provider === 'openai');
+    const state = openai(await server.ctx.llm.keyPool.state());
     const byStatus = Object.fromEntries(state.map((s) => [s.status, s]));
     expect(byStatus.disabled).toMatchObject({ masked: `sk-…${k3.slice(-4)}`, disabledReason: expect.stringContaining('401') });
     expect(byStatus.cooling_down).toMatchObject({ masked: `sk-…${k2.slice(-4)}`, errorCount: 1, requestCount: 1 });
@@ -64,7 +69,7 @@ describe.each(DATABASE_KINDS)('platform key pool on %s', (kind) => {
 
     // A new pool on the same database (a restart) sees the counters, the cooldown and the disablement.
     const restarted = await PlatformKeyPool.open(server.ctx.db, server.config.platformKeys, server.ctx.clock, server.ctx.logger);
-    const after = await restarted.state();
+    const after = openai(await restarted.state());
     expect(after.map(({ id, requestCount, errorCount, status }) => ({ id, requestCount, errorCount, status }))).toEqual(
       state.map(({ id, requestCount, errorCount, status }) => ({ id, requestCount, errorCount, status })),
     );
@@ -83,11 +88,26 @@ describe.each(DATABASE_KINDS)('platform key pool on %s', (kind) => {
     const adminToken = await signSupabaseToken(SUPABASE_SECRET, { sub: 'platform-pool-admin', email: adminEmail, email_verified: true });
     const res = await api('GET', '/api/admin/platform-keys', { token: adminToken });
     expect(res.status).toBe(200);
-    expect(res.body.keys).toHaveLength(3);
+    expect(res.body.keys.filter((k: { provider: string }) => k.provider === 'openai')).toHaveLength(3);
     for (const k of [k1, k2, k3]) {
       expect(res.text).not.toContain(k);
       expect(server.logs.join('\n')).not.toContain(k);
     }
+    fake.setScript({});
+  });
+
+  test('a key whose account is out of credits (402) is tried once: the call moves to the next key and the dry one rests', async () => {
+    const api = apiClient(server.url);
+    const user = await registerUser(api);
+    await server.ctx.db.query("UPDATE users SET plan_id = 'pro' WHERE id = $1", [user.userId]);
+    const ctx = { userId: user.userId, provider: 'openrouter' as const, keySource: 'platform' as const };
+    fake.setScript({ faultsByKey: { [dry]: { status: 402, message: 'Insufficient credits' } } });
+    for (let i = 0; i < 6; i++) expect((await server.ctx.llm.gateway.complete(request, ctx)).finishReason).toBe('stop');
+    const used = (k: string) => fake.requests.filter((r) => r.apiKey === k).length;
+    expect(used(dry)).toBe(1);
+    expect(used(funded)).toBe(6);
+    const state = (await server.ctx.llm.keyPool.state()).filter((s) => s.provider === 'openrouter');
+    expect(state.find((s) => s.masked.endsWith(dry.slice(-4)))).toMatchObject({ status: 'cooling_down', errorCount: 1, lastError: expect.stringContaining('E_PROVIDER_QUOTA') });
     fake.setScript({});
   });
 });

@@ -70,11 +70,11 @@ describe.each(DATABASE_KINDS)('seeding and sharing the catalogue on %s', (kind) 
     const seed = parseSeed(seedFile('2031-01-01', { m: model('M', price(1, 2)) }));
     const nodeA = await openCatalogue(seed);
     const nodeB = await openCatalogue(seed);
-    expect(nodeB.clampOutputTokens('openai', 'm', 5000)).toBe(100);
+    expect(nodeB.maxOutputTokensOf('openai', 'm')).toBe(100);
     await nodeA.edit({ provider: 'openai', model: 'm', prices: price(4, 8), maxOutputTokens: 2000 });
     expect(nodeA.price('openai', 'm')).toEqual(price(4, 8));
     expect(await eventually(async () => nodeB.price('openai', 'm')?.input, 4, 10_000)).toBe(4);
-    expect(nodeB.clampOutputTokens('openai', 'm', 5000)).toBe(2000);
-    expect(nodeB.clampOutputTokens('openai', 'unknown', 5000)).toBe(5000);
+    expect(nodeB.maxOutputTokensOf('openai', 'm')).toBe(2000);
+    expect(nodeB.maxOutputTokensOf('openai', 'unknown')).toBeUndefined();
   });
 });

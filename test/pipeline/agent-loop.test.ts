@@ -56,6 +56,21 @@ describe('the coder and fixer tool loop (postgres, fake LLM through the SDKs)', 
     expect(await (await fx.workspace()).files.readFile('notes.txt')).toMatchObject({ content: 'draft 7\n' });
   });
 
+  test('an install on its own gets the registry network; anything chained to it, and other commands, stay offline', async () => {
+    const db = h.server.ctx.db;
+    const fx = await newProjectFixture(h, 'openai-compatible');
+    const commands = ['npm install --no-audit --no-fund', 'npm install && node -e 1', 'node -e 1'];
+    script(h, fx, [oneTask(), bareArchTurn(), ...commands.map((command) => toolTurn('run_command', { command })), finishTurn()]);
+    const run = await startRun(h, fx);
+    await waitForRun(db, run.id);
+    const started = (await projectEvents(db, fx)).filter((e) => e.type === 'command.started' && commands.includes((e.data as { command: string }).command));
+    expect(started.map((e) => [(e.data as { command: string }).command, (e.data as { network: string }).network, (e.data as { purpose: string }).purpose])).toEqual([
+      ['npm install --no-audit --no-fund', 'registry', 'install'],
+      ['npm install && node -e 1', 'none', 'agent'],
+      ['node -e 1', 'none', 'agent'],
+    ]);
+  });
+
   test('a refused 5 MB write_file is not resent: the next request stays small', async () => {
     const db = h.server.ctx.db;
     const fx = await newProjectFixture(h, 'openai-compatible');

@@ -95,7 +95,8 @@ describe('fake LLM server', () => {
       { role: 'assistant', content: [{ type: 'tool_use', id: 't1', name: 'read_file', input: { path: 'a' } }, { type: 'tool_use', id: 't2', name: 'list_files', input: {} }] },
       { role: 'user', content: [{ type: 'tool_result', tool_use_id: 't1', content: 'A' }, { type: 'tool_result', tool_use_id: 't2', content: 'no such dir', is_error: true }] },
     ]);
-    expect(anthropicBody?.system).toBe('s');
+    // The system prompt is the cached prefix (cache_control), sent as a block.
+    expect(anthropicBody?.system).toEqual([{ type: 'text', text: 's', cache_control: { type: 'ephemeral' } }]);
     expect(openaiBody?.messages).toEqual([
       { role: 'system', content: 's' },
       { role: 'user', content: 'build it' },

@@ -137,6 +137,16 @@ test('sign up, add a key, generate, follow the run through a dropped socket, vie
   expect(names).not.toContain('test/todo.test.js');
   expect(names.some((n) => n.startsWith('.git/'))).toBe(false);
 
+  // The finished run in Russian: status, step kinds and exit lines come from the catalogues.
+  await page.getByRole('tab', { name: 'Run' }).click();
+  await page.getByRole('combobox', { name: 'Language' }).selectOption('ru');
+  await page.locator('.run-head .badge', { hasText: 'успешно' }).waitFor();
+  expect(await page.locator('li[data-step="coder"] summary').first().textContent()).toContain('программист');
+  expect(await page.locator('.terminal .t-exit').allTextContents()).toEqual(['код 0']);
+  expect(await page.evaluate(() => [...((globalThis as unknown as { __samokoderMissingKeys?: Set<string> }).__samokoderMissingKeys ?? [])])).toEqual([]);
+  await shot(page, '05b-run-ru');
+  await page.getByRole('combobox', { name: 'Язык' }).selectOption('en');
+
   // Usage: the plan's limits as bars.
   await nav(page, 'Usage');
   await page.getByRole('progressbar', { name: 'Tokens this month' }).waitFor();

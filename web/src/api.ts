@@ -14,16 +14,18 @@ export class ApiError extends Error {
 }
 
 // The response types are the server's own (protocol/api-types.ts), imported as types only.
-export type { ApiKey, Commit, Diff, FileContent, Me, Plan, Project, Run, Session, Step, TreeEntry, Usage, User } from '../../protocol/api-types.js';
+export type { ApiKey, ChatTurn, Commit, Diff, FileContent, Me, Plan, Project, Run, Session, Step, TreeEntry, Usage, User } from '../../protocol/api-types.js';
 
 async function request(method: string, path: string, body?: unknown): Promise<Response> {
   const headers: Record<string, string> = {};
   const token = session.token();
   if (token) headers.authorization = `Bearer ${token}`;
-  if (body !== undefined) headers['content-type'] = 'application/json';
+  // FormData (an upload) goes as multipart/form-data with the browser's boundary.
+  const form = body instanceof FormData;
+  if (body !== undefined && !form) headers['content-type'] = 'application/json';
   let res: Response;
   try {
-    res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    res = await fetch(path, { method, headers, body: body === undefined ? undefined : form ? body : JSON.stringify(body) });
   } catch {
     throw new ApiError(0, 'E_NETWORK', 'The service did not answer. Is it running?');
   }

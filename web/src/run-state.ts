@@ -20,7 +20,10 @@ export interface CommandView {
 export interface StepView {
   key: string;
   kind: string;
-  title: string;
+  taskId?: string;
+  taskTitle?: string;
+  /** A fixer's round (0 for other steps). */
+  round: number;
   status: 'running' | 'succeeded' | 'failed' | 'cancelled';
   text: string;
   tools: ToolCallView[];
@@ -31,6 +34,9 @@ export interface StepView {
 export interface TerminalLine {
   kind: 'command' | 'stdout' | 'stderr' | 'exit';
   text: string;
+  /** On 'exit' lines: the view words them in the reader's language. */
+  exitCode?: number;
+  timedOut?: boolean;
 }
 
 export interface RunView {
@@ -142,7 +148,7 @@ export function applyEvent(s: RunView, e: StreamEvent): RunView {
       const key = stepKey(d.seq);
       // A resumed run starts its unfinished step again: the same key, running again.
       if (next.steps.some((x) => x.key === key)) return { ...next, steps: updateStep(next.steps, d.seq, (x) => ({ ...x, status: 'running' })) };
-      const step: StepView = { key, kind: d.kind, title: stepTitle(d), status: 'running', text: '', tools: [], commands: [] };
+      const step: StepView = { key, kind: d.kind, ...(d.taskId ? { taskId: d.taskId } : {}), ...(d.taskTitle ? { taskTitle: d.taskTitle } : {}), round: d.round, status: 'running', text: '', tools: [], commands: [] };
       return { ...next, status: next.status === 'queued' || next.status === 'idle' ? 'running' : next.status, steps: [...next.steps, step] };
     }
     case 'step.finished': {
@@ -154,8 +160,11 @@ export function applyEvent(s: RunView, e: StreamEvent): RunView {
       if (!text || stepSeq === undefined) return next; // a truncated delta may have lost its fields
       return { ...next, steps: updateStep(next.steps, stepSeq, (x) => ({ ...x, text: (x.text + text).slice(-MAX_STEP_TEXT) })) };
     }
-    case 'llm.usage':
-      return { ...next, inputTokens: next.inputTokens + e.data.inputTokens, outputTokens: next.outputTokens + e.data.outputTokens };
+    case 'llm.usage': {
+      // The live cost meter: the run's cost so far, as the ledger priced its settled calls.
+      const cost = e.data.runCostMicroUsd ?? next.costMicroUsd;
+      return { ...next, inputTokens: next.inputTokens + e.data.inputTokens, outputTokens: next.outputTokens + e.data.outputTokens, costMicroUsd: Math.max(next.costMicroUsd, cost) };
+    }
     case 'tool.called': {
       const d = e.data;
       const target = d.path ?? d.command;
@@ -190,7 +199,7 @@ export function applyEvent(s: RunView, e: StreamEvent): RunView {
         commands[i] = { ...commands[i]!, exitCode: d.exitCode, timedOut: d.timedOut };
         return { ...x, commands };
       };
-      return { ...next, terminal: pushTerminal(next.terminal, [{ kind: 'exit', text: exitText(d) }]), steps: updateStep(next.steps, d.stepSeq, finish) };
+      return { ...next, terminal: pushTerminal(next.terminal, [{ kind: 'exit', text: exitText(d), exitCode: d.exitCode, timedOut: d.timedOut }]), steps: updateStep(next.steps, d.stepSeq, finish) };
     }
     case 'run.finished': {
       const d = e.data;

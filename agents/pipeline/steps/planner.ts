@@ -1,7 +1,7 @@
 import { RunsRepo } from '../../../runs/runs-repo.js';
 import { PLANNER_PROMPT, promptRef } from '../../prompts/index.js';
 import { SUBMIT_PLAN, submitPlanArgs, type Plan } from '../../tools/schemas.js';
-import { plannerMessage, treeListing } from '../context-builder.js';
+import { plannerMessage, treeListing, withProjectRules } from '../context-builder.js';
 import type { RunContext, StepRef } from '../run-context.js';
 import { RunStop } from '../run-stop.js';
 import { requireToolCall } from '../structured-call.js';
@@ -19,7 +19,7 @@ export async function runPlanner(rc: RunContext, step: StepRef): Promise<StepRes
   const change = rc.run.kind === 'change' || tree.paths.length > 0;
   const current = change ? (await previousDesign(rc)).plan : undefined;
   const user = plannerMessage({ prompt: rc.run.prompt, kind: change ? 'change' : 'generate', currentPlan: current, tree });
-  const plan = await requireToolCall(rc, step, { system: PLANNER_PROMPT.text, user, tool: SUBMIT_PLAN, schema: submitPlanArgs });
+  const plan = await requireToolCall(rc, step, { system: await withProjectRules(rc.workspace, PLANNER_PROMPT.text), user, tool: SUBMIT_PLAN, schema: submitPlanArgs });
   const ids = new Set(plan.tasks.map((t) => t.id));
   if (ids.size !== plan.tasks.length) throw new RunStop('invalid_tool_calls', 'The plan repeats a task id.');
   return {

@@ -25,8 +25,8 @@ export interface VerifyOutput {
 }
 
 /**
- * Verify: the files the architecture declares must exist; then the architect's install command (network 'registry': only the package registry, through
- * the egress proxy), then the test command (no network), in the project's sandbox, which must
+ * Verify: the files the architecture declares must exist; then the architect's install command (network 'registry': only the host's package cache,
+ * a pull-through cache of the registry), then the test command (no network), in the project's sandbox, which must
  * exit 0 having run at least one test (counted from the runner's summary: a command that runs
  * nothing, like `echo "no tests yet"`, does not pass); then, for a web app, the browser check
  * (browser-check.ts: the start command serving `/` to headless Chromium without errors). The step succeeds either way — its output

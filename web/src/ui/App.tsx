@@ -80,7 +80,7 @@ export function App() {
         </nav>
         <div class="who">
           {me && (
-            <span class="muted" title={t('plan', { name: me.plan.name })}>
+            <span class="muted" title={t('plan', { name: me.plan.name })} translate={false}>
               {me.user.email}
             </span>
           )}

@@ -1,10 +1,12 @@
 import { useState } from 'preact/hooks';
 import { api, type Session } from '../api.js';
+import { useT } from '../i18n/index.js';
 import { navigate } from '../router.js';
 import { session } from '../session.js';
 import { ErrorNote, Field } from './common.js';
 
 export function AuthPage({ mode }: { mode: 'login' | 'signup' }) {
+  const t = useT('auth');
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
   const [busy, setBusy] = useState(false);
@@ -31,13 +33,13 @@ export function AuthPage({ mode }: { mode: 'login' | 'signup' }) {
       <h1>
         <span class="logo" aria-hidden="true">S</span> Samokoder
       </h1>
-      <p class="muted">A prompt in, a working and tested project out.</p>
-      <h2>{signup ? 'Create an account' : 'Sign in'}</h2>
+      <p class="muted">{t('tagline')}</p>
+      <h2>{signup ? t('createAccount') : t('signIn')}</h2>
       <form onSubmit={submit}>
-        <Field label="Email">
+        <Field label={t('email')}>
           <input type="email" name="email" autoComplete="email" required value={email} onInput={(e) => setEmail(e.currentTarget.value)} />
         </Field>
-        <Field label="Password" hint={signup ? 'At least 10 characters, and not a common password.' : undefined}>
+        <Field label={t('password')} hint={signup ? t('passwordHint') : undefined}>
           <input
             type="password"
             name="password"
@@ -50,17 +52,17 @@ export function AuthPage({ mode }: { mode: 'login' | 'signup' }) {
         </Field>
         <ErrorNote error={error} />
         <button type="submit" class="primary" disabled={busy}>
-          {busy ? 'Please wait…' : signup ? 'Create account' : 'Sign in'}
+          {busy ? t('wait') : signup ? t('createAccountButton') : t('signIn')}
         </button>
       </form>
       <p>
         {signup ? (
           <>
-            Already have an account? <a href="/login">Sign in</a>
+            {t('haveAccount')} <a href="/login">{t('signIn')}</a>
           </>
         ) : (
           <>
-            New here? <a href="/signup">Create an account</a>
+            {t('newHere')} <a href="/signup">{t('createAccount')}</a>
           </>
         )}
       </p>

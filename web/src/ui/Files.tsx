@@ -1,6 +1,7 @@
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { api, enc, filePath, listOf, raw, type FileContent, type TreeEntry } from '../api.js';
 import { highlight } from '../highlight.js';
+import { formatNumber, useT } from '../i18n/index.js';
 import { ErrorNote } from './common.js';
 
 interface Node {
@@ -41,21 +42,22 @@ function buildTree(entries: TreeEntry[]): Node[] {
 }
 
 function TreeList({ nodes, selected, onOpen }: { nodes: Node[]; selected: string | null; onOpen(p: string): void }) {
+  const t = useT('files');
   return (
     <ul role="group">
       {nodes.map((n) =>
         n.type === 'dir' ? (
           <li>
             <details open>
-              <summary>{n.name}/</summary>
+              <summary translate={false}>{n.name}/</summary>
               <TreeList nodes={n.children} selected={selected} onOpen={onOpen} />
             </details>
           </li>
         ) : (
           <li>
-            <button class={`file ${selected === n.path ? 'selected' : ''}`} data-path={n.path} aria-current={selected === n.path ? 'true' : undefined} onClick={() => onOpen(n.path)}>
+            <button class={`file ${selected === n.path ? 'selected' : ''}`} data-path={n.path} translate={false} aria-current={selected === n.path ? 'true' : undefined} onClick={() => onOpen(n.path)}>
               {n.name}
-              {n.type === 'symlink' && <span class="muted"> → (link)</span>}
+              {n.type === 'symlink' && <span class="muted"> → ({t('link')})</span>}
             </button>
           </li>
         ),
@@ -80,6 +82,7 @@ async function readFile(projectId: string, path: string): Promise<Content> {
 }
 
 export function FilesView({ projectId, version }: { projectId: string; version: number }) {
+  const t = useT('files');
   const [entries, setEntries] = useState<TreeEntry[] | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [selected, setSelected] = useState<string | null>(null);
@@ -110,18 +113,18 @@ export function FilesView({ projectId, version }: { projectId: string; version: 
 
   return (
     <div class="files">
-      <nav class="tree card" aria-label="Files">
+      <nav class="tree card" aria-label={t('tree')}>
         <ErrorNote error={error} />
-        {entries === null ? <p class="muted">Loading…</p> : entries.length === 0 ? <p class="muted">No files yet.</p> : <TreeList nodes={tree} selected={selected} onOpen={setSelected} />}
+        {entries === null ? <p class="muted">{t('common:loading')}</p> : entries.length === 0 ? <p class="muted">{t('none')}</p> : <TreeList nodes={tree} selected={selected} onOpen={setSelected} />}
       </nav>
-      <section class="viewer card" aria-label="File viewer" aria-live="polite">
-        {!selected && <p class="muted">Choose a file to view it.</p>}
+      <section class="viewer card" aria-label={t('viewer')} aria-live="polite">
+        {!selected && <p class="muted">{t('choose')}</p>}
         <ErrorNote error={fileError} />
         {file && (
           <>
             <h3 class="mono">{file.path}</h3>
             {file.binary ? (
-              <p class="muted">Binary file{file.size !== undefined ? `, ${file.size} bytes` : ''}.</p>
+              <p class="muted">{file.size !== undefined ? t('binarySized', { count: file.size, size: formatNumber(file.size) }) : t('binary')}</p>
             ) : html !== undefined ? (
               <pre class="code hljs" tabIndex={0}>
                 <code dangerouslySetInnerHTML={{ __html: html }} />

@@ -1,11 +1,13 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api, enc, listOf, type Commit, type Diff } from '../api.js';
 import { fmtDate, shortSha } from '../format.js';
+import { useT } from '../i18n/index.js';
 import { ErrorNote } from './common.js';
 
 function PatchView({ patch }: { patch: string }) {
+  const t = useT('history');
   return (
-    <pre class="code diff" tabIndex={0} aria-label="Unified diff">
+    <pre class="code diff" tabIndex={0} aria-label={t('unifiedDiff')}>
       {patch.split('\n').map((line) => {
         const cls = line.startsWith('+++') || line.startsWith('---') ? 'd-file' : line.startsWith('+') ? 'd-add' : line.startsWith('-') ? 'd-del' : line.startsWith('@@') ? 'd-hunk' : line.startsWith('diff ') ? 'd-file' : '';
         return <div class={cls}>{line || ' '}</div>;
@@ -31,6 +33,7 @@ function CommitSelect({ label, name, commits, value, onChange }: { label: string
 }
 
 export function HistoryView({ projectId, version, onReverted }: { projectId: string; version: number; onReverted(): void }) {
+  const t = useT('history');
   const [commits, setCommits] = useState<Commit[] | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [from, setFrom] = useState('');
@@ -70,12 +73,12 @@ export function HistoryView({ projectId, version, onReverted }: { projectId: str
   }
 
   async function revert(c: Commit) {
-    if (!confirm(`Revert the files to "${c.subject}" (${shortSha(c.sha)})? Later steps stay in the history.`)) return;
+    if (!confirm(t('confirmRevert', { subject: c.subject, sha: shortSha(c.sha) }))) return;
     setBusy(true);
     setError(null);
     try {
       await api('POST', `/api/projects/${enc(projectId)}/revert`, { to: c.sha });
-      setNotice(`Reverted to ${shortSha(c.sha)} as a new step.`);
+      setNotice(t('reverted', { sha: shortSha(c.sha) }));
       setDiff(null);
       setReloadTick((n) => n + 1);
       onReverted();
@@ -95,9 +98,9 @@ export function HistoryView({ projectId, version, onReverted }: { projectId: str
         </p>
       )}
       {commits === null ? (
-        <p class="muted">Loading…</p>
+        <p class="muted">{t('common:loading')}</p>
       ) : commits.length === 0 ? (
-        <p class="muted">No steps yet.</p>
+        <p class="muted">{t('none')}</p>
       ) : (
         <>
           <form
@@ -107,9 +110,9 @@ export function HistoryView({ projectId, version, onReverted }: { projectId: str
               if (from && to) void showDiff(from, to);
             }}
           >
-            <CommitSelect label="From" name="from" commits={commits} value={from} onChange={setFrom} />
-            <CommitSelect label="To" name="to" commits={commits} value={to} onChange={setTo} />
-            <button type="submit">Compare</button>
+            <CommitSelect label={t('from')} name="from" commits={commits} value={from} onChange={setFrom} />
+            <CommitSelect label={t('to')} name="to" commits={commits} value={to} onChange={setTo} />
+            <button type="submit">{t('compare')}</button>
           </form>
           <ol class="commits">
             {commits.map((c, i) => {
@@ -117,7 +120,7 @@ export function HistoryView({ projectId, version, onReverted }: { projectId: str
               return (
                 <li data-sha={c.sha}>
                   <div>
-                    <strong>{c.subject}</strong>
+                    <strong translate={false}>{c.subject}</strong>
                     <div class="muted small">
                       <code>{shortSha(c.sha)}</code> · {fmtDate(c.date)}
                       {c.trailers?.['Samokoder-Step'] && ` · ${c.trailers['Samokoder-Step']}`}
@@ -126,12 +129,12 @@ export function HistoryView({ projectId, version, onReverted }: { projectId: str
                   <div class="actions">
                     {parent && (
                       <button class="small" onClick={() => void showDiff(parent.sha, c.sha)}>
-                        Diff
+                        {t('diff')}
                       </button>
                     )}
                     {i > 0 && (
-                      <button class="small" disabled={busy} onClick={() => void revert(c)} aria-label={`Revert to ${c.subject}`}>
-                        Revert to here
+                      <button class="small" disabled={busy} onClick={() => void revert(c)} aria-label={t('revertTo', { subject: c.subject })}>
+                        {t('revertHere')}
                       </button>
                     )}
                   </div>
@@ -142,7 +145,7 @@ export function HistoryView({ projectId, version, onReverted }: { projectId: str
         </>
       )}
       {diff && (
-        <section class="card" aria-label="Diff">
+        <section class="card" aria-label={t('diff')}>
           <h3 class="plain mono">
             {shortSha(diff.from)} → {shortSha(diff.to)}
           </h3>
@@ -151,7 +154,7 @@ export function HistoryView({ projectId, version, onReverted }: { projectId: str
               <li>
                 <code>{f.path}</code>{' '}
                 {f.binary ? (
-                  <span class="muted">binary</span>
+                  <span class="muted">{t('binary')}</span>
                 ) : (
                   <>
                     <span class="add">+{f.additions}</span> <span class="del">−{f.deletions}</span>
@@ -160,8 +163,8 @@ export function HistoryView({ projectId, version, onReverted }: { projectId: str
               </li>
             ))}
           </ul>
-          {diff.patch ? <PatchView patch={diff.patch} /> : <p class="muted">No changes.</p>}
-          {diff.truncated && <p class="muted">The diff was cut; download the project for the rest.</p>}
+          {diff.patch ? <PatchView patch={diff.patch} /> : <p class="muted">{t('noChanges')}</p>}
+          {diff.truncated && <p class="muted">{t('truncated')}</p>}
         </section>
       )}
     </div>

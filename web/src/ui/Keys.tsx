@@ -1,7 +1,8 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api, enc, listOf, type ApiKey } from '../api.js';
 import { fmtDate } from '../format.js';
-import { PROVIDER_NAMES, PROVIDERS, type Provider } from '../providers.js';
+import { useT } from '../i18n/index.js';
+import { PROVIDERS, providerName, type Provider } from '../providers.js';
 import { ErrorNote, Field } from './common.js';
 
 export function useKeys() {
@@ -17,6 +18,7 @@ export function useKeys() {
 }
 
 export function KeysPage() {
+  const t = useT('keys');
   const { keys, error, reload } = useKeys();
   const [provider, setProvider] = useState<Provider>('anthropic');
   const [apiKey, setApiKey] = useState('');
@@ -42,7 +44,7 @@ export function KeysPage() {
       const stored = await api<ApiKey>('POST', '/api/user/api-keys', body);
       setApiKey('');
       setLabel('');
-      setNotice(`Stored ${stored.masked}${stored.validation ? ' — the provider accepted it' : ''}.`);
+      setNotice(stored.validation ? t('storedValidated', { masked: stored.masked }) : t('stored', { masked: stored.masked }));
       await reload();
     } catch (err) {
       setFormError(err);
@@ -52,10 +54,10 @@ export function KeysPage() {
   }
 
   async function remove(k: ApiKey) {
-    if (!confirm(`Delete the ${k.provider} key ${k.masked}?`)) return;
+    if (!confirm(t('confirmDelete', { provider: providerName(k.provider), masked: k.masked }))) return;
     try {
       await api('DELETE', `/api/user/api-keys/${enc(k.id)}`);
-      setNotice(`Deleted ${k.masked}.`);
+      setNotice(t('deleted', { masked: k.masked }));
       await reload();
     } catch (err) {
       setFormError(err);
@@ -64,35 +66,35 @@ export function KeysPage() {
 
   return (
     <div class="page">
-      <h1>API keys</h1>
-      <p class="muted">Bring your own keys. They are encrypted at rest, shown only masked, and never sent into the sandbox.</p>
+      <h1>{t('title')}</h1>
+      <p class="muted">{t('intro')}</p>
       <div class="grid-2">
         <section class="card" aria-labelledby="add-key">
-          <h2 id="add-key">Add a key</h2>
+          <h2 id="add-key">{t('add')}</h2>
           <form onSubmit={add}>
-            <Field label="Provider">
+            <Field label={t('provider')}>
               <select name="provider" value={provider} onChange={(e) => setProvider(e.currentTarget.value as Provider)}>
                 {PROVIDERS.map((p) => (
-                  <option value={p}>{PROVIDER_NAMES[p]}</option>
+                  <option value={p}>{providerName(p)}</option>
                 ))}
               </select>
             </Field>
             {compatible && (
-              <Field label="Base URL" hint="The server's OpenAI-style API root, e.g. http://localhost:11434/v1 for Ollama.">
+              <Field label={t('baseUrl')} hint={t('baseUrlHint')}>
                 <input type="url" name="baseUrl" required placeholder="http://localhost:11434/v1" value={baseUrl} onInput={(e) => setBaseUrl(e.currentTarget.value)} />
               </Field>
             )}
-            <Field label="API key" hint={compatible ? 'Local servers often accept any value, e.g. "ollama".' : undefined}>
+            <Field label={t('apiKey')} hint={compatible ? t('apiKeyHint') : undefined}>
               <input type="password" name="apiKey" autoComplete="off" required value={apiKey} onInput={(e) => setApiKey(e.currentTarget.value)} />
             </Field>
-            <Field label="Label (optional)">
+            <Field label={t('label')}>
               <input type="text" name="label" maxLength={100} value={label} onInput={(e) => setLabel(e.currentTarget.value)} />
             </Field>
             <label class="check">
-              <input type="checkbox" name="validate" checked={validate} onChange={(e) => setValidate(e.currentTarget.checked)} /> Check the key with one cheap call first
+              <input type="checkbox" name="validate" checked={validate} onChange={(e) => setValidate(e.currentTarget.checked)} /> {t('validate')}
             </label>
             {validate && compatible && (
-              <Field label="Model for the check" hint="Only for a server without a model list (GET /models).">
+              <Field label={t('validateModel')} hint={t('validateModelHint')}>
                 <input type="text" name="validateModel" value={validateModel} onInput={(e) => setValidateModel(e.currentTarget.value)} />
               </Field>
             )}
@@ -103,26 +105,26 @@ export function KeysPage() {
               </p>
             )}
             <button type="submit" class="primary" disabled={busy}>
-              {busy ? (validate ? 'Checking…' : 'Saving…') : 'Add key'}
+              {busy ? (validate ? t('checking') : t('saving')) : t('addButton')}
             </button>
           </form>
         </section>
         <section class="card" aria-labelledby="your-keys">
-          <h2 id="your-keys">Your keys</h2>
+          <h2 id="your-keys">{t('yours')}</h2>
           <ErrorNote error={error} />
           {keys === null ? (
-            <p class="muted">Loading…</p>
+            <p class="muted">{t('common:loading')}</p>
           ) : keys.length === 0 ? (
-            <p class="muted">No keys yet. Add one to start a project.</p>
+            <p class="muted">{t('none')}</p>
           ) : (
             <table class="keys">
               <thead>
                 <tr>
-                  <th scope="col">Provider</th>
-                  <th scope="col">Key</th>
-                  <th scope="col">Label</th>
+                  <th scope="col">{t('col.provider')}</th>
+                  <th scope="col">{t('col.key')}</th>
+                  <th scope="col">{t('col.label')}</th>
                   <th scope="col">
-                    <span class="sr-only">Actions</span>
+                    <span class="sr-only">{t('col.actions')}</span>
                   </th>
                 </tr>
               </thead>
@@ -130,17 +132,17 @@ export function KeysPage() {
                 {keys.map((k) => (
                   <tr data-key-id={k.id}>
                     <td>
-                      {k.provider}
+                      {providerName(k.provider)}
                       {k.baseUrl && <div class="muted small">{k.baseUrl}</div>}
                     </td>
                     <td>
                       <code>{k.masked}</code>
                       <div class="muted small">{fmtDate(k.createdAt)}</div>
                     </td>
-                    <td>{k.label ?? ''}</td>
+                    <td translate={false}>{k.label ?? ''}</td>
                     <td>
-                      <button class="danger small" onClick={() => void remove(k)} aria-label={`Delete ${k.provider} key ${k.masked}`}>
-                        Delete
+                      <button class="danger small" onClick={() => void remove(k)} aria-label={t('deleteKey', { provider: providerName(k.provider), masked: k.masked })}>
+                        {t('delete')}
                       </button>
                     </td>
                   </tr>

@@ -1,19 +1,23 @@
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import type { ApiKey } from '../api.js';
-import { PROVIDER_NAMES, PROVIDERS, isProvider, type Provider } from '../providers.js';
+import { useT } from '../i18n/index.js';
+import { PROVIDERS, isProvider, providerName, type Provider } from '../providers.js';
 import { Field } from './common.js';
+import { BudgetFields, type BudgetChoice } from './BudgetFields.js';
 import { ModelPicker } from './ModelPicker.js';
 
 export interface RunChoice {
   provider: Provider;
   model: string;
   keyId?: string;
+  budget?: BudgetChoice;
 }
 
 const LAST = 'samokoder.lastRunChoice';
 
 /** Provider, key and model pickers; remembers the last choice. */
 export function RunPicker(props: { keys: ApiKey[]; platformAllowed: boolean; onChange(c: RunChoice | null): void }) {
+  const t = useT('picker');
   const saved = useMemo(() => {
     try {
       return JSON.parse(localStorage.getItem(LAST) ?? 'null') as RunChoice | null;
@@ -27,6 +31,7 @@ export function RunPicker(props: { keys: ApiKey[]; platformAllowed: boolean; onC
   const keysFor = props.keys.filter((k) => k.provider === provider);
   const [keyId, setKeyId] = useState<string>(saved?.keyId && keysFor.some((k) => k.id === saved.keyId) ? saved.keyId : (keysFor[0]?.id ?? ''));
   const [model, setModel] = useState(saved?.provider === provider ? saved.model : '');
+  const [budget, setBudget] = useState<BudgetChoice | undefined>(undefined);
 
   useEffect(() => {
     const ks = props.keys.filter((k) => k.provider === provider);
@@ -37,12 +42,13 @@ export function RunPicker(props: { keys: ApiKey[]; platformAllowed: boolean; onC
     const usable = Boolean(model.trim()) && (Boolean(keyId) || props.platformAllowed);
     const choice: RunChoice = { provider, model: model.trim(), ...(keyId ? { keyId } : {}) };
     if (usable) localStorage.setItem(LAST, JSON.stringify(choice));
-    props.onChange(usable ? choice : null);
-  }, [provider, model, keyId, props.platformAllowed]);
+    // The budget is per run: sent, never remembered.
+    props.onChange(usable ? { ...choice, ...(budget ? { budget } : {}) } : null);
+  }, [provider, model, keyId, budget, props.platformAllowed]);
 
   return (
     <div class="picker">
-      <Field label="Provider">
+      <Field label={t('provider')}>
         <select
           name="provider"
           value={provider}
@@ -54,13 +60,13 @@ export function RunPicker(props: { keys: ApiKey[]; platformAllowed: boolean; onC
         >
           {PROVIDERS.map((p) => (
             <option value={p}>
-              {PROVIDER_NAMES[p]}
-              {keyProviders.includes(p) ? '' : props.platformAllowed ? ' (platform key)' : ' (no key)'}
+              {providerName(p)}
+              {keyProviders.includes(p) ? '' : props.platformAllowed ? ` (${t('platformKeyShort')})` : ` (${t('noKeyShort')})`}
             </option>
           ))}
         </select>
       </Field>
-      <Field label="Key">
+      <Field label={t('key')}>
         <select name="keyId" value={keyId} onChange={(e) => setKeyId(e.currentTarget.value)}>
           {keysFor.map((k) => (
             <option value={k.id}>
@@ -69,11 +75,12 @@ export function RunPicker(props: { keys: ApiKey[]; platformAllowed: boolean; onC
               {k.baseUrl ? ` · ${k.baseUrl}` : ''}
             </option>
           ))}
-          {props.platformAllowed && <option value="">Platform key (plan credits)</option>}
-          {!props.platformAllowed && keysFor.length === 0 && <option value="">No {provider} key — add one on the API keys page</option>}
+          {props.platformAllowed && <option value="">{t('platformKey')}</option>}
+          {!props.platformAllowed && keysFor.length === 0 && <option value="">{t('noKey', { provider: providerName(provider) })}</option>}
         </select>
       </Field>
       <ModelPicker provider={provider} keyId={keyId} value={model} onChange={setModel} />
+      <BudgetFields onChange={setBudget} />
     </div>
   );
 }

@@ -1,5 +1,6 @@
 import { useEffect, useReducer, useRef, useState } from 'preact/hooks';
 import { api, enc, itemOf, raw, type Me, type Project, type Run } from '../api.js';
+import { useT } from '../i18n/index.js';
 import { navigate } from '../router.js';
 import { applyEvent, emptyRun, isActive, type RunView } from '../run-state.js';
 import { session } from '../session.js';
@@ -7,17 +8,16 @@ import { ProjectStream, type StreamEvent, type StreamStatus } from '../stream.js
 import { ErrorNote, Field } from './common.js';
 import { FilesView } from './Files.js';
 import { HistoryView } from './History.js';
+import { ChatView } from './Chat.js';
 import { useKeys } from './Keys.js';
 import { RunPicker, type RunChoice } from './NewRunForm.js';
+import { EstimateHint } from './EstimateHint.js';
 import { RunPanel } from './RunView.js';
 import { RunScreenshot } from './RunScreenshot.js';
+import { PushButton } from './PushDialog.js';
 
-type Tab = 'run' | 'files' | 'history';
-const TABS: [Tab, string][] = [
-  ['run', 'Run'],
-  ['files', 'Files'],
-  ['history', 'History'],
-];
+type Tab = 'run' | 'files' | 'history' | 'chat';
+const TABS: Tab[] = ['run', 'files', 'history', 'chat'];
 
 declare global {
   interface Window {
@@ -45,6 +45,7 @@ async function downloadZip(project: Project) {
 }
 
 export function ProjectPage({ id }: { id: string }) {
+  const t = useT('project');
   const [project, setProject] = useState<Project | null>(null);
   const [error, setError] = useState<unknown>(() => sessionStorage.getItem(`samokoder.generateError.${id}`));
   const [tab, setTab] = useState<Tab>('run');
@@ -75,16 +76,20 @@ export function ProjectPage({ id }: { id: string }) {
 
   // llm.usage carries tokens; the run's cost (priced by the server) comes from the run itself.
   const [runCost, setRunCost] = useState<number | null>(null);
+  const [runBudget, setRunBudget] = useState<Run['budget'] | undefined>(undefined);
   useEffect(() => {
     const runId = run.runId;
     if (!runId) return;
-    const t = setTimeout(() => {
+    const timer = setTimeout(() => {
       api<{ run: Run }>('GET', `/api/projects/${enc(id)}/runs/${enc(runId)}`).then(
-        (b) => setRunCost(b.run.usage.costMicroUsd),
+        (b) => {
+          setRunCost(b.run.usage.costMicroUsd);
+          setRunBudget(b.run.budget);
+        },
         () => undefined,
       );
     }, 400);
-    return () => clearTimeout(t);
+    return () => clearTimeout(timer);
   }, [id, run.runId, run.outputTokens, run.status]);
 
   async function cancel() {
@@ -116,7 +121,7 @@ export function ProjectPage({ id }: { id: string }) {
   }
 
   async function remove() {
-    if (!project || !confirm(`Delete the project "${project.name}" and its files?`)) return;
+    if (!project || !confirm(t('confirmDelete', { name: project.name }))) return;
     try {
       await api('DELETE', `/api/projects/${enc(id)}`);
       navigate('/');
@@ -130,7 +135,7 @@ export function ProjectPage({ id }: { id: string }) {
     if (!dir) return;
     e.preventDefault();
     const next = (i + dir + TABS.length) % TABS.length;
-    setTab(TABS[next]![0]);
+    setTab(TABS[next]!);
     tabRefs.current[next]?.focus();
   }
 
@@ -140,10 +145,14 @@ export function ProjectPage({ id }: { id: string }) {
       <div class="project-head">
         <div>
           <p class="crumbs">
-            <a href="/">Projects</a> /
+            <a href="/">{t('projects')}</a> /
           </p>
-          <h1>{project?.name ?? '…'}</h1>
-          {project && <p class="muted clamp">{project.prompt}</p>}
+          <h1 translate={false}>{project?.name ?? '…'}</h1>
+          {project && (
+            <p class="muted clamp" translate={false}>
+              {project.prompt}
+            </p>
+          )}
         </div>
         <div class="actions">
           <button
@@ -157,45 +166,47 @@ export function ProjectPage({ id }: { id: string }) {
                 .finally(() => setDownloading(false));
             }}
           >
-            {downloading ? 'Preparing…' : 'Download ZIP'}
+            {downloading ? t('preparing') : t('download')}
           </button>
+          {project && <PushButton projectId={project.id} />}
           <button class="ghost danger" onClick={() => void remove()} disabled={!project}>
-            Delete
+            {t('delete')}
           </button>
         </div>
       </div>
       <ErrorNote error={error} />
-      <div role="tablist" aria-label="Project views" class="tabs">
-        {TABS.map(([t, label], i) => (
+      <div role="tablist" aria-label={t('views')} class="tabs">
+        {TABS.map((name, i) => (
           <button
             role="tab"
-            id={`tab-${t}`}
-            aria-selected={tab === t}
-            aria-controls={`panel-${t}`}
-            tabIndex={tab === t ? 0 : -1}
+            id={`tab-${name}`}
+            aria-selected={tab === name}
+            aria-controls={`panel-${name}`}
+            tabIndex={tab === name ? 0 : -1}
             ref={(el) => void (tabRefs.current[i] = el)}
-            onClick={() => setTab(t)}
+            onClick={() => setTab(name)}
             onKeyDown={(e) => onTabKey(e, i)}
           >
-            {label}
+            {t(`tab.${name}`)}
           </button>
         ))}
       </div>
       <div role="tabpanel" id={`panel-${tab}`} aria-labelledby={`tab-${tab}`}>
         {tab === 'run' && (
           <>
-            <RunPanel run={runCost === null ? run : { ...run, costMicroUsd: Math.max(run.costMicroUsd, runCost) }} connection={connection} cancelling={cancelling} {...(active ? { onCancel: () => void cancel() } : {})} />
+            <RunPanel run={runCost === null ? run : { ...run, costMicroUsd: Math.max(run.costMicroUsd, runCost) }} connection={connection} budget={runBudget} cancelling={cancelling} {...(active ? { onCancel: () => void cancel() } : {})} />
             <RunScreenshot projectId={id} run={run} />
             {!active && keys && (
               <section class="card" aria-labelledby="change-request">
-                <h2 id="change-request">{run.runId ? 'Ask for a change' : 'Generate'}</h2>
+                <h2 id="change-request">{run.runId ? t('askChange') : t('generate')}</h2>
                 <form onSubmit={startChange}>
-                  <Field label={run.runId ? 'What should change?' : 'Prompt (optional: the project prompt is used)'}>
-                    <textarea name="change" rows={3} placeholder={run.runId ? 'Add dark mode' : ''} value={change} onInput={(e) => setChange(e.currentTarget.value)} />
+                  <Field label={run.runId ? t('whatChange') : t('promptOptional')}>
+                    <textarea name="change" rows={3} placeholder={run.runId ? t('changePlaceholder') : ''} value={change} onInput={(e) => setChange(e.currentTarget.value)} />
                   </Field>
                   <RunPicker keys={keys} platformAllowed={Boolean(me?.plan.platformKeysAllowed)} onChange={setChoice} />
+                  <EstimateHint projectId={id} prompt={change.trim() || (run.runId ? '' : (project?.prompt ?? ''))} choice={choice} />
                   <button type="submit" class="primary" disabled={starting || !choice || (Boolean(run.runId) && !change.trim())}>
-                    {starting ? 'Starting…' : run.runId ? 'Start change run' : 'Generate'}
+                    {starting ? t('starting') : run.runId ? t('startChange') : t('generate')}
                   </button>
                 </form>
               </section>
@@ -203,6 +214,7 @@ export function ProjectPage({ id }: { id: string }) {
           </>
         )}
         {tab === 'files' && <FilesView projectId={id} version={run.filesVersion} />}
+        {tab === 'chat' && project && keys && <ChatView project={project} keys={keys} me={me} onChangeStarted={() => setTab('run')} />}
         {tab === 'history' && <HistoryView projectId={id} version={run.filesVersion} onReverted={() => dispatch({ type: '@bump' })} />}
       </div>
     </div>

@@ -1,17 +1,20 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api, enc, itemOf, listOf, type Me, type Project } from '../api.js';
 import { fmtDate } from '../format.js';
+import { useT } from '../i18n/index.js';
 import { navigate } from '../router.js';
 import { ErrorNote, Field } from './common.js';
+import { ImportProject } from './ImportProject.js';
 import { useKeys } from './Keys.js';
 import { RunPicker, type RunChoice } from './NewRunForm.js';
 
-function nameFrom(prompt: string): string {
+function nameFrom(prompt: string, untitled: string): string {
   const words = prompt.trim().split(/\s+/).slice(0, 6).join(' ');
-  return (words.length > 60 ? words.slice(0, 60) : words) || 'Untitled';
+  return (words.length > 60 ? words.slice(0, 60) : words) || untitled;
 }
 
 export function ProjectsPage({ me }: { me: Me | null }) {
+  const t = useT('projects');
   const [projects, setProjects] = useState<Project[] | null>(null);
   const [error, setError] = useState<unknown>(null);
   const { keys } = useKeys();
@@ -52,50 +55,55 @@ export function ProjectsPage({ me }: { me: Me | null }) {
   const platformAllowed = Boolean(me?.plan.platformKeysAllowed);
   return (
     <div class="page">
-      <h1>Projects</h1>
+      <h1>{t('title')}</h1>
       <div class="grid-2">
         <section class="card" aria-labelledby="new-project">
-          <h2 id="new-project">New project</h2>
+          <h2 id="new-project">{t('new')}</h2>
           <form onSubmit={create}>
-            <Field label="What should it build?" hint="Describe the app: what it does, the stack if you care, and how to test it.">
+            <Field label={t('prompt')} hint={t('promptHint')}>
               <textarea
                 name="prompt"
                 rows={5}
                 required
                 maxLength={20000}
-                placeholder="A CLI todo app in Node.js with tests"
+                placeholder={t('promptPlaceholder')}
                 value={prompt}
                 onInput={(e) => setPrompt(e.currentTarget.value)}
               />
             </Field>
-            <Field label="Name (optional)">
-              <input type="text" name="name" maxLength={100} placeholder={prompt ? nameFrom(prompt) : ''} value={name} onInput={(e) => setName(e.currentTarget.value)} />
+            <Field label={t('name')}>
+              <input type="text" name="name" maxLength={100} placeholder={prompt ? nameFrom(prompt, t('untitled')) : ''} value={name} onInput={(e) => setName(e.currentTarget.value)} />
             </Field>
             {keys && <RunPicker keys={keys} platformAllowed={platformAllowed} onChange={setChoice} />}
             {keys && keys.length === 0 && !platformAllowed && (
               <p class="notice">
-                Add a key on the <a href="/keys">API keys</a> page first.
+                {t('addKeyFirst')} <a href="/keys">{t('keysPage')}</a>
               </p>
             )}
             <ErrorNote error={formError} />
             <button type="submit" class="primary" disabled={busy || !choice || !prompt.trim()}>
-              {busy ? 'Starting…' : 'Create and generate'}
+              {busy ? t('starting') : t('create')}
             </button>
           </form>
         </section>
+        <ImportProject />
         <section class="card" aria-labelledby="your-projects">
-          <h2 id="your-projects">Your projects</h2>
+          <h2 id="your-projects">{t('yours')}</h2>
           <ErrorNote error={error} />
           {projects === null ? (
-            <p class="muted">Loading…</p>
+            <p class="muted">{t('common:loading')}</p>
           ) : projects.length === 0 ? (
-            <p class="muted">No projects yet.</p>
+            <p class="muted">{t('none')}</p>
           ) : (
             <ul class="projects">
               {projects.map((p) => (
                 <li>
-                  <a href={`/projects/${enc(p.id)}`}>{p.name}</a>
-                  <div class="muted small clamp">{p.prompt}</div>
+                  <a href={`/projects/${enc(p.id)}`} translate={false}>
+                    {p.name}
+                  </a>
+                  <div class="muted small clamp" translate={false}>
+                    {p.prompt}
+                  </div>
                   <div class="muted small">{fmtDate(p.createdAt)}</div>
                 </li>
               ))}
@@ -103,7 +111,7 @@ export function ProjectsPage({ me }: { me: Me | null }) {
           )}
           {me?.plan.maxProjects != null && (
             <p class="muted small">
-              {me.usage.projects} of {me.plan.maxProjects} projects on the {me.plan.name} plan.
+              {t('quota', { count: me.plan.maxProjects, used: me.usage.projects, plan: me.plan.name })}
             </p>
           )}
         </section>

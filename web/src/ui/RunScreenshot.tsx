@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
 import { enc, raw } from '../api.js';
+import { useT } from '../i18n/index.js';
 import type { RunView as RunState } from '../run-state.js';
 
 /**
@@ -8,6 +9,7 @@ import type { RunView as RunState } from '../run-state.js';
  * Nothing shows for runs without a check (no web app, check off).
  */
 export function RunScreenshot(props: { projectId: string; run: RunState }) {
+  const t = useT('run');
   const { projectId, run } = props;
   const checks = run.log.filter((l) => l.type === 'browser.checked').length;
   const [url, setUrl] = useState<string | null>(null);
@@ -31,9 +33,9 @@ export function RunScreenshot(props: { projectId: string; run: RunState }) {
   }, [projectId, run.runId, checks]);
   if (!url) return null;
   return (
-    <section class="card" aria-label="Browser check">
-      <h3>In the browser</h3>
-      <img src={url} alt="The app's page as verify's browser check loaded it" style={{ maxWidth: '100%', border: '1px solid #ddd' }} />
+    <section class="card" aria-label={t('screenshot.label')}>
+      <h3>{t('screenshot.title')}</h3>
+      <img src={url} alt={t('screenshot.alt')} style={{ maxWidth: '100%', border: '1px solid #ddd' }} />
     </section>
   );
 }

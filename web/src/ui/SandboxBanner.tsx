@@ -1,4 +1,5 @@
 import { useEffect, useState } from 'preact/hooks';
+import { useT } from '../i18n/index.js';
 
 /** checks.sandbox of GET /readyz (server/routes/ops.ts). */
 interface SandboxCheck {
@@ -11,17 +12,13 @@ interface SandboxCheck {
 /** Asked again this often while the sandbox is unavailable, so the banner goes once it is fixed. */
 const RECHECK_MS = 15_000;
 
-const WHAT: Record<string, string> = {
-  engine: 'No Docker engine answers',
-  image: 'The sandbox image is missing',
-  off: 'The sandbox is turned off',
-};
 
 /**
  * A banner over every page while the service has no sandbox: runs cannot install or test the
  * apps they generate until the operator runs the fix it shows. Reads /readyz (no sign-in needed).
  */
 export function SandboxBanner() {
+  const t = useT('sandbox');
   const [check, setCheck] = useState<SandboxCheck | null>(null);
 
   useEffect(() => {
@@ -46,13 +43,13 @@ export function SandboxBanner() {
 
   if (!check || check.status === 'ok' || check.status === 'checking') return null;
   return (
-    <div role="alert" aria-label="Sandbox unavailable" style={BANNER}>
-      <strong>{WHAT[check.component ?? ''] ?? 'The sandbox is unavailable'}</strong>
-      {': runs cannot build or test apps on this server. '}
+    <div role="alert" aria-label={t('label')} style={BANNER}>
+      <strong>{t(`what.${check.component ?? 'unknown'}`, { defaultValue: t('what.unknown') })}</strong>
+      {t('consequence')}
       <span style={{ color: 'var(--muted)' }}>{check.reason}.</span>
       {check.fix && (
         <div style={{ marginTop: '0.35em' }}>
-          Fix: <code style={FIX}>{check.fix}</code>
+          {t('fix')} <code style={FIX}>{check.fix}</code>
         </div>
       )}
     </div>

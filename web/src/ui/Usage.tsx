@@ -1,9 +1,12 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api, type Me, type Usage } from '../api.js';
 import { fmtCost, fmtTokens } from '../format.js';
+import { formatDate, formatNumber, useT } from '../i18n/index.js';
+import { providerName } from '../providers.js';
 import { Bar, ErrorNote } from './common.js';
 
 export function UsagePage() {
+  const t = useT('usage');
   const [me, setMe] = useState<Me | null>(null);
   const [usage, setUsage] = useState<Usage | null>(null);
   const [error, setError] = useState<unknown>(null);
@@ -15,50 +18,50 @@ export function UsagePage() {
 
   return (
     <div class="page">
-      <h1>Usage</h1>
+      <h1>{t('title')}</h1>
       <ErrorNote error={error} />
       {me && (
         <section class="card" aria-labelledby="limits">
           <h2 id="limits">
-            {me.plan.name} plan <span class="muted small">· {usage?.month ?? me.usage.month}</span>
+            {t('plan', { name: me.plan.name })} <span class="muted small">· {formatDate(usage?.month ?? me.usage.month, { year: 'numeric', month: 'long', timeZone: 'UTC' })}</span>
           </h2>
-          <Bar label="Tokens this month" value={me.usage.usedTokens + me.usage.reservedTokens} max={me.plan.monthlyTokenLimit} format={fmtTokens} />
-          <Bar label="Projects" value={me.usage.projects} max={me.plan.maxProjects} format={String} />
+          <Bar label={t('tokensThisMonth')} value={me.usage.usedTokens + me.usage.reservedTokens} max={me.plan.monthlyTokenLimit} format={fmtTokens} />
+          <Bar label={t('projects')} value={me.usage.projects} max={me.plan.maxProjects} format={(n) => formatNumber(n)} />
           <p class="muted small">
-            Concurrent runs: up to {me.plan.maxConcurrentRuns ?? 'unlimited'} · Your own keys: {me.plan.byokAllowed ? 'yes' : 'no'} · Platform keys:{' '}
-            {me.plan.platformKeysAllowed ? 'yes' : 'no'}
-            {me.usage.reservedTokens > 0 && ` · ${fmtTokens(me.usage.reservedTokens)} tokens reserved by calls in flight`}
+            {me.plan.maxConcurrentRuns == null ? t('concurrentUnlimited') : t('concurrent', { count: me.plan.maxConcurrentRuns })} · {t('byok')}{' '}
+            {me.plan.byokAllowed ? t('yes') : t('no')} · {t('platformKeys')} {me.plan.platformKeysAllowed ? t('yes') : t('no')}
+            {me.usage.reservedTokens > 0 && ` · ${t('reserved', { count: me.usage.reservedTokens, tokens: fmtTokens(me.usage.reservedTokens) })}`}
           </p>
         </section>
       )}
       {usage && (
         <section class="card" aria-labelledby="by-model">
-          <h2 id="by-model">By model</h2>
+          <h2 id="by-model">{t('byModel')}</h2>
           <p>
-            Cost this month: <strong>{fmtCost(usage.costMicroUsd)}</strong>
+            {t('costThisMonth')} <strong>{fmtCost(usage.costMicroUsd)}</strong>
           </p>
           {usage.byModel.length === 0 ? (
-            <p class="muted">No calls yet this month.</p>
+            <p class="muted">{t('noCalls')}</p>
           ) : (
             <table>
               <thead>
                 <tr>
-                  <th scope="col">Provider</th>
-                  <th scope="col">Model</th>
-                  <th scope="col" class="num">Calls</th>
-                  <th scope="col" class="num">Input</th>
-                  <th scope="col" class="num">Output</th>
-                  <th scope="col" class="num">Cost</th>
+                  <th scope="col">{t('col.provider')}</th>
+                  <th scope="col">{t('col.model')}</th>
+                  <th scope="col" class="num">{t('col.calls')}</th>
+                  <th scope="col" class="num">{t('col.input')}</th>
+                  <th scope="col" class="num">{t('col.output')}</th>
+                  <th scope="col" class="num">{t('col.cost')}</th>
                 </tr>
               </thead>
               <tbody>
                 {usage.byModel.map((m) => (
                   <tr>
-                    <td>{m.provider}</td>
+                    <td>{providerName(m.provider)}</td>
                     <td>
                       <code>{m.model}</code>
                     </td>
-                    <td class="num">{m.calls}</td>
+                    <td class="num">{formatNumber(m.calls)}</td>
                     <td class="num">{fmtTokens(m.inputTokens)}</td>
                     <td class="num">{fmtTokens(m.outputTokens)}</td>
                     <td class="num">{fmtCost(m.costMicroUsd)}</td>

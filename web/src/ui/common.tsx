@@ -1,5 +1,6 @@
 import type { ComponentChildren } from 'preact';
 import { ApiError } from '../api.js';
+import { useT } from '../i18n/index.js';
 
 export function ErrorNote({ error }: { error: unknown }) {
   if (!error) return null;
@@ -24,17 +25,19 @@ export function Field(props: { label: string; hint?: string; children: Component
 }
 
 export function StatusBadge({ status }: { status: string }) {
-  return <span class={`badge badge-${status}`}>{status}</span>;
+  const t = useT('common');
+  return <span class={`badge badge-${status}`}>{t(`status.${status}`, { defaultValue: status })}</span>;
 }
 
 export function Bar({ label, value, max, format }: { label: string; value: number; max: number | null; format: (n: number) => string }) {
+  const t = useT('common');
   const pct = max ? Math.min(100, Math.round((value / max) * 100)) : 0;
   return (
     <div class="bar-row">
       <div class="bar-head">
         <span>{label}</span>
         <span class="muted">
-          {format(value)} / {max == null ? 'unlimited' : format(max)}
+          {format(value)} / {max == null ? t('unlimited') : format(max)}
         </span>
       </div>
       <div
@@ -44,7 +47,7 @@ export function Bar({ label, value, max, format }: { label: string; value: numbe
         aria-valuemin={0}
         aria-valuemax={max ?? undefined}
         aria-valuenow={value}
-        aria-valuetext={max == null ? `${format(value)}, unlimited` : `${format(value)} of ${format(max)}`}
+        aria-valuetext={max == null ? t('bar.ofUnlimited', { value: format(value) }) : t('bar.of', { value: format(value), max: format(max) })}
       >
         <div class="bar-fill" style={{ width: max == null ? '0%' : `${pct}%` }} />
       </div>
