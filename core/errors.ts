@@ -40,6 +40,7 @@ export const ERROR_CATALOGUE = {
   E_WORKSPACE_QUOTA: { status: 413, retryable: false, summary: "The project's workspace (files and git history together) is at its disk quota (the plan's max_workspace_mb): the write or commit was refused; delete files to go on. A run that cannot get under it ends with reason `workspace_quota`." },
   E_WORKSPACE_QUOTA_UNAVAILABLE: { status: 503, retryable: false, summary: 'A workspace volume could not be made or mounted: SAMOKODER_WORKSPACE_QUOTA=enforce on a node that cannot mount (not root, no loop devices), a volume workspace opened on such a node, or mkfs/mount failed (e.g. no free loop device; the log has details).' },
   E_DISK_RESERVE: { status: 503, retryable: true, summary: "The server's free disk space is below SAMOKODER_DISK_RESERVE_MB: new projects and runs are refused until an operator frees space." },
+  E_PREVIEW_NO_START: { status: 409, retryable: false, summary: "The project cannot be previewed yet: no run has designed it with a `start` command (generate first), or its architecture's start command is empty (not a server)." },
   E_CANCELLED: { status: 409, retryable: false, summary: 'The operation was cancelled (its run was cancelled or the client went away).' },
 } as const satisfies Record<string, { status: number; retryable: boolean; summary: string }>;
 

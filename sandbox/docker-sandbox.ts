@@ -186,7 +186,7 @@ export function createDockerSandbox(options: DockerSandboxOptions): DockerSandbo
     const network = opts.network ?? 'none';
     if (network !== 'none' && network !== 'registry') throw new AppError('E_VALIDATION', "network must be 'none' or 'registry'");
     const egress = network === 'registry' ? await egressProxy() : undefined;
-    const { env, dropped } = execEnv({ callerEnv: opts.env, network, proxyUrl: egress?.proxy.url, hasCaBundle: settings.caBundle !== undefined });
+    const { env, dropped } = execEnv({ callerEnv: opts.env, projectEnv: opts.projectEnv, network, proxyUrl: egress?.proxy.url, hasCaBundle: settings.caBundle !== undefined });
     if (dropped.length) logger.warn({ dropped, projectId: entry.projectId }, 'sandbox: credential-looking variables were not passed to the command');
     const net = egress ? await egressNetwork() : undefined;
     if (net) await docker.getNetwork(net.name).connect({ Container: entry.id }).catch((err: unknown) => { throw unavailable(err); });

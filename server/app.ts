@@ -20,6 +20,8 @@ import { historyRoutes } from './routes/history.js';
 import { projectRoutes } from './routes/projects.js';
 import { runRoutes } from './routes/runs.js';
 import { screenshotRoutes } from './routes/screenshots.js';
+import { previewRoutes } from './routes/preview.js';
+import { projectEnvRoutes } from './routes/project-env.js';
 import { route } from './http/route.js';
 import { WindowLimiter } from './http/rate-limit.js';
 
@@ -29,7 +31,7 @@ export const VERSION = '0.1.0';
 export function routeTable(ctx: AppContext): AnyRoute[] {
   const routes: AnyRoute[] = [...opsRoutes(ctx), ...authRoutes(ctx), ...accountRoutes(ctx), ...apiKeyRoutes(ctx), ...usageRoutes(ctx),
     ...projectRoutes(ctx), ...runRoutes(ctx), ...fileRoutes(ctx), ...historyRoutes(ctx), ...exportRoutes(ctx),
-    ...screenshotRoutes(ctx)];
+    ...screenshotRoutes(ctx), ...previewRoutes(ctx), ...projectEnvRoutes(ctx)];
   const openapi = route({
     method: 'get',
     path: '/api/openapi.json',

@@ -10,6 +10,7 @@ import type { SessionCache } from './auth/session-cache.js';
 import type { ProjectListCache } from './projects/list-cache.js';
 import type { SupabaseVerifier } from './auth/supabase.js';
 import type { Metrics } from './http/metrics.js';
+import type { PreviewServices } from '../previews/index.js';
 
 /** What route handlers and middleware get from the composition root. */
 export interface AppContext {
@@ -31,4 +32,6 @@ export interface AppContext {
   sandbox: SandboxPort | undefined;
   /** Starting and cancelling runs, deleting projects. */
   lifecycle: RunLifecycle;
+  /** Live previews, share links and the projects' variables. */
+  previews: PreviewServices;
 }

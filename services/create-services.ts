@@ -15,6 +15,7 @@ import { SessionCache } from '../server/auth/session-cache.js';
 import { ProjectListCache } from '../server/projects/list-cache.js';
 import { createWebhookWorker } from '../webhooks/webhook-worker.js';
 import { LocalWorkspaceStore, type WorkspaceStore } from '../workspaces/index.js';
+import { createPreviewServices, type PreviewServices } from '../previews/index.js';
 import { openStorage } from './open-storage.js';
 
 export interface ServiceOverrides {
@@ -50,6 +51,8 @@ export interface Services {
   sessions: SessionCache;
   projectLists: ProjectListCache;
   lifecycle: RunLifecycle;
+  /** Live previews (their containers on this node) and the projects' variables. */
+  previews: PreviewServices;
   /** Whether this node executes runs. */
   runsWorker: boolean;
   /**
@@ -92,6 +95,9 @@ export async function createServices(config: Config, overrides: ServiceOverrides
       });
     }
     const lifecycle = new RunLifecycle({ config, db, logger, workspaces, sandbox, caches: [projectLists] });
+    const previews = createPreviewServices({ config, db, logger, workspaces, vault: llm.vault, masterKey, sandboxEnabled: sandbox !== undefined });
+    previews.manager.start(feed);
+    stack.push(() => previews.manager.close());
     const workers = overrides.workers ?? true;
     const runsWorker = workers && config.pipeline.workerEnabled;
     if (workers) {
@@ -109,7 +115,7 @@ export async function createServices(config: Config, overrides: ServiceOverrides
       const browserPort = sandbox ? browserCheckFromConfig(config, pipelineLogger) : undefined;
       if (browserPort) stack.push(() => browserPort.close());
       const browser = browserPort && { port: browserPort, appPort: config.browser.port, startTimeoutMs: config.browser.startTimeoutMs };
-      const runs = new RunWorker({ db, logger: pipelineLogger, settings: config.pipeline, gateway: llm.gateway, workspaces, sandbox, browser, webhookMaxAttempts: config.webhooks.maxAttempts });
+      const runs = new RunWorker({ db, logger: pipelineLogger, settings: config.pipeline, gateway: llm.gateway, workspaces, sandbox, browser, webhookMaxAttempts: config.webhooks.maxAttempts, projectEnv: (userId, projectId) => previews.env.open(userId, projectId) });
       const webhooks = createWebhookWorker({ db, logger: pipelineLogger, settings: config.webhooks });
       await webhooks.start();
       stack.push(async () => {
@@ -132,6 +138,7 @@ export async function createServices(config: Config, overrides: ServiceOverrides
       sessions,
       projectLists,
       lifecycle,
+      previews,
       runsWorker,
       stop: () => (stopping ??= unwind()),
     };

@@ -5,6 +5,7 @@ import { runFairness } from './0004-run-fairness.js';
 import { planWorkspaceQuota } from './0005-plan-workspace-quota.js';
 import { oneActiveRun } from './0007-one-active-run.js';
 import { runScreenshots } from './0008-run-screenshots.js';
+import { previews } from './0009-previews.js';
 
 export interface Migration {
   /** Strictly increasing; applied in this order, each once. */
@@ -14,4 +15,4 @@ export interface Migration {
 }
 
 /** Every migration, oldest first. A new migration is a new file added at the end. */
-export const MIGRATIONS: readonly Migration[] = [init, authChangedNotify, projectsChangedNotify, runFairness, planWorkspaceQuota, oneActiveRun, runScreenshots];
+export const MIGRATIONS: readonly Migration[] = [init, authChangedNotify, projectsChangedNotify, runFairness, planWorkspaceQuota, oneActiveRun, runScreenshots, previews];
