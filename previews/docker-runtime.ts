@@ -12,6 +12,31 @@ import type { SandboxSettings } from '../sandbox/settings.js';
 import { execUser, prepareWorkspace } from '../sandbox/workspace-owner.js';
 import type { PreviewRuntime, PreviewStartRequest, PreviewStartResult } from './runtime.js';
 
+/** Passes the container's output (Docker's multiplexed log frames) to onText until the stream ends. */
+async function streamLogs(container: Docker.Container, since: number, onText: (text: string) => void): Promise<void> {
+  try {
+    const stream = (await container.logs({ stdout: true, stderr: true, follow: true, since })) as NodeJS.ReadableStream;
+    const decoder = new TextDecoder();
+    let pending = Buffer.alloc(0);
+    stream.on('data', (chunk: Buffer) => {
+      pending = Buffer.concat([pending, chunk]);
+      while (pending.length >= 8) {
+        const len = pending.readUInt32BE(4);
+        if (pending.length < 8 + len) break;
+        onText(decoder.decode(pending.subarray(8, 8 + len), { stream: true }));
+        pending = pending.subarray(8 + len);
+      }
+    });
+    await new Promise<void>((resolve) => {
+      stream.on('end', resolve);
+      stream.on('close', resolve);
+      stream.on('error', () => resolve());
+    });
+  } catch {
+    // The container went before the stream opened.
+  }
+}
+
 export interface DockerPreviewSettings {
   /** $PORT the app is told to listen on. */
   readonly appPort: number;
@@ -80,32 +105,23 @@ export function createDockerPreviewRuntime(options: { sandbox: SandboxSettings; 
     };
   }
 
-  /** Streams the app's output to onOutput until it ends; onExit when it ended by itself. */
+  /** Streams the app's output to onOutput until the container ends; onExit when it ended by itself. */
   function follow(containerId: string, req: PreviewStartRequest): void {
     const container = docker.getContainer(containerId);
     void (async () => {
-      try {
-        const stream = (await container.logs({ stdout: true, stderr: true, follow: true, since: 0 })) as NodeJS.ReadableStream;
-        const decoder = new TextDecoder();
-        let pending = Buffer.alloc(0);
-        stream.on('data', (chunk: Buffer) => {
-          pending = Buffer.concat([pending, chunk]);
-          while (pending.length >= 8) {
-            const len = pending.readUInt32BE(4);
-            if (pending.length < 8 + len) break;
-            req.onOutput?.(decoder.decode(pending.subarray(8, 8 + len), { stream: true }));
-            pending = pending.subarray(8 + len);
-          }
-        });
-        await new Promise<void>((resolve) => {
-          stream.on('end', resolve);
-          stream.on('error', () => resolve());
-        });
-      } catch {
-        // The container went before the stream opened.
+      let since = 0;
+      // A log stream can end while the container still runs (the engine's connection closed): follow again.
+      for (;;) {
+        const opened = Math.floor(Date.now() / 1000);
+        await streamLogs(container, since, (text) => req.onOutput?.(text));
+        const state = await container.inspect().then((i) => i.State, () => undefined);
+        if (!state?.Running || mine.get(containerId)?.stopping !== false) break;
+        since = opened;
+        await new Promise((r) => setTimeout(r, 500));
       }
       const entry = mine.get(containerId);
       if (entry && !entry.stopping) {
+        logger.info({ containerId: containerId.slice(0, 12) }, 'preview: the app exited');
         await stop(containerId);
         req.onExit?.();
       }

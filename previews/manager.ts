@@ -41,6 +41,7 @@ export class PreviewManager {
   private idleTimer: NodeJS.Timeout | undefined;
   private unwatch: (() => void) | undefined;
   private readonly repo: PreviewsRepo;
+  private readonly changeListeners = new Set<(projectId: string) => void>();
 
   constructor(private readonly deps: PreviewManagerDeps) {
     this.repo = new PreviewsRepo(deps.db);
@@ -52,6 +53,12 @@ export class PreviewManager {
     this.idleTimer = setInterval(() => void this.sweepIdle().catch((err: unknown) => this.deps.logger.warn({ err }, 'preview: idle sweep failed')), every);
     this.idleTimer.unref();
     this.unwatch = feed.onDurableNotice((projectId, seq) => void this.onNotice(projectId, seq));
+  }
+
+  /** Called when a preview of this node starts, restarts or stops (its address changes): the proxy drops what it remembered. */
+  onChange(listener: (projectId: string) => void): () => void {
+    this.changeListeners.add(listener);
+    return () => this.changeListeners.delete(listener);
   }
 
   get(projectId: string): Promise<PreviewRow | undefined> {
@@ -70,6 +77,7 @@ export class PreviewManager {
       if (current && (current.status === 'running' || current.status === 'starting') && current.commitSha === commit && reason === 'requested') return current;
       if (current?.containerId) await this.remove(current, undefined);
       await this.repo.starting(projectId, userId, commit);
+      this.changed(projectId);
       await this.event(projectId, 'preview.starting', { commit, reason });
       const projectEnv = await this.deps.env.open(userId, projectId);
       const scrub = (text: string): string => scrubSecrets(text, projectEnv);
@@ -85,6 +93,7 @@ export class PreviewManager {
         await this.event(projectId, 'preview.failed', { exitCode: result.exitCode, tail: tail(text, TAIL_EVENT_CHARS) });
       } else {
         await this.repo.running(projectId, result);
+        this.changed(projectId);
         await this.event(projectId, 'preview.ready', { commit });
         this.watched.set(projectId, await this.lastSeq(projectId));
       }
@@ -148,6 +157,7 @@ export class PreviewManager {
     const output = await this.output(row).catch(() => row.output);
     if (row.containerId) await this.deps.runtime?.stop(row.containerId);
     this.watched.delete(row.projectId);
+    this.changed(row.projectId);
     // A restart (no reason) is followed by its own preview.starting.
     if (reason && (await this.repo.stopped(row.projectId, row.containerId, tail(output, OUTPUT_CHARS)))) await this.event(row.projectId, 'preview.stopped', { reason });
   }
@@ -171,6 +181,10 @@ export class PreviewManager {
     if (!arch.success) throw new AppError('E_PREVIEW_NO_START', 'This project has no start command yet: generate it first (the architect chooses how the app starts).');
     if (!command) throw new AppError('E_PREVIEW_NO_START', "This project's architecture has an empty start command (it is not a server); ask for a change that makes it serve HTTP on $PORT.");
     return command;
+  }
+
+  private changed(projectId: string): void {
+    for (const l of this.changeListeners) l(projectId);
   }
 
   private event<T extends DurableEventType>(projectId: string, type: T, data: EventData<T>): Promise<unknown> {

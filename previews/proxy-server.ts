@@ -37,9 +37,15 @@ export function createPreviewServer(deps: PreviewServerDeps): http.Server {
   const shares = new SharesRepo(db);
   const previews = new PreviewsRepo(db);
   const upstreams = new Map<string, { upstream: string | undefined; at: number }>();
+  const projectOfRequest = new WeakMap<IncomingMessage, string>();
+  // This node's restarts and stops are known at once; another node's after UPSTREAM_CACHE_MS.
+  const unsubscribe = manager.onChange((projectId) => upstreams.delete(projectId));
 
-  proxy.on('error', (err, _req, res) => {
+  proxy.on('error', (err, req, res) => {
     logger.debug({ err: String(err) }, 'preview proxy: upstream error');
+    // The container may have moved (restarted on another node): read the row again next time.
+    const projectId = projectOfRequest.get(req);
+    if (projectId) upstreams.delete(projectId);
     if (res instanceof http.ServerResponse) {
       if (!res.headersSent) page(res, 502, 'The preview did not answer. It may have stopped: start it again from Samokoder.');
       else res.destroy();
@@ -113,6 +119,7 @@ export function createPreviewServer(deps: PreviewServerDeps): http.Server {
       if (!upstream) return page(res, 503, 'This preview is not running. Start it again from Samokoder.');
       manager.touch(session.projectId);
       stripSessionCookie(req);
+      projectOfRequest.set(req, session.projectId);
       proxy.web(req, res, { target: `http://${upstream}` });
     })().catch((err: unknown) => {
       logger.warn({ err }, 'preview proxy: request failed');
@@ -132,11 +139,15 @@ export function createPreviewServer(deps: PreviewServerDeps): http.Server {
       }
       manager.touch(session.projectId);
       stripSessionCookie(req);
+      projectOfRequest.set(req, session.projectId);
       proxy.ws(req, socket, head, { target: `http://${upstream}` });
     })().catch(() => socket.destroy());
   });
 
-  server.on('close', () => proxy.close());
+  server.on('close', () => {
+    unsubscribe();
+    proxy.close();
+  });
   return server;
 }
 

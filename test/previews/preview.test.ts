@@ -39,6 +39,8 @@ function get(port: number, host: string, path: string, cookie?: string): Promise
       res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body }));
     });
     req.on('error', reject);
+    // A request must not hang the test: a preview being restarted may not answer for a moment.
+    req.setTimeout(10_000, () => req.destroy(new Error('no answer in 10 s')));
     req.end();
   });
 }
@@ -182,6 +184,7 @@ describe('live preview: a real sandbox container behind the preview proxy', () =
     const v1 = (await server.ctx.workspaces.open(owner.projectId).then((w) => w.history.headSha()));
     await commitMessage(server, owner.projectId, 'hello v2');
     // A run (on any node) finishing is a run.finished event on the project's stream.
+    await server.ctx.db.query(`UPDATE runs SET status = 'succeeded', finished_at = now() WHERE id = $1`, [owner.runId]);
     await appendEvent(server.ctx.db, { projectId: owner.projectId, runId: owner.runId, type: 'run.finished', data: { status: 'succeeded', reason: null } });
     const body = async (): Promise<string> => (await get(port, hostOf(owner.projectId), '/', cookie).catch(() => ({ body: '' }))).body;
     expect(await eventually(body, '<h1>hello v2</h1>', 60_000)).toBe('<h1>hello v2</h1>');
