@@ -13,6 +13,8 @@ export const SHARE_PARAM = 'samokoder_share';
 export const SESSION_COOKIE = 'samokoder_preview';
 /** How long a preview's address is reused before the row is read again (a restart moves it). */
 const UPSTREAM_CACHE_MS = 1000;
+/** How long a verified cookie is taken as valid without checking its signature again (well below its own expiry's resolution). */
+const SESSION_CACHE_MS = 1000;
 
 export interface PreviewServerDeps {
   db: Database;
@@ -41,6 +43,9 @@ export function createPreviewServer(deps: PreviewServerDeps): http.Server {
   // This node's restarts and stops are known at once; another node's after UPSTREAM_CACHE_MS.
   const unsubscribe = manager.onChange((projectId) => upstreams.delete(projectId));
 
+  // Nagle on the upstream socket would hold a small request back for the previous one's ACK
+  // (tens of ms per request on a keep-alive connection).
+  proxy.on('proxyReq', (proxyReq) => proxyReq.setNoDelay(true));
   proxy.on('error', (err, req, res) => {
     logger.debug({ err: String(err) }, 'preview proxy: upstream error');
     // The container may have moved (restarted on another node): read the row again next time.
@@ -63,11 +68,24 @@ export function createPreviewServer(deps: PreviewServerDeps): http.Server {
     return upstream;
   }
 
+  /** Cookies whose signature was checked (a browser sends the same one with every request), until they expire. */
+  const verified = new Map<string, { session: PreviewSession; until: number }>();
+  async function verifyCached(token: string): Promise<PreviewSession | undefined> {
+    const hit = verified.get(token);
+    if (hit && hit.until > Date.now()) return hit.session;
+    const session = await grants.verifySession(token);
+    if (session) {
+      if (verified.size > 10_000) verified.clear();
+      verified.set(token, { session, until: Date.now() + SESSION_CACHE_MS });
+    }
+    return session;
+  }
+
   /** The session the request's cookie carries, when it is valid for the project the host names. */
   async function sessionOf(req: IncomingMessage): Promise<PreviewSession | undefined> {
     const token = readCookie(req.headers.cookie, SESSION_COOKIE);
     if (!token) return undefined;
-    const session = await grants.verifySession(token);
+    const session = await verifyCached(token);
     if (!session) return undefined;
     const hostProject = deps.origin().projectFromHost(req.headers.host);
     if (deps.origin().wildcard && hostProject !== session.projectId) return undefined;
