@@ -11,12 +11,15 @@ import { useKeys } from './Keys.js';
 import { RunPicker, type RunChoice } from './NewRunForm.js';
 import { RunPanel } from './RunView.js';
 import { RunScreenshot } from './RunScreenshot.js';
+import { PreviewView } from './Preview.js';
+import { useT } from '../i18n/index.js';
 
-type Tab = 'run' | 'files' | 'history';
+type Tab = 'run' | 'files' | 'history' | 'preview';
 const TABS: [Tab, string][] = [
   ['run', 'Run'],
   ['files', 'Files'],
   ['history', 'History'],
+  ['preview', 'Preview'],
 ];
 
 declare global {
@@ -48,6 +51,7 @@ export function ProjectPage({ id }: { id: string }) {
   const [project, setProject] = useState<Project | null>(null);
   const [error, setError] = useState<unknown>(() => sessionStorage.getItem(`samokoder.generateError.${id}`));
   const [tab, setTab] = useState<Tab>('run');
+  const tPreview = useT('preview');
   const [run, dispatch] = useReducer(reducer, undefined, emptyRun);
   const [connection, setConnection] = useState<StreamStatus>('connecting');
   const [cancelling, setCancelling] = useState(false);
@@ -177,7 +181,7 @@ export function ProjectPage({ id }: { id: string }) {
             onClick={() => setTab(t)}
             onKeyDown={(e) => onTabKey(e, i)}
           >
-            {label}
+            {t === 'preview' ? tPreview('tab') : label}
           </button>
         ))}
       </div>
@@ -203,6 +207,7 @@ export function ProjectPage({ id }: { id: string }) {
           </>
         )}
         {tab === 'files' && <FilesView projectId={id} version={run.filesVersion} />}
+        {tab === 'preview' && <PreviewView projectId={id} version={run.filesVersion} />}
         {tab === 'history' && <HistoryView projectId={id} version={run.filesVersion} onReverted={() => dispatch({ type: '@bump' })} />}
       </div>
     </div>
