@@ -15,6 +15,9 @@ const PARAM_VALUES: Array<[RegExp, string, (t: Tenant) => string]> = [
   [/^\/api\/projects\//, 'id', (t) => t.projectId],
   [/^\/api\/projects\//, 'runId', (t) => t.runId],
   [/^\/api\/projects\//, 'path', (t) => t.filePath],
+  // No link exists: the owner's DELETE is 404 too, but only after the project's ownership is checked.
+  [/^\/api\/projects\//, 'shareId', () => '00000000-0000-4000-8000-000000000001'],
+  [/^\/api\/projects\//, 'name', () => 'APP_SECRET'],
 ];
 
 const BODIES: Record<string, (t: Tenant) => Record<string, unknown>> = {
@@ -25,6 +28,8 @@ const BODIES: Record<string, (t: Tenant) => Record<string, unknown>> = {
   'PUT /api/projects/:id/webhook': () => ({ url: 'https://example.com/hook' }),
   'POST /api/projects/:id/generate': () => ({ prompt: 'add dark mode', provider: 'openai', model: 'gpt-4o-mini' }),
   'POST /api/projects/:id/revert': (t) => ({ to: t.shas[0]! }),
+  'POST /api/projects/:id/preview/share': () => ({ ttlMinutes: 5 }),
+  'PUT /api/projects/:id/env': () => ({ vars: { APP_SECRET: 'sample-value' } }),
 };
 
 const QUERIES: Record<string, (t: Tenant) => Record<string, string>> = {

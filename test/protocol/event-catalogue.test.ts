@@ -43,7 +43,7 @@ describe('the event catalogue', () => {
     expect(parseServerFrame({ type: 'subscribed', projectId: base.projectId }).ok).toBe(false);
   });
 
-  test('durable and ephemeral: only llm.delta and command.output are ephemeral', () => {
-    expect(EVENT_TYPES.filter((t) => !isDurableEventType(t))).toEqual(['llm.delta', 'command.output']);
+  test('durable and ephemeral: only llm.delta, command.output and preview.output are ephemeral', () => {
+    expect(EVENT_TYPES.filter((t) => !isDurableEventType(t))).toEqual(['llm.delta', 'command.output', 'preview.output']);
   });
 });
