@@ -10,6 +10,7 @@ const HELP = `samokoder — a prompt in, a working tested project out
   samokoder login --email E               get a token for a running service
   samokoder keys add|list|rm              manage your API keys on a running service
   samokoder usage                         tokens, cost and plan limits this month
+  samokoder preview PROJECT_ID [--stop]   start a project's live preview and print its URL
   samokoder rotate-master-key             re-wrap stored keys under SAMOKODER_MASTER_KEY
 
   samokoder COMMAND --help for the options.
@@ -26,6 +27,7 @@ const COMMANDS: Record<string, () => Promise<{ run(argv: string[]): Promise<Exit
   login: async () => import('./commands/login.js').then((m) => ({ run: m.loginCommand, help: m.LOGIN_HELP })),
   keys: async () => import('./commands/keys.js').then((m) => ({ run: m.keysCommand, help: m.KEYS_HELP })),
   usage: async () => import('./commands/usage.js').then((m) => ({ run: m.usageCommand, help: m.USAGE_HELP })),
+  preview: async () => import('./commands/preview.js').then((m) => ({ run: m.previewCommand, help: m.PREVIEW_HELP })),
 };
 
 async function main(argv: string[]): Promise<ExitCode> {
