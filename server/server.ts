@@ -52,6 +52,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     ...(options.clock ? { clock: options.clock } : {}),
   });
   const { logger } = services;
+  let previewServer: Server | undefined;
   try {
     const ctx: AppContext = {
       config,
@@ -73,15 +74,16 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       previews: services.previews,
     };
     // The preview origin: a listener of its own, so the apps never share the API's origin.
-    const previewServer = createPreviewServer({
+    previewServer = createPreviewServer({
       db: services.db, logger, grants: services.previews.grants, manager: services.previews.manager,
       origin: () => services.previews.origin, sessionSeconds: config.preview.sessionSeconds,
     });
+    const listening = previewServer;
     await new Promise<void>((resolve, reject) => {
-      previewServer.once('error', reject);
-      previewServer.listen(config.preview.port, config.host, () => resolve());
+      listening.once('error', reject);
+      listening.listen(config.preview.port, config.host, () => resolve());
     });
-    const previewAddress = previewServer.address();
+    const previewAddress = listening.address();
     if (!config.preview.originConfigured && typeof previewAddress === 'object' && previewAddress) {
       services.previews.origin = new PreviewOrigin(`http://${config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host}:${previewAddress.port}`);
     }
@@ -120,14 +122,15 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
         }, config.shutdownTimeoutMs);
         await closed;
         clearTimeout(timer);
-        previewServer.closeAllConnections();
-        await new Promise<void>((resolve) => previewServer.close(() => resolve()));
+        listening.closeAllConnections();
+        await new Promise<void>((resolve) => listening.close(() => resolve()));
         await services.stop();
         logger.info('stopped');
       })());
 
     return { url, previewOrigin: services.previews.origin.origin, port, config, ctx, masterKey: services.masterKey, services, stop };
   } catch (err) {
+    previewServer?.close();
     await services.stop().catch(() => undefined);
     throw err;
   }

@@ -11,6 +11,7 @@ import { eventually } from '../helpers/eventually.js';
 import { NO_WORKER, seedTenant, type Api, type Tenant } from '../api/fixtures.js';
 import { appendEvent } from '../../events/run-events.js';
 import { commitMessage, seedApp } from './app-fixture.js';
+import { ensureCliBuilt, runCli } from '../cli/cli.js';
 
 const run = promisify(execFile);
 const SECRET = `s3cr3t-${randomUUID()}`;
@@ -202,6 +203,20 @@ describe('live preview: a real sandbox container behind the preview proxy', () =
     const stopped = await server.ctx.db.query<{ data: { reason: string } }>(`SELECT data FROM events WHERE project_id = $1 AND type = 'preview.stopped' ORDER BY seq DESC LIMIT 1`, [owner.projectId]);
     expect(stopped.rows[0]!.data.reason).toBe('idle');
   }, 60_000);
+
+  test('samokoder preview prints the URL; --stop stops it', async () => {
+    ensureCliBuilt();
+    const env = { SAMOKODER_URL: server.url, SAMOKODER_TOKEN: owner.token };
+    const started = await runCli(['preview', owner.projectId], env);
+    expect(started.code).toBe(0);
+    const url = started.stdout.trim();
+    expect(url.startsWith(`http://${hostOf(owner.projectId)}/?samokoder_grant=`)).toBe(true);
+    const { cookie } = await open(port, url);
+    expect((await get(port, hostOf(owner.projectId), '/', cookie)).status).toBe(200);
+    const stopped = await runCli(['preview', owner.projectId, '--stop'], env);
+    expect([stopped.code, stopped.stdout.trim()]).toEqual([0, 'preview stopped']);
+    expect((await runCli(['preview'], env)).code).toBe(2);
+  }, 180_000);
 
   test('the secret is in no event, export, commit or log line', async () => {
     const events = await server.ctx.db.query<{ j: string }>('SELECT data::text AS j FROM events');
