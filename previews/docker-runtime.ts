@@ -150,6 +150,9 @@ export function createDockerPreviewRuntime(options: { sandbox: SandboxSettings; 
   return {
     start,
     stop,
+    async isRunning(containerId) {
+      return docker.getContainer(containerId).inspect().then((i) => i.State.Running, () => false);
+    },
     async output(containerId) {
       return logsOf(docker.getContainer(containerId));
     },

@@ -74,7 +74,8 @@ export class PreviewManager {
       const workspace = await this.deps.workspaces.open(projectId);
       const commit = await workspace.history.headSha();
       const current = await this.repo.get(projectId);
-      if (current && (current.status === 'running' || current.status === 'starting') && current.commitSha === commit && reason === 'requested') return current;
+      const alive = current?.status === 'running' && current.containerId !== null && (await runtime.isRunning(current.containerId));
+      if (alive && current.commitSha === commit && reason === 'requested') return current;
       if (current?.containerId) await this.remove(current, undefined);
       await this.repo.starting(projectId, userId, commit);
       this.changed(projectId);

@@ -34,6 +34,8 @@ export interface PreviewRuntime {
   start(request: PreviewStartRequest): Promise<PreviewStartResult>;
   /** Removes the container (and its network); a container already gone is fine. */
   stop(containerId: string): Promise<void>;
+  /** Whether the container still runs (a node that died took its previews along). */
+  isRunning(containerId: string): Promise<boolean>;
   /** The end of the app's output so far ('' when the container is gone). */
   output(containerId: string): Promise<string>;
   /** Removes every preview container this process started. */

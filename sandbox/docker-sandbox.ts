@@ -273,6 +273,9 @@ export function createDockerSandbox(options: DockerSandboxOptions): DockerSandbo
       // Then every other one in the namespace: other nodes', and a predecessor's of this node.
       const others = (await projectContainers(projectId)).filter((c) => c.Id !== local?.id);
       await Promise.all(others.map((c) => docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined)));
+      // The networks of its previews and browser checks (labelled like their containers), now empty.
+      const networks = await docker.listNetworks({ filters: { label: [`${LABEL_APP}=${APP_VALUE}`, `${LABEL_NAMESPACE}=${settings.namespace}`, `${LABEL_PROJECT}=${projectId}`] } }).catch(() => []);
+      await Promise.all(networks.map((n) => docker.getNetwork(n.Id).remove().catch(() => undefined)));
       const removed = others.length + (local ? 1 : 0);
       if (removed) logger.info({ projectId, removed }, 'sandbox: removed the containers of a deleted project');
       return removed;

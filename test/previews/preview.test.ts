@@ -218,6 +218,16 @@ describe('live preview: a real sandbox container behind the preview proxy', () =
     expect((await runCli(['preview'], env)).code).toBe(2);
   }, 180_000);
 
+  test("deleting a project removes its preview's container and network", async () => {
+    const started = await api('POST', `/api/projects/${other.projectId}/preview`, { token: other.token });
+    expect(started.body.status).toBe('running');
+    const label = `label=samokoder.project=${other.projectId}`;
+    expect((await run('docker', ['network', 'ls', '-q', '--filter', label])).stdout.trim()).not.toBe('');
+    expect((await api('DELETE', `/api/projects/${other.projectId}`, { token: other.token })).status).toBe(204);
+    expect((await run('docker', ['ps', '-aq', '--filter', label])).stdout.trim()).toBe('');
+    expect((await run('docker', ['network', 'ls', '-q', '--filter', label])).stdout.trim()).toBe('');
+  }, 120_000);
+
   test('the secret is in no event, export, commit or log line', async () => {
     const events = await server.ctx.db.query<{ j: string }>('SELECT data::text AS j FROM events');
     expect(events.rows.map((r) => r.j).join('\n')).not.toContain(SECRET);
