@@ -331,7 +331,7 @@ export function loadConfig(
 }
 
 function previewSettings(e: z.infer<typeof ENV_SCHEMA>): Config['preview'] {
-  const port = e.SAMOKODER_PREVIEW_PORT ?? (e.PORT === 0 ? 0 : e.PORT + 1);
+  const port = e.SAMOKODER_PREVIEW_PORT ?? (e.PORT === 0 || e.PORT === 65535 ? 0 : e.PORT + 1);
   const host = e.HOST === '0.0.0.0' || e.HOST === '::' ? '127.0.0.1' : e.HOST;
   return {
     origin: e.SAMOKODER_PREVIEW_ORIGIN ?? `http://${host}:${port}`,
