@@ -16,6 +16,7 @@ const HELP = `samokoder — a prompt in, a working tested project out
   samokoder import <git-url|file.zip>     import a repository or ZIP as a new project
   samokoder push <project> <remote-url>   push a project's history to a git remote
   samokoder git-credentials add|list|rm   manage tokens and SSH keys for import and push
+  samokoder preview PROJECT_ID [--stop]   start a project's live preview and print its URL
   samokoder rotate-master-key             re-wrap stored keys under SAMOKODER_MASTER_KEY
   samokoder package-cache --listen A:P    the sandboxes' package cache on its own (compose)
 
@@ -40,6 +41,7 @@ const COMMANDS: Record<string, () => Promise<{ run(argv: string[]): Promise<Exit
   import: async () => import('./commands/git-io.js').then((m) => ({ run: m.importCommand, help: m.IMPORT_HELP })),
   push: async () => import('./commands/git-io.js').then((m) => ({ run: m.pushCommand, help: m.PUSH_HELP })),
   'git-credentials': async () => import('./commands/git-io.js').then((m) => ({ run: m.gitCredentialsCommand, help: m.GIT_CREDENTIALS_HELP })),
+  preview: async () => import('./commands/preview.js').then((m) => ({ run: m.previewCommand, help: m.PREVIEW_HELP })),
 };
 
 async function main(argv: string[]): Promise<ExitCode> {

@@ -93,6 +93,18 @@ export const ENV_SCHEMA = z.object({
   SAMOKODER_BROWSER_START_TIMEOUT_MS: positiveInt.default(20_000),
   SAMOKODER_BROWSER_LOAD_TIMEOUT_MS: positiveInt.default(30_000),
   SAMOKODER_BROWSER_MEMORY_MB: positiveInt.default(1024),
+  // Live previews (previews/): the app in a sandbox container, served on an origin of its own.
+  SAMOKODER_PREVIEW_ORIGIN: z
+    .string()
+    .trim()
+    .regex(/^https?:\/\/(\*\.)?[a-zA-Z0-9.-]+(:\d{1,5})?$/, 'must be scheme://host[:port] (no path), optionally with a leading *. for one host per project, e.g. https://*.preview.example.com')
+    .optional(),
+  // 0 with PORT=0 (tests): any free port. Unset: PORT + 1.
+  SAMOKODER_PREVIEW_PORT: port.optional(),
+  SAMOKODER_PREVIEW_IDLE_SECONDS: positiveInt.default(900),
+  SAMOKODER_PREVIEW_GRANT_TTL_SECONDS: z.coerce.number().int().min(5).max(3600).default(60),
+  SAMOKODER_PREVIEW_SESSION_MINUTES: positiveInt.default(8 * 60),
+  SAMOKODER_PREVIEW_MAX_SHARE_MINUTES: positiveInt.default(7 * 24 * 60),
   // The run pipeline (agents/pipeline, runs/) and webhooks (webhooks/).
   SAMOKODER_RUN_WORKER: bool.default(true),
   // 0: this node executes no run (an API-only node), like SAMOKODER_RUN_WORKER=false.

@@ -106,6 +106,19 @@ export interface Config {
     readonly loadTimeoutMs: number;
     readonly memoryMb: number;
   };
+  /** Live previews (previews/): the app's start command in a sandbox container, proxied on its own origin. */
+  readonly preview: {
+    /** `scheme://host[:port]`; with a leading `*.` label, one host per project (the project id in its place). */
+    readonly origin: string;
+    /** The preview server's listen port (on `host`); 0: any free port. */
+    readonly port: number;
+    /** Whether `origin` was configured (else it follows the port the listener got). */
+    readonly originConfigured: boolean;
+    readonly idleMs: number;
+    readonly grantTtlSeconds: number;
+    readonly sessionSeconds: number;
+    readonly maxShareMinutes: number;
+  };
   /** The run pipeline: planner → architect → coder → verify → fixer (agents/pipeline). */
   readonly pipeline: {
     /**
@@ -300,6 +313,7 @@ export function loadConfig(
       loadTimeoutMs: e.SAMOKODER_BROWSER_LOAD_TIMEOUT_MS,
       memoryMb: e.SAMOKODER_BROWSER_MEMORY_MB,
     },
+    preview: previewSettings(e),
     pipeline: {
       workerEnabled: e.SAMOKODER_RUN_WORKER && e.SAMOKODER_RUN_CONCURRENCY > 0,
       concurrency: e.SAMOKODER_RUN_WORKER ? e.SAMOKODER_RUN_CONCURRENCY : 0,
@@ -343,6 +357,20 @@ export function loadConfig(
     },
   };
   return deepFreeze(config);
+}
+
+function previewSettings(e: z.infer<typeof ENV_SCHEMA>): Config['preview'] {
+  const port = e.SAMOKODER_PREVIEW_PORT ?? (e.PORT === 0 || e.PORT === 65535 ? 0 : e.PORT + 1);
+  const host = e.HOST === '0.0.0.0' || e.HOST === '::' ? '127.0.0.1' : e.HOST;
+  return {
+    origin: e.SAMOKODER_PREVIEW_ORIGIN ?? `http://${host}:${port}`,
+    originConfigured: e.SAMOKODER_PREVIEW_ORIGIN !== undefined,
+    port,
+    idleMs: e.SAMOKODER_PREVIEW_IDLE_SECONDS * 1000,
+    grantTtlSeconds: e.SAMOKODER_PREVIEW_GRANT_TTL_SECONDS,
+    sessionSeconds: e.SAMOKODER_PREVIEW_SESSION_MINUTES * 60,
+    maxShareMinutes: e.SAMOKODER_PREVIEW_MAX_SHARE_MINUTES,
+  };
 }
 
 function dropUndefined<T extends Record<string, unknown>>(o: T): { [K in keyof T]?: Exclude<T[K], undefined> } {

@@ -46,6 +46,7 @@ export const ERROR_CATALOGUE = {
   E_PUSH_REJECTED: { status: 409, retryable: false, summary: "The remote branch has commits the project's history does not: the push would overwrite them. Push to another branch, or send force: true to overwrite." },
   E_IMPORT_UNSAFE: { status: 400, retryable: false, summary: 'The ZIP (or repository) is refused: an entry with `..` or an absolute path, a symlink, a device or other special file, an encrypted or malformed entry, or a suspicious compression ratio (a zip bomb); the message names the entry. Nothing was kept.' },
   E_IMPORT_TOO_LARGE: { status: 413, retryable: false, summary: "The import is over a limit: the upload or unpacked size (SAMOKODER_IMPORT_MAX_MB, or the plan's workspace quota when smaller), or the file count (SAMOKODER_IMPORT_MAX_FILES). Nothing was kept." },
+  E_PREVIEW_NO_START: { status: 409, retryable: false, summary: "The project cannot be previewed yet: no run has designed it with a `start` command (generate first), or its architecture's start command is empty (not a server)." },
   E_CANCELLED: { status: 409, retryable: false, summary: 'The operation was cancelled (its run was cancelled or the client went away).' },
 } as const satisfies Record<string, { status: number; retryable: boolean; summary: string }>;
 

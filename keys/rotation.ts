@@ -2,6 +2,8 @@ import type { Database, Queryable } from '../db/port.js';
 import { ApiKeysRepo } from '../db/repos/api-keys.js';
 import { GitCredentialsRepo } from '../db/repos/git-credentials.js';
 import { MasterKeysRepo } from '../db/repos/master-keys.js';
+import { ProjectEnvRepo } from '../previews/env-repo.js';
+import { envKeyId } from '../previews/project-env.js';
 import { checkMasterKeys } from './master-key-check.js';
 import type { Vault } from './vault.js';
 
@@ -43,6 +45,20 @@ export async function rotateMasterKey(db: Database, vault: Vault, options: { bat
       total += done;
       if (done < batchSize) break;
     }
+  }
+  // The projects' environment variables are sealed the same way (previews/project-env.ts).
+  for (;;) {
+    const done = await db.transaction(async (tx) => {
+      const repo = new ProjectEnvRepo(tx);
+      const batch = await repo.lockBatchNotUnder(target, batchSize);
+      for (const row of batch) {
+        await repo.updateWrappedDek(row.projectId, row.name, row.sealed.masterKeyId, vault.rewrap(row.sealed, envKeyId(row.projectId, row.name)));
+        rewrapped[row.sealed.masterKeyId] = (rewrapped[row.sealed.masterKeyId] ?? 0) + 1;
+      }
+      return batch.length;
+    });
+    total += done;
+    if (done < batchSize) break;
   }
   const retired = await new MasterKeysRepo(db).deleteUnused(target);
   return { masterKeyId: target, rewrapped, total, retired };

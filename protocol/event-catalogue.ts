@@ -204,6 +204,39 @@ export const EVENT_CATALOGUE = {
     summary: "The project's chat history was deleted.",
     data: z.strictObject({ turns: z.number().int().min(0).meta({ description: 'How many turns were deleted' }) }),
   },
+  'preview.starting': {
+    durable: true,
+    summary: "The project's live preview is starting: its start command runs in a sandbox container.",
+    data: z.strictObject({
+      commit: z.string().meta({ description: 'The workspace commit it runs' }),
+      reason: z.enum(['requested', 'files_changed']).meta({ description: 'requested: POST …/preview; files_changed: a run or a revert changed the files, so it restarts' }),
+    }),
+  },
+  'preview.ready': {
+    durable: true,
+    summary: 'The preview listens on its port and is served on the preview origin.',
+    data: z.strictObject({ commit: z.string().meta({ description: 'The workspace commit it runs' }) }),
+  },
+  'preview.failed': {
+    durable: true,
+    summary: 'The start command exited, or never listened on $PORT within the start timeout.',
+    data: z.strictObject({
+      exitCode: z.number().int().nullable().meta({ description: 'Its exit code; null when it was still running but never listened' }),
+      tail: z.string().max(2001).meta({ description: "The last 2,000 characters of its output (project variables' values replaced by their names)" }),
+    }),
+  },
+  'preview.stopped': {
+    durable: true,
+    summary: "The preview's container was removed.",
+    data: z.strictObject({
+      reason: z.enum(['requested', 'idle', 'exited', 'shutdown']).meta({ description: 'requested: DELETE …/preview; idle: no request for SAMOKODER_PREVIEW_IDLE_SECONDS; exited: the app stopped by itself; shutdown: the node stopped' }),
+    }),
+  },
+  'preview.output': {
+    durable: false,
+    summary: "The running preview's output so far (coalesced; project variables' values replaced by their names).",
+    data: z.strictObject({ text }),
+  },
 } as const satisfies Record<string, { durable: boolean; summary: string; data: z.ZodType }>;
 
 type Catalogue = typeof EVENT_CATALOGUE;

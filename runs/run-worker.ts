@@ -34,6 +34,8 @@ export interface RunWorkerDeps {
   browser?: BrowserCheck | undefined;
   webhookMaxAttempts: number;
   workerId?: string;
+  /** The project's environment variables (decrypted) for verify's test command. */
+  projectEnv?: (userId: string, projectId: string) => Promise<Record<string, string>>;
 }
 
 type Outcome = { status: Exclude<RunStatus, 'queued' | 'running'>; reason: StopReason | null; message?: string };
@@ -119,6 +121,7 @@ export class RunWorker {
         lease: jobCtx.lease,
         sandbox: () => sandbox.get(),
         browser: this.deps.browser,
+        projectEnv: this.deps.projectEnv && (() => this.deps.projectEnv!(run.userId, run.projectId)),
         tokensUsed: run.inputTokens + run.outputTokens,
         costMicroUsdUsed: run.costMicroUsd,
       };

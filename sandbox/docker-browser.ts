@@ -1,7 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { execFile } from 'node:child_process';
 import net from 'node:net';
-import { promisify } from 'node:util';
 import Docker from 'dockerode';
 import type { Container, ContainerCreateOptions } from 'dockerode';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -9,11 +7,11 @@ import { AppError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { BrowserCheckPort, BrowserCheckRequest, BrowserCheckResult, BrowserProbeResult, BrowserProbeStep, BrowserProblem } from './browser-port.js';
 import { hardenedContainerSpec } from './hardening.js';
+import { ISOLATED_BRIDGE_PREFIX, isolateBridgesFromHost } from './host-isolation.js';
 import { containerLabels } from './labels.js';
 import { SANDBOX_HOME, SANDBOX_UID, type SandboxSettings } from './settings.js';
 import { execUser, prepareWorkspace } from './workspace-owner.js';
 
-const run = promisify(execFile);
 
 export interface BrowserSettings {
   /** The image with Chromium (scripts/browser-image.mjs builds it). */
@@ -28,8 +26,6 @@ export interface BrowserSettings {
   readonly memoryBytes: number;
 }
 
-/** Every per-check network's bridge is named skb-<random>: one firewall rule (`-i skb+`) covers them all. */
-const BRIDGE_PREFIX = 'skb-';
 /** What the service connects to: cdp-forward.mjs (in the image), which passes it to Chromium's own port on loopback. */
 const CDP_PORT = 9222;
 const CHROMIUM_CDP_PORT = 9223;
@@ -67,14 +63,12 @@ const CHROMIUM_ARGS = [
 export function createDockerBrowserCheck(options: { sandbox: SandboxSettings; browser: BrowserSettings; logger: Logger; docker?: Docker }): BrowserCheckPort {
   const { sandbox, browser: settings, logger } = options;
   const docker = options.docker ?? new Docker({ version: 'v1.41' });
-  let isolation: Promise<string | undefined> | undefined;
   const inFlight = new Set<Promise<unknown>>();
 
   async function check(req: BrowserCheckRequest): Promise<BrowserCheckResult> {
     const imageOk = await docker.getImage(settings.image).inspect().then(() => true, () => false);
     if (!imageOk) return { kind: 'unavailable', reason: `the browser image ${settings.image} is missing (node scripts/browser-image.mjs builds it; SAMOKODER_BROWSER_IMAGE)` };
-    isolation ??= isolateFromHost();
-    const isolationProblem = await isolation;
+    const isolationProblem = await isolateBridgesFromHost(logger);
     if (isolationProblem) return { kind: 'unavailable', reason: isolationProblem };
     const id = randomBytes(6).toString('hex').slice(0, 11);
     const labels = containerLabels(req.projectId, req.ownerId, sandbox.namespace, sandbox.extraLabels);
@@ -85,7 +79,7 @@ export function createDockerBrowserCheck(options: { sandbox: SandboxSettings; br
     try {
       const network = await docker.createNetwork({
         Name: netName, Driver: 'bridge', Internal: true, CheckDuplicate: true, Labels: labels,
-        Options: { 'com.docker.network.bridge.name': `${BRIDGE_PREFIX}${id}` },
+        Options: { 'com.docker.network.bridge.name': `${ISOLATED_BRIDGE_PREFIX}${id}` },
       });
       const gateway = ((await network.inspect()) as { IPAM?: { Config?: { Gateway?: string }[] } }).IPAM?.Config?.[0]?.Gateway;
       if (!gateway) throw new Error(`Docker network ${netName} has no gateway address`);
@@ -175,25 +169,6 @@ export function createDockerBrowserCheck(options: { sandbox: SandboxSettings; br
     };
   }
 
-  /**
-   * Containers on the check networks must not open connections to the host: its gateway address
-   * on the bridge is the host itself (Postgres, the API...). Drops new inbound connections from
-   * every skb+ bridge; replies to the service's own connections (CDP, the readiness probe) pass.
-   * Without root and iptables the check does not run (undefined: isolated; else why not).
-   */
-  async function isolateFromHost(): Promise<string | undefined> {
-    const rule = ['INPUT', '-i', `${BRIDGE_PREFIX}+`, '-m', 'conntrack', '--ctstate', 'NEW', '-j', 'DROP'];
-    try {
-      const exists = await run('iptables', ['-w', '-C', ...rule]).then(() => true, () => false);
-      if (!exists) await run('iptables', ['-w', '-I', ...rule]);
-      return undefined;
-    } catch (err) {
-      logger.warn({ err: String(err) }, 'browser check: could not add the firewall rule that keeps the browser off the host (needs root and iptables); the check is skipped');
-      isolation = undefined;
-      return 'the host firewall rule that keeps the browser container off the host could not be added (needs root and iptables)';
-    }
-  }
-
   return {
     async check(req) {
       const p = check(req);
@@ -210,7 +185,7 @@ export function createDockerBrowserCheck(options: { sandbox: SandboxSettings; br
   };
 }
 
-async function addressOn(container: Container, netName: string): Promise<string> {
+export async function addressOn(container: Container, netName: string): Promise<string> {
   const info = await container.inspect();
   const ip = info.NetworkSettings.Networks[netName]?.IPAddress;
   if (!ip) throw new Error(`container ${container.id.slice(0, 12)} has no address on ${netName}`);
@@ -218,7 +193,7 @@ async function addressOn(container: Container, netName: string): Promise<string>
 }
 
 /** Until the app accepts a TCP connection on the port, exits, or the time is up. */
-async function waitListening(app: Container, ip: string, port: number, timeoutMs: number, signal: AbortSignal | undefined): Promise<'listening' | { exitCode: number | undefined }> {
+export async function waitListening(app: Container, ip: string, port: number, timeoutMs: number, signal: AbortSignal | undefined): Promise<'listening' | { exitCode: number | undefined }> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     signal?.throwIfAborted();
@@ -347,7 +322,7 @@ async function waitForText(page: Page, selector: string, text: string): Promise<
 }
 
 /** The container's stdout and stderr (Docker's multiplexed log format), the last OUTPUT_CHARS. */
-async function logsOf(container: Container): Promise<string> {
+export async function logsOf(container: Container): Promise<string> {
   const raw = (await container.logs({ stdout: true, stderr: true, follow: false }).catch(() => Buffer.alloc(0))) as Buffer;
   const parts: Buffer[] = [];
   for (let i = 0; i + 8 <= raw.length; ) {

@@ -217,7 +217,7 @@ export function createDockerSandbox(options: DockerSandboxOptions): DockerSandbo
     const network = opts.network ?? 'none';
     if (network !== 'none' && network !== 'registry') throw new AppError('E_VALIDATION', "network must be 'none' or 'registry'");
     const egress = network === 'registry' ? await packageCache() : undefined;
-    const { env, dropped } = execEnv({ callerEnv: opts.env, network, cacheEnv: egress?.cache.clientEnv });
+    const { env, dropped } = execEnv({ callerEnv: opts.env, projectEnv: opts.projectEnv, network, cacheEnv: egress?.cache.clientEnv });
     if (dropped.length) logger.warn({ dropped, projectId: entry.projectId }, 'sandbox: credential-looking variables were not passed to the command');
     const net = egress ? await egressNetwork() : undefined;
     if (net) await docker.getNetwork(net.name).connect({ Container: entry.id }).catch((err: unknown) => { throw unavailable(err); });
@@ -304,6 +304,9 @@ export function createDockerSandbox(options: DockerSandboxOptions): DockerSandbo
       // Then every other one in the namespace: other nodes', and a predecessor's of this node.
       const others = (await projectContainers(projectId)).filter((c) => c.Id !== local?.id);
       await Promise.all(others.map((c) => docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined)));
+      // The networks of its previews and browser checks (labelled like their containers), now empty.
+      const networks = await docker.listNetworks({ filters: { label: [`${LABEL_APP}=${APP_VALUE}`, `${LABEL_NAMESPACE}=${settings.namespace}`, `${LABEL_PROJECT}=${projectId}`] } }).catch(() => []);
+      await Promise.all(networks.map((n) => docker.getNetwork(n.Id).remove().catch(() => undefined)));
       const removed = others.length + (local ? 1 : 0);
       if (removed) logger.info({ projectId, removed }, 'sandbox: removed the containers of a deleted project');
       return removed;

@@ -9,6 +9,8 @@ const SECRET_NAME = /(KEY|TOKEN|SECRET|PASSW(OR)?D|CREDENTIAL|AUTH|COOKIE|SESSIO
 
 export interface ExecEnvInput {
   callerEnv: Readonly<Record<string, string>> | undefined;
+  /** The project's variables: not filtered by name (their purpose is to reach the app), set before ours so ours win. */
+  projectEnv?: Readonly<Record<string, string>> | undefined;
   network: SandboxNetwork;
   /** The package cache's client variables (npm_config_registry...), for 'registry' commands. */
   cacheEnv: Readonly<Record<string, string>> | undefined;
@@ -18,6 +20,9 @@ export interface ExecEnvInput {
 export function execEnv(input: ExecEnvInput): { env: string[]; dropped: string[] } {
   const env: string[] = [];
   const dropped: string[] = [];
+  for (const [name, value] of Object.entries(input.projectEnv ?? {})) {
+    if (/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) env.push(`${name}=${value}`);
+  }
   for (const [name, value] of Object.entries(input.callerEnv ?? {})) {
     if (SECRET_NAME.test(name) || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) dropped.push(name);
     else env.push(`${name}=${value}`);

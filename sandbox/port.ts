@@ -16,6 +16,11 @@ export interface ExecOptions {
   cwd?: string;
   /** The variables the command needs, and nothing else (never an API key: secret-looking names are dropped). */
   env?: Record<string, string>;
+  /**
+   * The project's own variables (PUT /api/projects/:id/env), passed as they are, secret-looking
+   * names included: the user stored them for the app. Only verify's test command and the preview get them.
+   */
+  projectEnv?: Record<string, string>;
   /** Wall-clock limit; the whole process tree is killed when it passes (default from configuration). */
   timeoutMs?: number;
   network?: SandboxNetwork;

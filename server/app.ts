@@ -25,6 +25,8 @@ import { estimateRoutes } from './routes/estimate.js';
 import { screenshotRoutes } from './routes/screenshots.js';
 import { gitCredentialRoutes } from './routes/git-credentials.js';
 import { gitIoRoutes } from './routes/git-io.js';
+import { previewRoutes } from './routes/preview.js';
+import { projectEnvRoutes } from './routes/project-env.js';
 import { route } from './http/route.js';
 import { WindowLimiter } from './http/rate-limit.js';
 
@@ -35,7 +37,7 @@ export function routeTable(ctx: AppContext): AnyRoute[] {
   // gitIoRoutes before projectRoutes: /api/projects/import is not a project id.
   const routes: AnyRoute[] = [...opsRoutes(ctx), ...authRoutes(ctx), ...accountRoutes(ctx), ...apiKeyRoutes(ctx), ...modelRoutes(ctx), ...usageRoutes(ctx),
     ...gitCredentialRoutes(ctx), ...gitIoRoutes(ctx), ...projectRoutes(ctx), ...runRoutes(ctx), ...estimateRoutes(ctx), ...fileRoutes(ctx), ...historyRoutes(ctx),
-    ...exportRoutes(ctx), ...screenshotRoutes(ctx), ...chatRoutes(ctx)];
+    ...exportRoutes(ctx), ...screenshotRoutes(ctx), ...chatRoutes(ctx), ...previewRoutes(ctx), ...projectEnvRoutes(ctx)];
   const openapi = route({
     method: 'get',
     path: '/api/openapi.json',

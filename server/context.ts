@@ -11,6 +11,7 @@ import type { SessionCache } from './auth/session-cache.js';
 import type { ProjectListCache } from './projects/list-cache.js';
 import type { SupabaseVerifier } from './auth/supabase.js';
 import type { Metrics } from './http/metrics.js';
+import type { PreviewServices } from '../previews/index.js';
 
 /** What route handlers and middleware get from the composition root. */
 export interface AppContext {
@@ -34,4 +35,6 @@ export interface AppContext {
   lifecycle: RunLifecycle;
   /** Read-only questions about a project's code. */
   chat: ProjectChat;
+  /** Live previews, share links and the projects' variables. */
+  previews: PreviewServices;
 }

@@ -11,6 +11,7 @@ import { createSupabaseVerifier } from './auth/supabase.js';
 import type { AppContext } from './context.js';
 import { createMetrics } from './http/metrics.js';
 import { attachProjectStreams } from './ws/ws-server.js';
+import { createPreviewServer, PreviewOrigin } from '../previews/index.js';
 
 /** How long an idle HTTP keep-alive connection stays open (see where it is set). */
 const KEEP_ALIVE_TIMEOUT_MS = 65_000;
@@ -30,6 +31,8 @@ export interface StartOptions {
 
 export interface RunningServer {
   url: string;
+  /** The preview origin (the preview server's own listener). */
+  previewOrigin: string;
   port: number;
   config: Config;
   ctx: AppContext;
@@ -49,6 +52,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     ...(options.clock ? { clock: options.clock } : {}),
   });
   const { logger } = services;
+  let previewServer: Server | undefined;
   try {
     const ctx: AppContext = {
       config,
@@ -68,7 +72,22 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       sandbox: services.sandbox,
       lifecycle: services.lifecycle,
       chat: services.chat,
+      previews: services.previews,
     };
+    // The preview origin: a listener of its own, so the apps never share the API's origin.
+    previewServer = createPreviewServer({
+      db: services.db, logger, grants: services.previews.grants, manager: services.previews.manager,
+      origin: () => services.previews.origin, sessionSeconds: config.preview.sessionSeconds,
+    });
+    const listening = previewServer;
+    await new Promise<void>((resolve, reject) => {
+      listening.once('error', reject);
+      listening.listen(config.preview.port, config.host, () => resolve());
+    });
+    const previewAddress = listening.address();
+    if (!config.preview.originConfigured && typeof previewAddress === 'object' && previewAddress) {
+      services.previews.origin = new PreviewOrigin(`http://${config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host}:${previewAddress.port}`);
+    }
     const { app } = createApp(ctx);
     const server: Server = await new Promise((resolve, reject) => {
       const s = app.listen(config.port, config.host, () => resolve(s));
@@ -104,12 +123,15 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
         }, config.shutdownTimeoutMs);
         await closed;
         clearTimeout(timer);
+        listening.closeAllConnections();
+        await new Promise<void>((resolve) => listening.close(() => resolve()));
         await services.stop();
         logger.info('stopped');
       })());
 
-    return { url, port, config, ctx, masterKey: services.masterKey, services, stop };
+    return { url, previewOrigin: services.previews.origin.origin, port, config, ctx, masterKey: services.masterKey, services, stop };
   } catch (err) {
+    previewServer?.close();
     await services.stop().catch(() => undefined);
     throw err;
   }

@@ -17,6 +17,7 @@ import { SessionCache } from '../server/auth/session-cache.js';
 import { ProjectListCache } from '../server/projects/list-cache.js';
 import { createWebhookWorker } from '../webhooks/webhook-worker.js';
 import { LocalWorkspaceStore, type WorkspaceStore } from '../workspaces/index.js';
+import { createPreviewServices, type PreviewServices } from '../previews/index.js';
 import { openStorage } from './open-storage.js';
 
 export interface ServiceOverrides {
@@ -54,6 +55,8 @@ export interface Services {
   lifecycle: RunLifecycle;
   /** Read-only questions about a project's code (answers in flight are cancelled on stop). */
   chat: ProjectChat;
+  /** Live previews (their containers on this node) and the projects' variables. */
+  previews: PreviewServices;
   /** Whether this node executes runs. */
   runsWorker: boolean;
   /**
@@ -99,6 +102,9 @@ export async function createServices(config: Config, overrides: ServiceOverrides
     const lifecycle = new RunLifecycle({ config, db, logger, workspaces, sandbox, caches: [projectLists] });
     const chat = new ProjectChat({ config, db, logger, gateway: llm.gateway, workspaces });
     stack.push(() => chat.stop());
+    const previews = createPreviewServices({ config, db, logger, workspaces, vault: llm.vault, masterKey, sandboxEnabled: sandbox !== undefined });
+    previews.manager.start(feed);
+    stack.push(() => previews.manager.close());
     const workers = overrides.workers ?? true;
     const runsWorker = workers && config.pipeline.workerEnabled;
     if (workers) {
@@ -119,7 +125,7 @@ export async function createServices(config: Config, overrides: ServiceOverrides
       const browserPort = sandbox ? browserCheckFromConfig(config, pipelineLogger) : undefined;
       if (browserPort) stack.push(() => browserPort.close());
       const browser = browserPort && { port: browserPort, appPort: config.browser.port, startTimeoutMs: config.browser.startTimeoutMs };
-      const runs = new RunWorker({ db, logger: pipelineLogger, settings: config.pipeline, gateway: llm.gateway, workspaces, sandbox, browser, webhookMaxAttempts: config.webhooks.maxAttempts });
+      const runs = new RunWorker({ db, logger: pipelineLogger, settings: config.pipeline, gateway: llm.gateway, workspaces, sandbox, browser, webhookMaxAttempts: config.webhooks.maxAttempts, projectEnv: (userId, projectId) => previews.env.open(userId, projectId) });
       const webhooks = createWebhookWorker({ db, logger: pipelineLogger, settings: config.webhooks });
       await webhooks.start();
       stack.push(async () => {
@@ -143,6 +149,7 @@ export async function createServices(config: Config, overrides: ServiceOverrides
       projectLists,
       lifecycle,
       chat,
+      previews,
       runsWorker,
       stop: () => (stopping ??= unwind()),
     };

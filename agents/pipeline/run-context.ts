@@ -34,6 +34,8 @@ export interface RunContext {
   sandbox(): Promise<SandboxHandle>;
   /** Verify's browser check; undefined when it is off (SAMOKODER_BROWSER_CHECK=off, or no sandbox). */
   readonly browser?: BrowserCheck | undefined;
+  /** The project's environment variables (decrypted), for verify's test command; absent: none. */
+  readonly projectEnv?: (() => Promise<Record<string, string>>) | undefined;
   /** Tokens the run has spent, all attempts included (the stop-loss counts these). */
   tokensUsed: number;
   /** What the run's settled calls cost, all attempts included (its cost budget counts this). */

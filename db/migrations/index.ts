@@ -5,6 +5,7 @@ import { runFairness } from './0004-run-fairness.js';
 import { planWorkspaceQuota } from './0005-plan-workspace-quota.js';
 import { oneActiveRun } from './0007-one-active-run.js';
 import { runScreenshots } from './0008-run-screenshots.js';
+import { previews } from './0009-previews.js';
 import { runBudgetModels } from './0011-run-budget-models.js';
 import { usageEstimated } from './0012-usage-estimated.js';
 import { gitIo } from './0013-git-io.js';
@@ -20,4 +21,4 @@ export interface Migration {
 }
 
 /** Every migration, oldest first. A new migration is a new file added at the end. */
-export const MIGRATIONS: readonly Migration[] = [init, authChangedNotify, projectsChangedNotify, runFairness, planWorkspaceQuota, oneActiveRun, runScreenshots, runBudgetModels, usageEstimated, gitIo, projectChat, modelCatalogue, runMessage];
+export const MIGRATIONS: readonly Migration[] = [init, authChangedNotify, projectsChangedNotify, runFairness, planWorkspaceQuota, oneActiveRun, runScreenshots, previews, runBudgetModels, usageEstimated, gitIo, projectChat, modelCatalogue, runMessage];

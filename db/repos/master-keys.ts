@@ -19,7 +19,8 @@ export class MasterKeysRepo {
     const res = await this.db.query<{ key_id: string }>(
       `DELETE FROM master_keys m WHERE m.key_id <> $1
          AND NOT EXISTS (SELECT 1 FROM api_keys a WHERE a.master_key_id = m.key_id)
-         AND NOT EXISTS (SELECT 1 FROM git_credentials g WHERE g.master_key_id = m.key_id) RETURNING key_id`,
+         AND NOT EXISTS (SELECT 1 FROM git_credentials g WHERE g.master_key_id = m.key_id)
+         AND NOT EXISTS (SELECT 1 FROM project_env e WHERE e.master_key_id = m.key_id) RETURNING key_id`,
       [keep],
     );
     return res.rows.map((r) => r.key_id);

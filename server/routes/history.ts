@@ -56,14 +56,17 @@ export function historyRoutes(ctx: AppContext): AnyRoute[] {
         409: { description: 'A run of the project is queued or running (E_CONFLICT): cancel it or wait' },
       },
       handler: async ({ params, body, auth }) => {
-        const { workspace } = await ownedWorkspace(ctx, params.id, auth!.user.id);
+        const { project, workspace } = await ownedWorkspace(ctx, params.id, auth!.user.id);
         // A run commits step by step into this workspace; a revert under it would be overwritten
         // by its next step, or break the step it is in. Active runs are the newest ones.
         const recent = await new RunsRepo(ctx.db).listByProject(params.id, auth!.user.id, { limit: 100 });
         if (recent.items.some((r) => r.status === 'queued' || r.status === 'running')) {
           throw new AppError('E_CONFLICT', 'A run of this project is queued or running; cancel it or wait for it to finish before reverting.');
         }
-        return { status: 201, body: { sha: await workspace.history.revert(body.to) } };
+        const sha = await workspace.history.revert(body.to);
+        // A running preview restarts on the reverted files (in the background: the revert is done).
+        void ctx.previews.manager.refresh(project.id).catch((err: unknown) => ctx.logger.warn({ err }, 'preview: restart after a revert failed'));
+        return { status: 201, body: { sha } };
       },
     }),
   ];

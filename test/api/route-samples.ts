@@ -16,6 +16,9 @@ const PARAM_VALUES: Array<[RegExp, string, (t: Tenant) => string]> = [
   [/^\/api\/projects\//, 'id', (t) => t.projectId],
   [/^\/api\/projects\//, 'runId', (t) => t.runId],
   [/^\/api\/projects\//, 'path', (t) => t.filePath],
+  // No link exists: the owner's DELETE is 404 too, but only after the project's ownership is checked.
+  [/^\/api\/projects\//, 'shareId', () => '00000000-0000-4000-8000-000000000001'],
+  [/^\/api\/projects\//, 'name', () => 'APP_SECRET'],
 ];
 
 const BODIES: Record<string, (t: Tenant) => Record<string, unknown>> = {
@@ -34,6 +37,8 @@ const BODIES: Record<string, (t: Tenant) => Record<string, unknown>> = {
   'POST /api/admin/models/refresh': () => ({ provider: 'groq' }),
   // A provider the tenant has no key for: a valid question ends at E_NO_KEY, before any model call.
   'POST /api/projects/:id/chat': () => ({ message: 'What does this project do?', provider: 'anthropic', model: 'claude-3-5-haiku-latest' }),
+  'POST /api/projects/:id/preview/share': () => ({ ttlMinutes: 5 }),
+  'PUT /api/projects/:id/env': () => ({ vars: { APP_SECRET: 'sample-value' } }),
 };
 
 const QUERIES: Record<string, (t: Tenant) => Record<string, string>> = {

@@ -43,7 +43,7 @@ describe('the event catalogue', () => {
     expect(parseServerFrame({ type: 'subscribed', projectId: base.projectId }).ok).toBe(false);
   });
 
-  test('durable and ephemeral: only the streamed text and chat tool calls are ephemeral', () => {
-    expect(EVENT_TYPES.filter((t) => !isDurableEventType(t))).toEqual(['llm.delta', 'command.output', 'chat.delta', 'chat.tool']);
+  test('durable and ephemeral: only the streamed text, chat tool calls and preview output are ephemeral', () => {
+    expect(EVENT_TYPES.filter((t) => !isDurableEventType(t))).toEqual(['llm.delta', 'command.output', 'chat.delta', 'chat.tool', 'preview.output']);
   });
 });

@@ -79,7 +79,7 @@ describe('pages in Chromium', () => {
   });
 
   /** Words in Latin letters that are names, not English: brands, formats, and identifiers on screen. */
-  const ALLOWED = new Set(['Samokoder', 'API', 'ZIP', 'OpenAI', 'Anthropic', 'Groq', 'OpenRouter', 'Ollama', 'ollama', 'LM', 'Studio', 'vLLM', 'URL', 'Docker', 'diff', 'English', 'Free', 'Pro', 'Team', 'USD', 'Node', 'js', 'Markdown', 'JSON']);
+  const ALLOWED = new Set(['Samokoder', 'API', 'ZIP', 'OpenAI', 'Anthropic', 'Groq', 'OpenRouter', 'Ollama', 'ollama', 'LM', 'Studio', 'vLLM', 'URL', 'Docker', 'diff', 'English', 'Free', 'Pro', 'Team', 'USD', 'Node', 'js', 'Markdown', 'JSON', 'Git', 'git', 'GitHub', 'GitLab', 'Gitea', 'SSH', 'ssh']);
 
   /** The visible text of the page outside code, pre and translate="no" elements. */
   // Runs in the page (a string: this project's type-check has no DOM library).
@@ -104,7 +104,8 @@ describe('pages in Chromium', () => {
   const translatableText = (page: Page) => page.evaluate<string>(TRANSLATABLE_TEXT);
 
   function englishWords(text: string): string[] {
-    const stripped = text.replace(/https?:\/\/\S+/g, ' ').replace(/\S+@\S+/g, ' ').replace(/sk-\S+/g, ' ');
+    // URLs of any scheme, e-mail addresses, key prefixes and «quoted» literals are values to type, not prose.
+    const stripped = text.replace(/[a-z]+:\/\/\S*/g, ' ').replace(/«[^»]*»/g, ' ').replace(/\S+@\S+/g, ' ').replace(/sk-\S+/g, ' ');
     return [...new Set(stripped.match(/[A-Za-z][A-Za-z'’-]*[A-Za-z]/g) ?? [])].filter((w) => !ALLOWED.has(w));
   }
 
@@ -140,7 +141,7 @@ describe('pages in Chromium', () => {
       await page.locator(ready).first().waitFor();
       await check(page, locale, name);
     }
-    for (const [i, name] of ['files', 'history', 'chat'].entries()) {
+    for (const [i, name] of ['files', 'history', 'preview', 'chat'].entries()) {
       await page.locator('[role="tab"]').nth(i + 1).click();
       await page.locator(`#panel-${name}`).waitFor();
       await check(page, locale, `project-${name}`);

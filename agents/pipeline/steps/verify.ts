@@ -48,7 +48,9 @@ export async function runVerify(rc: RunContext, step: StepRef, arch: Architectur
     }
   }
   const test = arch.commands.test;
-  const r = await runSandboxCommand(rc, step, test, { network: 'none', timeoutMs, purpose: 'test' });
+  // The project's own variables (PUT …/env) reach the tests, like the preview; never the install (it runs others' scripts with network).
+  const projectEnv = (await rc.projectEnv?.()) ?? {};
+  const r = await runSandboxCommand(rc, step, test, { network: 'none', timeoutMs, purpose: 'test', projectEnv });
   const testsRun = countTests(r.tail);
   const ran = { phase: 'test' as const, command: test, exitCode: r.exitCode, timedOut: r.timedOut, tail: r.tail, ...(testsRun === undefined ? {} : { testsRun }) };
   if (r.exitCode !== 0 || r.timedOut) return result({ passed: false, ...ran });

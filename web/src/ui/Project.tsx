@@ -14,10 +14,11 @@ import { RunPicker, type RunChoice } from './NewRunForm.js';
 import { EstimateHint } from './EstimateHint.js';
 import { RunPanel } from './RunView.js';
 import { RunScreenshot } from './RunScreenshot.js';
+import { PreviewView } from './Preview.js';
 import { PushButton } from './PushDialog.js';
 
-type Tab = 'run' | 'files' | 'history' | 'chat';
-const TABS: Tab[] = ['run', 'files', 'history', 'chat'];
+type Tab = 'run' | 'files' | 'history' | 'preview' | 'chat';
+const TABS: Tab[] = ['run', 'files', 'history', 'preview', 'chat'];
 
 declare global {
   interface Window {
@@ -215,6 +216,7 @@ export function ProjectPage({ id }: { id: string }) {
         )}
         {tab === 'files' && <FilesView projectId={id} version={run.filesVersion} />}
         {tab === 'chat' && project && keys && <ChatView project={project} keys={keys} me={me} onChangeStarted={() => setTab('run')} />}
+        {tab === 'preview' && <PreviewView projectId={id} version={run.filesVersion} />}
         {tab === 'history' && <HistoryView projectId={id} version={run.filesVersion} onReverted={() => dispatch({ type: '@bump' })} />}
       </div>
     </div>

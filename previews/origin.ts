@@ -1,0 +1,33 @@
+/**
+ * Where previews are served (SAMOKODER_PREVIEW_ORIGIN). A wildcard origin (`https://*.preview.example.com`)
+ * gives each project a host of its own: `<project id>.preview.example.com`, so one project's app
+ * cannot read another's cookies or storage. A plain origin serves every preview on one host; the
+ * session cookie says which project (the last one opened in that browser).
+ */
+export class PreviewOrigin {
+  readonly wildcard: boolean;
+
+  constructor(readonly origin: string) {
+    this.wildcard = origin.includes('://*.');
+  }
+
+  /** The preview's base URL (no trailing slash). */
+  urlFor(projectId: string): string {
+    return this.wildcard ? this.origin.replace('://*.', `://${projectId}.`) : this.origin;
+  }
+
+  /** Whether cookies must be Secure (and may then be SameSite=None, for a UI on another site). */
+  get secure(): boolean {
+    return this.origin.startsWith('https:');
+  }
+
+  /** The project a request's Host names (wildcard origins); undefined for a plain origin or a foreign host. */
+  projectFromHost(host: string | undefined): string | undefined {
+    if (!this.wildcard || !host) return undefined;
+    const suffix = new URL(this.origin.replace('://*.', '://x.')).host.slice(1);
+    const h = host.toLowerCase();
+    if (!h.endsWith(suffix)) return undefined;
+    const label = h.slice(0, -suffix.length);
+    return /^[0-9a-f-]{36}$/.test(label) ? label : undefined;
+  }
+}
