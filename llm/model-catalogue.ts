@@ -63,12 +63,26 @@ export class ModelCatalogue implements PriceSource, OutputLimits {
 
   /** The catalogue's prices for a model (retired ones too: a call already made is still billed). */
   price(provider: string, model: string): ModelPrices | undefined {
-    return this.entries.get(pair(provider, model))?.prices ?? undefined;
+    return this.entryOf(provider, model)?.prices ?? undefined;
   }
 
   /** The model's output-token ceiling (model-limits.ts caps requests with it); undefined when not known. */
   maxOutputTokensOf(provider: string, model: string): number | undefined {
-    return this.entries.get(pair(provider, model))?.maxOutputTokens ?? undefined;
+    return this.entryOf(provider, model)?.maxOutputTokens ?? undefined;
+  }
+
+  /**
+   * The model's entry; a dated snapshot the catalogue does not list by name (`gpt-4o-mini-2024-07-18`,
+   * `claude-sonnet-4-5-20250929`) takes its family's entry, the longest listed name it extends.
+   */
+  private entryOf(provider: string, model: string): CatalogueEntry | undefined {
+    const exact = this.entries.get(pair(provider, model));
+    if (exact) return exact;
+    let best: CatalogueEntry | undefined;
+    for (const e of this.entries.values()) {
+      if (e.provider === provider && model.startsWith(`${e.model}-`) && /^\d/.test(model.slice(e.model.length + 1)) && e.model.length > (best?.model.length ?? 0)) best = e;
+    }
+    return best;
   }
 
   /** The provider's recommended model for a role, never a retired one. */

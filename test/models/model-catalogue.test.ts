@@ -55,6 +55,11 @@ describe.each(DATABASE_KINDS)('model catalogue and key validation on %s', (kind)
         }
       }
     }
+    // A dated snapshot takes its family's entry (the longest listed name it extends by a date).
+    const catalogue = server.ctx.llm.catalogue;
+    expect(catalogue.maxOutputTokensOf('openai', 'gpt-4o-mini-2024-07-18')).toBe(16384);
+    expect(catalogue.price('openai', 'gpt-4o-mini-2024-07-18')).toEqual(catalogue.price('openai', 'gpt-4o-mini'));
+    expect(catalogue.price('openai', 'gpt-4o-mini-unknown')).toBeUndefined();
     const only = await api<ModelCatalogue>('GET', '/api/models?provider=groq', { token: user.token });
     expect(only.body.providers.map((p) => p.id)).toEqual(['groq']);
     expect((await api('GET', '/api/models?provider=nope', { token: user.token })).status).toBe(400);
