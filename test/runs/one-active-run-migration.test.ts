@@ -3,7 +3,6 @@ import { MIGRATIONS } from '../../db/migrations/index.js';
 import { JobQueue } from '../../db/queue/job-queue.js';
 import { RUNS_QUEUE, runJobKey, RunsRepo, type NewRun } from '../../runs/runs-repo.js';
 import { createTestDatabase, DATABASE_KINDS, type TestDatabase } from '../helpers/databases.js';
-import { newProject } from '../db/fixtures.js';
 
 describe.each(DATABASE_KINDS)('migration 7 (one active run per project) on %s', (kind) => {
   let t: TestDatabase;
@@ -17,20 +16,28 @@ describe.each(DATABASE_KINDS)('migration 7 (one active run per project) on %s', 
   test('applies over a project that already has several active runs: the newest stays, the older ones and their jobs are cancelled', async () => {
     const before = MIGRATIONS.filter((m) => m.version < 7);
     await migrate(t.db, undefined, before);
-    const { user, projectId } = await newProject(t.db);
-    const other = await newProject(t.db);
+    // Rows written as the schema before migration 7 has them (today's repositories know later columns).
+    const newProject = async () => {
+      const user = (await t.db.query<{ id: string }>("INSERT INTO users (email, plan_id) VALUES (gen_random_uuid()::text || '@example.com', 'unlimited') RETURNING id")).rows[0]!;
+      const project = (await t.db.query<{ id: string }>("INSERT INTO projects (user_id, name, slug, prompt) VALUES ($1, 'Demo app', gen_random_uuid()::text, 'a todo app') RETURNING id", [user.id])).rows[0]!;
+      return { user, projectId: project.id };
+    };
+    const insertRun = async (p: string, u: string): Promise<string> =>
+      (await t.db.query<{ id: string }>("INSERT INTO runs (project_id, user_id, kind, prompt, provider, model, key_source) VALUES ($1, $2, 'generate', 'p', 'anthropic', 'm', 'platform') RETURNING id", [p, u])).rows[0]!.id;
+    const { user, projectId } = await newProject();
+    const other = await newProject();
     const input = (p: string, u: string): NewRun => ({ projectId: p, userId: u, kind: 'generate', prompt: 'p', provider: 'anthropic', model: 'm', keyId: null, keySource: 'platform' });
     const runs = new RunsRepo(t.db);
     const queue = new JobQueue(t.db);
     const ids: string[] = [];
     for (let i = 0; i < 3; i++) {
-      const run = await runs.insert(input(projectId, user.id));
-      await queue.enqueue({ queue: RUNS_QUEUE, payload: { runId: run.id }, singletonKey: runJobKey(run.id) });
-      ids.push(run.id);
+      const runId = await insertRun(projectId, user.id);
+      await queue.enqueue({ queue: RUNS_QUEUE, payload: { runId }, singletonKey: runJobKey(runId) });
+      ids.push(runId);
       await new Promise((r) => setTimeout(r, 5));
     }
-    await runs.transition(ids[0]!, 'running');
-    const alone = await runs.insert(input(other.projectId, other.user.id));
+    await t.db.query("UPDATE runs SET status = 'running', started_at = now() WHERE id = $1", [ids[0]]);
+    const alone = { id: await insertRun(other.projectId, other.user.id) };
 
     await migrate(t.db);
 
