@@ -58,7 +58,8 @@ test('ask, see the answer stream in, export, make it a change; the tab in Russia
   await page.goto(`${server.url}/projects/${projectId}`);
   await page.getByRole('tab', { name: 'Chat' }).click();
   await page.getByRole('heading', { name: 'Chat about the code' }).waitFor();
-  await page.getByLabel('Model').fill('fake-model');
+  // The fake key lists no models: the picker asks for a name.
+  await page.locator('input[name="customModel"]').fill('fake-model');
   await page.getByLabel('Your question').fill('What does it export?');
   await page.getByRole('button', { name: 'Ask' }).click();
   // Streamed: part of the answer is on the page while the button still says it is answering.
