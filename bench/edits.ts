@@ -1,6 +1,7 @@
 import { applyEdits } from '../agents/pipeline/edit-file.js';
-import { compactHistory } from '../agents/pipeline/history-compaction.js';
+import { compactHistory, LOOP_HISTORY } from '../agents/pipeline/history-compaction.js';
 import { CODER_PROMPT } from '../agents/prompts/index.js';
+import { READ_CAP_CHARS, readWindow } from '../agents/tools/read-tools.js';
 import { WORKSPACE_TOOL_SPECS } from '../agents/tools/schemas.js';
 import { createLanguageModel } from '../llm/providers/index.js';
 import type { Message, ToolCall, Usage } from '../llm/providers/port.js';
@@ -13,16 +14,12 @@ import { startFakeLlm, type FakeTurn } from '../scripts/fake-llm/server.js';
  *    write_file of the whole changed file (both applied — the edit with the real edit engine — and
  *    checked to give the same file); target ≤ 5 %;
  * 2. the prompt of a 30-turn coder loop that reads a different 3,000-line file every turn, with the
- *    real history compaction and the tool loop's settings: the request body at turn 30 against
- *    turn 1; target ≤ 3×.
+ *    real read_file window and history compaction: the request body at turn 30 against turn 1;
+ *    target ≤ 3×.
  * `npm run bench:edits`.
  */
 const LINES = 3_000;
 const TURNS = 30;
-/** The tool loop's setting (agents/pipeline/tool-loop.ts). */
-const VERBATIM_TURNS = 6;
-/** read_file's cap (agents/pipeline/tool-executor.ts): what one read puts in the conversation. */
-const READ_CAP_CHARS = 32_000;
 
 /** A medium-sized module: 3,000 lines of plausible JavaScript (functions of ten lines each). */
 function bigFile(seed: string): string {
@@ -85,13 +82,12 @@ if ((JSON.parse(write.call.arguments) as { content: string }).content !== change
 const messages: Message[] = [{ role: 'user', content: context[0]!.content }];
 const bodies: number[] = [];
 for (let turn = 1; turn <= TURNS; turn++) {
-  compactHistory(messages, VERBATIM_TURNS);
+  compactHistory(messages);
   const file = `src/module${turn}.js`;
   const r = await call(messages, { name: 'read_file', arguments: { path: file } });
   bodies.push(r.bodyChars);
   messages.push({ role: 'assistant', content: '', toolCalls: [r.call] });
-  const content = bigFile(`m${turn}`);
-  messages.push({ role: 'tool', toolCallId: r.call.id, name: 'read_file', content: content.length > READ_CAP_CHARS ? `${content.slice(0, READ_CAP_CHARS)}\n… (cut)` : content });
+  messages.push({ role: 'tool', toolCallId: r.call.id, name: 'read_file', content: readWindow(file, bigFile(`m${turn}`)) });
 }
 await fake.close();
 
@@ -102,7 +98,7 @@ console.log(`1. one-line change in a ${LINES}-line file (${kb(original.length)})
 console.log(`   edit_file   output tokens ${String(edit.usage.outputTokens).padStart(7)}`);
 console.log(`   write_file  output tokens ${String(write.usage.outputTokens).padStart(7)}`);
 console.log(`   edit / rewrite: ${pct(edit.usage.outputTokens, write.usage.outputTokens)} (target ≤ 5 %)`);
-console.log(`2. a ${TURNS}-turn loop reading a ${LINES}-line file each turn (history compaction keeps ${VERBATIM_TURNS} turns verbatim):`);
-console.log(`   request body turn 1 ${kb(bodies[0]!)}, turn ${VERBATIM_TURNS + 1} ${kb(bodies[VERBATIM_TURNS]!)}, turn ${TURNS} ${kb(bodies[TURNS - 1]!)}, max ${kb(Math.max(...bodies))}`);
-console.log(`   turn ${TURNS} / turn 1: ${(bodies[TURNS - 1]! / bodies[0]!).toFixed(2)}× (target ≤ 3×)`);
-console.log(`   turn ${TURNS} / turn ${VERBATIM_TURNS + 1} (once compaction holds): ${(bodies[TURNS - 1]! / bodies[VERBATIM_TURNS]!).toFixed(2)}×`);
+const { verbatimChars, shortenedTurns } = LOOP_HISTORY;
+console.log(`2. a ${TURNS}-turn loop reading a ${LINES}-line file each turn (a read shows ≤ ${READ_CAP_CHARS} characters; results kept whole up to ${verbatimChars} characters, ${shortenedTurns} turns shortened, older ones listed):`);
+console.log(`   request body turn 1 ${kb(bodies[0]!)}, turn 10 ${kb(bodies[9]!)}, turn ${TURNS} ${kb(bodies[TURNS - 1]!)}, max ${kb(Math.max(...bodies))}`);
+console.log(`   turn ${TURNS} / turn 1: ${(bodies[TURNS - 1]! / bodies[0]!).toFixed(2)}× (target ≤ 3×); max / turn 1: ${(Math.max(...bodies) / bodies[0]!).toFixed(2)}×`);

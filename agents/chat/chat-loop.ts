@@ -39,8 +39,6 @@ export interface ChatLoopResult {
   toolCalls: number;
 }
 
-/** Assistant turns kept verbatim in the prompt (as the coder's loop). */
-const VERBATIM_TURNS = 6;
 /** An earlier answer is resent at most this long: the conversation's context, not its archive. */
 const HISTORY_ANSWER_CHARS = 4000;
 /** Workspace errors the model can fix by changing its call. */
@@ -67,7 +65,7 @@ export async function runChatLoop(input: ChatLoopInput): Promise<ChatLoopResult>
   let usage: Usage = { inputTokens: 0, outputTokens: 0 };
   let toolCalls = 0;
   for (let turn = 1; turn <= input.maxModelTurns; turn++) {
-    compactHistory(messages, VERBATIM_TURNS);
+    compactHistory(messages);
     const last = turn === input.maxModelTurns;
     const system = last ? `${CHAT_PROMPT.text}\n\nThis is your last turn: answer now from what you have read, with no tool call.` : CHAT_PROMPT.text;
     let text = '';
@@ -126,7 +124,7 @@ async function runChatTool(files: WorkspaceFiles, call: ToolCall): Promise<{ con
       case 'list_files':
         return { content: await listFilesText(files), isError: false };
       case 'read_file':
-        return { content: await readFileText(files, String(args.path)), isError: false };
+        return { content: await readFileText(files, String(args.path), args.fromLine as number | undefined), isError: false };
       case 'search':
         return { content: await searchText(files, String(args.query), args.under === undefined ? undefined : String(args.under)), isError: false };
     }

@@ -53,7 +53,7 @@ async function dispatch(rc: RunContext, step: StepRef, call: ToolCall): Promise<
       case 'list_files':
         return ok(await listFilesText(files));
       case 'read_file':
-        return ok(await readFileText(files, String(args.path)));
+        return ok(await readFileText(files, String(args.path), args.fromLine as number | undefined));
       case 'write_file': {
         const p = parseSafePath(String(args.path)).rel;
         const { size } = await files.writeFile(p, String(args.content));

@@ -14,9 +14,6 @@ export interface ToolLoopResult {
   filesWritten: string[];
 }
 
-/** Assistant turns kept verbatim in the prompt; older tool results and arguments are shortened. */
-const VERBATIM_TURNS = 6;
-
 /**
  * The coder's and the fixer's loop: call the model with the workspace tools, run each tool call,
  * feed the results back, until `finish`. Invalid calls (unknown tool, bad JSON, missing field,
@@ -35,7 +32,7 @@ export async function runToolLoop(rc: RunContext, step: StepRef, prompt: { syste
   let invalidInARow = 0;
   let lastInvalid = '';
   for (let turn = 1; turn <= rc.settings.maxStepsPerTask; turn++) {
-    compactHistory(messages, VERBATIM_TURNS);
+    compactHistory(messages);
     const res = await callModel(rc, step, { system: prompt.system, messages, tools: WORKSPACE_TOOL_SPECS, toolChoice: 'required' });
     const assistant = assistantTurn(res);
     messages.push(assistant);

@@ -7,7 +7,8 @@ import { parseSafePath, type WorkspaceFiles } from '../../workspaces/index.js';
  * flood the prompt.
  */
 
-export const READ_CAP_CHARS = 32_000;
+/** One read_file result at most: about 400 lines of code, 4,000 tokens. */
+export const READ_CAP_CHARS = 16_000;
 export const LIST_CAP = 500;
 
 /** `list_files`: one line per file with its size, cut at LIST_CAP entries. */
@@ -18,15 +19,37 @@ export async function listFilesText(files: WorkspaceFiles): Promise<string> {
 }
 
 /**
- * `read_file`: the text, cut at READ_CAP_CHARS; a binary file is named, not shown. The git
+ * `read_file`: the text, from line `fromLine` on; a binary file is named, not shown. The git
  * repository's internals (`.git/`, e.g. its config) are not the project's files and are refused.
  */
-export async function readFileText(files: WorkspaceFiles, rawPath: string): Promise<string> {
+export async function readFileText(files: WorkspaceFiles, rawPath: string, fromLine = 1): Promise<string> {
   const { rel: p, segments } = parseSafePath(rawPath);
   if (segments[0] === '.git') throw new AppError('E_PATH_UNSAFE', `${p} is inside the git repository's internals, not a project file.`);
   const file = await files.readFile(p);
   if (file.binary) return `${p} is a binary file of ${file.size} bytes.`;
-  return file.content.length > READ_CAP_CHARS ? `${file.content.slice(0, READ_CAP_CHARS)}\n… (cut at ${READ_CAP_CHARS} characters of ${file.content.length})` : file.content;
+  return readWindow(p, file.content, fromLine);
+}
+
+/**
+ * What one read shows: whole lines from `fromLine` (1-based) up to READ_CAP_CHARS, and where to
+ * read on. Every result stays in the prompt for a while (history-compaction.ts), so one read is
+ * bounded well below the history's verbatim budget; a longer file is read in windows.
+ */
+export function readWindow(path: string, content: string, fromLine = 1): string {
+  if (fromLine === 1 && content.length <= READ_CAP_CHARS) return content;
+  const lines = content.split('\n');
+  if (content.endsWith('\n')) lines.pop();
+  const total = lines.length;
+  if (fromLine > total) throw new AppError('E_VALIDATION', `${path} has ${total} lines; fromLine ${fromLine} is past its end.`);
+  let end = fromLine - 1;
+  let chars = 0;
+  while (end < total && chars + lines[end]!.length + 1 <= READ_CAP_CHARS) chars += lines[end++]!.length + 1;
+  if (end === fromLine - 1) {
+    const line = lines[end]!;
+    return `${line.slice(0, READ_CAP_CHARS)}\n… (line ${fromLine} of ${path} is ${line.length} characters long, cut at ${READ_CAP_CHARS}: a generated or minified file; look into it with run_command, e.g. grep -o)`;
+  }
+  const next = end < total ? `read on with fromLine: ${end + 1}` : 'the end of the file';
+  return `${lines.slice(fromLine - 1, end).join('\n')}\n… (${path}: lines ${fromLine}–${end} of ${total} shown; ${next})`;
 }
 
 /** Bounds of one `search` call: files looked at, bytes per file, matching lines and characters returned. */

@@ -31,7 +31,10 @@ export const submitArchitectureArgs = z.object({
 export type Architecture = z.infer<typeof submitArchitectureArgs>;
 
 export const listFilesArgs = z.object({});
-export const readFileArgs = z.object({ path });
+export const readFileArgs = z.object({
+  path,
+  fromLine: z.number().int().min(1).max(10_000_000).optional().describe('First line to show (1-based); a long file is shown in windows of about 400 lines'),
+});
 export const writeFileArgs = z.object({ path, content: z.string() });
 export const editFileArgs = z.object({
   path,

@@ -86,6 +86,25 @@ describe('the coder and fixer tool loop (postgres, fake LLM through the SDKs)', 
     expect(after).toContain(`(${huge.length} characters omitted)`);
   });
 
+  test('a long file is read in windows: the result says where to read on, and fromLine continues there', async () => {
+    const db = h.server.ctx.db;
+    const fx = await newProjectFixture(h, 'openai-compatible');
+    // 2,000 lines of 40 characters: a window of 16,000 characters holds lines 1–390.
+    const long = Array.from({ length: 2000 }, (_, i) => `// line ${i + 1}`.padEnd(40, '.')).join('\n') + '\n';
+    script(h, fx, [
+      oneTask(), bareArchTurn(), { ...writeTurn('big.js', long), chunkSize: 65_536 },
+      toolTurn('read_file', { path: 'big.js' }), toolTurn('read_file', { path: 'big.js', fromLine: 391 }), finishTurn('read it'),
+    ]);
+    const run = await startRun(h, fx);
+    expect(await waitForRun(db, run.id)).toMatchObject({ status: 'succeeded' });
+    // The tool result each read put in the conversation (the write_file call before it holds the whole file).
+    const lastResult = (i: number) => (requestsOf(h, fx)[i]!.body as { messages: { content: string }[] }).messages.at(-1)!.content;
+    expect(lastResult(4)).toMatch(/^\/\/ line 1\.[^]*\n\/\/ line 390\.+\n… \(big\.js: lines 1–390 of 2000 shown; read on with fromLine: 391\)$/);
+    const second = lastResult(5);
+    expect(second.startsWith('// line 391.')).toBe(true);
+    expect(second).toContain('big.js: lines 391–780 of 2000 shown; read on with fromLine: 781');
+  });
+
   test('the fixer changes a line with edit_file; the file is edited, not rewritten', async () => {
     const db = h.server.ctx.db;
     const fx = await newProjectFixture(h, 'anthropic');
