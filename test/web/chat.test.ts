@@ -45,12 +45,21 @@ test('ask, see the answer stream in, export, make it a change; the tab in Russia
   const ws = await server.ctx.workspaces.open(projectId);
   await ws.files.writeFile('src/index.ts', 'export const answer = 42;\n');
   await ws.history.commitAll('coder: first files');
-  const answer = 'The app exports answer = 42 from src/index.ts.';
+  // Markdown, with what a hostile answer could carry: raw HTML, a script link, a tracking image.
+  const answer = [
+    'The app exports **answer = 42** from `src/index.ts`:',
+    '',
+    '```ts',
+    'export const answer = 42;',
+    '```',
+    '',
+    '<img src=x onerror="window.pwned=1"> <script>window.pwned=2</script> [click](javascript:window.pwned=3) ![pixel](https://tracker.example/p.png) [docs](https://nodejs.org/)',
+  ].join('\n');
   fake.setScript({
     turns: [
       { match: { apiKey }, toolCalls: [{ name: 'read_file', arguments: { path: 'src/index.ts' } }] },
       // Slow pieces: the text shows up while the request is still open.
-      { match: { apiKey }, text: answer, chunkSize: 3, chunkDelayMs: 150 },
+      { match: { apiKey }, text: answer, chunkSize: 16, chunkDelayMs: 150 },
     ],
   });
 
@@ -66,7 +75,17 @@ test('ask, see the answer stream in, export, make it a change; the tab in Russia
   await page.locator('.chat-a').filter({ hasText: 'The app exp' }).waitFor();
   expect(await page.getByRole('button', { name: 'Answering…' }).count()).toBe(1);
   await page.getByRole('button', { name: 'Make this a change' }).waitFor();
-  expect(await page.locator('.chat-a').last().textContent()).toBe(answer);
+  // Rendered as Markdown; the HTML is shown as text, never run; the script link is no link, the image only a link to it.
+  const rendered = page.locator('.chat-a').last();
+  expect(await rendered.locator('strong').textContent()).toBe('answer = 42');
+  expect(await rendered.locator('pre code').textContent()).toBe('export const answer = 42;\n');
+  expect(await rendered.locator('img, script').count()).toBe(0);
+  expect(await rendered.textContent()).toContain('<img src=x onerror="window.pwned=1">');
+  expect(await rendered.locator('a').evaluateAll((as) => as.map((a) => [a.getAttribute('href'), a.getAttribute('target'), a.getAttribute('rel')]))).toEqual([
+    ['https://tracker.example/p.png', '_blank', 'noopener noreferrer nofollow'],
+    ['https://nodejs.org/', '_blank', 'noopener noreferrer nofollow'],
+  ]);
+  expect(await page.evaluate(() => (window as unknown as { pwned?: number }).pwned)).toBeUndefined();
   await page.getByText(/\d tokens · 1 file lookup /).waitFor();
   await shot(page, 'chat-01-answered');
 

@@ -6,6 +6,7 @@ import { formatDate, formatNumber, useT } from '../i18n/index.js';
 import { session } from '../session.js';
 import { ProjectStream, type StreamEvent } from '../stream.js';
 import { ErrorNote, Field } from './common.js';
+import { Markdown } from './Markdown.js';
 import { RunPicker, type RunChoice } from './NewRunForm.js';
 
 interface Pending {
@@ -147,7 +148,7 @@ export function ChatView(props: { project: Project; keys: ApiKey[]; me: Me | nul
         {[...turns].reverse().map((turn) => (
           <li key={turn.id} class="chat-turn">
             <p class="chat-q">{turn.question}</p>
-            {turn.status === 'answered' ? <div class="agent-text chat-a">{turn.answer}</div> : <p class="error">{turn.status === 'failed' ? t('failed', { reason: turn.error ?? '' }) : t('answering')}</p>}
+            {turn.status === 'answered' ? <Markdown class="agent-text chat-a" text={turn.answer ?? ''} /> : <p class="error">{turn.status === 'failed' ? t('failed', { reason: turn.error ?? '' }) : t('answering')}</p>}
             <p class="muted small">
               {formatDate(turn.createdAt)} · {turn.provider}/{turn.model} · {t('tokens', { count: turn.usage.inputTokens + turn.usage.outputTokens, n: formatNumber(turn.usage.inputTokens + turn.usage.outputTokens) })} ·{' '}
               {t('lookups', { count: turn.usage.toolCalls, n: formatNumber(turn.usage.toolCalls) })}
@@ -165,7 +166,7 @@ export function ChatView(props: { project: Project; keys: ApiKey[]; me: Me | nul
         {pending && (
           <li class="chat-turn">
             <p class="chat-q">{pending.question}</p>
-            <div class="agent-text chat-a">{pending.text || t('thinking')}</div>
+            {pending.text ? <Markdown class="agent-text chat-a" text={pending.text} /> : <div class="agent-text chat-a">{t('thinking')}</div>}
             {pending.tool && <p class="muted small">{t('looking', { what: pending.tool })}</p>}
           </li>
         )}
