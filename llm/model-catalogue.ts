@@ -13,6 +13,11 @@ import type { ListedModel } from './providers/port.js';
 export const CATALOGUE_CHANGED_CHANNEL = 'model_catalogue_changed';
 
 const pair = (provider: string, model: string): string => `${provider}\n${model}`;
+/**
+ * A node also reloads on this period: a notice sent while its LISTEN connection was down is lost
+ * (db/pg-database.ts), and prices must not stay stale until the next edit or restart.
+ */
+const RELOAD_EVERY_MS = 60_000;
 
 /**
  * The model catalogue: providers and their models with limits, prices and role recommendations,
@@ -28,6 +33,7 @@ export class ModelCatalogue implements PriceSource, OutputLimits {
   private providers: { id: ProviderId; name: string }[] = [];
   private seedDate: string | null = null;
   private unlisten: Unlisten | undefined;
+  private timer: NodeJS.Timeout | undefined;
 
   private constructor(
     private readonly db: Database,
@@ -37,19 +43,20 @@ export class ModelCatalogue implements PriceSource, OutputLimits {
     this.repo = new ModelCatalogueRepo(db);
   }
 
-  /** Applies the seed file when it is newer than the database's, loads the copy, listens for changes. */
-  static async open(deps: { db: Database; clock: Clock; logger: Logger; seed?: CatalogueSeed }): Promise<ModelCatalogue> {
+  /** Applies the seed file when it is newer than the database's, loads the copy, listens for changes (and reloads every `reloadEveryMs`). */
+  static async open(deps: { db: Database; clock: Clock; logger: Logger; seed?: CatalogueSeed; reloadEveryMs?: number }): Promise<ModelCatalogue> {
     const catalogue = new ModelCatalogue(deps.db, deps.clock, deps.logger);
     const seed = deps.seed ?? shippedSeed();
     if (await catalogue.repo.applySeed(seed)) deps.logger.info({ seedDate: seed.date }, 'model catalogue seeded');
-    catalogue.unlisten = await deps.db.listen(CATALOGUE_CHANGED_CHANNEL, () => {
-      catalogue.reload().catch((err: unknown) => deps.logger.error({ err }, 'could not reload the model catalogue'));
-    });
+    const reload = () => catalogue.reload().catch((err: unknown) => deps.logger.error({ err }, 'could not reload the model catalogue'));
+    catalogue.unlisten = await deps.db.listen(CATALOGUE_CHANGED_CHANNEL, () => void reload());
     await catalogue.reload();
+    catalogue.timer = setInterval(() => void reload(), deps.reloadEveryMs ?? RELOAD_EVERY_MS).unref();
     return catalogue;
   }
 
   async close(): Promise<void> {
+    clearInterval(this.timer);
     await this.unlisten?.();
     this.unlisten = undefined;
   }

@@ -1,5 +1,6 @@
 import { systemClock } from '../../core/clock.js';
 import { createLogger } from '../../core/logger.js';
+import { ModelCatalogueRepo } from '../../db/repos/model-catalogue.js';
 import { parseSeed, shippedSeed } from '../../llm/catalogue-seed.js';
 import { ModelCatalogue } from '../../llm/model-catalogue.js';
 import { createTestDatabase, DATABASE_KINDS, type TestDatabase } from '../helpers/databases.js';
@@ -28,8 +29,8 @@ describe('the shipped seed file', () => {
 describe.each(DATABASE_KINDS)('seeding and sharing the catalogue on %s', (kind) => {
   let t: TestDatabase;
   const open: ModelCatalogue[] = [];
-  const openCatalogue = async (seed: ReturnType<typeof parseSeed>) => {
-    const c = await ModelCatalogue.open({ db: t.db, clock: systemClock, logger, seed });
+  const openCatalogue = async (seed: ReturnType<typeof parseSeed>, reloadEveryMs?: number) => {
+    const c = await ModelCatalogue.open({ db: t.db, clock: systemClock, logger, seed, reloadEveryMs });
     open.push(c);
     return c;
   };
@@ -76,5 +77,13 @@ describe.each(DATABASE_KINDS)('seeding and sharing the catalogue on %s', (kind) 
     expect(await eventually(async () => nodeB.price('openai', 'm')?.input, 4, 10_000)).toBe(4);
     expect(nodeB.maxOutputTokensOf('openai', 'm')).toBe(2000);
     expect(nodeB.maxOutputTokensOf('openai', 'unknown')).toBeUndefined();
+  });
+
+  test('a node that missed the notice (its LISTEN connection was down) catches up on its reload period', async () => {
+    const seed = parseSeed(seedFile('2032-01-01', { n: model('N', price(1, 2)) }));
+    const node = await openCatalogue(seed, 200);
+    // Changed in the database with no notice at all, as if it had been sent while the node was deaf.
+    await new ModelCatalogueRepo(t.db).edit({ provider: 'openai', model: 'n', prices: price(7, 9) }, new Date());
+    expect(await eventually(async () => node.price('openai', 'n')?.input, 7, 10_000)).toBe(7);
   });
 });

@@ -85,7 +85,7 @@ test('ask, see the answer stream in, export, make it a change; the tab in Russia
     ['https://tracker.example/p.png', '_blank', 'noopener noreferrer nofollow'],
     ['https://nodejs.org/', '_blank', 'noopener noreferrer nofollow'],
   ]);
-  expect(await page.evaluate(() => (window as unknown as { pwned?: number }).pwned)).toBeUndefined();
+  expect(await page.evaluate(() => (globalThis as unknown as { pwned?: number }).pwned)).toBeUndefined();
   await page.getByText(/\d tokens · 1 file lookup /).waitFor();
   await shot(page, 'chat-01-answered');
 
