@@ -6,7 +6,8 @@ import type { SealedSecret, SecretBinding, Vault, WrappedDataKey } from './vault
  * each stores a secret only as the vault's envelope (these seven columns) next to an owner column
  * (a user's or a project's id), an item column naming the secret among its owner's, and metadata
  * its owner may see. Sealing, opening, listing, deleting and master-key rotation are written once
- * here; a table says only which columns those are.
+ * here; a table says only which columns those are. Table and column names in the SQL below come
+ * from those SealedTable constants, never from input.
  */
 
 const ENVELOPE = ['ciphertext', 'iv', 'auth_tag', 'wrapped_dek', 'dek_iv', 'dek_auth_tag', 'master_key_id'] as const;
@@ -45,7 +46,7 @@ export interface SealedTable<Row extends object, Info> {
   owner: keyof Row & string;
   /** Names one secret among its owner's (id, name). */
   item: keyof Row & string;
-  /** What the owner may see: never an envelope column. */
+  /** What the owner may see, the owner and item columns among them: never an envelope column. */
   infoColumns: string;
   toInfo: (row: Row) => Info;
   orderBy: string;
@@ -110,7 +111,7 @@ export class SealedSecrets<Row extends object, Info> {
   async sealed(owner: string, item?: string): Promise<WithSealed<Info>[]> {
     const t = this.table;
     const res = await this.db.query<Row & EnvelopeRow>(
-      `SELECT ${t.owner}, ${t.item}, ${t.infoColumns}, ${ENVELOPE_COLUMNS} FROM ${t.name} WHERE ${t.owner} = $1 ${item === undefined ? '' : `AND ${t.item} = $2`} ORDER BY ${t.orderBy}`,
+      `SELECT ${t.infoColumns}, ${ENVELOPE_COLUMNS} FROM ${t.name} WHERE ${t.owner} = $1 ${item === undefined ? '' : `AND ${t.item} = $2`} ORDER BY ${t.orderBy}`,
       item === undefined ? [owner] : [owner, item],
     );
     return res.rows.map((r) => withSealed(t, r));

@@ -18,7 +18,7 @@ const PROJECT_ENV: SealedTable<Row, EnvVarInfo> = {
   name: 'project_env',
   owner: 'project_id',
   item: 'name',
-  infoColumns: 'name, updated_at',
+  infoColumns: 'project_id, name, updated_at',
   toInfo: (r) => ({ name: r.name, updatedAt: new Date(r.updated_at) }),
   orderBy: 'name',
   bindingId: (projectId, name) => `${projectId}:${name}`,
