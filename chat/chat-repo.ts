@@ -1,6 +1,6 @@
 import { AppError } from '../core/errors.js';
 import type { Queryable } from '../db/port.js';
-import { decodeCursor, pageLimit, toPage, type Page, type PageRequest } from '../db/repos/pagination.js';
+import { newestFirstPage, type Page, type PageRequest } from '../db/repos/pagination.js';
 import { isUniqueViolation } from '../db/repos/users.js';
 
 export type ChatTurnStatus = 'answering' | 'answered' | 'failed';
@@ -101,17 +101,7 @@ export class ChatRepo {
 
   /** Newest first, keyset-paged like every list of the API. */
   async list(projectId: string, userId: string, page: PageRequest = {}): Promise<Page<ChatTurn>> {
-    const limit = pageLimit(page);
-    const after = page.cursor === undefined ? undefined : decodeCursor(page.cursor);
-    const res = await this.db.query<ChatTurnRow>(
-      `SELECT ${COLUMNS} FROM chat_turns
-       WHERE project_id = $1 AND user_id = $2
-         AND ($3::timestamptz IS NULL OR (created_at, id) < ($3::timestamptz, $4::uuid))
-       ORDER BY created_at DESC, id DESC
-       LIMIT $5`,
-      [projectId, userId, after?.createdAt ?? null, after?.id ?? null, limit + 1],
-    );
-    return toPage(res.rows, limit, toTurn);
+    return newestFirstPage(this.db, { select: `SELECT ${COLUMNS} FROM chat_turns`, where: 'project_id = $1 AND user_id = $2', params: [projectId, userId] }, page, toTurn);
   }
 
   /** Every turn, oldest first (the export), at most `max`. */

@@ -3,6 +3,7 @@ import { notFound } from '../core/errors.js';
 import type { Queryable } from '../db/port.js';
 import { GitCredentialsRepo, type GitCredentialInfo, type GitCredentialKind } from '../db/repos/git-credentials.js';
 import { maskSecret } from './mask.js';
+import { openSealed, type SecretOwner } from './sealed-secrets.js';
 import type { Vault } from './vault.js';
 
 /** A credential ready for one git operation; `secret` lives only in memory (and a temp file for an SSH key). */
@@ -12,7 +13,7 @@ export interface GitSecret {
   secret: string;
 }
 
-const binding = (userId: string, kind: GitCredentialKind, id: string) => ({ userId, provider: `git-${kind}`, keyId: id });
+const sealedTo = (userId: string, kind: GitCredentialKind): SecretOwner => ({ userId, provider: `git-${kind}` });
 
 /** An SSH key is shown by its type and the last characters of its body, never its first line. */
 function maskCredential(kind: GitCredentialKind, secret: string): string {
@@ -27,22 +28,24 @@ export async function storeGitCredential(
   vault: Vault,
   input: { userId: string; kind: GitCredentialKind; secret: string; label?: string | undefined; username?: string | undefined },
 ): Promise<GitCredentialInfo> {
-  const id = randomUUID();
-  const sealed = vault.seal(input.secret, binding(input.userId, input.kind, id));
-  return new GitCredentialsRepo(db).create({
-    id,
-    userId: input.userId,
-    kind: input.kind,
-    label: input.label ?? null,
-    username: input.username ?? null,
-    masked: maskCredential(input.kind, input.secret),
-    ...sealed,
-  });
+  return new GitCredentialsRepo(db).store(
+    vault,
+    sealedTo(input.userId, input.kind),
+    {
+      id: randomUUID(),
+      user_id: input.userId,
+      kind: input.kind,
+      label: input.label ?? null,
+      username: input.username ?? null,
+      masked: maskCredential(input.kind, input.secret),
+    },
+    input.secret,
+  );
 }
 
 /** The caller's credential, decrypted for one operation; E_NOT_FOUND when it is not theirs. */
 export async function openGitCredential(db: Queryable, vault: Vault, userId: string, id: string): Promise<GitSecret> {
   const row = await new GitCredentialsRepo(db).useWithEnvelope(userId, id);
   if (!row) throw notFound('Git credential');
-  return { kind: row.kind, username: row.username, secret: vault.open(row, binding(userId, row.kind, row.id)) };
+  return { kind: row.kind, username: row.username, secret: openSealed(vault, sealedTo(userId, row.kind), row) };
 }

@@ -1,8 +1,7 @@
 import { AppError } from '../core/errors.js';
 import type { Queryable } from '../db/port.js';
-import { ApiKeysRepo } from '../db/repos/api-keys.js';
-import { GitCredentialsRepo } from '../db/repos/git-credentials.js';
 import { MasterKeysRepo } from '../db/repos/master-keys.js';
+import { SEALED_TABLES } from './sealed-tables.js';
 import type { Vault } from './vault.js';
 
 const HOW_TO_FIX =
@@ -23,11 +22,11 @@ export async function checkMasterKeys(db: Queryable, vault: Vault): Promise<void
       throw new AppError('E_VAULT_MASTER_KEY', `The verifier of master key ${row.keyId} does not match the configured key. ${HOW_TO_FIX}`);
     }
   }
-  for (const counts of [await new ApiKeysRepo(db).countByMasterKey(), await new GitCredentialsRepo(db).countByMasterKey()]) {
-    for (const [keyId, n] of counts) if (!vault.hasKey(keyId)) unknown.set(keyId, (unknown.get(keyId) ?? 0) + n);
+  for (const tableOn of SEALED_TABLES) {
+    for (const [keyId, n] of await tableOn(db).countByMasterKey()) if (!vault.hasKey(keyId)) unknown.set(keyId, (unknown.get(keyId) ?? 0) + n);
   }
   if (unknown.size > 0) {
-    const list = [...unknown].map(([id, n]) => `${id} (${n} stored keys)`).join(', ');
+    const list = [...unknown].map(([id, n]) => `${id} (${n} stored secrets)`).join(', ');
     throw new AppError(
       'E_VAULT_MASTER_KEY',
       `Wrong master key: this database holds secrets sealed under ${list}, but the configured master key is ${vault.current.id}. ${HOW_TO_FIX}`,

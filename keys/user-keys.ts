@@ -14,15 +14,10 @@ export interface NewUserKey {
 
 /** Seals a user's key (the row id is chosen first: it is part of the AAD) and stores only ciphertext. */
 export async function storeUserKey(db: Queryable, vault: Vault, input: NewUserKey): Promise<ApiKeyInfo> {
-  const id = randomUUID();
-  const sealed = vault.seal(input.apiKey, { userId: input.userId, provider: input.provider, keyId: id });
-  return new ApiKeysRepo(db).create({
-    id,
-    userId: input.userId,
-    provider: input.provider,
-    label: input.label ?? null,
-    baseUrl: input.baseUrl ?? null,
-    masked: maskSecret(input.apiKey),
-    ...sealed,
-  });
+  return new ApiKeysRepo(db).store(
+    vault,
+    { userId: input.userId, provider: input.provider },
+    { id: randomUUID(), user_id: input.userId, provider: input.provider, label: input.label ?? null, base_url: input.baseUrl ?? null, masked: maskSecret(input.apiKey) },
+    input.apiKey,
+  );
 }

@@ -22,7 +22,7 @@ const VERIFIER_PLAINTEXT = 'samokoder master key verifier v1';
 export interface SecretBinding {
   userId: string;
   provider: string;
-  /** The row id (api_keys.id). */
+  /** Which row: its binding id (keys/sealed-secrets.ts SealedTable.bindingId, e.g. api_keys.id). */
   keyId: string;
 }
 

@@ -2,6 +2,7 @@ import type { EventData } from '../protocol/event-catalogue.js';
 import type { Clock } from '../core/clock.js';
 import { AppError, notFound } from '../core/errors.js';
 import { ApiKeysRepo } from '../db/repos/api-keys.js';
+import { openSealed } from '../keys/sealed-secrets.js';
 import type { Logger } from '../core/logger.js';
 import type { Database } from '../db/port.js';
 import type { CallAccess } from '../db/repos/api-keys.js';
@@ -169,7 +170,7 @@ export class LlmGateway {
     const row = await new ApiKeysRepo(this.deps.db).getWithEnvelope(userId, keyId);
     if (!row) throw notFound('API key');
     const provider = row.provider as ProviderId;
-    const apiKey = this.deps.vault.open(row, { userId, provider: row.provider, keyId: row.id });
+    const apiKey = openSealed(this.deps.vault, { userId, provider: row.provider }, row);
     const lm = createLanguageModel({ provider, apiKey, ...(row.baseUrl ? { baseUrl: row.baseUrl } : {}) }, { ...this.deps.modelOptions, maxRetries: 0 });
     return { provider, models: await lm.listModels() };
   }
@@ -319,7 +320,7 @@ export class LlmGateway {
       throw new AppError('E_VALIDATION', `keyId: the key ${row.id} is a ${row.provider} key, not ${ctx.provider}`);
     }
     const credentials = (): ProviderCredentials => {
-      const apiKey = this.deps.vault.open(row, { userId: ctx.userId, provider: row.provider, keyId: row.id });
+      const apiKey = openSealed(this.deps.vault, { userId: ctx.userId, provider: row.provider }, row);
       return { provider: ctx.provider, apiKey, ...(row.baseUrl ? { baseUrl: row.baseUrl } : {}) };
     };
     return { model: this.model(ctx.session, `byok:${row.id}`, credentials, this.deps.modelOptions), keyRef: row.id };

@@ -1,6 +1,7 @@
 import { AppError } from '../core/errors.js';
 import type { Database } from '../db/port.js';
-import type { SecretBinding, Vault } from '../keys/vault.js';
+import { openSealed, type SecretOwner } from '../keys/sealed-secrets.js';
+import type { Vault } from '../keys/vault.js';
 import { ProjectEnvRepo, type EnvVarInfo } from './env-repo.js';
 
 /**
@@ -17,9 +18,8 @@ export const RESERVED_ENV_NAMES = new Set(['PORT', 'HOST', 'HOME', 'PATH', 'LANG
 export const MAX_ENV_VARS = 100;
 export const MAX_ENV_VALUE_CHARS = 32 * 1024;
 
-/** The AAD of a value: a ciphertext moved to another project, name or owner does not decrypt. */
-export const envKeyId = (projectId: string, name: string): string => `${projectId}:${name}`;
-const binding = (userId: string, projectId: string, name: string): SecretBinding => ({ userId, provider: 'project-env', keyId: envKeyId(projectId, name) });
+/** A value is sealed to the project's owner too (and to its project and name): moved elsewhere, it does not decrypt. */
+const sealedTo = (userId: string): SecretOwner => ({ userId, provider: 'project-env' });
 
 export class ProjectEnv {
   constructor(
@@ -28,7 +28,7 @@ export class ProjectEnv {
   ) {}
 
   names(projectId: string): Promise<EnvVarInfo[]> {
-    return new ProjectEnvRepo(this.db).names(projectId);
+    return new ProjectEnvRepo(this.db).list(projectId);
   }
 
   /** Sets each variable given a string and deletes each given null, in one transaction. */
@@ -40,9 +40,9 @@ export class ProjectEnv {
       const repo = new ProjectEnvRepo(tx);
       for (const [name, value] of Object.entries(vars)) {
         if (value === null) await repo.delete(projectId, name);
-        else await repo.upsert(projectId, name, this.vault.seal(value, binding(userId, projectId, name)));
+        else await repo.store(this.vault, sealedTo(userId), { project_id: projectId, name }, value);
       }
-      const names = await repo.names(projectId);
+      const names = await repo.list(projectId);
       if (names.length > MAX_ENV_VARS) throw new AppError('E_VALIDATION', `vars: a project may have at most ${MAX_ENV_VARS} variables; delete some first`);
       return names;
     });
@@ -55,7 +55,7 @@ export class ProjectEnv {
   /** The plaintext values, for the sandbox only (a preview's start, verify's test command). */
   async open(userId: string, projectId: string): Promise<Record<string, string>> {
     const rows = await new ProjectEnvRepo(this.db).sealed(projectId);
-    return Object.fromEntries(rows.map((r) => [r.name, this.vault.open(r.sealed, binding(userId, projectId, r.name))]));
+    return Object.fromEntries(rows.map((r) => [r.name, openSealed(this.vault, sealedTo(userId), r)]));
   }
 }
 

@@ -6,7 +6,7 @@ import type { LeaseFence } from '../db/queue/lease-fence.js';
 import { appendEventCtes, EVENTS_CHANNEL, type ProjectEvent } from '../events/event-log.js';
 import { appendEvent } from '../events/run-events.js';
 import type { EventInput } from '../protocol/event-catalogue.js';
-import { decodeCursor, pageLimit, toPage, type Page, type PageRequest } from '../db/repos/pagination.js';
+import { newestFirstPage, type Page, type PageRequest } from '../db/repos/pagination.js';
 import { inTransaction } from '../db/repos/transaction.js';
 import { notifyCancel } from './cancel-channel.js';
 import { NO_BUDGET, parseRoleModels, type RoleModels, type RunBudget } from './role-models.js';
@@ -170,17 +170,7 @@ export class RunsRepo {
 
   /** A project's runs, newest first (empty for another user's project). */
   async listByProject(projectId: string, userId: string, page: PageRequest = {}): Promise<Page<Run>> {
-    const limit = pageLimit(page);
-    const after = page.cursor === undefined ? undefined : decodeCursor(page.cursor);
-    const res = await this.db.query<RunRow>(
-      `SELECT ${COLUMNS} FROM runs
-       WHERE project_id = $1 AND user_id = $2
-         AND ($3::timestamptz IS NULL OR (created_at, id) < ($3::timestamptz, $4::uuid))
-       ORDER BY created_at DESC, id DESC
-       LIMIT $5`,
-      [projectId, userId, after?.createdAt ?? null, after?.id ?? null, limit + 1],
-    );
-    return toPage(res.rows, limit, toRun);
+    return newestFirstPage(this.db, { select: `SELECT ${COLUMNS} FROM runs`, where: 'project_id = $1 AND user_id = $2', params: [projectId, userId] }, page, toRun);
   }
 
   /** Queued and running runs of the user (what max_concurrent_runs counts). */

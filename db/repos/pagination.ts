@@ -1,5 +1,6 @@
 import { AppError } from '../../core/errors.js';
 import { UUID_PATTERN } from '../../core/uuid.js';
+import type { Queryable } from '../port.js';
 
 export interface PageRequest {
   /** 1..100 (default 20). */
@@ -14,10 +15,10 @@ export interface Page<T> {
   nextCursor: string | null;
 }
 
-export const DEFAULT_PAGE_SIZE = 20;
+const DEFAULT_PAGE_SIZE = 20;
 export const MAX_PAGE_SIZE = 100;
 
-export function pageLimit(req: PageRequest): number {
+function pageLimit(req: PageRequest): number {
   const n = req.limit ?? DEFAULT_PAGE_SIZE;
   return Number.isInteger(n) ? Math.min(MAX_PAGE_SIZE, Math.max(1, n)) : DEFAULT_PAGE_SIZE;
 }
@@ -27,18 +28,18 @@ export function pageLimit(req: PageRequest): number {
  * text (microseconds), not a JS Date (milliseconds), so rows created in the same millisecond
  * are neither skipped nor repeated.
  */
-export interface KeysetPosition {
+interface KeysetPosition {
   createdAt: string;
   id: string;
 }
 
-export function encodeCursor(pos: KeysetPosition): string {
+function encodeCursor(pos: KeysetPosition): string {
   return Buffer.from(JSON.stringify([pos.createdAt, pos.id])).toString('base64url');
 }
 
 const PG_TIMESTAMPTZ = /^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(\.\d{1,6})?([+-]\d{2}(:?\d{2}){0,2}|Z)$/;
 
-export function decodeCursor(cursor: string): KeysetPosition {
+function decodeCursor(cursor: string): KeysetPosition {
   try {
     const v: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
     if (Array.isArray(v) && v.length === 2 && typeof v[0] === 'string' && typeof v[1] === 'string' && PG_TIMESTAMPTZ.test(v[0]) && UUID_PATTERN.test(v[1])) {
@@ -50,13 +51,35 @@ export function decodeCursor(cursor: string): KeysetPosition {
   throw new AppError('E_VALIDATION', 'cursor: not a cursor returned by this list');
 }
 
+/** A row of a paged list: `created_at_key` is `created_at::text`, the cursor's timestamp. */
+export interface KeysetRow {
+  id: string;
+  created_at_key: string;
+}
+
 /**
- * Builds a page from rows fetched with LIMIT limit+1 (the extra row only says "there is more").
- * Rows carry `created_at_key` (created_at::text) for the cursor.
+ * One page of a list, newest first (by created_at, then id). `query` is the SELECT … FROM and
+ * the WHERE of the list, whose parameters are `params` ($1…$n); the cursor's condition, the order
+ * and the limit are added here. One row more than the page is read: it only says "there is more".
  */
-export function toPage<R extends { id: string; created_at_key: string }, T>(rows: R[], limit: number, map: (r: R) => T): Page<T> {
-  const more = rows.length > limit;
-  const shown = more ? rows.slice(0, limit) : rows;
+export async function newestFirstPage<R extends KeysetRow, T>(
+  db: Queryable,
+  query: { select: string; where: string; params: unknown[] },
+  page: PageRequest,
+  map: (r: R) => T,
+): Promise<Page<T>> {
+  const limit = pageLimit(page);
+  const after = page.cursor === undefined ? undefined : decodeCursor(page.cursor);
+  const n = query.params.length;
+  const res = await db.query<R>(
+    `${query.select}
+     WHERE (${query.where}) AND ($${n + 1}::timestamptz IS NULL OR (created_at, id) < ($${n + 1}::timestamptz, $${n + 2}::uuid))
+     ORDER BY created_at DESC, id DESC
+     LIMIT $${n + 3}`,
+    [...query.params, after?.createdAt ?? null, after?.id ?? null, limit + 1],
+  );
+  const more = res.rows.length > limit;
+  const shown = more ? res.rows.slice(0, limit) : res.rows;
   const last = shown[shown.length - 1];
   return { items: shown.map(map), nextCursor: more && last ? encodeCursor({ createdAt: last.created_at_key, id: last.id }) : null };
 }

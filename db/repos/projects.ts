@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Queryable } from '../port.js';
 import { JobQueue } from '../queue/job-queue.js';
-import { decodeCursor, pageLimit, toPage, type Page, type PageRequest } from './pagination.js';
+import { newestFirstPage, type Page, type PageRequest } from './pagination.js';
 import { enforceLimit, lockUserPlan } from './plan-limits.js';
 import { runJobKey } from '../../runs/runs-repo.js';
 import { inTransaction } from './transaction.js';
@@ -105,16 +105,7 @@ export class ProjectsRepo {
 
   /** The user's projects, newest first. */
   async list(userId: string, page: PageRequest = {}): Promise<Page<Project>> {
-    const limit = pageLimit(page);
-    const after = page.cursor === undefined ? undefined : decodeCursor(page.cursor);
-    const res = await this.db.query<ProjectRow>(
-      `SELECT ${COLUMNS} FROM projects
-       WHERE user_id = $1 AND ($2::timestamptz IS NULL OR (created_at, id) < ($2::timestamptz, $3::uuid))
-       ORDER BY created_at DESC, id DESC
-       LIMIT $4`,
-      [userId, after?.createdAt ?? null, after?.id ?? null, limit + 1],
-    );
-    return toPage(res.rows, limit, toProject);
+    return newestFirstPage(this.db, { select: `SELECT ${COLUMNS} FROM projects`, where: 'user_id = $1', params: [userId] }, page, toProject);
   }
 
   async count(userId: string): Promise<number> {

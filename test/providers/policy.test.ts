@@ -5,26 +5,16 @@ import {
   createLanguageModel,
   DEFAULT_BASE_URLS,
   DEFAULT_RETRY_POLICY,
-  ProviderError,
   resolveBaseUrl,
   retryAfterSeconds,
   type LlmRequest,
 } from '../../llm/providers/index.js';
 import { loadConfig } from '../../core/config.js';
-import { useFakeLlm } from './fixtures.js';
+import { rejection, useFakeLlm } from '../helpers/fake-llm.js';
 
 const fake = useFakeLlm();
 
 const request: LlmRequest = { model: 'fake-model', system: 's', messages: [{ role: 'user', content: 'hi' }], maxOutputTokens: 64 };
-
-async function rejection(promise: Promise<unknown>): Promise<ProviderError> {
-  const err = await promise.then(
-    () => new Error('expected the call to fail'),
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(ProviderError);
-  return err as ProviderError;
-}
 
 describe('retry policy', () => {
   it('waits at least the retry-after it was given, with a little jitter', () => {

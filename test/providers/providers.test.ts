@@ -1,54 +1,9 @@
 import { beforeEach, describe, expect, it } from '@jest/globals';
-import {
-  createLanguageModel,
-  ProviderError,
-  type LanguageModelOptions,
-  type LlmRequest,
-  type ProviderId,
-  type StreamPart,
-} from '../../llm/providers/index.js';
-import { type FakeScript } from '../../scripts/fake-llm/server.js';
-import { useFakeLlm } from './fixtures.js';
+import type { ProviderId, StreamPart } from '../../llm/providers/index.js';
+import { collect, rejection, useFakeLlmAdapters } from '../helpers/fake-llm.js';
 
 // The real SDKs, over HTTP, against the fake server: each provider family goes through its own SDK.
-const fake = useFakeLlm();
-
-function script(s: FakeScript): void {
-  fake().setScript(s);
-  fake().requests.length = 0;
-}
-
-function model(provider: ProviderId, options: LanguageModelOptions = {}) {
-  return createLanguageModel(
-    { provider, apiKey: `sk-test-${provider}` },
-    { baseUrls: fake().baseUrls, timeoutMs: 3000, maxRetries: 2, retry: { baseDelayMs: 10 }, ...options },
-  );
-}
-
-function request(overrides: Partial<LlmRequest> = {}): LlmRequest {
-  return {
-    model: 'fake-model',
-    system: 'You are a test.',
-    messages: [{ role: 'user', content: 'Say hello.' }],
-    maxOutputTokens: 256,
-    ...overrides,
-  };
-}
-
-async function collect(parts: AsyncIterable<StreamPart>, seen: StreamPart[] = []): Promise<StreamPart[]> {
-  for await (const part of parts) seen.push(part);
-  return seen;
-}
-
-async function rejection(promise: Promise<unknown>): Promise<ProviderError> {
-  try {
-    await promise;
-  } catch (err) {
-    expect(err).toBeInstanceOf(ProviderError);
-    return err as ProviderError;
-  }
-  throw new Error('expected the call to fail');
-}
+const { fake, script, model, request } = useFakeLlmAdapters({ maxRetries: 2, userText: 'Say hello.' });
 
 const textOf = (parts: StreamPart[]): string => parts.map((p) => (p.type === 'text-delta' ? p.text : '')).join('');
 

@@ -1,51 +1,10 @@
 import { beforeEach, describe, expect, it } from '@jest/globals';
 import Anthropic from '@anthropic-ai/sdk';
-import {
-  createLanguageModel,
-  ProviderError,
-  type LanguageModelOptions,
-  type LlmRequest,
-  type Message,
-  type ProviderId,
-  type StreamPart,
-} from '../../llm/providers/index.js';
-import { type FakeScript } from '../../scripts/fake-llm/server.js';
-import { useFakeLlm } from './fixtures.js';
+import type { Message } from '../../llm/providers/index.js';
+import { collect, rejection, useFakeLlmAdapters } from '../helpers/fake-llm.js';
 
 // Behaviours of real models and proxies, each scripted on the fake server and met by the real SDKs.
-const fake = useFakeLlm();
-
-function script(s: FakeScript): void {
-  fake().setScript(s);
-  fake().requests.length = 0;
-}
-
-function model(provider: ProviderId, options: LanguageModelOptions = {}) {
-  return createLanguageModel(
-    { provider, apiKey: `sk-test-${provider}` },
-    { baseUrls: fake().baseUrls, timeoutMs: 3000, maxRetries: 3, retry: { baseDelayMs: 10 }, ...options },
-  );
-}
-
-function request(overrides: Partial<LlmRequest> = {}): LlmRequest {
-  return { model: 'fake-model', system: 'You are a test.', messages: [{ role: 'user', content: 'Build it.' }], maxOutputTokens: 256, ...overrides };
-}
-
-async function collect(parts: AsyncIterable<StreamPart>): Promise<StreamPart[]> {
-  const seen: StreamPart[] = [];
-  for await (const part of parts) seen.push(part);
-  return seen;
-}
-
-async function rejection(promise: Promise<unknown>): Promise<ProviderError> {
-  try {
-    await promise;
-  } catch (err) {
-    expect(err).toBeInstanceOf(ProviderError);
-    return err as ProviderError;
-  }
-  throw new Error('expected the call to fail');
-}
+const { fake, script, model, request } = useFakeLlmAdapters({ maxRetries: 3, userText: 'Build it.' });
 
 const body = (i = 0): Record<string, unknown> => fake().requests[i]!.body as Record<string, unknown>;
 const WRITE_TOOL = { name: 'write_file', description: 'Write a file', parameters: { type: 'object', properties: { path: { type: 'string' } } } };
