@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import path from 'node:path';
 import { ENV_SCHEMA, splitList, type EnvInput } from './config-schema.js';
 import { AppError } from './errors.js';
+import { isLoopbackHost } from './loopback.js';
 
 /**
  * Configuration is resolved once, at start: an explicit option wins, then the environment
@@ -361,9 +362,8 @@ export function loadConfig(
 
 function previewSettings(e: z.infer<typeof ENV_SCHEMA>): Config['preview'] {
   const port = e.SAMOKODER_PREVIEW_PORT ?? (e.PORT === 0 || e.PORT === 65535 ? 0 : e.PORT + 1);
-  const host = e.HOST === '0.0.0.0' || e.HOST === '::' ? '127.0.0.1' : e.HOST;
   return {
-    origin: e.SAMOKODER_PREVIEW_ORIGIN ?? `http://${host}:${port}`,
+    origin: e.SAMOKODER_PREVIEW_ORIGIN ?? defaultPreviewOrigin(e.HOST, port),
     originConfigured: e.SAMOKODER_PREVIEW_ORIGIN !== undefined,
     port,
     idleMs: e.SAMOKODER_PREVIEW_IDLE_SECONDS * 1000,
@@ -371,6 +371,19 @@ function previewSettings(e: z.infer<typeof ENV_SCHEMA>): Config['preview'] {
     sessionSeconds: e.SAMOKODER_PREVIEW_SESSION_MINUTES * 60,
     maxShareMinutes: e.SAMOKODER_PREVIEW_MAX_SHARE_MINUTES,
   };
+}
+
+/**
+ * The preview origin when SAMOKODER_PREVIEW_ORIGIN is not set. Cookies are scoped by host, not by
+ * port, so a preview on the UI's host and another port would get every cookie of the UI's host (in
+ * `document.cookie` and in its requests). On a loopback listener (a local install) previews get
+ * hosts of their own, `http://<project id>.localhost:<port>`, which browsers resolve to loopback
+ * and treat as a secure context; any other listen host keeps `http://<HOST>:<port>` (a remote
+ * browser could not resolve `*.localhost`), and the operator should set a wildcard origin.
+ */
+export function defaultPreviewOrigin(host: string, port: number): string {
+  const local = isLoopbackHost(host) || host === '0.0.0.0' || host === '::';
+  return local ? `http://*.localhost:${port}` : `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
 }
 
 function dropUndefined<T extends Record<string, unknown>>(o: T): { [K in keyof T]?: Exclude<T[K], undefined> } {
