@@ -357,7 +357,29 @@ export function loadConfig(
       importMaxFiles: e.SAMOKODER_IMPORT_MAX_FILES,
     },
   };
+  refuseCorsForPreviews(config);
   return deepFreeze(config);
+}
+
+/**
+ * The API must never answer the previews' pages with CORS headers: every generated app runs there.
+ * A configured preview origin listed in SAMOKODER_CORS_ORIGINS (or, for a wildcard, a host under
+ * it) fails start-up.
+ */
+function refuseCorsForPreviews(config: Config): void {
+  if (!config.preview.originConfigured) return;
+  const preview = config.preview.origin;
+  const [scheme, rest] = preview.split('://') as [string, string];
+  const served = (origin: string): boolean => {
+    if (!preview.includes('://*.')) return origin === new URL(preview).origin;
+    const suffix = new URL(`${scheme}://x${rest.slice(1)}`);
+    const o = new URL(origin);
+    return o.protocol === suffix.protocol && o.port === suffix.port && o.hostname.endsWith(suffix.hostname.slice(1));
+  };
+  const clash = config.cors.origins.filter(served);
+  if (clash.length) {
+    throw new AppError('E_CONFIG', `Invalid configuration. SAMOKODER_CORS_ORIGINS: ${clash.join(', ')} is where previews are served (SAMOKODER_PREVIEW_ORIGIN); remove it, generated apps must not call the API cross-origin.`);
+  }
 }
 
 function previewSettings(e: z.infer<typeof ENV_SCHEMA>): Config['preview'] {
