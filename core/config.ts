@@ -2,7 +2,7 @@ import type { z } from 'zod';
 import path from 'node:path';
 import { ENV_SCHEMA, splitList, type EnvInput } from './config-schema.js';
 import { AppError } from './errors.js';
-import { isLoopbackHost } from './loopback.js';
+import { isLoopbackHost } from './net/loopback.js';
 
 /**
  * Configuration is resolved once, at start: an explicit option wins, then the environment

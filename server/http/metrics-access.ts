@@ -1,7 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Request } from 'express';
 import { AppError } from '../../core/errors.js';
-import { isLoopbackHost } from '../../core/loopback.js';
+import { isLoopbackHost } from '../../core/net/loopback.js';
 
 /**
  * Who may read /metrics (route and process details an outsider should not map): with

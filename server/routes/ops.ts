@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { AppError } from '../../core/errors.js';
-import { isLoopbackHost } from '../../core/loopback.js';
+import { isLoopbackHost } from '../../core/net/loopback.js';
 import { migrationsApplied } from '../../db/migrate.js';
 import { sandboxAvailability, type SandboxAvailability } from '../../sandbox/index.js';
 import type { AppContext } from '../context.js';
