@@ -13,6 +13,7 @@
 // safe; the app serving it still runs only in the sandbox container.
 import { randomUUID } from 'node:crypto';
 import { execFile } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import type { Browser, BrowserContext, Frame, Page } from 'playwright-core';
@@ -145,6 +146,8 @@ describe('origin isolation: the preview cannot read or use the UI origin, in Chr
     const [tab] = await Promise.all([context.waitForEvent('page'), page.getByRole('link', { name: 'Open in a new tab' }).click()]);
     const opened = await reportOf(tab);
 
+    // What the page got, for a reader of the artifacts.
+    await writeFile(path.join(ARTIFACTS, 'origin-isolation-reports.json'), JSON.stringify({ framed, opened }, null, 2));
     const uiOrigin = new URL(server.url).origin;
     for (const [where, r] of [['framed', framed], ['opened', opened]] as const) {
       const text = JSON.stringify(r);
