@@ -8,6 +8,7 @@ import type { User } from '../db/repos/users.js';
 import { publishEphemeral } from '../events/event-log.js';
 import { appendEvent, Coalescer } from '../events/run-events.js';
 import type { LlmGateway } from '../llm/llm-gateway.js';
+import type { ModelGate } from '../llm/model-catalogue.js';
 import { LlmSession } from '../llm/llm-session.js';
 import type { ProviderId } from '../llm/providers/port.js';
 import type { EventData, EventType } from '../protocol/event-catalogue.js';
@@ -22,6 +23,8 @@ export interface ProjectChatDeps {
   db: Database;
   logger: Logger;
   gateway: LlmGateway;
+  /** Refuses retired and unknown models before the turn is stored (the model catalogue). */
+  models: ModelGate;
   workspaces: WorkspaceStore;
 }
 
@@ -55,7 +58,8 @@ export class ProjectChat {
 
   /**
    * Answers one question and returns the finished turn.
-   * @throws E_NOT_FOUND, E_VALIDATION (a question longer than the plan allows), E_NO_KEY,
+   * @throws E_NOT_FOUND, E_VALIDATION (a question longer than the plan allows), E_MODEL_RETIRED,
+   *   E_MODEL_UNKNOWN, E_NO_KEY,
    *   E_CONFLICT (turnId taken); after the turn is stored, the loop's error (E_LIMIT, a provider's,
    *   E_CANCELLED), with the turn failed.
    */
@@ -70,6 +74,7 @@ export class ProjectChat {
         details: { limit: 'chat_max_message_chars', max: limits.messageChars },
       });
     }
+    await this.deps.models.requireUsable(input.user.id, input.provider, input.model);
     const key = await chooseKey(db, this.deps.config.platformKeys, input.user, input.provider, input.keyId);
     const turn = await db.transaction(async (tx) => {
       const t = await new ChatRepo(tx).insert({ id: input.turnId, projectId: project.id, userId: input.user.id, question: input.message, provider: input.provider, model: input.model });

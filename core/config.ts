@@ -3,6 +3,7 @@ import path from 'node:path';
 import { ENV_SCHEMA, splitList, type EnvInput } from './config-schema.js';
 import type { Config, PackageCacheConfig } from './config-types.js';
 import { AppError } from './errors.js';
+import { isLoopbackHost } from './net/loopback.js';
 
 /**
  * Configuration is resolved once, at start: an explicit option wins, then the environment
@@ -160,14 +161,35 @@ export function loadConfig(
       importMaxFiles: e.SAMOKODER_IMPORT_MAX_FILES,
     },
   };
+  refuseCorsForPreviews(config);
   return deepFreeze(config);
+}
+
+/**
+ * The API must never answer the previews' pages with CORS headers: every generated app runs there.
+ * A configured preview origin listed in SAMOKODER_CORS_ORIGINS (or, for a wildcard, a host under
+ * it) fails start-up.
+ */
+function refuseCorsForPreviews(config: Config): void {
+  if (!config.preview.originConfigured) return;
+  const preview = config.preview.origin;
+  const [scheme, rest] = preview.split('://') as [string, string];
+  const served = (origin: string): boolean => {
+    if (!preview.includes('://*.')) return origin === new URL(preview).origin;
+    const suffix = new URL(`${scheme}://x${rest.slice(1)}`);
+    const o = new URL(origin);
+    return o.protocol === suffix.protocol && o.port === suffix.port && o.hostname.endsWith(suffix.hostname.slice(1));
+  };
+  const clash = config.cors.origins.filter(served);
+  if (clash.length) {
+    throw new AppError('E_CONFIG', `Invalid configuration. SAMOKODER_CORS_ORIGINS: ${clash.join(', ')} is where previews are served (SAMOKODER_PREVIEW_ORIGIN); remove it, generated apps must not call the API cross-origin.`);
+  }
 }
 
 function previewSettings(e: z.infer<typeof ENV_SCHEMA>): Config['preview'] {
   const port = e.SAMOKODER_PREVIEW_PORT ?? (e.PORT === 0 || e.PORT === 65535 ? 0 : e.PORT + 1);
-  const host = e.HOST === '0.0.0.0' || e.HOST === '::' ? '127.0.0.1' : e.HOST;
   return {
-    origin: e.SAMOKODER_PREVIEW_ORIGIN ?? `http://${host}:${port}`,
+    origin: e.SAMOKODER_PREVIEW_ORIGIN ?? defaultPreviewOrigin(e.HOST, port),
     originConfigured: e.SAMOKODER_PREVIEW_ORIGIN !== undefined,
     port,
     idleMs: e.SAMOKODER_PREVIEW_IDLE_SECONDS * 1000,
@@ -175,6 +197,19 @@ function previewSettings(e: z.infer<typeof ENV_SCHEMA>): Config['preview'] {
     sessionSeconds: e.SAMOKODER_PREVIEW_SESSION_MINUTES * 60,
     maxShareMinutes: e.SAMOKODER_PREVIEW_MAX_SHARE_MINUTES,
   };
+}
+
+/**
+ * The preview origin when SAMOKODER_PREVIEW_ORIGIN is not set. Cookies are scoped by host, not by
+ * port, so a preview on the UI's host and another port would get every cookie of the UI's host (in
+ * `document.cookie` and in its requests). On a loopback listener (a local install) previews get
+ * hosts of their own, `http://<project id>.localhost:<port>`, which browsers resolve to loopback
+ * and treat as a secure context; any other listen host keeps `http://<HOST>:<port>` (a remote
+ * browser could not resolve `*.localhost`), and the operator should set a wildcard origin.
+ */
+export function defaultPreviewOrigin(host: string, port: number): string {
+  const local = isLoopbackHost(host) || host === '0.0.0.0' || host === '::';
+  return local ? `http://*.localhost:${port}` : `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
 }
 
 function dropUndefined<T extends Record<string, unknown>>(o: T): { [K in keyof T]?: Exclude<T[K], undefined> } {

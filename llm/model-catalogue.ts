@@ -1,4 +1,5 @@
 import type { Clock } from '../core/clock.js';
+import { AppError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { Database, Queryable, Unlisten } from '../db/port.js';
 import { ModelCatalogueRepo, type CatalogueEntry } from '../db/repos/model-catalogue.js';
@@ -19,6 +20,14 @@ const pair = (provider: string, model: string): string => `${provider}\n${model}
  */
 const RELOAD_EVERY_MS = 60_000;
 
+/** Providers whose model list is open-ended (a gateway's or a local server's names): any model may be named. */
+const OPEN_MODEL_LISTS: ReadonlySet<ProviderId> = new Set(['openai-compatible', 'openrouter']);
+
+/** What a run, a role, a chat turn or an estimate checks its model against before anything is called or reserved. */
+export interface ModelGate {
+  requireUsable(userId: string, provider: ProviderId, model: string): Promise<void>;
+}
+
 /**
  * The model catalogue: providers and their models with limits, prices and role recommendations,
  * in the database (operators edit it; a newer shipped seed file updates what they did not edit).
@@ -27,7 +36,7 @@ const RELOAD_EVERY_MS = 60_000;
  * A user's view adds the models their keys' providers listed and leaves out what those lists no
  * longer name; retired models are never offered.
  */
-export class ModelCatalogue implements PriceSource, OutputLimits {
+export class ModelCatalogue implements PriceSource, OutputLimits, ModelGate {
   private readonly repo: ModelCatalogueRepo;
   private entries = new Map<string, CatalogueEntry>();
   private providers: { id: ProviderId; name: string }[] = [];
@@ -90,6 +99,37 @@ export class ModelCatalogue implements PriceSource, OutputLimits {
       if (e.provider === provider && model.startsWith(`${e.model}-`) && /^\d/.test(model.slice(e.model.length + 1)) && e.model.length > (best?.model.length ?? 0)) best = e;
     }
     return best;
+  }
+
+  /**
+   * Refuses a model that would only fail later at the provider: a retired one (a dated snapshot of
+   * a retired family too), and on a provider with a closed model list a name neither the catalogue
+   * nor the user's keys' lists know. Without such a list (a platform key, a key never listed) an
+   * unknown name has nothing to be checked against and is let through.
+   * @throws E_MODEL_RETIRED naming a replacement, E_MODEL_UNKNOWN.
+   */
+  async requireUsable(userId: string, provider: ProviderId, model: string): Promise<void> {
+    const entry = this.entryOf(provider, model);
+    if (entry?.retiredAt) {
+      const replacement = this.replacementFor(entry);
+      throw new AppError(
+        'E_MODEL_RETIRED',
+        `The model ${provider}/${model} was retired on ${entry.retiredAt.toISOString().slice(0, 10)}: ${replacement ? `use ${replacement} instead, or ` : ''}pick another from GET /api/models.`,
+        { details: { provider, model, replacement: replacement ?? null } },
+      );
+    }
+    if (entry || OPEN_MODEL_LISTS.has(provider)) return;
+    const listed = (await this.repo.keyModels(userId)).filter((l) => l.provider === provider);
+    if (listed.length === 0 || listed.some((l) => l.model === model)) return;
+    throw new AppError('E_MODEL_UNKNOWN', `Unknown model ${provider}/${model}: neither the catalogue nor your ${provider} keys' model lists name it. Pick one from GET /api/models, or, if the provider added it since, list your key's models again (POST /api/user/api-keys/:id/models).`, {
+      details: { provider, model },
+    });
+  }
+
+  /** A retired model's stand-in: the provider's model recommended at the tier it was recommended at (else the strong one). */
+  private replacementFor(retired: CatalogueEntry): string | undefined {
+    const tier = Object.values(retired.recommended)[0] ?? 'strong';
+    return this.recommended(retired.provider, 'coder', tier) ?? this.recommended(retired.provider, 'coder', tier === 'strong' ? 'cheap' : 'strong');
   }
 
   /** The provider's recommended model for a role, never a retired one. */

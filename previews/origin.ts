@@ -16,9 +16,15 @@ export class PreviewOrigin {
     return this.wildcard ? this.origin.replace('://*.', `://${projectId}.`) : this.origin;
   }
 
-  /** Whether cookies must be Secure (and may then be SameSite=None, for a UI on another site). */
+  /**
+   * Whether cookies are Secure (and may then be SameSite=None, for a UI on another site): over
+   * https, and on `localhost` hosts, which browsers count as secure contexts over plain http (the
+   * local default, `*.localhost`, is another site than a UI on 127.0.0.1 or localhost).
+   */
   get secure(): boolean {
-    return this.origin.startsWith('https:');
+    if (this.origin.startsWith('https:')) return true;
+    const host = new URL(this.origin.replace('://*.', '://x.')).hostname;
+    return host === 'localhost' || host.endsWith('.localhost');
   }
 
   /** The project a request's Host names (wildcard origins); undefined for a plain origin or a foreign host. */

@@ -119,9 +119,11 @@ export function createPreviewServer(deps: PreviewServerDeps): http.Server {
     url.searchParams.delete(SHARE_PARAM);
     const value = await grants.session(session, expiresAt);
     const secure = deps.origin().secure;
-    // HttpOnly: the app's scripts never read it. SameSite=None (over https) lets the UI frame the
-    // preview from another site; over plain http (local use) the UI and the preview are same-site.
-    const attrs = ['Path=/', 'HttpOnly', `Max-Age=${Math.max(1, Math.floor((expiresAt.getTime() - Date.now()) / 1000))}`, secure ? 'Secure; SameSite=None' : 'SameSite=Lax'];
+    // HttpOnly: the app's scripts never read it. SameSite=None lets the UI frame the preview from
+    // another site, and Partitioned (CHIPS) keeps it a cookie of that frame under the UI's site, which
+    // browsers that block third-party cookies still set; on a plain-http host that is not
+    // `localhost` (a LAN address) the UI and the preview share the host, so the same site: Lax.
+    const attrs = ['Path=/', 'HttpOnly', `Max-Age=${Math.max(1, Math.floor((expiresAt.getTime() - Date.now()) / 1000))}`, secure ? 'Secure; SameSite=None; Partitioned' : 'SameSite=Lax'];
     res.writeHead(302, { 'Set-Cookie': `${SESSION_COOKIE}=${value}; ${attrs.join('; ')}`, Location: `${url.pathname}${url.search}`, 'Cache-Control': 'no-store', 'Referrer-Policy': 'no-referrer' });
     res.end();
     return true;

@@ -4,13 +4,14 @@ import type { Logger } from '../core/logger.js';
 import type { Database } from '../db/port.js';
 import { ProjectsRepo } from '../db/repos/projects.js';
 import type { User } from '../db/repos/users.js';
+import type { ModelGate } from '../llm/model-catalogue.js';
 import type { ProviderId } from '../llm/providers/port.js';
 import { requireSandbox } from '../sandbox/index.js';
 import type { SandboxPort } from '../sandbox/port.js';
 import type { WorkspaceStore } from '../workspaces/index.js';
 import { enqueueRun } from './enqueue-run.js';
 import { chooseKey } from './key-choice.js';
-import { resolveBudget, resolveRoleModels } from './run-options.js';
+import { requireUsableModels, resolveBudget, resolveRoleModels } from './run-options.js';
 import type { RoleModelsRequest, RunBudgetRequest } from '../protocol/api-types.js';
 import { deleteProject, type UserScopedCache } from './project-delete.js';
 import type { RunKind } from './run-status.js';
@@ -22,6 +23,8 @@ export interface RunLifecycleDeps {
   logger: Logger;
   workspaces: WorkspaceStore;
   sandbox: SandboxPort | undefined;
+  /** Refuses retired and unknown models before anything is reserved (the model catalogue). */
+  models: ModelGate;
   /** Forget a user's cached data when one of their projects is deleted. */
   caches: readonly UserScopedCache[];
 }
@@ -53,8 +56,8 @@ export class RunLifecycle {
    * Queues a run: the project's first is a `generate` (default prompt: the project's), later ones
    * are change requests and need a prompt.
    * @throws E_SANDBOX_UNAVAILABLE (this node runs runs and has no sandbox), E_NOT_FOUND,
-   *   E_VALIDATION (a change request without prompt, a budget above the plan's limit), E_NO_KEY
-   *   (also for a role's provider), E_DISK_RESERVE, E_CONFLICT (the
+   *   E_VALIDATION (a change request without prompt, a budget above the plan's limit),
+   *   E_MODEL_RETIRED / E_MODEL_UNKNOWN (the run's model or a role's), E_NO_KEY (also for a role's provider), E_DISK_RESERVE, E_CONFLICT (the
    *   project has an active run, named in the message), E_LIMIT.
    */
   async start(input: StartRunInput): Promise<Run> {
@@ -65,6 +68,7 @@ export class RunLifecycle {
     const project = await new ProjectsRepo(db).get(input.projectId, input.user.id);
     if (!project) throw notFound('Project');
     const { kind, prompt } = await this.kindOf(project, input.prompt);
+    await requireUsableModels(this.deps.models, input.user.id, input);
     const key = await chooseKey(db, config.platformKeys, input.user, input.provider, input.keyId);
     const budget = await resolveBudget(db, input.user, input.budget);
     const models = await resolveRoleModels(db, config.platformKeys, input.user, { provider: input.provider, key }, input.models);

@@ -3,6 +3,7 @@ import { AppError } from '../core/errors.js';
 import type { Queryable } from '../db/port.js';
 import { PlansRepo } from '../db/repos/plans.js';
 import type { User } from '../db/repos/users.js';
+import type { ModelGate } from '../llm/model-catalogue.js';
 import type { ProviderId } from '../llm/providers/port.js';
 import { AGENT_ROLES, type RoleModelsRequest, type RunBudgetRequest } from '../protocol/api-types.js';
 import { chooseKey, type KeyChoice } from './key-choice.js';
@@ -50,4 +51,17 @@ export async function resolveRoleModels(
     out[role] = { provider, model: m.model, ...key };
   }
   return out;
+}
+
+/**
+ * The run's model and every role's (on the role's provider, else the run's) must be usable: run
+ * start and the estimate refuse a retired or unknown one before anything is called or reserved.
+ * @throws E_MODEL_RETIRED, E_MODEL_UNKNOWN.
+ */
+export async function requireUsableModels(gate: ModelGate, userId: string, run: { provider: ProviderId; model: string; models?: RoleModelsRequest | undefined }): Promise<void> {
+  await gate.requireUsable(userId, run.provider, run.model);
+  for (const role of AGENT_ROLES) {
+    const m = run.models?.[role];
+    if (m) await gate.requireUsable(userId, m.provider ?? run.provider, m.model);
+  }
 }

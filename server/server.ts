@@ -1,7 +1,7 @@
 import type { Server } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Clock } from '../core/clock.js';
-import { loadConfig, type Config } from '../core/config.js';
+import { defaultPreviewOrigin, loadConfig, type Config } from '../core/config.js';
 import type { Logger } from '../core/logger.js';
 import type { MasterKey } from '../core/master-key.js';
 import type { Database } from '../db/port.js';
@@ -86,7 +86,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     });
     const previewAddress = listening.address();
     if (!config.preview.originConfigured && typeof previewAddress === 'object' && previewAddress) {
-      services.previews.origin = new PreviewOrigin(`http://${config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host}:${previewAddress.port}`);
+      services.previews.origin = new PreviewOrigin(defaultPreviewOrigin(config.host, previewAddress.port));
     }
     const { app } = createApp(ctx);
     const server: Server = await new Promise((resolve, reject) => {

@@ -99,8 +99,8 @@ export async function createServices(config: Config, overrides: ServiceOverrides
         await sandbox?.close().catch((err: unknown) => logger.warn({ err }, 'could not remove the sandbox containers'));
       });
     }
-    const lifecycle = new RunLifecycle({ config, db, logger, workspaces, sandbox, caches: [projectLists] });
-    const chat = new ProjectChat({ config, db, logger, gateway: llm.gateway, workspaces });
+    const lifecycle = new RunLifecycle({ config, db, logger, workspaces, sandbox, models: llm.catalogue, caches: [projectLists] });
+    const chat = new ProjectChat({ config, db, logger, gateway: llm.gateway, models: llm.catalogue, workspaces });
     stack.push(() => chat.stop());
     const previews = createPreviewServices({ config, db, logger, workspaces, vault: llm.vault, masterKey, sandboxEnabled: sandbox !== undefined });
     previews.manager.start(feed);

@@ -43,7 +43,7 @@ export function chatRoutes(ctx: AppContext): AnyRoute[] {
       body: chatBody,
       responses: {
         200: { description: 'The answered turn', schema: z.object({ turn: chatTurnSchema }) },
-        400: { description: 'Invalid input, a question longer than the plan allows (E_VALIDATION), or no key for the provider (E_NO_KEY)' },
+        400: { description: 'Invalid input, a question longer than the plan allows (E_VALIDATION), a retired or unknown model (E_MODEL_RETIRED, E_MODEL_UNKNOWN), or no key for the provider (E_NO_KEY)' },
         402: { description: "The plan's monthly tokens, or its model turns for one answer, are used up (E_LIMIT); the turn is stored as failed" },
         404: { description: 'No such project, or keyId is not one of the caller’s keys' },
         409: { description: 'turnId names an existing turn (E_CONFLICT)' },

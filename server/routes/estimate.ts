@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { PROVIDERS } from '../../llm/providers/port.js';
 import { AGENT_ROLES, modelNameSchema, roleModelsRequestSchema, runEstimateSchema, type AgentRole } from '../../protocol/api-types.js';
+import { requireUsableModels } from '../../runs/run-options.js';
 import { RunsRepo } from '../../runs/runs-repo.js';
 import { estimateRun, measuredStepAverages, projectChars } from '../../usage/run-estimate.js';
 import type { AppContext } from '../context.js';
@@ -27,11 +28,12 @@ export function estimateRoutes(ctx: AppContext): AnyRoute[] {
       body: estimateBody,
       responses: {
         200: { description: 'The estimate and what it is based on', schema: runEstimateSchema },
-        400: { description: 'Invalid input (E_VALIDATION)' },
+        400: { description: 'Invalid input (E_VALIDATION); a retired or unknown model (E_MODEL_RETIRED, E_MODEL_UNKNOWN)' },
         404: { description: 'No such project of the caller' },
       },
       handler: async ({ params, body, auth }) => {
         const project = await ownedProject(ctx, params.id, auth!.user.id);
+        await requireUsableModels(ctx.llm.catalogue, auth!.user.id, body);
         const change = await new RunsRepo(ctx.db).projectHasRuns(project.id);
         const workspace = change ? await ctx.workspaces.open(project.id).catch(() => undefined) : undefined;
         const models = Object.fromEntries(

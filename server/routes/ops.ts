@@ -1,9 +1,10 @@
 import { z } from 'zod';
 import { AppError } from '../../core/errors.js';
+import { isLoopbackHost } from '../../core/net/loopback.js';
 import { migrationsApplied } from '../../db/migrate.js';
 import { sandboxAvailability, type SandboxAvailability } from '../../sandbox/index.js';
 import type { AppContext } from '../context.js';
-import { isLoopbackHost, metricsAccess } from '../http/metrics-access.js';
+import { metricsAccess } from '../http/metrics-access.js';
 import { route, type AnyRoute } from '../http/route.js';
 
 const status = z.object({ status: z.string() });

@@ -46,7 +46,7 @@ export function runRoutes(ctx: AppContext): AnyRoute[] {
       body: generateBody,
       responses: {
         202: { description: 'Queued; follow it on the WebSocket or GET …/runs/:runId', schema: z.object({ run: runSchema }) },
-        400: { description: "Invalid input (E_VALIDATION; also a budget.maxTokens above the plan's monthly token limit) or no key for the provider or a role's provider (E_NO_KEY)" },
+        400: { description: "Invalid input (E_VALIDATION; also a budget.maxTokens above the plan's monthly token limit) a retired or unknown model, the run's or a role's (E_MODEL_RETIRED, E_MODEL_UNKNOWN), or no key for the provider or a role's provider (E_NO_KEY)" },
         402: { description: 'The plan’s concurrent-run limit is reached (E_LIMIT)' },
         404: { description: 'No such project, keyId is not one of the caller’s keys, or fromChatTurn is not a turn of this project' },
         409: { description: 'The project already has a queued or running run (E_CONFLICT; details.activeRunId names it), or fromChatTurn is not answered' },

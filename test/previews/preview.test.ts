@@ -53,6 +53,8 @@ async function open(port: number, url: string): Promise<{ host: string; cookie: 
   expect(r.status).toBe(302);
   const setCookie = r.headers['set-cookie']![0]!;
   expect(setCookie).toMatch(/HttpOnly/);
+  // A localhost host is a secure context: the UI (another site) frames it, so the cookie is a partitioned third-party one.
+  expect(setCookie).toMatch(/; Secure; SameSite=None; Partitioned/);
   return { host: u.host, cookie: setCookie.split(';')[0]!, location: r.headers.location! };
 }
 

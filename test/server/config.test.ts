@@ -1,4 +1,4 @@
-import { loadConfig } from '../../core/config.js';
+import { defaultPreviewOrigin, loadConfig } from '../../core/config.js';
 import { AppError } from '../../core/errors.js';
 import { parseMasterKey } from '../../core/master-key.js';
 
@@ -55,5 +55,28 @@ describe('configuration', () => {
     expect(fromHex.id).toBe(fromB64.id);
     expect(fromHex.id).toMatch(/^mk_[0-9a-f]{12}$/);
     expect(() => parseMasterKey('too-short', 'SAMOKODER_MASTER_KEY')).toThrow(/SAMOKODER_MASTER_KEY must be 32 random bytes/);
+  });
+  test('previews: own hosts under localhost on a loopback listener (never the UI host, whose cookies any port gets), the listen host otherwise', () => {
+    expect(loadConfig({}).preview.origin).toBe('http://*.localhost:3001');
+    expect(loadConfig({ HOST: '0.0.0.0', PORT: '8080' }).preview.origin).toBe('http://*.localhost:8081');
+    expect(defaultPreviewOrigin('::1', 4001)).toBe('http://*.localhost:4001');
+    expect(defaultPreviewOrigin('192.168.1.20', 3001)).toBe('http://192.168.1.20:3001');
+    expect(defaultPreviewOrigin('fd00::2', 3001)).toBe('http://[fd00::2]:3001');
+    expect(loadConfig({ SAMOKODER_PREVIEW_ORIGIN: 'https://*.preview.example.com' }).preview.origin).toBe('https://*.preview.example.com');
+  });
+
+  test('a CORS origin where previews are served is refused at start', () => {
+    const refused = (env: Record<string, string>) => {
+      try {
+        loadConfig(env);
+      } catch (err) {
+        return (err as AppError).code === 'E_CONFIG' ? (err as AppError).message : 'other';
+      }
+      return 'accepted';
+    };
+    expect(refused({ SAMOKODER_PREVIEW_ORIGIN: 'https://*.preview.example.com', SAMOKODER_CORS_ORIGINS: 'https://app.example.com,https://abc.preview.example.com' }))
+      .toMatch(/SAMOKODER_CORS_ORIGINS: https:\/\/abc\.preview\.example\.com is where previews are served/);
+    expect(refused({ SAMOKODER_PREVIEW_ORIGIN: 'https://previews.example.com', SAMOKODER_CORS_ORIGINS: 'https://previews.example.com' })).toMatch(/is where previews are served/);
+    expect(refused({ SAMOKODER_PREVIEW_ORIGIN: 'https://*.preview.example.com', SAMOKODER_CORS_ORIGINS: 'https://app.example.com,https://preview.example.com' })).toBe('accepted');
   });
 });
