@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -36,34 +36,38 @@ describe('git remote policy: URL forms, private networks, sessions', () => {
 
   test('a name that resolves to loopback is refused when connecting, with private networks off', async () => {
     const remote = parseGitUrl('http://localhost/r.git', open);
-    await expect(withRemoteSession(remote, undefined, closed, async () => 'connected')).rejects.toMatchObject({ code: 'E_GIT_URL' });
-    await expect(withRemoteSession(remote, undefined, open, async () => 'connected')).resolves.toBe('connected');
+    await expect(withRemoteSession(remote, {}, closed, async () => 'connected')).rejects.toMatchObject({ code: 'E_GIT_URL' });
+    await expect(withRemoteSession(remote, {}, open, async () => 'connected')).resolves.toBe('connected');
   });
 
   test('a credential of the wrong kind for the transport is refused before anything runs', async () => {
     const ssh = parseGitUrl('git@127.0.0.1:r.git', open);
-    await expect(withRemoteSession(ssh, { kind: 'token', username: null, secret: 'ghp_x' }, open, async () => 'ran')).rejects.toMatchObject({ code: 'E_VALIDATION' });
+    await expect(withRemoteSession(ssh, { credential: { kind: 'token', username: null, secret: 'ghp_x' } }, open, async () => 'ran')).rejects.toMatchObject({ code: 'E_VALIDATION' });
     const https = parseGitUrl('https://127.0.0.1/r.git', open);
-    await expect(withRemoteSession(https, { kind: 'ssh-key', username: null, secret: 'k' }, open, async () => 'ran')).rejects.toMatchObject({ code: 'E_VALIDATION' });
+    await expect(withRemoteSession(https, { credential: { kind: 'ssh-key', username: null, secret: 'k' } }, open, async () => 'ran')).rejects.toMatchObject({ code: 'E_VALIDATION' });
   });
 
   test('a token over plain http only to loopback or private networks', async () => {
     const token = { kind: 'token' as const, username: null, secret: 'ghp_x' };
-    await expect(withRemoteSession(parseGitUrl('http://8.8.8.8/r.git', open), token, open, async () => 'ran')).rejects.toMatchObject({ code: 'E_GIT_URL', message: expect.stringContaining('https://8.8.8.8/r.git') });
-    await expect(withRemoteSession(parseGitUrl('http://127.0.0.1/r.git', open), token, open, async () => 'ran')).resolves.toBe('ran');
-    await expect(withRemoteSession(parseGitUrl('https://8.8.8.8/r.git', open), token, open, async () => 'ran')).resolves.toBe('ran');
+    await expect(withRemoteSession(parseGitUrl('http://8.8.8.8/r.git', open), { credential: token }, open, async () => 'ran')).rejects.toMatchObject({ code: 'E_GIT_URL', message: expect.stringContaining('https://8.8.8.8/r.git') });
+    await expect(withRemoteSession(parseGitUrl('http://127.0.0.1/r.git', open), { credential: token }, open, async () => 'ran')).resolves.toBe('ran');
+    await expect(withRemoteSession(parseGitUrl('https://8.8.8.8/r.git', open), { credential: token }, open, async () => 'ran')).resolves.toBe('ran');
   });
 
   test('the SSH key lives in a 0600 file only during the session; the error text never shows it', async () => {
     const key = '-----BEGIN OPENSSH PRIVATE KEY-----\nAAAAB3NzaC1yc2EAAAADAQABAAABAQDfakefakefakefake\n-----END OPENSSH PRIVATE KEY-----\n';
     const remote = parseGitUrl('git@127.0.0.1:r.git', open);
     let dir = '';
-    const scrubbed = await withRemoteSession(remote, { kind: 'ssh-key', username: null, secret: key }, open, async (s) => {
+    const hostKey = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl';
+    const scrubbed = await withRemoteSession(remote, { credential: { kind: 'ssh-key', username: null, secret: key }, hostKey }, open, async (s) => {
       dir = s.tmp;
       const names = await readdir(s.tmp);
       expect(names).toContain('id');
       expect(s.env.GIT_SSH_COMMAND).toContain('HostName=127.0.0.1');
       expect(s.env.GIT_ALLOW_PROTOCOL).toBe('ssh');
+      // Only the pinned key, under the name ssh looks it up by; any other key is refused.
+      expect(s.env.GIT_SSH_COMMAND).toContain('StrictHostKeyChecking=yes');
+      expect(await readFile(path.join(s.tmp, 'known_hosts'), 'utf8')).toBe(`127.0.0.1 ${hostKey}\n`);
       return s.scrub(`could not use ${key}`);
     });
     expect(existsSync(dir)).toBe(false);
@@ -80,7 +84,7 @@ describe('git remote policy: URL forms, private networks, sessions', () => {
     process.env.TMPDIR = tmp;
     try {
       const remote = parseGitUrl(`git://127.0.0.1:${port}/r.git`, open);
-      const attempt = withRemoteSession(remote, undefined, open, (s) => cloneChecked(s, remote, undefined, { maxBytes: 1 << 20, maxFiles: 10, timeoutMs: 1500 }));
+      const attempt = withRemoteSession(remote, {}, open, (s) => cloneChecked(s, remote, undefined, { maxBytes: 1 << 20, maxFiles: 10, timeoutMs: 1500 }));
       await expect(attempt).rejects.toMatchObject({ code: 'E_GIT_REMOTE', message: expect.stringContaining('took longer than') });
       expect(await readdir(tmp)).toEqual([]);
     } finally {
