@@ -24,6 +24,11 @@ const WELL_KNOWN: Record<string, readonly HostKey[]> = {
   ],
 };
 
+/** The keys a forge publishes for `host`, if it is one we ship them for. */
+export function publishedHostKeys(host: string): readonly HostKey[] | undefined {
+  return WELL_KNOWN[host.toLowerCase().replace(/\.$/, '')];
+}
+
 const KEY_LINE = /^(?:\S+\s+)?((?:ssh|ecdsa|sk)-[A-Za-z0-9@.-]+)\s+(AAAA[A-Za-z0-9+/]+={0,3})(?:\s.*)?$/;
 const FINGERPRINT = /^SHA256:([A-Za-z0-9+/]{43})=?$/;
 
@@ -98,7 +103,7 @@ export function unknownHostKey(remote: GitRemote, shown: readonly HostKey[], pin
  */
 export async function trustedHostKeys(remote: GitRemote, address: string, pin: HostKeyPin | undefined, timeoutSeconds: number): Promise<HostKey[]> {
   if (!pin) {
-    const known = WELL_KNOWN[remote.host.toLowerCase().replace(/\.$/, '')];
+    const known = publishedHostKeys(remote.host);
     if (known) return [...known];
     throw unknownHostKey(remote, await scanHostKeys(address, remote.port, timeoutSeconds), false);
   }

@@ -186,13 +186,14 @@ export function remoteFailure(err: unknown, session: RemoteSession, what: string
     .split('\n')
     .map((l) => l.trim())
     .filter((l) => l && !l.startsWith('hint:'));
-  const reason = lines.slice(-3).join(' ').slice(0, 500) || 'git exited with an error';
   const all = lines.join('\n');
   if (/Host key verification failed|REMOTE HOST IDENTIFICATION HAS CHANGED|host key is known for .* strict checking/i.test(all)) {
     return new AppError('E_GIT_HOST_KEY', `${what} was refused before any credential was sent: the server's SSH host key is not the one given in hostKey (or published for this host). If the server's key really changed, check its new fingerprint with its operator and send it as hostKey.`);
   }
-  if (/Permission denied \(|Authentication failed for|could not read (Username|Password)|HTTP Basic: Access denied|returned error: 40[13]/i.test(all)) {
-    return new AppError('E_GIT_AUTH', `${what} failed: the git server refused the credential (${reason}). Check that the key or token is registered with the server and may read (for an import) or write (for a push) this repository, or pass the right credentialId.`);
+  const denied = lines.find((l) => /Permission denied \(|Authentication failed for|could not read (Username|Password)|HTTP Basic: Access denied|returned error: 40[13]/i.test(l));
+  if (denied !== undefined) {
+    return new AppError('E_GIT_AUTH', `${what} failed: the git server refused the credential (${denied.slice(0, 300)}). Check that the key or token is registered with the server and may read (for an import) or write (for a push) this repository, or pass the right credentialId.`);
   }
+  const reason = lines.slice(-3).join(' ').slice(0, 500) || 'git exited with an error';
   return new AppError('E_GIT_REMOTE', `${what} failed: ${reason}`);
 }

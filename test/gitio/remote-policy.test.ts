@@ -4,6 +4,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { cloneChecked } from '../../gitio/clone.js';
+import { fingerprint, parseHostKeyPin, publishedHostKeys } from '../../gitio/host-keys.js';
 import { withRemoteSession } from '../../gitio/remote-session.js';
 import { gitPolicy, parseGitUrl } from '../../gitio/remote-url.js';
 
@@ -32,6 +33,22 @@ describe('git remote policy: URL forms, private networks, sessions', () => {
     for (const url of ['http://169.254.169.254/r.git', 'git@[fe80::1]:r.git', 'https://[fd00:ec2::254]/r.git', 'git://0.0.0.0/r.git', 'https://[::ffff:a9fe:a9fe]/r.git']) {
       expect(() => parseGitUrl(url, open)).toThrow(expect.objectContaining({ code: 'E_GIT_URL' }));
     }
+  });
+
+  test("hostKey: key lines (a host before them allowed) and SHA256 fingerprints; the built-in github.com key has GitHub's published fingerprint", () => {
+    const github = 'github.com ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl';
+    const pin = parseHostKeyPin(`${github}\nSHA256:uNiVztksCsDhcc0u9e8BujQXVUpKZIDTMczCvj3tD2s`);
+    expect(pin.keys).toEqual([{ type: 'ssh-ed25519', base64: 'AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl' }]);
+    expect(fingerprint(pin.keys[0]!)).toBe('SHA256:+DiY3wvvV6TuJJhbpZisF/zLDA0zPMSvHdkr4UvCOqU');
+    expect(pin.fingerprints).toEqual(['SHA256:uNiVztksCsDhcc0u9e8BujQXVUpKZIDTMczCvj3tD2s']);
+    // As published on docs.github.com ("GitHub's SSH key fingerprints"): Ed25519, ECDSA.
+    expect(publishedHostKeys('GitHub.com')?.map(fingerprint)).toEqual(['SHA256:+DiY3wvvV6TuJJhbpZisF/zLDA0zPMSvHdkr4UvCOqU', 'SHA256:p2QAMXNIC1TJYWeIOttrVc98/R1BUFWu3/LiyKgUfQM']);
+    expect(publishedHostKeys('example.com')).toBeUndefined();
+    for (const bad of ['', 'yes', 'SHA256:short', 'MD5:16:27:ac:a5', 'ssh-ed25519 not-base64']) expect(() => parseHostKeyPin(bad)).toThrow(expect.objectContaining({ code: 'E_VALIDATION' }));
+  });
+
+  test('user@host:/absolute/path is the scp-like form git reads as ssh', () => {
+    expect(parseGitUrl('git@192.168.1.2:/srv/git/app.git', open)).toMatchObject({ transport: 'ssh', host: '192.168.1.2', port: 22, repoName: 'app' });
   });
 
   test('a name that resolves to loopback is refused when connecting, with private networks off', async () => {
