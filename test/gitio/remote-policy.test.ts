@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -80,6 +80,7 @@ describe('git remote policy: URL forms, private networks, sessions', () => {
       dir = s.tmp;
       const names = await readdir(s.tmp);
       expect(names).toContain('id');
+      expect((await stat(path.join(s.tmp, 'id'))).mode & 0o777).toBe(0o600);
       expect(s.env.GIT_SSH_COMMAND).toContain('HostName=127.0.0.1');
       expect(s.env.GIT_ALLOW_PROTOCOL).toBe('ssh');
       // Only the pinned key, under the name ssh looks it up by; any other key is refused.

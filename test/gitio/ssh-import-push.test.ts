@@ -89,6 +89,7 @@ describe('import and push over ssh, against a real sshd on loopback', () => {
     expect([res.status, res.body.error.code]).toEqual([400, 'E_GIT_HOST_KEY']);
     expect(res.body.error.message).toContain(sshd.hostFingerprint);
     expect(res.body.error.message).toContain('hostKey');
+    expect(res.body.error.details).toEqual({ host: '127.0.0.1', port: sshd.port, shown: expect.arrayContaining([{ type: 'ssh-ed25519', fingerprint: sshd.hostFingerprint }]) });
     expect(loginAttemptsSince(from)).toEqual([]);
   });
 
