@@ -29,7 +29,7 @@ describe('import and push over ssh, against a real sshd on loopback', () => {
   const loginAttemptsSince = (from: number) => sshd.log.slice(from).filter((l) => l.includes('userauth-request'));
 
   beforeAll(async () => {
-    sshd = await startSshd();
+    sshd = await startSshd({ scpPort22: true });
     // The import's temporary directories (and the key file in them) land here: the suite can tell none is left.
     tmp = await mkdtemp(path.join(os.tmpdir(), 'samokoder-ssh-test-'));
     process.env.TMPDIR = tmp;
@@ -75,8 +75,8 @@ describe('import and push over ssh, against a real sshd on loopback', () => {
   });
 
   test('scp-like user@host:path (port 22 only: the form has no port) imports too', async () => {
-    // The fixture also listens on 127.0.0.2:22; if that port were taken this fails here, not silently.
-    expect(sshd.scpHost).toBe('127.0.0.2');
+    // The fixture also listens on port 22 of a random 127.x.y.z; if that failed, this fails here, not silently.
+    expect(sshd.scpHost).toMatch(/^127\.\d+\.\d+\.\d+$/);
     const gitUrl = `${sshd.user}@${sshd.scpHost}:${repos.dir}/app.git`;
     const res = await importOverSsh({ gitUrl });
     expect(res.status).toBe(201);

@@ -25,7 +25,7 @@ export interface Sshd {
   readonly hostFingerprint: string;
   /** A client key pair in authorized_keys. */
   readonly client: KeyPair;
-  /** Also listening on 127.0.0.2:22, for scp-like URLs (they cannot name a port); undefined when that port is taken. */
+  /** With `scpPort22`: an address of 127.0.0.0/8 whose port 22 it also listens on, for scp-like URLs (they cannot name a port); undefined when that failed. */
   readonly scpHost: string | undefined;
   /** sshd's log (LogLevel DEBUG1, `-e`): what each connection reached. */
   readonly log: string[];
@@ -53,7 +53,7 @@ async function freePort(): Promise<number> {
  * login only. `npm test` installs openssh-server (scripts/lib/sshd.mjs); without it this throws,
  * so the ssh tests fail instead of skipping.
  */
-export async function startSshd(): Promise<Sshd> {
+export async function startSshd(options: { scpPort22?: boolean } = {}): Promise<Sshd> {
   if (!existsSync(SSHD)) throw new Error(`${SSHD} is missing: install openssh-server (npm test does it on Debian as root; see docs/testing.md)`);
   if (process.getuid?.() !== 0) throw new Error('the sshd fixture runs sshd as root (public-key login as root); run the ssh tests as root');
   // sshd's privilege separation needs this directory (the packaged service creates it when it starts; ours never does).
@@ -73,6 +73,9 @@ export async function startSshd(): Promise<Sshd> {
   let hostFingerprint = '';
   let child: ChildProcess | undefined;
   let scpHost: string | undefined;
+  // A random loopback address: suites running at once each get their own port 22.
+  const byte = () => 1 + Math.floor(Math.random() * 254);
+  const scpAddress = options.scpPort22 ? `127.${byte()}.${byte()}.${byte()}` : undefined;
 
   const start = async () => {
     const hostKeyFile = path.join(dir, `host-${Date.now()}`);
@@ -80,7 +83,7 @@ export async function startSshd(): Promise<Sshd> {
     hostFingerprint = (await exec('ssh-keygen', ['-l', '-E', 'sha256', '-f', `${hostKeyFile}.pub`])).stdout.split(' ')[1]!;
     const config = [
       `ListenAddress 127.0.0.1:${port}`,
-      'ListenAddress 127.0.0.2:22',
+      ...(scpAddress ? [`ListenAddress ${scpAddress}:22`] : []),
       `HostKey ${hostKeyFile}`,
       `PidFile ${path.join(dir, 'sshd.pid')}`,
       `AuthorizedKeysFile ${path.join(dir, 'authorized_keys')}`,
@@ -113,7 +116,7 @@ export async function startSshd(): Promise<Sshd> {
     });
     const timer = setTimeout(() => proc.kill('SIGKILL'), 20_000);
     await ready.finally(() => clearTimeout(timer));
-    scpHost = log.some((l) => l.includes('Server listening on 127.0.0.2 port 22')) ? '127.0.0.2' : undefined;
+    scpHost = scpAddress && log.some((l) => l.includes(`Server listening on ${scpAddress} port 22`)) ? scpAddress : undefined;
   };
 
   const stopChild = async () => {
