@@ -61,12 +61,12 @@ async function createImported(deps: ImportDeps, owner: Owner, input: { name: str
 }
 
 /** Imports a git repository's `ref` (default branch) as a new project of one "Imported" commit. */
-export async function importFromGit(deps: ImportDeps, owner: Owner, input: { gitUrl: string; ref?: string | undefined; credentialId?: string | undefined; name?: string | undefined }): Promise<ImportResult> {
+export async function importFromGit(deps: ImportDeps, owner: Owner, input: { gitUrl: string; ref?: string | undefined; credentialId?: string | undefined; hostKey?: string | undefined; name?: string | undefined }): Promise<ImportResult> {
   const remote = parseGitUrl(input.gitUrl, gitPolicy(deps.config.gitio.allowPrivate));
   if (input.ref !== undefined) assertRefName(input.ref, 'ref');
   const credential = input.credentialId === undefined ? undefined : await openGitCredential(deps.db, deps.vault, owner.userId, input.credentialId);
   const limits = await limitsFor(deps, owner.planId);
-  return withRemoteSession(remote, credential, gitPolicy(deps.config.gitio.allowPrivate), async (session) => {
+  return withRemoteSession(remote, { credential, hostKey: input.hostKey }, gitPolicy(deps.config.gitio.allowPrivate), async (session) => {
     const clone = await cloneChecked(session, remote, input.ref, { ...limits, timeoutMs: deps.config.gitio.timeoutMs });
     const importedFrom = input.ref ? `${remote.display}#${input.ref}` : remote.display;
     const project = await createImported(deps, owner, {

@@ -27,7 +27,7 @@ export async function pushProject(
   deps: ImportDeps,
   userId: string,
   workspace: Workspace,
-  input: { remoteUrl: string; branch: string; credentialId?: string | undefined; force?: boolean | undefined },
+  input: { remoteUrl: string; branch: string; credentialId?: string | undefined; hostKey?: string | undefined; force?: boolean | undefined },
 ): Promise<PushResult> {
   const policy = gitPolicy(deps.config.gitio.allowPrivate);
   const remote = parseGitUrl(input.remoteUrl, policy);
@@ -35,7 +35,7 @@ export async function pushProject(
   const credential = input.credentialId === undefined ? undefined : await openGitCredential(deps.db, deps.vault, userId, input.credentialId);
   const sha = await workspace.history.headSha();
   const forced = input.force === true;
-  await withRemoteSession(remote, credential, policy, async (session) => {
+  await withRemoteSession(remote, { credential, hostKey: input.hostKey }, policy, async (session) => {
     const env = { ...session.env, GIT_DIR: workspace.gitDir };
     const args = [...session.configArgs, 'push', '--porcelain', '--no-verify', ...(forced ? ['--force'] : []), '--', session.url, `${sha}:refs/heads/${input.branch}`];
     try {

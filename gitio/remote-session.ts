@@ -7,6 +7,7 @@ import { AppError } from '../core/errors.js';
 import { addressRefusal, classifyAddress, type AddressPolicy } from '../core/net/address-guard.js';
 import type { GitSecret } from '../keys/git-credentials.js';
 import { GitProcessError } from './git-process.js';
+import { knownHostsFile, parseHostKeyPin, trustedHostKeys, type HostKey } from './host-keys.js';
 import type { GitRemote } from './remote-url.js';
 
 /** What one git command against a remote needs: options, environment and the URL to give it. */
@@ -70,7 +71,20 @@ const shellQuote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
 const bracket = (address: string) => (isIP(address) === 6 ? `[${address}]` : address);
 
-function assertCredentialFits(remote: GitRemote, credential: GitSecret | undefined): void {
+/** What a remote operation may present and expect: the user's credential, and the ssh host key they pinned. */
+export interface RemoteAccess {
+  readonly credential?: GitSecret | undefined;
+  /** SSH only: the host key line(s) or SHA256 fingerprint(s) the server must show (host-keys.ts). */
+  readonly hostKey?: string | undefined;
+}
+
+/** Seconds ssh and ssh-keyscan wait for the server to answer. */
+const SSH_CONNECT_TIMEOUT_SECONDS = 20;
+
+function assertAccessFits(remote: GitRemote, { credential, hostKey }: RemoteAccess): void {
+  if (hostKey !== undefined && remote.transport !== 'ssh') {
+    throw new AppError('E_VALIDATION', `Invalid body. hostKey: an SSH host key applies to ssh:// or user@host:path URLs, not ${remote.transport}:// ones; leave it out.`);
+  }
   if (!credential) return;
   if (credential.kind === 'token' && remote.transport !== 'https' && remote.transport !== 'http') {
     throw new AppError('E_VALIDATION', `Invalid body. credentialId: a token credential works with https:// URLs; use an ssh-key credential for ${remote.transport} URLs.`);
@@ -89,9 +103,13 @@ function assertCredentialFits(remote: GitRemote, credential: GitSecret | undefin
  * SSH key through a 0600 file in the session's directory; the directory is removed afterwards,
  * whatever happens. Nothing is written to any repository's config.
  */
-export async function withRemoteSession<T>(remote: GitRemote, credential: GitSecret | undefined, policy: AddressPolicy, work: (s: RemoteSession) => Promise<T>): Promise<T> {
-  assertCredentialFits(remote, credential);
+export async function withRemoteSession<T>(remote: GitRemote, access: RemoteAccess, policy: AddressPolicy, work: (s: RemoteSession) => Promise<T>): Promise<T> {
+  assertAccessFits(remote, access);
+  const { credential } = access;
+  const pin = access.hostKey === undefined ? undefined : parseHostKeyPin(access.hostKey);
   const address = await checkedAddress(remote, policy);
+  // Refused before any credential is offered to a host we cannot authenticate.
+  const hostKeys: HostKey[] = remote.transport === 'ssh' ? await trustedHostKeys(remote, address, pin, SSH_CONNECT_TIMEOUT_SECONDS) : [];
   // Plain http carries the token readable by anyone on the path: only across the operator's own network.
   if (credential && remote.transport === 'http' && classifyAddress(address) === 'public') {
     throw new AppError('E_GIT_URL', `gitUrl: refused, a credential is sent over plain http:// only to loopback or private-network servers; use https://${remote.display.slice('http://'.length)}.`);
@@ -127,8 +145,11 @@ export async function withRemoteSession<T>(remote: GitRemote, credential: GitSec
     } else {
       // GIT_SSH_COMMAND goes through a shell: every value here is an IP, a checked host name or our own path, quoted.
       const ssh = ['ssh', '-F', '/dev/null', '-o', 'BatchMode=yes', '-o', `HostName=${address}`, '-o', `HostKeyAlias=${remote.host}`, '-o', 'ProxyCommand=none', '-o', 'ProxyJump=none'];
-      // No stored host keys: the first key a host shows is accepted (trust on first use, each time).
-      ssh.push('-o', 'StrictHostKeyChecking=accept-new', '-o', `UserKnownHostsFile=${shellQuote(path.join(tmp, 'known_hosts'))}`, '-o', 'ConnectTimeout=20', '-o', 'IdentitiesOnly=yes');
+      // Only the keys trusted above: a host showing any other key is refused (no trust on first use).
+      const knownHosts = path.join(tmp, 'known_hosts');
+      await fsp.writeFile(knownHosts, knownHostsFile(remote.host, hostKeys), { mode: 0o600 });
+      ssh.push('-o', 'StrictHostKeyChecking=yes', '-o', `UserKnownHostsFile=${shellQuote(knownHosts)}`, '-o', 'GlobalKnownHostsFile=/dev/null', '-o', 'UpdateHostKeys=no');
+      ssh.push('-o', `ConnectTimeout=${SSH_CONNECT_TIMEOUT_SECONDS}`, '-o', 'IdentitiesOnly=yes');
       if (credential) {
         const keyFile = path.join(tmp, 'id');
         await fsp.writeFile(keyFile, credential.secret.endsWith('\n') ? credential.secret : `${credential.secret}\n`, { mode: 0o600 });
@@ -165,6 +186,14 @@ export function remoteFailure(err: unknown, session: RemoteSession, what: string
     .split('\n')
     .map((l) => l.trim())
     .filter((l) => l && !l.startsWith('hint:'));
+  const all = lines.join('\n');
+  if (/Host key verification failed|REMOTE HOST IDENTIFICATION HAS CHANGED|host key is known for .* strict checking/i.test(all)) {
+    return new AppError('E_GIT_HOST_KEY', `${what} was refused before any credential was sent: the server's SSH host key is not the one given in hostKey (or published for this host). If the server's key really changed, check its new fingerprint with its operator and send it as hostKey.`);
+  }
+  const denied = lines.find((l) => /Permission denied \(|Authentication failed for|could not read (Username|Password)|HTTP Basic: Access denied|returned error: 40[13]/i.test(l));
+  if (denied !== undefined) {
+    return new AppError('E_GIT_AUTH', `${what} failed: the git server refused the credential (${denied.slice(0, 300)}). Check that the key or token is registered with the server and may read (for an import) or write (for a push) this repository, or pass the right credentialId.`);
+  }
   const reason = lines.slice(-3).join(' ').slice(0, 500) || 'git exited with an error';
   return new AppError('E_GIT_REMOTE', `${what} failed: ${reason}`);
 }

@@ -20,8 +20,8 @@ export interface GitRemote {
 
 const DEFAULT_PORT: Record<GitTransport, number> = { https: 443, http: 80, ssh: 22, git: 9418 };
 
-/** `[user@]host:path` (scp-like ssh), as git reads it: no slash before the first colon. */
-const SCP_LIKE = /^(?:([A-Za-z0-9._-]+)@)?([A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\]):(?!\/)([^]+)$/;
+/** `[user@]host:path` (scp-like ssh), as git reads it: no slash before the first colon; the path may be absolute (`host:/srv/repo.git`). */
+const SCP_LIKE = /^(?:([A-Za-z0-9._-]+)@)?([A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\]):([^]+)$/;
 
 const HOST_NAME = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,62})(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}))*\.?$/;
 

@@ -7,18 +7,23 @@ import { CliError, EXIT, type ExitCode } from '../exit-codes.js';
 import { table } from '../format.js';
 import { REMOTE_HELP, REMOTE_OPTIONS, remoteClient } from '../remote.js';
 
-export const IMPORT_HELP = `samokoder import <git-url | file.zip> [--ref BRANCH] [--credential ID] [--name NAME]
+const HOST_KEY_HELP = `For ssh remotes other than github.com, --host-key gives the server's SSH host key: its
+fingerprint (SHA256:…) or the line ssh-keyscan prints; a server showing another key is refused.`;
+
+export const IMPORT_HELP = `samokoder import <git-url | file.zip> [--ref BRANCH] [--credential ID] [--host-key KEY] [--name NAME]
 
 Imports a git repository (a shallow clone of --ref, default the remote's default branch) or a
 ZIP file as a new project whose history starts with one "Imported" commit. Every run on it is a
 change request. A private repository needs a stored credential (samokoder git-credentials add).
+${HOST_KEY_HELP}
 
 ${REMOTE_HELP}`;
 
-export const PUSH_HELP = `samokoder push <project-id> <remote-url> [--branch main] [--credential ID] [--force]
+export const PUSH_HELP = `samokoder push <project-id> <remote-url> [--branch main] [--credential ID] [--host-key KEY] [--force]
 
 Pushes the project's history to a branch of any git remote. A push that would overwrite commits
 on the remote is refused (exit 2) unless --force is given.
+${HOST_KEY_HELP}
 
 ${REMOTE_HELP}`;
 
@@ -39,7 +44,7 @@ export async function importCommand(argv: string[]): Promise<ExitCode> {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { ...REMOTE_OPTIONS, ref: { type: 'string' }, credential: { type: 'string' }, name: { type: 'string' } },
+    options: { ...REMOTE_OPTIONS, ref: { type: 'string' }, credential: { type: 'string' }, 'host-key': { type: 'string' }, name: { type: 'string' } },
   });
   const [source] = positionals;
   if (values.help || !source || positionals.length > 1) {
@@ -49,7 +54,7 @@ export async function importCommand(argv: string[]): Promise<ExitCode> {
   const api = remoteClient(values);
   let result: ImportResult;
   if (await isZipFile(source)) {
-    if (values.ref || values.credential) throw new CliError('--ref and --credential are for git URLs, not ZIP files.', EXIT.BAD_INPUT);
+    if (values.ref || values.credential || values['host-key']) throw new CliError('--ref, --credential and --host-key are for git URLs, not ZIP files.', EXIT.BAD_INPUT);
     const form = new FormData();
     if (values.name) form.append('name', values.name);
     form.append('file', new Blob([await readFile(source)], { type: 'application/zip' }), path.basename(source));
@@ -59,6 +64,7 @@ export async function importCommand(argv: string[]): Promise<ExitCode> {
       gitUrl: source,
       ...(values.ref ? { ref: values.ref } : {}),
       ...(values.credential ? { credentialId: values.credential } : {}),
+      ...(values['host-key'] ? { hostKey: values['host-key'] } : {}),
       ...(values.name ? { name: values.name } : {}),
     });
   }
@@ -74,14 +80,20 @@ export async function pushCommand(argv: string[]): Promise<ExitCode> {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { ...REMOTE_OPTIONS, branch: { type: 'string', default: 'main' }, credential: { type: 'string' }, force: { type: 'boolean', default: false } },
+    options: { ...REMOTE_OPTIONS, branch: { type: 'string', default: 'main' }, credential: { type: 'string' }, 'host-key': { type: 'string' }, force: { type: 'boolean', default: false } },
   });
   const [projectId, remoteUrl] = positionals;
   if (values.help || !projectId || !remoteUrl || positionals.length > 2) {
     process.stdout.write(PUSH_HELP);
     return values.help ? EXIT.OK : EXIT.BAD_INPUT;
   }
-  const body = { remoteUrl, branch: values.branch, ...(values.credential ? { credentialId: values.credential } : {}), ...(values.force ? { force: true } : {}) };
+  const body = {
+    remoteUrl,
+    branch: values.branch,
+    ...(values.credential ? { credentialId: values.credential } : {}),
+    ...(values['host-key'] ? { hostKey: values['host-key'] } : {}),
+    ...(values.force ? { force: true } : {}),
+  };
   const { push } = await remoteClient(values).json<{ push: PushResult }>('POST', `/api/projects/${enc(projectId)}/push`, body);
   if (values.json) console.log(JSON.stringify(push, null, 2));
   else console.log(`pushed ${push.sha.slice(0, 12)} to ${push.branch} of ${push.remote}${push.forced ? ' (forced)' : ''}`);

@@ -14,11 +14,17 @@ import { idSchema } from './schemas.js';
 
 const name = z.string().trim().min(1, 'must not be empty').max(100, 'must be at most 100 characters');
 const credentialId = idSchema('must be a git credential id (a UUID)');
+const hostKey = z
+  .string()
+  .min(1, 'must not be empty')
+  .max(16_384, 'must be at most 16384 characters')
+  .meta({ description: "ssh only: the server's host key as ssh-keyscan prints it (\"ssh-ed25519 AAAA…\") or its fingerprint (\"SHA256:…\"), one per line; the connection is refused unless the server shows it. Not needed for github.com" });
 
 const gitImportBody = z.object({
   gitUrl: z.string().min(1, 'must not be empty').meta({ description: 'https://, http://, ssh://, git:// or user@host:path; no credentials inside' }),
   ref: z.string().min(1).max(255).optional().meta({ description: 'A branch or tag (default: the remote default branch); cloned shallow' }),
   credentialId: credentialId.optional(),
+  hostKey: hostKey.optional(),
   name: name.optional().meta({ description: "Default: the repository's name" }),
 });
 
@@ -28,6 +34,7 @@ const pushBody = z.object({
   remoteUrl: z.string().min(1, 'must not be empty'),
   branch: z.string().min(1, 'must not be empty').max(255),
   credentialId: credentialId.optional(),
+  hostKey: hostKey.optional(),
   force: z.boolean().optional().meta({ description: 'Overwrite the remote branch even when it has commits this history lacks' }),
 });
 
@@ -51,17 +58,17 @@ export function gitIoRoutes(ctx: AppContext): AnyRoute[] {
       method: 'post',
       path: '/api/projects/import',
       summary:
-        'Import a project: JSON {gitUrl, ref?, credentialId?, name?} clones a repository (shallow); multipart/form-data with a ZIP in the field "file" (and optionally "name") unpacks it. Its history starts with one "Imported" commit, and every run on it is a change request.',
+        'Import a project: JSON {gitUrl, ref?, credentialId?, hostKey?, name?} clones a repository (shallow); multipart/form-data with a ZIP in the field "file" (and optionally "name") unpacks it. Its history starts with one "Imported" commit, and every run on it is a change request.',
       tag: 'git',
       auth: 'user',
       responses: {
         201: { description: 'Imported', schema: importResultSchema },
-        400: { description: 'A refused URL (E_GIT_URL), an unsafe ZIP entry (E_IMPORT_UNSAFE) or invalid input (E_VALIDATION); nothing kept' },
+        400: { description: 'A refused URL (E_GIT_URL), an untrusted ssh host key (E_GIT_HOST_KEY), a credential the server refused (E_GIT_AUTH), an unsafe ZIP entry (E_IMPORT_UNSAFE) or invalid input (E_VALIDATION); nothing kept' },
         402: { description: "The plan's max_projects is reached (E_LIMIT)" },
         404: { description: 'No such git credential of the caller' },
         413: { description: 'Over the size or file-count limit (E_IMPORT_TOO_LARGE); nothing kept' },
         429: { description: 'Too many imports and pushes (E_RATE_LIMITED, Retry-After)' },
-        502: { description: 'The git server failed, refused the credential or has no such repository or ref (E_GIT_REMOTE)' },
+        502: { description: 'The git server failed or has no such repository or ref (E_GIT_REMOTE)' },
       },
       handler: async ({ req, auth }) => {
         const owner = { userId: auth!.user.id, planId: auth!.user.planId };
@@ -92,11 +99,11 @@ export function gitIoRoutes(ctx: AppContext): AnyRoute[] {
       body: pushBody,
       responses: {
         200: { description: 'Pushed', schema: pushResultSchema },
-        400: { description: 'A refused URL (E_GIT_URL) or invalid input (E_VALIDATION)' },
+        400: { description: 'A refused URL (E_GIT_URL), an untrusted ssh host key (E_GIT_HOST_KEY), a credential the server refused (E_GIT_AUTH) or invalid input (E_VALIDATION)' },
         404: { description: 'No such project or git credential of the caller' },
         409: { description: 'The remote branch has commits this history lacks (E_PUSH_REJECTED): send force: true to overwrite' },
         429: { description: 'Too many imports and pushes (E_RATE_LIMITED, Retry-After)' },
-        502: { description: 'The git server failed or refused the credential (E_GIT_REMOTE)' },
+        502: { description: 'The git server failed (E_GIT_REMOTE)' },
       },
       handler: async ({ params, body, auth, req }) => {
         const { workspace } = await ownedWorkspace(ctx, params.id, auth!.user.id);

@@ -1,9 +1,10 @@
-// `samokoder git-credentials`, `import` (a git URL and a ZIP) and `push` against a running service and loopback git servers.
+// `samokoder git-credentials`, `import` (a git URL and a ZIP) and `push` against a running service and loopback git servers (and sshd).
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { repoRoot, startGitDaemon, startSmartHttp, type GitDaemon, type RepoRoot, type SmartHttp } from '../gitio/git-servers.js';
+import { startSshd, type Sshd } from '../gitio/sshd.js';
 import { buildZip } from '../gitio/zip-builder.js';
 import { ensureCliBuilt, runCli } from './cli.js';
 
@@ -12,6 +13,7 @@ let server: TestServer;
 let repos: RepoRoot;
 let daemon: GitDaemon;
 let smart: SmartHttp;
+let sshd: Sshd;
 let tmp: string;
 
 beforeAll(async () => {
@@ -22,12 +24,14 @@ beforeAll(async () => {
   await repos.createEmpty('target');
   daemon = await startGitDaemon(repos.dir);
   smart = await startSmartHttp(repos.dir, 'oauth2', TOKEN);
+  sshd = await startSshd();
   server = await startTestServer('pglite', { SAMOKODER_SANDBOX: 'off', SAMOKODER_RUN_WORKER: false });
 }, 120_000);
 afterAll(async () => {
   await server?.close();
   await daemon?.stop();
   await smart?.stop();
+  await sshd?.stop();
   await repos?.cleanup();
   await rm(tmp, { recursive: true, force: true });
 });
@@ -71,4 +75,29 @@ test('git-credentials add/list, import a URL and a ZIP, push; a non-fast-forward
   const hostile = await runCli(['import', 'file:///etc'], env);
   expect(hostile.code).toBe(2);
   expect(hostile.stderr).toContain('E_GIT_URL');
+}, 120_000);
+
+test('over ssh: an ssh-key from a file, import and push with --host-key; without it exit 2 naming the fingerprint', async () => {
+  const base = { SAMOKODER_URL: server.url, SAMOKODER_TOKEN: undefined };
+  const login = await runCli(['login', '--email', 'cli-ssh@example.com', '--register'], { ...base, SAMOKODER_PASSWORD: 'correct horse battery' });
+  const env = { ...base, SAMOKODER_TOKEN: /^export SAMOKODER_TOKEN=(\S+)$/m.exec(login.stdout)![1] };
+  const keyFile = path.join(tmp, 'id_ed25519');
+  await writeFile(keyFile, sshd.client.privateKey, { mode: 0o600 });
+  const add = await runCli(['git-credentials', 'add', '--kind', 'ssh-key', '--key-file', keyFile], env);
+  expect(add.code).toBe(0);
+  const credentialId = /as ([0-9a-f-]{36})/.exec(add.stdout)![1]!;
+  const url = (name: string) => `ssh://root@127.0.0.1:${sshd.port}${repos.dir}/${name}.git`;
+
+  const unpinned = await runCli(['import', url('app'), '--credential', credentialId], env);
+  expect(unpinned.code).toBe(2);
+  expect(unpinned.stderr).toContain('E_GIT_HOST_KEY');
+  expect(unpinned.stderr).toContain(sshd.hostFingerprint);
+
+  const imported = await runCli(['import', url('app'), '--credential', credentialId, '--host-key', sshd.hostFingerprint, '--json'], env);
+  expect(imported.code).toBe(0);
+  const project = JSON.parse(imported.stdout).project;
+  await repos.createEmpty('over-ssh');
+  const push = await runCli(['push', project.id, url('over-ssh'), '--credential', credentialId, '--host-key', sshd.hostKey], env);
+  expect(push.code).toBe(0);
+  expect(await repos.head('over-ssh', 'main')).toMatch(/^[0-9a-f]{40}$/);
 }, 120_000);

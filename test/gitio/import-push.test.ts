@@ -90,8 +90,7 @@ describe('import a repository and push it, against git daemon and smart HTTP on 
   test('over smart HTTP with basic auth: imported with the credential, refused without it and nothing kept', async () => {
     const before = await server.ctx.db.query('SELECT count(*)::int AS n FROM projects');
     const denied = await api('POST', '/api/projects/import', { token: user.token, body: { gitUrl: `${smart.url}app.git` } });
-    expect(denied.status).toBe(502);
-    expect(denied.body.error.code).toBe('E_GIT_REMOTE');
+    expect([denied.status, denied.body.error.code]).toEqual([400, 'E_GIT_AUTH']);
     expect((await server.ctx.db.query('SELECT count(*)::int AS n FROM projects')).rows).toEqual(before.rows);
 
     const res = await api('POST', '/api/projects/import', { token: user.token, body: { gitUrl: `${smart.url}app.git`, credentialId, name: 'From HTTP' } });
@@ -163,8 +162,11 @@ describe('import a repository and push it, against git daemon and smart HTTP on 
     expect(await repos.head('pushed-http', 'main')).toBe(head);
 
     const noCredential = await api('POST', `/api/projects/${id}/push`, { token: user.token, body: { remoteUrl, branch: 'other' } });
-    expect(noCredential.status).toBe(502);
-    expect(noCredential.body.error.code).toBe('E_GIT_REMOTE');
+    expect([noCredential.status, noCredential.body.error.code]).toEqual([400, 'E_GIT_AUTH']);
+    const wrong = await api('POST', '/api/user/git-credentials', { token: user.token, body: { kind: 'token', secret: 'ghp_wrongTokenForTheFixture0000', username: HTTP_USER } });
+    const wrongToken = await api('POST', `/api/projects/${id}/push`, { token: user.token, body: { remoteUrl, branch: 'other', credentialId: wrong.body.id } });
+    expect([wrongToken.status, wrongToken.body.error.code]).toEqual([400, 'E_GIT_AUTH']);
+    expect(wrongToken.text).not.toContain('ghp_wrongTokenForTheFixture0000');
   });
 
   test('push over git daemon to a new branch', async () => {

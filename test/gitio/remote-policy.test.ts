@@ -1,9 +1,10 @@
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { cloneChecked } from '../../gitio/clone.js';
+import { fingerprint, parseHostKeyPin, publishedHostKeys } from '../../gitio/host-keys.js';
 import { withRemoteSession } from '../../gitio/remote-session.js';
 import { gitPolicy, parseGitUrl } from '../../gitio/remote-url.js';
 
@@ -34,36 +35,57 @@ describe('git remote policy: URL forms, private networks, sessions', () => {
     }
   });
 
+  test("hostKey: key lines (a host before them allowed) and SHA256 fingerprints; the built-in github.com key has GitHub's published fingerprint", () => {
+    const github = 'github.com ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl';
+    const pin = parseHostKeyPin(`${github}\nSHA256:uNiVztksCsDhcc0u9e8BujQXVUpKZIDTMczCvj3tD2s`);
+    expect(pin.keys).toEqual([{ type: 'ssh-ed25519', base64: 'AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl' }]);
+    expect(fingerprint(pin.keys[0]!)).toBe('SHA256:+DiY3wvvV6TuJJhbpZisF/zLDA0zPMSvHdkr4UvCOqU');
+    expect(pin.fingerprints).toEqual(['SHA256:uNiVztksCsDhcc0u9e8BujQXVUpKZIDTMczCvj3tD2s']);
+    // As published on docs.github.com ("GitHub's SSH key fingerprints"): Ed25519, ECDSA.
+    expect(publishedHostKeys('GitHub.com')?.map(fingerprint)).toEqual(['SHA256:+DiY3wvvV6TuJJhbpZisF/zLDA0zPMSvHdkr4UvCOqU', 'SHA256:p2QAMXNIC1TJYWeIOttrVc98/R1BUFWu3/LiyKgUfQM']);
+    expect(publishedHostKeys('example.com')).toBeUndefined();
+    for (const bad of ['', 'yes', 'SHA256:short', 'MD5:16:27:ac:a5', 'ssh-ed25519 not-base64']) expect(() => parseHostKeyPin(bad)).toThrow(expect.objectContaining({ code: 'E_VALIDATION' }));
+  });
+
+  test('user@host:/absolute/path is the scp-like form git reads as ssh', () => {
+    expect(parseGitUrl('git@192.168.1.2:/srv/git/app.git', open)).toMatchObject({ transport: 'ssh', host: '192.168.1.2', port: 22, repoName: 'app' });
+  });
+
   test('a name that resolves to loopback is refused when connecting, with private networks off', async () => {
     const remote = parseGitUrl('http://localhost/r.git', open);
-    await expect(withRemoteSession(remote, undefined, closed, async () => 'connected')).rejects.toMatchObject({ code: 'E_GIT_URL' });
-    await expect(withRemoteSession(remote, undefined, open, async () => 'connected')).resolves.toBe('connected');
+    await expect(withRemoteSession(remote, {}, closed, async () => 'connected')).rejects.toMatchObject({ code: 'E_GIT_URL' });
+    await expect(withRemoteSession(remote, {}, open, async () => 'connected')).resolves.toBe('connected');
   });
 
   test('a credential of the wrong kind for the transport is refused before anything runs', async () => {
     const ssh = parseGitUrl('git@127.0.0.1:r.git', open);
-    await expect(withRemoteSession(ssh, { kind: 'token', username: null, secret: 'ghp_x' }, open, async () => 'ran')).rejects.toMatchObject({ code: 'E_VALIDATION' });
+    await expect(withRemoteSession(ssh, { credential: { kind: 'token', username: null, secret: 'ghp_x' } }, open, async () => 'ran')).rejects.toMatchObject({ code: 'E_VALIDATION' });
     const https = parseGitUrl('https://127.0.0.1/r.git', open);
-    await expect(withRemoteSession(https, { kind: 'ssh-key', username: null, secret: 'k' }, open, async () => 'ran')).rejects.toMatchObject({ code: 'E_VALIDATION' });
+    await expect(withRemoteSession(https, { credential: { kind: 'ssh-key', username: null, secret: 'k' } }, open, async () => 'ran')).rejects.toMatchObject({ code: 'E_VALIDATION' });
   });
 
   test('a token over plain http only to loopback or private networks', async () => {
     const token = { kind: 'token' as const, username: null, secret: 'ghp_x' };
-    await expect(withRemoteSession(parseGitUrl('http://8.8.8.8/r.git', open), token, open, async () => 'ran')).rejects.toMatchObject({ code: 'E_GIT_URL', message: expect.stringContaining('https://8.8.8.8/r.git') });
-    await expect(withRemoteSession(parseGitUrl('http://127.0.0.1/r.git', open), token, open, async () => 'ran')).resolves.toBe('ran');
-    await expect(withRemoteSession(parseGitUrl('https://8.8.8.8/r.git', open), token, open, async () => 'ran')).resolves.toBe('ran');
+    await expect(withRemoteSession(parseGitUrl('http://8.8.8.8/r.git', open), { credential: token }, open, async () => 'ran')).rejects.toMatchObject({ code: 'E_GIT_URL', message: expect.stringContaining('https://8.8.8.8/r.git') });
+    await expect(withRemoteSession(parseGitUrl('http://127.0.0.1/r.git', open), { credential: token }, open, async () => 'ran')).resolves.toBe('ran');
+    await expect(withRemoteSession(parseGitUrl('https://8.8.8.8/r.git', open), { credential: token }, open, async () => 'ran')).resolves.toBe('ran');
   });
 
   test('the SSH key lives in a 0600 file only during the session; the error text never shows it', async () => {
     const key = '-----BEGIN OPENSSH PRIVATE KEY-----\nAAAAB3NzaC1yc2EAAAADAQABAAABAQDfakefakefakefake\n-----END OPENSSH PRIVATE KEY-----\n';
     const remote = parseGitUrl('git@127.0.0.1:r.git', open);
     let dir = '';
-    const scrubbed = await withRemoteSession(remote, { kind: 'ssh-key', username: null, secret: key }, open, async (s) => {
+    const hostKey = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl';
+    const scrubbed = await withRemoteSession(remote, { credential: { kind: 'ssh-key', username: null, secret: key }, hostKey }, open, async (s) => {
       dir = s.tmp;
       const names = await readdir(s.tmp);
       expect(names).toContain('id');
+      expect((await stat(path.join(s.tmp, 'id'))).mode & 0o777).toBe(0o600);
       expect(s.env.GIT_SSH_COMMAND).toContain('HostName=127.0.0.1');
       expect(s.env.GIT_ALLOW_PROTOCOL).toBe('ssh');
+      // Only the pinned key, under the name ssh looks it up by; any other key is refused.
+      expect(s.env.GIT_SSH_COMMAND).toContain('StrictHostKeyChecking=yes');
+      expect(await readFile(path.join(s.tmp, 'known_hosts'), 'utf8')).toBe(`127.0.0.1 ${hostKey}\n`);
       return s.scrub(`could not use ${key}`);
     });
     expect(existsSync(dir)).toBe(false);
@@ -80,7 +102,7 @@ describe('git remote policy: URL forms, private networks, sessions', () => {
     process.env.TMPDIR = tmp;
     try {
       const remote = parseGitUrl(`git://127.0.0.1:${port}/r.git`, open);
-      const attempt = withRemoteSession(remote, undefined, open, (s) => cloneChecked(s, remote, undefined, { maxBytes: 1 << 20, maxFiles: 10, timeoutMs: 1500 }));
+      const attempt = withRemoteSession(remote, {}, open, (s) => cloneChecked(s, remote, undefined, { maxBytes: 1 << 20, maxFiles: 10, timeoutMs: 1500 }));
       await expect(attempt).rejects.toMatchObject({ code: 'E_GIT_REMOTE', message: expect.stringContaining('took longer than') });
       expect(await readdir(tmp)).toEqual([]);
     } finally {

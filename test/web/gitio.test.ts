@@ -1,11 +1,12 @@
 // Import (a git URL and a ZIP) and the Push dialog in the web UI, in Debian's headless Chromium,
-// against git daemon and smart HTTP on loopback.
+// against git daemon, smart HTTP and sshd on loopback.
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { repoRoot, startGitDaemon, startSmartHttp, type GitDaemon, type RepoRoot, type SmartHttp } from '../gitio/git-servers.js';
+import { startSshd, type Sshd } from '../gitio/sshd.js';
 import { buildZip } from '../gitio/zip-builder.js';
 import { ARTIFACTS, launchBrowser } from './browser.js';
 import { ensureWebBuild } from './web-build.js';
@@ -17,6 +18,7 @@ let server: TestServer;
 let repos: RepoRoot;
 let daemon: GitDaemon;
 let smart: SmartHttp;
+let sshd: Sshd;
 let tmp: string;
 
 beforeAll(async () => {
@@ -28,6 +30,7 @@ beforeAll(async () => {
   await repos.createEmpty('published');
   daemon = await startGitDaemon(repos.dir);
   smart = await startSmartHttp(repos.dir, 'me', TOKEN);
+  sshd = await startSshd();
   server = await startTestServer('pglite', { SAMOKODER_RUN_WORKER: false });
 }, 300_000);
 afterAll(async () => {
@@ -35,16 +38,17 @@ afterAll(async () => {
   await server?.close();
   await daemon?.stop();
   await smart?.stop();
+  await sshd?.stop();
   await repos?.cleanup();
   await rm(tmp, { recursive: true, force: true });
 });
 
-async function signUp(): Promise<Page> {
+async function signUp(email = 'web-gitio@example.com'): Promise<Page> {
   const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
   await page.goto(server.url);
   await page.waitForURL('**/login');
   await page.getByRole('link', { name: 'Create an account' }).click();
-  await page.getByLabel('Email').fill('web-gitio@example.com');
+  await page.getByLabel('Email').fill(email);
   await page.getByLabel('Password').fill('correct horse battery');
   await page.getByRole('button', { name: 'Create account' }).click();
   await page.getByRole('heading', { name: 'Projects', level: 1 }).waitFor();
@@ -98,5 +102,30 @@ test('import a repository and a ZIP from the projects page; push from the projec
   await page.getByRole('heading', { name: 'site', level: 1 }).waitFor();
   // The token never reached the page's own storage or markup.
   expect(await page.content()).not.toContain(TOKEN);
+  await page.close();
+}, 300_000);
+
+test('import over ssh: the host key field appears for an ssh URL; without it the error names the fingerprint, with it the import works', async () => {
+  const page = await signUp('web-ssh@example.com');
+  const card = page.getByRole('region', { name: 'Import a project' });
+  await card.getByText('Git credentials', { exact: true }).click();
+  await card.locator('select[name=kind]').selectOption('ssh-key');
+  await card.locator('textarea[name=secret]').fill(sshd.client.privateKey);
+  await card.getByRole('button', { name: 'Store credential' }).click();
+  await card.locator('code', { hasText: 'ssh-key …' }).waitFor();
+  await card.locator('select[name=credentialId]').selectOption({ index: 1 });
+  await card.getByLabel('Repository URL').fill('https://example.com/x.git');
+  expect(await card.locator('textarea[name=hostKey]').count()).toBe(0);
+  await card.getByLabel('Repository URL').fill(`ssh://root@127.0.0.1:${sshd.port}${repos.dir}/webapp.git`);
+  await card.getByRole('button', { name: 'Import', exact: true }).click();
+  await card.getByRole('alert').waitFor();
+  const refusal = await card.getByRole('alert').innerText();
+  expect(refusal).toContain('E_GIT_HOST_KEY');
+  expect(refusal).toContain(sshd.hostFingerprint);
+  await card.locator('textarea[name=hostKey]').fill(sshd.hostFingerprint);
+  await card.getByRole('button', { name: 'Import', exact: true }).click();
+  await card.getByRole('status').waitFor();
+  expect(await card.getByRole('status').innerText()).toContain('link (a symlink)');
+  expect(await page.content()).not.toContain(sshd.client.privateKey.split('\n')[1]!);
   await page.close();
 }, 300_000);

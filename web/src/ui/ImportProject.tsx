@@ -5,6 +5,7 @@ import { useT } from '../i18n/index.js';
 import { navigate } from '../router.js';
 import { ErrorNote, Field } from './common.js';
 import { CredentialSelect, GitCredentialsManager, useGitCredentials } from './GitCredentials.js';
+import { HostKeyField, isSshUrl } from './HostKeyField.js';
 
 type Source = 'git' | 'zip';
 
@@ -16,6 +17,7 @@ export function ImportProject() {
   const [gitUrl, setGitUrl] = useState('');
   const [ref, setRef] = useState('');
   const [credentialId, setCredentialId] = useState('');
+  const [hostKey, setHostKey] = useState('');
   const [file, setFile] = useState<File | null>(null);
   const [name, setName] = useState('');
   const [busy, setBusy] = useState(false);
@@ -36,7 +38,7 @@ export function ImportProject() {
         form.append('file', file!, file!.name);
         body = form;
       } else {
-        body = { gitUrl: gitUrl.trim(), ...(ref.trim() ? { ref: ref.trim() } : {}), ...(credentialId ? { credentialId } : {}), ...(name.trim() ? { name: name.trim() } : {}) };
+        body = { gitUrl: gitUrl.trim(), ...(ref.trim() ? { ref: ref.trim() } : {}), ...(credentialId ? { credentialId } : {}), ...(isSshUrl(gitUrl) && hostKey.trim() ? { hostKey: hostKey.trim() } : {}), ...(name.trim() ? { name: name.trim() } : {}) };
       }
       const result = await api<ImportResult>('POST', '/api/projects/import', body);
       if (result.import.skipped.length > 0) setLeft({ projectId: result.project.id, skipped: result.import.skipped });
@@ -70,6 +72,7 @@ export function ImportProject() {
               <input type="text" name="ref" maxLength={255} spellcheck={false} value={ref} onInput={(e) => setRef(e.currentTarget.value)} />
             </Field>
             {credentials && <CredentialSelect credentials={credentials} value={credentialId} onChange={setCredentialId} />}
+            <HostKeyField url={gitUrl} value={hostKey} onChange={setHostKey} />
           </>
         ) : (
           <Field label={t('import.zipFile')} hint={t('import.zipHint')}>

@@ -4,6 +4,7 @@ import { api, ApiError, enc } from '../api.js';
 import { useT } from '../i18n/index.js';
 import { ErrorNote, Field } from './common.js';
 import { CredentialSelect, GitCredentialsManager, useGitCredentials } from './GitCredentials.js';
+import { HostKeyField, isSshUrl } from './HostKeyField.js';
 
 /** The project view's "Push to git" button and its dialog: remote, branch, credential, force. */
 export function PushButton({ projectId }: { projectId: string }) {
@@ -13,6 +14,7 @@ export function PushButton({ projectId }: { projectId: string }) {
   const [remoteUrl, setRemoteUrl] = useState('');
   const [branch, setBranch] = useState('main');
   const [credentialId, setCredentialId] = useState('');
+  const [hostKey, setHostKey] = useState('');
   const [force, setForce] = useState(false);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
@@ -24,7 +26,7 @@ export function PushButton({ projectId }: { projectId: string }) {
     setError(null);
     setDone(null);
     try {
-      const body = { remoteUrl: remoteUrl.trim(), branch: branch.trim(), ...(credentialId ? { credentialId } : {}), ...(force ? { force: true } : {}) };
+      const body = { remoteUrl: remoteUrl.trim(), branch: branch.trim(), ...(credentialId ? { credentialId } : {}), ...(isSshUrl(remoteUrl) && hostKey.trim() ? { hostKey: hostKey.trim() } : {}), ...(force ? { force: true } : {}) };
       const res = await api<{ push: PushResult }>('POST', `/api/projects/${enc(projectId)}/push`, body);
       setDone(res.push);
       setForce(false);
@@ -51,6 +53,7 @@ export function PushButton({ projectId }: { projectId: string }) {
             <input type="text" name="branch" required maxLength={255} spellcheck={false} value={branch} onInput={(e) => setBranch(e.currentTarget.value)} />
           </Field>
           {credentials && <CredentialSelect credentials={credentials} value={credentialId} onChange={setCredentialId} />}
+          <HostKeyField url={remoteUrl} value={hostKey} onChange={setHostKey} />
           <label>
             <input type="checkbox" name="force" checked={force} onChange={(e) => setForce(e.currentTarget.checked)} /> {t('push.force')}
           </label>
