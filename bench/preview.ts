@@ -5,7 +5,7 @@
  *          first 200 from the container directly (no hardening, no network of its own: the floor).
  *          Target: ≤ 1.2×.
  *   rps:   requests/s of `GET /` through the preview proxy (cookie checked, proxied by
- *          http-proxy-3)  vs  directly to the same (hardened, 1-CPU) preview container. autocannon runs in a child process of its
+ *          previews/forward.ts)  vs  directly to the same (hardened, 1-CPU) preview container. autocannon runs in a child process of its
  *          own, so the load generator does not share the proxy's event loop. Target: ≥ 0.7×.
  *
  *   npm run bench:preview            # RUNS=5 DURATION=8 CONNECTIONS=20 by default
