@@ -36,9 +36,11 @@ export function createForwarder(): Forwarder {
         if (!res.writableFinished) abort.abort();
       });
       const hasBody = req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined;
+      // Any method Node parsed is passed on; undici's type lists only the common ones.
+      const method = req.method as Dispatcher.HttpMethod;
       agent
         .stream(
-          { origin: `http://${upstream}`, method: req.method as 'GET', path: req.url ?? '/', headers: forwardedHeaders(req), body: hasBody ? req : null, signal: abort.signal },
+          { origin: `http://${upstream}`, method, path: req.url ?? '/', headers: forwardedHeaders(req), body: hasBody ? req : null, signal: abort.signal },
           ({ statusCode, headers }) => {
             res.writeHead(statusCode, endToEnd(headers));
             return res;
