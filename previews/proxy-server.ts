@@ -118,8 +118,8 @@ export function createPreviewServer(deps: PreviewServerDeps): http.Server {
 
   const server = http.createServer((req, res) => {
     void (async () => {
-      // Only a URL that may carry a grant or a share token is parsed (most requests are the app's own).
-      if (req.url?.includes('samokoder_') && (await exchange(req, res, new URL(req.url, 'http://preview')))) return;
+      // Only a URL with a query may carry a grant or a share token: the others are not parsed.
+      if (req.url?.includes('?') && (await exchange(req, res, new URL(req.url, 'http://preview')))) return;
       const session = await sessionOf(req);
       if (!session) return notFound(res);
       const upstream = await upstreamOf(session.projectId);
