@@ -209,7 +209,7 @@ describe('live preview: a real sandbox container behind the preview proxy', () =
     expect(echoed.body === body.toString()).toBe(true);
   }, 60_000);
 
-  test('a browser that goes away aborts the request to the app; an upstream that does not answer is a 502 page', async () => {
+  test('a browser that goes away aborts the request to the app; an upstream that does not answer is a 502 (page and WebSocket)', async () => {
     const started = await api('POST', `/api/projects/${owner.projectId}/preview`, { token: owner.token });
     const { cookie } = await open(port, started.body.url);
     const host = hostOf(owner.projectId);
@@ -230,6 +230,12 @@ describe('live preview: a real sandbox container behind the preview proxy', () =
       const page = await get(port, host, '/', cookie);
       expect(page.body).toContain('The preview did not answer');
       expect(page.headers['content-type']).toBe('text/plain; charset=utf-8');
+      const ws = new WebSocket(`ws://127.0.0.1:${port}/live`, { headers: { host, cookie } });
+      const wsStatus = await new Promise<number>((resolve) => {
+        ws.once('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+        ws.once('error', () => resolve(-1));
+      });
+      expect(wsStatus).toBe(502);
     } finally {
       await server.ctx.db.query('UPDATE previews SET upstream = $2 WHERE project_id = $1', [owner.projectId, row.rows[0]!.upstream]);
     }
