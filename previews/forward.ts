@@ -22,7 +22,9 @@ export interface Forwarder {
 /**
  * Forwards preview requests to app containers over undici's keep-alive pools (one per container
  * address). It replaces a general proxy library because the preview path needs little of one and
- * its cost per request decides the preview's throughput (docs/performance.md).
+ * its cost per request decides the preview's throughput (docs/performance.md). An app's
+ * informational answers (103 Early Hints) are not passed on, only its final answer; `100 Continue`
+ * is our server's own, 101 is the upgrade path.
  */
 export function createForwarder(): Forwarder {
   // headersTimeout 0: a preview may hold a request open (long polling, server-sent events).

@@ -6,8 +6,8 @@ import { RunsRepo } from '../../runs/runs-repo.js';
  * start, so a restart shows a change), `/env` says whether APP_SECRET reached it (without its value),
  * it prints the secret at start (so the output scrubbing is tested), and echoes WebSocket text frames.
  * For the proxy's tests: `/headers` answers the request headers it got, `/hop` answers hop-by-hop
- * headers, POST `/echo` streams the body back (chunked), `/hang` never answers and logs when the
- * request is closed.
+ * headers, POST `/echo` streams the body back (chunked), `/early` sends 103 Early Hints before its
+ * answer, `/hang` never answers and logs when the request is closed.
  */
 export const APP_JS = `
 const http = require('node:http');
@@ -24,6 +24,10 @@ const server = http.createServer((req, res) => {
     return res.end('hop');
   }
   if (req.url === '/echo' && req.method === 'POST') return req.pipe(res);
+  if (req.url === '/early') {
+    res.writeEarlyHints({ link: '</style.css>; rel=preload; as=style' });
+    return res.end('after hints');
+  }
   if (req.url === '/hang') {
     console.log('hang: request in');
     return res.on('close', () => console.log('hang: request closed'));

@@ -200,6 +200,11 @@ describe('live preview: a real sandbox container behind the preview proxy', () =
     // The preview server's own Keep-Alive (timeout=5) may be there; the app's (timeout=99) is not.
     expect(hop.headers['keep-alive'] ?? '').not.toContain('99');
 
+    // An informational answer (103) before the final one: the final answer arrives whole.
+    const early = await get(port, host, '/early', cookie);
+    expect(early.status).toBe(200);
+    expect(early.body).toBe('after hints');
+
     // 2 MiB sent chunked after a 100 Continue, streamed back chunked by the app.
     const body = Buffer.alloc(2 * 1024 * 1024, 'preview-body ');
     const echoed = await request(port, host, '/echo', { method: 'POST', headers: { cookie, expect: '100-continue', 'content-type': 'text/plain' }, body });
