@@ -5,15 +5,19 @@
  *          first 200 from the container directly (no hardening, no network of its own: the floor).
  *          Target: ≤ 1.2×.
  *   rps:   requests/s of `GET /` through the preview proxy (cookie checked, proxied by
- *          http-proxy-3)  vs  directly to the same (hardened, 1-CPU) preview container. autocannon runs in a child process of its
+ *          previews/forward.ts)  vs  directly to the same (hardened, 1-CPU) preview container. autocannon runs in a child process of its
  *          own, so the load generator does not share the proxy's event loop. Target: ≥ 0.7×.
+ *   cpu:   CPU time per request of each process in the rps runs (autocannon, the app's container from
+ *          its cgroup, the preview server: this process, idle but for it then). All of them share this
+ *          machine's cores, so on a small machine the proxy's own CPU cost bounds the ratio:
+ *          cpuBoundRatio is what the ratio would be were every core busy with these three alone.
  *
  *   npm run bench:preview            # RUNS=5 DURATION=8 CONNECTIONS=20 by default
  */
 import { execFile, spawn } from 'node:child_process';
 import http from 'node:http';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { createLogger } from '../core/logger.js';
@@ -58,24 +62,59 @@ async function latency(url: string, n: number, headers: Record<string, string> =
   return (performance.now() - t0) / n;
 }
 
-/** autocannon in a child process: requests per second. */
-function rps(url: string, headers: Record<string, string>): Promise<number> {
-  const args = ['node_modules/autocannon/autocannon.js', '-j', '-d', String(DURATION), '-c', String(CONNECTIONS), ...Object.entries(headers).flatMap(([k, v]) => ['-H', `${k}=${v}`]), url];
+interface Load {
+  rps: number;
+  requests: number;
+  /** The load generator's own CPU time, µs. */
+  clientCpuUs: number;
+}
+
+/** autocannon in a child process of its own: requests per second, and the CPU time it used. */
+function load(url: string, headers: Record<string, string>): Promise<Load> {
+  const script = `require('autocannon')(${JSON.stringify({ url, headers, duration: DURATION, connections: CONNECTIONS })}, (err, r) => {
+    if (err) throw err;
+    const c = process.cpuUsage();
+    console.log(JSON.stringify({ rps: r.requests.average, requests: r.requests.total, non2xx: r.non2xx, clientCpuUs: c.user + c.system }));
+  });`;
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'ignore'] });
+    const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     child.stdout.on('data', (c: Buffer) => (out += c.toString()));
     child.on('error', reject);
     child.on('exit', () => {
       try {
-        const r = JSON.parse(out) as { requests: { average: number }; non2xx: number };
+        const r = JSON.parse(out) as Load & { non2xx: number };
         if (r.non2xx) reject(new Error(`${r.non2xx} non-2xx answers from ${url}`));
-        else resolve(r.requests.average);
+        else resolve(r);
       } catch (err) {
         reject(err as Error);
       }
     });
   });
+}
+
+/** The container's CPU time so far, µs, from its cgroup (v1 cpuacct or v2); undefined where neither is readable. */
+async function containerCpuUs(id: string): Promise<number | undefined> {
+  const v1 = await readFile(`/sys/fs/cgroup/cpuacct/docker/${id}/cpuacct.usage`, 'utf8').catch(() => undefined);
+  if (v1) return Number(v1) / 1000;
+  const v2 = await readFile(`/sys/fs/cgroup/system.slice/docker-${id}.scope/cpu.stat`, 'utf8').catch(() => undefined);
+  const usage = v2?.match(/^usage_usec (\d+)$/m)?.[1];
+  return usage ? Number(usage) : undefined;
+}
+
+/** One rps run, with each process's CPU time per request. */
+async function measured(url: string, headers: Record<string, string>, containerId: string): Promise<{ rps: number; clientUs: number; appUs: number | undefined; proxyUs: number }> {
+  const app0 = await containerCpuUs(containerId);
+  const self0 = process.cpuUsage();
+  const r = await load(url, headers);
+  const self = process.cpuUsage(self0);
+  const app1 = await containerCpuUs(containerId);
+  return {
+    rps: r.rps,
+    clientUs: r.clientCpuUs / r.requests,
+    appUs: app0 !== undefined && app1 !== undefined ? (app1 - app0) / r.requests : undefined,
+    proxyUs: (self.user + self.system) / r.requests,
+  };
 }
 
 const dataDir = await mkdtemp(path.join(tmpdir(), 'sk-bench-preview-'));
@@ -126,13 +165,28 @@ try {
     if (i < RUNS - 1) await run('docker', ['rm', '-f', direct.pop()!]);
   }
   // The same container both ways: the preview's own (its address from the previews row).
-  const upstream = (await server.ctx.db.query<{ upstream: string }>('SELECT upstream FROM previews WHERE project_id = $1', [projectId])).rows[0]!.upstream;
+  const row = (await server.ctx.db.query<{ upstream: string; container_id: string }>('SELECT upstream, container_id FROM previews WHERE project_id = $1', [projectId])).rows[0]!;
+  const upstream = row.upstream;
   const latDirect = await latency(`http://${upstream}/`, 300);
   const latProxy = await latency(previewUrl, 300, { cookie });
-  const rpsProxy = await rps(previewUrl, { cookie });
-  const rpsDirect = await rps(`http://${upstream}/`, {});
-  const rpsProxy2 = await rps(previewUrl, { cookie });
-  const proxyRps = (rpsProxy + rpsProxy2) / 2;
+  // Proxy, direct, proxy: a slow moment of the machine hits both sides.
+  const viaProxy = [await measured(previewUrl, { cookie }, row.container_id)];
+  const direct1 = await measured(`http://${upstream}/`, {}, row.container_id);
+  viaProxy.push(await measured(previewUrl, { cookie }, row.container_id));
+  const mean = (f: (m: (typeof viaProxy)[number]) => number): number => (f(viaProxy[0]!) + f(viaProxy[1]!)) / 2;
+  const proxyRps = mean((m) => m.rps);
+  const us = (x: number | undefined): number | null => (x === undefined ? null : Math.round(x));
+
+  // Were the cores busy with only these processes: each side's requests/s is the cores over the CPU
+  // time a request costs in all of them, capped by the app's single CPU and the proxy's one thread.
+  const cores = availableParallelism();
+  let cpuBoundRatio: number | null = null;
+  const appProxied = mean((m) => m.appUs ?? NaN);
+  if (direct1.appUs !== undefined && !Number.isNaN(appProxied)) {
+    const directCap = Math.min(cores / (direct1.clientUs + direct1.appUs), 1e6 / direct1.appUs);
+    const proxyCap = Math.min(cores / (mean((m) => m.clientUs) + appProxied + mean((m) => m.proxyUs)), 1e6 / appProxied, 1e6 / mean((m) => m.proxyUs));
+    cpuBoundRatio = +(proxyCap / directCap).toFixed(2);
+  }
 
   const out = {
     runs: RUNS,
@@ -140,8 +194,13 @@ try {
     coldDockerRunMs: Math.round(median(plain)),
     coldRatio: +(median(proxied) / median(plain)).toFixed(2),
     rpsProxy: Math.round(proxyRps),
-    rpsDirect: Math.round(rpsDirect),
-    rpsRatio: +(proxyRps / rpsDirect).toFixed(2),
+    rpsDirect: Math.round(direct1.rps),
+    rpsRatio: +(proxyRps / direct1.rps).toFixed(2),
+    cpuUsPerRequest: {
+      direct: { client: us(direct1.clientUs), app: us(direct1.appUs) },
+      proxied: { client: us(mean((m) => m.clientUs)), app: us(appProxied), proxy: us(mean((m) => m.proxyUs)) },
+    },
+    cpuBoundRatio,
     latencyDirectMs: +latDirect.toFixed(2),
     latencyProxyMs: +latProxy.toFixed(2),
     proxyOverheadMsPerRequest: +(latProxy - latDirect).toFixed(2),

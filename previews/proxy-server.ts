@@ -1,8 +1,8 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { createProxyServer } from 'http-proxy-3';
 import type { Logger } from '../core/logger.js';
 import type { Database } from '../db/port.js';
+import { createForwarder } from './forward.js';
 import { hashShareToken, type PreviewGrants, type PreviewSession } from './grants.js';
 import type { PreviewManager } from './manager.js';
 import type { PreviewOrigin } from './origin.js';
@@ -30,34 +30,23 @@ export interface PreviewServerDeps {
  * pages cannot read the UI's storage or call the API with its session. Every request needs the
  * session cookie (got by exchanging a grant or a share token in the URL); without one, or for a
  * project the session is not for: 404, the same answer as for a project that does not exist.
- * HTTP and WebSocket requests are then proxied to the app's container (http-proxy-3), with our
+ * HTTP and WebSocket requests are then forwarded to the app's container (forward.ts), with our
  * cookie removed so the app never sees it.
  */
 export function createPreviewServer(deps: PreviewServerDeps): http.Server {
   const { db, logger, grants, manager } = deps;
-  const proxy = createProxyServer({ xfwd: true, ws: true, agent: new http.Agent({ keepAlive: true, maxSockets: 256 }) });
+  const forwarder = createForwarder();
   const shares = new SharesRepo(db);
   const previews = new PreviewsRepo(db);
   const upstreams = new Map<string, { upstream: string | undefined; at: number }>();
-  const projectOfRequest = new WeakMap<IncomingMessage, string>();
   // This node's restarts and stops are known at once; another node's after UPSTREAM_CACHE_MS.
   const unsubscribe = manager.onChange((projectId) => upstreams.delete(projectId));
 
-  // Nagle on the upstream socket would hold a small request back for the previous one's ACK
-  // (tens of ms per request on a keep-alive connection).
-  proxy.on('proxyReq', (proxyReq) => proxyReq.setNoDelay(true));
-  proxy.on('error', (err, req, res) => {
+  /** The upstream failed: the container may have moved (restarted on another node), so its row is read again next time. */
+  const upstreamFailed = (projectId: string, err: Error): void => {
     logger.debug({ err: String(err) }, 'preview proxy: upstream error');
-    // The container may have moved (restarted on another node): read the row again next time.
-    const projectId = projectOfRequest.get(req);
-    if (projectId) upstreams.delete(projectId);
-    if (res instanceof http.ServerResponse) {
-      if (!res.headersSent) page(res, 502, 'The preview did not answer. It may have stopped: start it again from Samokoder.');
-      else res.destroy();
-    } else {
-      (res as Duplex).destroy();
-    }
-  });
+    upstreams.delete(projectId);
+  };
 
   async function upstreamOf(projectId: string): Promise<string | undefined> {
     const cached = upstreams.get(projectId);
@@ -131,16 +120,19 @@ export function createPreviewServer(deps: PreviewServerDeps): http.Server {
 
   const server = http.createServer((req, res) => {
     void (async () => {
-      const url = new URL(req.url ?? '/', 'http://preview');
-      if (await exchange(req, res, url)) return;
+      // Only a URL with a query may carry a grant or a share token: the others are not parsed.
+      if (req.url?.includes('?') && (await exchange(req, res, new URL(req.url, 'http://preview')))) return;
       const session = await sessionOf(req);
       if (!session) return notFound(res);
       const upstream = await upstreamOf(session.projectId);
       if (!upstream) return page(res, 503, 'This preview is not running. Start it again from Samokoder.');
       manager.touch(session.projectId);
       stripSessionCookie(req);
-      projectOfRequest.set(req, session.projectId);
-      proxy.web(req, res, { target: `http://${upstream}` });
+      forwarder.web(req, res, upstream, (err) => {
+        upstreamFailed(session.projectId, err);
+        if (!res.headersSent) page(res, 502, 'The preview did not answer. It may have stopped: start it again from Samokoder.');
+        else res.destroy();
+      });
     })().catch((err: unknown) => {
       logger.warn({ err }, 'preview proxy: request failed');
       if (!res.headersSent) page(res, 500, 'The preview server failed; try again.');
@@ -159,14 +151,16 @@ export function createPreviewServer(deps: PreviewServerDeps): http.Server {
       }
       manager.touch(session.projectId);
       stripSessionCookie(req);
-      projectOfRequest.set(req, session.projectId);
-      proxy.ws(req, socket, head, { target: `http://${upstream}` });
+      forwarder.upgrade(req, socket, head, upstream, (err) => {
+        upstreamFailed(session.projectId, err);
+        socket.end('HTTP/1.1 502 Bad Gateway\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      });
     })().catch(() => socket.destroy());
   });
 
   server.on('close', () => {
     unsubscribe();
-    proxy.close();
+    void forwarder.close();
   });
   return server;
 }

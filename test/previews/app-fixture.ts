@@ -5,6 +5,9 @@ import { RunsRepo } from '../../runs/runs-repo.js';
  * A tiny node:http app, as the fake LLM's coder would write it: `/` answers message.txt (read at
  * start, so a restart shows a change), `/env` says whether APP_SECRET reached it (without its value),
  * it prints the secret at start (so the output scrubbing is tested), and echoes WebSocket text frames.
+ * For the proxy's tests: `/headers` answers the request headers it got, `/hop` answers hop-by-hop
+ * headers, POST `/echo` streams the body back (chunked), `/early` sends 103 Early Hints before its
+ * answer, `/hang` never answers and logs when the request is closed.
  */
 export const APP_JS = `
 const http = require('node:http');
@@ -15,6 +18,20 @@ console.log('starting with secret ' + (process.env.APP_SECRET || 'none'));
 const server = http.createServer((req, res) => {
   if (req.url === '/env') return res.end(process.env.APP_SECRET ? 'secret:set' : 'secret:missing');
   if (req.url === '/cookies') return res.end('cookies:' + (req.headers.cookie || ''));
+  if (req.url === '/headers') return res.end(JSON.stringify(req.headers));
+  if (req.url === '/hop') {
+    res.writeHead(200, { connection: 'x-app-hop', 'x-app-hop': '1', 'keep-alive': 'timeout=99', 'x-app-kept': '1' });
+    return res.end('hop');
+  }
+  if (req.url === '/echo' && req.method === 'POST') return req.pipe(res);
+  if (req.url === '/early') {
+    res.writeEarlyHints({ link: '</style.css>; rel=preload; as=style' });
+    return res.end('after hints');
+  }
+  if (req.url === '/hang') {
+    console.log('hang: request in');
+    return res.on('close', () => console.log('hang: request closed'));
+  }
   res.setHeader('content-type', 'text/html');
   res.end('<h1>' + message + '</h1>');
 });

@@ -32,8 +32,13 @@ interface Reply {
 
 /** A request to the preview server as a browser on `host` would send it (Host header, cookie). */
 function get(port: number, host: string, path: string, cookie?: string): Promise<Reply> {
+  return request(port, host, path, { headers: cookie ? { cookie } : {} });
+}
+
+/** Any request to the preview server; a body is written in 64 KiB chunks with no length (chunked), after a 100 Continue when asked for. */
+function request(port: number, host: string, path: string, opts: { method?: string; headers?: http.OutgoingHttpHeaders; body?: Buffer } = {}): Promise<Reply> {
   return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port, path, headers: { host, ...(cookie ? { cookie } : {}) } }, (res) => {
+    const req = http.request({ host: '127.0.0.1', port, path, method: opts.method ?? 'GET', headers: { host, ...opts.headers } }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (c: string) => (body += c));
@@ -42,7 +47,14 @@ function get(port: number, host: string, path: string, cookie?: string): Promise
     req.on('error', reject);
     // A request must not hang the test: a preview being restarted may not answer for a moment.
     req.setTimeout(10_000, () => req.destroy(new Error('no answer in 10 s')));
-    req.end();
+    const body = opts.body;
+    if (!body) return void req.end();
+    const write = (): void => {
+      for (let i = 0; i < body.length; i += 65_536) req.write(body.subarray(i, i + 65_536));
+      req.end();
+    };
+    if (opts.headers?.expect) req.once('continue', write);
+    else write();
   });
 }
 
@@ -165,6 +177,77 @@ describe('live preview: a real sandbox container behind the preview proxy', () =
     });
     expect(status).toBe(404);
   }, 60_000);
+
+  test('forwarding: hop-by-hop headers dropped both ways, X-Forwarded-* added, a streamed body and a chunked answer pass whole', async () => {
+    const started = await api('POST', `/api/projects/${owner.projectId}/preview`, { token: owner.token });
+    const { cookie } = await open(port, started.body.url);
+    const host = hostOf(owner.projectId);
+    const seen = await request(port, host, '/headers', {
+      headers: { cookie: `${cookie}; theirs=1`, connection: 'keep-alive, x-client-hop', 'x-client-hop': '1', 'keep-alive': 'timeout=5', te: 'trailers', 'proxy-authorization': 'Basic c2VjcmV0', 'x-end-to-end': 'kept' },
+    });
+    expect(seen.status).toBe(200);
+    const headers = JSON.parse(seen.body) as Record<string, string>;
+    expect(headers['x-end-to-end']).toBe('kept');
+    expect(headers.cookie).toBe('theirs=1');
+    for (const hop of ['x-client-hop', 'keep-alive', 'te', 'proxy-authorization']) expect(headers[hop]).toBeUndefined();
+    expect(headers.host).toBe(host);
+    expect(headers['x-forwarded-host']).toBe(host);
+    expect(headers['x-forwarded-proto']).toBe('http');
+    expect(headers['x-forwarded-for']).toMatch(/127\.0\.0\.1$/);
+
+    const hop = await get(port, host, '/hop', cookie);
+    expect(hop.body).toBe('hop');
+    expect(hop.headers['x-app-kept']).toBe('1');
+    expect(hop.headers['x-app-hop']).toBeUndefined();
+    // The preview server's own Keep-Alive (timeout=5) may be there; the app's (timeout=99) is not.
+    expect(hop.headers['keep-alive'] ?? '').not.toContain('99');
+
+    // An informational answer (103) before the final one: the final answer arrives whole.
+    const early = await get(port, host, '/early', cookie);
+    expect(early.status).toBe(200);
+    expect(early.body).toBe('after hints');
+
+    // 2 MiB sent chunked after a 100 Continue, streamed back chunked by the app.
+    const body = Buffer.alloc(2 * 1024 * 1024, 'preview-body ');
+    const echoed = await request(port, host, '/echo', { method: 'POST', headers: { cookie, expect: '100-continue', 'content-type': 'text/plain' }, body });
+    expect(echoed.status).toBe(200);
+    expect(echoed.headers['transfer-encoding']).toBe('chunked');
+    expect(echoed.body.length).toBe(body.length);
+    expect(echoed.body === body.toString()).toBe(true);
+  }, 60_000);
+
+  test('a browser that goes away aborts the request to the app; an upstream that does not answer is a 502 (page and WebSocket)', async () => {
+    const started = await api('POST', `/api/projects/${owner.projectId}/preview`, { token: owner.token });
+    const { cookie } = await open(port, started.body.url);
+    const host = hostOf(owner.projectId);
+    const output = async (): Promise<string> => (await api('GET', `/api/projects/${owner.projectId}/preview`, { token: owner.token })).body.output as string;
+    const hanging = http.request({ host: '127.0.0.1', port, path: '/hang', headers: { host, cookie } });
+    hanging.on('error', () => undefined);
+    hanging.end();
+    expect(await eventually(async () => (await output()).includes('hang: request in'), true, 20_000)).toBe(true);
+    hanging.destroy();
+    expect(await eventually(async () => (await output()).includes('hang: request closed'), true, 20_000)).toBe(true);
+
+    // The row names an address where nothing listens (the container moved): 502, then the row is read again.
+    const row = await server.ctx.db.query<{ upstream: string }>('SELECT upstream FROM previews WHERE project_id = $1', [owner.projectId]);
+    await server.ctx.db.query('UPDATE previews SET upstream = $2 WHERE project_id = $1', [owner.projectId, `127.0.0.1:${await freePort()}`]);
+    try {
+      const gone = await eventually(async () => (await get(port, host, '/', cookie)).status, 502, 20_000);
+      expect(gone).toBe(502);
+      const page = await get(port, host, '/', cookie);
+      expect(page.body).toContain('The preview did not answer');
+      expect(page.headers['content-type']).toBe('text/plain; charset=utf-8');
+      const ws = new WebSocket(`ws://127.0.0.1:${port}/live`, { headers: { host, cookie } });
+      const wsStatus = await new Promise<number>((resolve) => {
+        ws.once('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+        ws.once('error', () => resolve(-1));
+      });
+      expect(wsStatus).toBe(502);
+    } finally {
+      await server.ctx.db.query('UPDATE previews SET upstream = $2 WHERE project_id = $1', [owner.projectId, row.rows[0]!.upstream]);
+    }
+    expect(await eventually(async () => (await get(port, host, '/', cookie)).status, 200, 20_000)).toBe(200);
+  }, 90_000);
 
   test('a share link opens the preview without an account, then stops working when revoked', async () => {
     expect((await api('POST', `/api/projects/${owner.projectId}/preview/share`, { token: owner.token, body: { ttlMinutes: 0 } })).body.error.code).toBe('E_VALIDATION');
