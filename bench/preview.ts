@@ -34,10 +34,34 @@ const APP = `require('node:http').createServer((q, s) => { s.setHeader('content-
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * A preview URL on the default origin (`<project>.localhost`) as a browser reaches it: browsers
+ * resolve `*.localhost` to loopback, the resolver Node uses here does not, so the request goes to
+ * 127.0.0.1 with the host in the Host header.
+ */
+function loopback(url: string, headers: Record<string, string> = {}): { url: string; headers: Record<string, string> } {
+  const u = new URL(url);
+  if (!u.hostname.endsWith('.localhost')) return { url, headers };
+  const host = u.host;
+  u.hostname = '127.0.0.1';
+  return { url: u.toString(), headers: { ...headers, host } };
+}
+
+/** One GET (no redirects followed): its status and headers. */
+function get(url: string, headers: Record<string, string> = {}): Promise<http.IncomingMessage> {
+  const to = loopback(url, headers);
+  return new Promise((resolve, reject) => {
+    http.get(to.url, { headers: to.headers }, (res) => {
+      res.resume();
+      resolve(res);
+    }).on('error', reject);
+  });
+}
+
 /** Polls until `url` answers 200; returns the time from `t0`. */
 async function firstOk(url: string, t0: number, headers: Record<string, string> = {}): Promise<number> {
   for (;;) {
-    const ok = await fetch(url, { headers, redirect: 'manual' }).then((r) => r.status === 200, () => false);
+    const ok = await get(url, headers).then((r) => r.statusCode === 200, () => false);
     if (ok) return performance.now() - t0;
     if (performance.now() - t0 > 60_000) throw new Error(`${url} never answered 200`);
     await sleep(20);
@@ -45,7 +69,8 @@ async function firstOk(url: string, t0: number, headers: Record<string, string> 
 }
 
 /** Mean latency of `n` sequential keep-alive GETs (one connection): the per-request cost. */
-async function latency(url: string, n: number, headers: Record<string, string> = {}): Promise<number> {
+async function latency(preview: string, n: number, given: Record<string, string> = {}): Promise<number> {
+  const { url, headers } = loopback(preview, given);
   const agent = new http.Agent({ keepAlive: true });
   const u = new URL(url);
   const t0 = performance.now();
@@ -70,7 +95,8 @@ interface Load {
 }
 
 /** autocannon in a child process of its own: requests per second, and the CPU time it used. */
-function load(url: string, headers: Record<string, string>): Promise<Load> {
+function load(preview: string, given: Record<string, string>): Promise<Load> {
+  const { url, headers } = loopback(preview, given);
   const script = `require('autocannon')(${JSON.stringify({ url, headers, duration: DURATION, connections: CONNECTIONS })}, (err, r) => {
     if (err) throw err;
     const c = process.cpuUsage();
@@ -150,8 +176,8 @@ try {
     let t0 = performance.now();
     const started = await api('POST', `/api/projects/${projectId}/preview`, user.token);
     if (started.status !== 'running') throw new Error(`preview: ${JSON.stringify(started)}`);
-    const exchanged = await fetch(started.url, { redirect: 'manual' });
-    cookie = exchanged.headers.get('set-cookie')!.split(';')[0]!;
+    const exchanged = await get(started.url);
+    cookie = exchanged.headers['set-cookie']![0]!.split(';')[0]!;
     previewUrl = new URL('/', started.url).toString();
     proxied.push(await firstOk(previewUrl, t0, { cookie }));
     if (i < RUNS - 1) await api('DELETE', `/api/projects/${projectId}/preview`, user.token);

@@ -33,6 +33,8 @@ const FORWARDER = '/usr/local/lib/samokoder/cdp-forward.mjs';
 /** The app's host name on the check's network (for the app's own logs; the page is loaded by address, see below). */
 const APP_ALIAS = 'app';
 const POLL_MS = 200;
+/** The first wait for a start command to listen: a small app listens within a few hundred ms, so polling starts fast and backs off to POLL_MS. */
+const FIRST_POLL_MS = 20;
 const MAX_PROBLEMS = 20;
 const MAX_CONSOLE = 50;
 const OUTPUT_CHARS = 4000;
@@ -195,13 +197,13 @@ export async function addressOn(container: Container, netName: string): Promise<
 /** Until the app accepts a TCP connection on the port, exits, or the time is up. */
 export async function waitListening(app: Container, ip: string, port: number, timeoutMs: number, signal: AbortSignal | undefined): Promise<'listening' | { exitCode: number | undefined }> {
   const deadline = Date.now() + timeoutMs;
-  for (;;) {
+  for (let wait = FIRST_POLL_MS; ; wait = Math.min(POLL_MS, wait * 2)) {
     signal?.throwIfAborted();
     const state = (await app.inspect()).State;
     if (!state.Running) return { exitCode: state.ExitCode };
     if (await canConnect(ip, port)) return 'listening';
     if (Date.now() > deadline) return { exitCode: undefined };
-    await new Promise((r) => setTimeout(r, POLL_MS));
+    await new Promise((r) => setTimeout(r, wait));
   }
 }
 
