@@ -7,6 +7,7 @@ import { openGitCredential } from '../keys/git-credentials.js';
 import type { Vault } from '../keys/vault.js';
 import type { WorkspaceStore } from '../workspaces/index.js';
 import { cloneChecked } from './clone.js';
+import { KnownHostsRepo } from './known-hosts.js';
 import { withRemoteSession } from './remote-session.js';
 import { assertRefName, gitPolicy, parseGitUrl } from './remote-url.js';
 import { checkZip, type ImportLimits } from './zip-import.js';
@@ -66,7 +67,9 @@ export async function importFromGit(deps: ImportDeps, owner: Owner, input: { git
   if (input.ref !== undefined) assertRefName(input.ref, 'ref');
   const credential = input.credentialId === undefined ? undefined : await openGitCredential(deps.db, deps.vault, owner.userId, input.credentialId);
   const limits = await limitsFor(deps, owner.planId);
-  return withRemoteSession(remote, { credential, hostKey: input.hostKey }, gitPolicy(deps.config.gitio.allowPrivate), async (session) => {
+  const knownHosts = new KnownHostsRepo(deps.db);
+  const hostKey = await knownHosts.pinFor(owner.userId, remote, input.hostKey);
+  return withRemoteSession(remote, { credential, hostKey }, gitPolicy(deps.config.gitio.allowPrivate), async (session) => {
     const clone = await cloneChecked(session, remote, input.ref, { ...limits, timeoutMs: deps.config.gitio.timeoutMs });
     const importedFrom = input.ref ? `${remote.display}#${input.ref}` : remote.display;
     const project = await createImported(deps, owner, {
@@ -77,6 +80,7 @@ export async function importFromGit(deps: ImportDeps, owner: Owner, input: { git
       fill: (dir) => clone.checkoutTo(dir),
     });
     deps.logger.info({ userId: owner.userId, projectId: project.id, from: remote.display, sha: clone.sha, files: clone.files, bytes: clone.bytes }, 'project imported from git');
+    if (input.hostKey !== undefined) await knownHosts.remember(owner.userId, remote, session.hostKeys);
     return { project, files: clone.files, bytes: clone.bytes, skipped: clone.skipped };
   });
 }

@@ -3,6 +3,7 @@ import { openGitCredential } from '../keys/git-credentials.js';
 import type { Workspace } from '../workspaces/index.js';
 import { runGit } from './git-process.js';
 import type { ImportDeps } from './import-project.js';
+import { KnownHostsRepo } from './known-hosts.js';
 import { remoteFailure, withRemoteSession } from './remote-session.js';
 import { assertRefName, gitPolicy, parseGitUrl } from './remote-url.js';
 
@@ -35,7 +36,9 @@ export async function pushProject(
   const credential = input.credentialId === undefined ? undefined : await openGitCredential(deps.db, deps.vault, userId, input.credentialId);
   const sha = await workspace.history.headSha();
   const forced = input.force === true;
-  await withRemoteSession(remote, { credential, hostKey: input.hostKey }, policy, async (session) => {
+  const knownHosts = new KnownHostsRepo(deps.db);
+  const hostKey = await knownHosts.pinFor(userId, remote, input.hostKey);
+  await withRemoteSession(remote, { credential, hostKey }, policy, async (session) => {
     const env = { ...session.env, GIT_DIR: workspace.gitDir };
     const args = [...session.configArgs, 'push', '--porcelain', '--no-verify', ...(forced ? ['--force'] : []), '--', session.url, `${sha}:refs/heads/${input.branch}`];
     try {
@@ -47,6 +50,7 @@ export async function pushProject(
       }
       throw remoteFailure(err, session, `Pushing to ${remote.display}`, { timeoutMs: deps.config.gitio.timeoutMs });
     }
+    if (input.hostKey !== undefined) await knownHosts.remember(userId, remote, session.hostKeys);
   });
   deps.logger.info({ userId, projectId: workspace.projectId, to: remote.display, branch: input.branch, sha, forced }, 'project pushed');
   return { remote: remote.display, branch: input.branch, sha, forced };

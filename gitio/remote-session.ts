@@ -19,6 +19,8 @@ export interface RemoteSession {
   readonly url: string;
   /** A private temporary directory, removed when the session ends. */
   readonly tmp: string;
+  /** ssh: the host keys this session trusts (pinned or published); empty for other transports. */
+  readonly hostKeys: readonly HostKey[];
   /** `text` with the credential (and anything shaped like URL userinfo) removed: for errors and logs. */
   scrub(text: string): string;
 }
@@ -167,7 +169,7 @@ export async function withRemoteSession<T>(remote: GitRemote, access: RemoteAcce
       }
       return out;
     };
-    return await work({ configArgs, env, url, tmp, scrub });
+    return await work({ configArgs, env, url, tmp, scrub, hostKeys });
   } finally {
     await fsp.rm(tmp, { recursive: true, force: true });
   }
@@ -188,7 +190,7 @@ export function remoteFailure(err: unknown, session: RemoteSession, what: string
     .filter((l) => l && !l.startsWith('hint:'));
   const all = lines.join('\n');
   if (/Host key verification failed|REMOTE HOST IDENTIFICATION HAS CHANGED|host key is known for .* strict checking/i.test(all)) {
-    return new AppError('E_GIT_HOST_KEY', `${what} was refused before any credential was sent: the server's SSH host key is not the one given in hostKey (or published for this host). If the server's key really changed, check its new fingerprint with its operator and send it as hostKey.`);
+    return new AppError('E_GIT_HOST_KEY', `${what} was refused before any credential was sent: the server's SSH host key is not the one given in hostKey, remembered from an earlier use or published for this host. If the server's key really changed, check its new fingerprint with its operator and send it as hostKey (it then replaces the remembered one).`);
   }
   const denied = lines.find((l) => /Permission denied \(|Authentication failed for|could not read (Username|Password)|HTTP Basic: Access denied|returned error: 40[13]/i.test(l));
   if (denied !== undefined) {

@@ -17,6 +17,18 @@ export const gitCredentialSchema = z
   })
   .meta({ id: 'GitCredential' });
 
+export const knownHostSchema = z
+  .object({
+    id: z.uuid(),
+    host: z.string(),
+    port: z.number().int(),
+    keys: z.array(z.object({ type: z.string(), fingerprint: z.string().meta({ description: 'SHA256:… as ssh-keygen -l shows it' }) })),
+    createdAt: z.string().meta({ format: 'date-time' }),
+    lastUsedAt: z.string().meta({ format: 'date-time' }),
+  })
+  .meta({ id: 'GitKnownHost', description: 'An SSH host whose keys the user pinned on an import or push that succeeded: later ones on that host and port need no hostKey' });
+export type GitKnownHost = z.infer<typeof knownHostSchema>;
+
 export const importResultSchema = z
   .object({
     project: projectSchema,

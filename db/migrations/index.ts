@@ -12,6 +12,7 @@ import { gitIo } from './0013-git-io.js';
 import { projectChat } from './0014-project-chat.js';
 import { modelCatalogue } from './0015-model-catalogue.js';
 import { runMessage } from './0016-run-message.js';
+import { gitKnownHosts } from './0017-git-known-hosts.js';
 
 export interface Migration {
   /** Strictly increasing; applied in this order, each once. */
@@ -21,4 +22,4 @@ export interface Migration {
 }
 
 /** Every migration, oldest first. A new migration is a new file added at the end. */
-export const MIGRATIONS: readonly Migration[] = [init, authChangedNotify, projectsChangedNotify, runFairness, planWorkspaceQuota, oneActiveRun, runScreenshots, previews, runBudgetModels, usageEstimated, gitIo, projectChat, modelCatalogue, runMessage];
+export const MIGRATIONS: readonly Migration[] = [init, authChangedNotify, projectsChangedNotify, runFairness, planWorkspaceQuota, oneActiveRun, runScreenshots, previews, runBudgetModels, usageEstimated, gitIo, projectChat, modelCatalogue, runMessage, gitKnownHosts];

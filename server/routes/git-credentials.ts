@@ -2,7 +2,8 @@ import { z } from 'zod';
 import { notFound } from '../../core/errors.js';
 import { GitCredentialsRepo, type GitCredentialInfo } from '../../db/repos/git-credentials.js';
 import { storeGitCredential } from '../../keys/git-credentials.js';
-import { GIT_CREDENTIAL_KINDS, gitCredentialSchema } from '../../protocol/gitio-types.js';
+import { KnownHostsRepo, keyFingerprints } from '../../gitio/known-hosts.js';
+import { GIT_CREDENTIAL_KINDS, gitCredentialSchema, knownHostSchema } from '../../protocol/gitio-types.js';
 import type { AppContext } from '../context.js';
 import { route, type AnyRoute } from '../http/route.js';
 import { idSchema } from './schemas.js';
@@ -31,6 +32,7 @@ const createBody = z
   });
 
 const idParams = z.object({ id: idSchema('must be a git credential id (a UUID)') });
+const knownHostParams = z.object({ id: idSchema('must be a known host id (a UUID)') });
 
 const toJson = (c: GitCredentialInfo) => ({
   id: c.id,
@@ -42,7 +44,7 @@ const toJson = (c: GitCredentialInfo) => ({
   lastUsedAt: c.lastUsedAt?.toISOString() ?? null,
 });
 
-/** Git credentials (tokens, SSH keys) for import and push: sealed like API keys, listed masked. */
+/** Git credentials (tokens, SSH keys) for import and push: sealed like API keys, listed masked; and the SSH hosts the user confirmed. */
 export function gitCredentialRoutes(ctx: AppContext): AnyRoute[] {
   return [
     route({
@@ -81,6 +83,34 @@ export function gitCredentialRoutes(ctx: AppContext): AnyRoute[] {
       responses: { 204: { description: 'Deleted' }, 404: { description: 'No such credential owned by the caller' } },
       handler: async ({ params, auth }) => {
         if (!(await new GitCredentialsRepo(ctx.db).delete(auth!.user.id, params.id))) throw notFound('Git credential');
+        return { status: 204 };
+      },
+    }),
+    route({
+      method: 'get',
+      path: '/api/user/git-known-hosts',
+      summary: "The SSH hosts whose keys the caller confirmed (pinned on an import or push that succeeded)",
+      tag: 'git',
+      auth: 'user',
+      responses: { 200: { description: 'By host and port', schema: z.object({ knownHosts: z.array(knownHostSchema) }) } },
+      handler: async ({ auth }) => ({
+        body: {
+          knownHosts: (await new KnownHostsRepo(ctx.db).list(auth!.user.id)).map((h) => ({
+            id: h.id, host: h.host, port: h.port, keys: keyFingerprints(h.keys), createdAt: h.createdAt.toISOString(), lastUsedAt: h.lastUsedAt.toISOString(),
+          })),
+        },
+      }),
+    }),
+    route({
+      method: 'delete',
+      path: '/api/user/git-known-hosts/:id',
+      summary: 'Forget a known SSH host: the next import or push to it needs hostKey again',
+      tag: 'git',
+      auth: 'user',
+      params: knownHostParams,
+      responses: { 204: { description: 'Forgotten' }, 404: { description: 'No such known host of the caller' } },
+      handler: async ({ params, auth }) => {
+        if (!(await new KnownHostsRepo(ctx.db).forget(auth!.user.id, params.id))) throw notFound('Known host');
         return { status: 204 };
       },
     }),

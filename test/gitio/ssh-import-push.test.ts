@@ -84,13 +84,40 @@ describe('import and push over ssh, against a real sshd on loopback', () => {
   });
 
   test('no hostKey for a host whose key is not published: refused before logging in, naming the fingerprint to check', async () => {
+    // A user who never pinned this host (the suite's user has: its keys are remembered, see below).
+    const stranger = await registerUser(api);
+    const cred = await api('POST', '/api/user/git-credentials', { token: stranger.token, body: { kind: 'ssh-key', secret: sshd.client.privateKey } });
     const from = sshd.log.length;
-    const res = await api('POST', '/api/projects/import', { token: user.token, body: { gitUrl: url('app'), credentialId } });
+    const res = await api('POST', '/api/projects/import', { token: stranger.token, body: { gitUrl: url('app'), credentialId: cred.body.id } });
     expect([res.status, res.body.error.code]).toEqual([400, 'E_GIT_HOST_KEY']);
     expect(res.body.error.message).toContain(sshd.hostFingerprint);
     expect(res.body.error.message).toContain('hostKey');
     expect(res.body.error.details).toEqual({ host: '127.0.0.1', port: sshd.port, shown: expect.arrayContaining([{ type: 'ssh-ed25519', fingerprint: sshd.hostFingerprint }]) });
     expect(loginAttemptsSince(from)).toEqual([]);
+  });
+
+  test('a host pinned on a successful import is remembered: later imports and pushes need no hostKey; forgotten, it needs one again', async () => {
+    const listed = await api('GET', '/api/user/git-known-hosts', { token: user.token });
+    expect(listed.status).toBe(200);
+    const entry = listed.body.knownHosts.find((h: { host: string; port: number }) => h.host === '127.0.0.1' && h.port === sshd.port);
+    expect(entry.keys).toEqual([{ type: 'ssh-ed25519', fingerprint: sshd.hostFingerprint }]);
+    // The scp-like import pinned 127.x.y.z port 22: a host of its own.
+    expect(listed.body.knownHosts.some((h: { host: string; port: number }) => h.host === sshd.scpHost && h.port === 22)).toBe(true);
+
+    const again = await api('POST', '/api/projects/import', { token: user.token, body: { gitUrl: url('app'), credentialId } });
+    expect(again.status).toBe(201);
+    await repos.createEmpty('remembered');
+    const pushed = await api('POST', `/api/projects/${again.body.project.id}/push`, { token: user.token, body: { remoteUrl: url('remembered'), branch: 'main', credentialId } });
+    expect(pushed.status).toBe(200);
+
+    // Another user's remembered hosts are not this one's (covered above: the stranger was refused).
+    const forgot = await api('DELETE', `/api/user/git-known-hosts/${entry.id}`, { token: user.token });
+    expect(forgot.status).toBe(204);
+    expect((await api('DELETE', `/api/user/git-known-hosts/${entry.id}`, { token: user.token })).status).toBe(404);
+    const refused = await api('POST', '/api/projects/import', { token: user.token, body: { gitUrl: url('app'), credentialId } });
+    expect([refused.status, refused.body.error.code]).toEqual([400, 'E_GIT_HOST_KEY']);
+    // Pinned again on a successful import: remembered again.
+    expect((await importOverSsh({ gitUrl: url('app') })).status).toBe(201);
   });
 
   test('a wrong key: 400 E_GIT_AUTH, no key material and nothing kept', async () => {
@@ -160,9 +187,17 @@ describe('import and push over ssh, against a real sshd on loopback', () => {
     expect(await repos.head('after-rotation', 'main')).toBeUndefined();
     expect(loginAttemptsSince(from)).toEqual([]);
 
-    // Pinned to the new key (checked out of band), it works again.
+    // The key remembered from earlier imports is the old one: without a pin, refused as well.
+    const remembered = await api('POST', '/api/projects/import', { token: user.token, body: { gitUrl: url('app'), credentialId } });
+    expect([remembered.status, remembered.body.error.code]).toEqual([400, 'E_GIT_HOST_KEY']);
+    expect(remembered.body.error.message).toContain('remembered');
+    expect(loginAttemptsSince(from)).toEqual([]);
+
+    // Pinned to the new key (checked out of band), it works again, and the new key is the remembered one.
     const again = await importOverSsh({ gitUrl: url('app') });
     expect(again.status).toBe(201);
+    const unpinned = await api('POST', '/api/projects/import', { token: user.token, body: { gitUrl: url('app'), credentialId } });
+    expect(unpinned.status).toBe(201);
   });
 
   test('the private key is nowhere: not in logs, responses, workspaces or database plaintext; no temporary file left', async () => {
