@@ -50,10 +50,16 @@ let template: Buffer | undefined;
  * when there is one, else initdb from scratch (a helper compiled into a bench).
  */
 function openPglite(): Promise<PgliteDatabase> {
+  const dump = pgliteTemplate();
+  return dump ? PgliteDatabase.load(dump) : PgliteDatabase.open();
+}
+
+/** The run's template cluster as a tarball for PGlite's `loadDataDir`, if there is one. */
+export function pgliteTemplate(): Blob | undefined {
   const file = process.env.TEST_PGLITE_TEMPLATE;
-  if (!file) return PgliteDatabase.open();
+  if (!file) return undefined;
   template ??= readFileSync(file);
-  return PgliteDatabase.load(new Blob([template]));
+  return new Blob([template]);
 }
 
 /** An isolated, migrated database of the given kind. */
