@@ -31,6 +31,16 @@ export class PgliteDatabase implements Database {
     return new PgliteDatabase(db);
   }
 
+  /**
+   * An in-memory database started from a `dumpDataDir()` tarball, skipping initdb (most of a
+   * fresh start): the test suite clones every PGlite database from one template this way.
+   */
+  static async load(dump: Blob): Promise<PgliteDatabase> {
+    const db = new PGlite({ loadDataDir: dump });
+    await db.waitReady;
+    return new PgliteDatabase(db);
+  }
+
   async query<R>(sql: string, params?: readonly unknown[]): Promise<QueryResult<R>> {
     return toResult(await this.statements.run<R>(sql, params));
   }

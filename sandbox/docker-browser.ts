@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import Docker from 'dockerode';
 import type { Container, ContainerCreateOptions } from 'dockerode';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { AppError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { BrowserCheckPort, BrowserCheckRequest, BrowserCheckResult, BrowserProbeResult, BrowserProbeStep, BrowserProblem } from './browser-port.js';
@@ -222,6 +222,8 @@ function canConnect(host: string, port: number): Promise<boolean> {
 
 /** Chromium's DevTools endpoint answers a moment after the container starts: retry until the deadline. */
 async function connect(endpoint: string, deadline: number, signal: AbortSignal | undefined): Promise<Browser> {
+  // Loaded on the first check, not with the service: playwright-core takes a second or more to load.
+  const { chromium } = await import('playwright-core');
   for (;;) {
     signal?.throwIfAborted();
     try {

@@ -1,4 +1,4 @@
-import type { Server } from 'node:http';
+import type { Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Clock } from '../core/clock.js';
 import { defaultPreviewOrigin, loadConfig, type Config } from '../core/config.js';
@@ -103,6 +103,11 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       sockets.add(s);
       s.once('close', () => sockets.delete(s));
     });
+    const responses = new Set<ServerResponse>();
+    server.on('request', (_req, res: ServerResponse) => {
+      responses.add(res);
+      res.once('close', () => responses.delete(res));
+    });
     // The node's event feed serves every socket's subscriptions.
     const streams = attachProjectStreams(server, ctx, services.feed);
     const address = server.address();
@@ -117,6 +122,12 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
         // WebSocket clients get 1001 and reconnect elsewhere with their last seq.
         await streams.close();
         server.closeIdleConnections();
+        // A request still in flight gets its answer, then its connection closes: left open (idle,
+        // keep-alive) it would hold the stop until the timeout below.
+        for (const res of responses) {
+          if (!res.headersSent) res.setHeader('connection', 'close');
+          else res.once('finish', () => setImmediate(() => server.closeIdleConnections()));
+        }
         const timer = setTimeout(() => {
           logger.warn({ open: sockets.size }, 'shutdown timeout: closing remaining connections');
           server.closeAllConnections();

@@ -6,7 +6,6 @@ import { parseArgs } from 'node:util';
 import { ApiClient, enc } from '../client.js';
 import { CliError, EXIT, exitCodeForRun, type ExitCode } from '../exit-codes.js';
 import { EventFollower } from '../follow.js';
-import { startLocalService } from '../local-service.js';
 import { recommendedModel, resolveChoice } from '../model-choice.js';
 import { Progress } from '../progress.js';
 
@@ -88,6 +87,9 @@ export async function buildCommand(argv: string[]): Promise<ExitCode> {
   const out = path.resolve(values.out);
   const budget = budgetOf(values['max-tokens'], values['max-cost']);
 
+  // The service (and every module it needs) loads only once the input is known to be good, so a
+  // mistyped option is answered at once.
+  const { startLocalService } = await import('../local-service.js');
   const local = await startLocalService({ dataDir: values['data-dir'], verbose: values.verbose, name: 'samokoder-build' });
   const { server, dataDir, logFile, logNote } = local;
   let keepLog = false;

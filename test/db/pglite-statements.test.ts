@@ -1,5 +1,6 @@
 import { PGlite } from '@electric-sql/pglite';
 import { PgliteDatabase } from '../../db/pglite-database.js';
+import { pgliteTemplate } from '../helpers/databases.js';
 
 const SCHEMA = 'CREATE TABLE things (id uuid PRIMARY KEY, n bigint, doc jsonb, at timestamptz, tags text[], note text)';
 const INSERT = 'INSERT INTO things (id, n, doc, at, tags, note) VALUES ($1, $2, $3, $4, $5, $6)';
@@ -22,8 +23,10 @@ describe('named statements on PGlite', () => {
   let db: PgliteDatabase;
   let plain: PGlite;
   beforeAll(async () => {
-    db = await PgliteDatabase.open();
-    plain = new PGlite();
+    // Both from the run's template cluster (a fresh initdb's twin, without its cost).
+    const template = pgliteTemplate();
+    db = template ? await PgliteDatabase.load(template) : await PgliteDatabase.open();
+    plain = new PGlite(template ? { loadDataDir: pgliteTemplate() } : {});
     await db.exec(SCHEMA);
     await plain.exec(SCHEMA);
   });

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import pg from 'pg';
 import { migrate } from '../../db/migrate.js';
 import { PgDatabase } from '../../db/pg-database.js';
@@ -42,6 +43,25 @@ export async function createEmptyPgDatabase(): Promise<{ url: string; drop: () =
   };
 }
 
+let template: Buffer | undefined;
+
+/**
+ * A fresh in-memory PGlite database: a clone of the run's template cluster (test/global-setup.mjs)
+ * when there is one, else initdb from scratch (a helper compiled into a bench).
+ */
+function openPglite(): Promise<PgliteDatabase> {
+  const dump = pgliteTemplate();
+  return dump ? PgliteDatabase.load(dump) : PgliteDatabase.open();
+}
+
+/** The run's template cluster as a tarball for PGlite's `loadDataDir`, if there is one. */
+export function pgliteTemplate(): Blob | undefined {
+  const file = process.env.TEST_PGLITE_TEMPLATE;
+  if (!file) return undefined;
+  template ??= readFileSync(file);
+  return new Blob([template]);
+}
+
 /** An isolated, migrated database of the given kind. */
 export async function createTestDatabase(kind: DatabaseKind, options: { migrate?: boolean } = {}): Promise<TestDatabase> {
   let t: TestDatabase;
@@ -57,7 +77,7 @@ export async function createTestDatabase(kind: DatabaseKind, options: { migrate?
       },
     };
   } else {
-    const db = await PgliteDatabase.open();
+    const db = await openPglite();
     t = { db, url: undefined, cleanup: () => db.close() };
   }
   if (options.migrate !== false) await migrate(t.db);

@@ -54,11 +54,13 @@ export function onJsonLines(stream: Readable, onLine: (line: Record<string, unkn
 }
 
 /**
- * Starts `node dist/server/main.js` with the given environment; resolves once it listens. With
+ * Starts `node dist/server/main.js` with the given environment; resolves once it listens. The
+ * default bound rules out a hang only: on embedded PGlite a start runs initdb on disk, which takes
+ * 25 s at load 12. With
  * `keepLog: false` (a long-lived process, e.g. the soak) the log is only drained after the
  * listening line (`lines` stops there) and only the tail of stderr is kept.
  */
-export function startServiceProcess(env: Record<string, string>, timeoutMs = 30_000, o: { keepLog?: boolean } = {}): Promise<ServiceProcess> {
+export function startServiceProcess(env: Record<string, string>, timeoutMs = 120_000, o: { keepLog?: boolean } = {}): Promise<ServiceProcess> {
   const keepLog = o.keepLog ?? true;
   const child = spawn(process.execPath, [MAIN], {
     cwd: ROOT,

@@ -23,9 +23,18 @@ let hostServer: net.Server;
 let hostPort: number;
 
 const INSTALL = 'npm install --no-audit --no-fund --loglevel=error';
-/** Node in the container: a TCP connect, printing "connected" or the error. */
-const direct = (host: string, port: number) =>
-  `node -e "const s=require('net').connect(${port},'${host}');s.setTimeout(3000,()=>{console.log('error timeout');process.exit(0)});s.on('connect',()=>{console.log('connected');process.exit(0)}).on('error',e=>console.log('error',e.code))"`;
+/**
+ * One Node process in the container trying every probe at once (one process start and one
+ * 3-second connect timeout in all, not one per probe), printing each probe's outcome in order:
+ * a TCP connect gives "connected" or the error; an HTTP GET gives its status or the error.
+ */
+const probes = (list: Array<{ connect: [host: string, port: number] } | { get: string }>) => {
+  const calls = list.map((p) => ('connect' in p ? `connect(${JSON.stringify(p.connect[1])},'${p.connect[0]}')` : `get({${p.get}})`));
+  return `node -e "const net=require('net'),http=require('http');` +
+    `const connect=(port,host)=>new Promise(ok=>{const s=net.connect(port,host);s.setTimeout(3000,()=>{s.destroy();ok('error timeout')});s.on('connect',()=>{s.destroy();ok('connected')}).on('error',e=>ok('error '+e.code))});` +
+    `const get=o=>new Promise(ok=>http.get(o,r=>{r.resume();ok('status '+r.statusCode)}).on('error',e=>ok('error '+e.code)));` +
+    `Promise.all([${calls.join(',')}]).then(l=>{console.log(l.join('\\n'));process.exit(0)})"`;
+};
 /** Node in the container: a GET, printing the status or the error. */
 const get = (url: string, extra = '') =>
   `node -e "fetch('${url}'${extra}).then(r=>console.log('status',r.status),e=>console.log('error',e.cause?.code??e.message))"`;
@@ -130,16 +139,16 @@ test("a 'registry' command reaches nothing but the cache: not the upstream, the 
   const registryAddress = await lookup('registry.npmjs.org').then((a) => a.address, () => '192.0.2.1');
   const cacheUrl = (await h.exec('echo $npm_config_registry', { network: 'registry' })).stdout.trim();
   const r = await h.exec(
-    [
-      direct(gateway, upstream.port),
-      direct(gateway, hostPort),
-      direct('1.1.1.1', 443),
-      direct('169.254.169.254', 80),
+    probes([
+      { connect: [gateway, upstream.port] },
+      { connect: [gateway, hostPort] },
+      { connect: ['1.1.1.1', 443] },
+      { connect: ['169.254.169.254', 80] },
       // The real registry's address (by name it fails too, only slower: the network's DNS answers nothing).
-      direct(registryAddress, 443),
+      { connect: [registryAddress, 443] },
       // The cache is no forward proxy: an absolute URL is refused.
-      `node -e "require('http').get({host:'${gateway}',port:new URL('${cacheUrl}').port,path:'http://example.com/',headers:{host:'example.com'}},r=>console.log('status',r.statusCode)).on('error',e=>console.log('error',e.code))"`,
-    ].join('; '),
+      { get: `host:'${gateway}',port:new URL('${cacheUrl}').port,path:'http://example.com/',headers:{host:'example.com'}` },
+    ]),
     { network: 'registry', timeoutMs: 180_000 },
   );
   const lines = r.stdout.trim().split('\n');

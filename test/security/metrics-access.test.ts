@@ -6,8 +6,10 @@ describe('/metrics on a server that listens beyond loopback', () => {
   let closed: TestServer;
   let guarded: TestServer;
   beforeAll(async () => {
-    closed = await startTestServer('pglite', { HOST: '0.0.0.0' });
-    guarded = await startTestServer('pglite', { HOST: '0.0.0.0', SAMOKODER_METRICS_TOKEN: TOKEN });
+    [closed, guarded] = await Promise.all([
+      startTestServer('pglite', { HOST: '0.0.0.0' }),
+      startTestServer('pglite', { HOST: '0.0.0.0', SAMOKODER_METRICS_TOKEN: TOKEN }),
+    ]);
   });
   afterAll(async () => {
     await closed?.close();

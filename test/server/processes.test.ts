@@ -18,8 +18,10 @@ describe('the service as real processes', () => {
     tmpDirs.push(d);
     return d;
   };
+  const dropAfter: Array<() => Promise<void>> = [];
   afterEach(async () => {
     for (const p of started.splice(0)) if (p.child.exitCode === null) p.child.kill('SIGKILL');
+    for (const drop of dropAfter.splice(0)) await drop();
     for (const d of tmpDirs.splice(0)) await rm(d, { recursive: true, force: true });
   });
 
@@ -63,7 +65,11 @@ describe('the service as real processes', () => {
   });
 
   test('SIGTERM lets an in-flight request finish, then exits 0', async () => {
-    const p = await startServiceProcess({ SAMOKODER_DATA_DIR: await tmp(), SAMOKODER_MASTER_KEY: MASTER_KEY });
+    // On PostgreSQL: a database on the shared server is cheap, an embedded PGlite's initdb is not
+    // (a clean SIGTERM exit on embedded PGlite is shutdown-signals.test.ts's).
+    const { url, drop } = await createEmptyPgDatabase();
+    dropAfter.push(drop);
+    const p = await startServiceProcess({ DATABASE_URL: url, SAMOKODER_DATA_DIR: await tmp(), SAMOKODER_MASTER_KEY: MASTER_KEY });
     started.push(p);
     // Registration hashes with scrypt: long enough to still be in flight when the signal lands.
     const inFlight = fetch(`${p.url}/api/auth/register`, {
@@ -77,6 +83,9 @@ describe('the service as real processes', () => {
     expect(res.status).toBe(201);
     expect((await p.exited).code).toBe(0);
     expect(p.lines.some((l) => l.msg === 'stopped')).toBe(true);
+    // The answered request's keep-alive connection was closed, not waited out until the timeout.
+    expect(res.headers.get('connection')).toBe('close');
+    expect(p.lines.some((l) => String(l.msg).startsWith('shutdown timeout'))).toBe(false);
   });
 
   test('an invalid setting stops start-up with a message naming the variable', async () => {

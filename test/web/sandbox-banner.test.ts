@@ -8,15 +8,23 @@ import { ensureWebBuild } from './web-build.js';
 
 let browser: Browser;
 let closeBrowser: () => Promise<void>;
-const servers: TestServer[] = [];
+let withoutImage: TestServer;
+let withImage: TestServer;
 
+// The browser and both services start together.
 beforeAll(async () => {
   ensureWebBuild();
-  ({ browser, close: closeBrowser } = await launchBrowser());
+  let launched: Awaited<ReturnType<typeof launchBrowser>>;
+  [launched, withoutImage, withImage] = await Promise.all([
+    launchBrowser(),
+    startTestServer('pglite', { SAMOKODER_SANDBOX_IMAGE: 'samokoder-sandbox:does-not-exist' }),
+    startTestServer('pglite', { SAMOKODER_SANDBOX_IMAGE: process.env.SAMOKODER_SANDBOX_IMAGE ?? 'samokoder-sandbox:latest' }),
+  ]);
+  ({ browser, close: closeBrowser } = launched);
 }, 300_000);
 afterAll(async () => {
   await closeBrowser?.();
-  await Promise.all(servers.map((s) => s.close()));
+  await Promise.all([withoutImage?.close(), withImage?.close()]);
 });
 
 async function openLogin(url: string): Promise<Page> {
@@ -29,9 +37,7 @@ async function openLogin(url: string): Promise<Page> {
 }
 
 test('without the sandbox image: the banner names the missing part and the fix, also after signing in', async () => {
-  const server = await startTestServer('pglite', { SAMOKODER_SANDBOX_IMAGE: 'samokoder-sandbox:does-not-exist' });
-  servers.push(server);
-  const page = await openLogin(server.url);
+  const page = await openLogin(withoutImage.url);
   const banner = page.getByRole('alert', { name: 'Sandbox unavailable' });
   await banner.waitFor();
   expect(await banner.innerText()).toContain('The sandbox image is missing: runs cannot build or test apps on this server.');
@@ -48,9 +54,7 @@ test('without the sandbox image: the banner names the missing part and the fix, 
 }, 300_000);
 
 test('with the sandbox available there is no banner', async () => {
-  const server = await startTestServer('pglite', { SAMOKODER_SANDBOX_IMAGE: process.env.SAMOKODER_SANDBOX_IMAGE ?? 'samokoder-sandbox:latest' });
-  servers.push(server);
-  const page = await openLogin(server.url);
+  const page = await openLogin(withImage.url);
   // The answer has arrived and been rendered (the login form is up): nothing to show.
   await page.getByRole('button', { name: 'Sign in' }).waitFor();
   expect(await page.getByRole('alert', { name: 'Sandbox unavailable' }).count()).toBe(0);
