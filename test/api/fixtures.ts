@@ -1,5 +1,8 @@
 import { registerUser, type apiClient, type TestServer } from '../helpers/server.js';
 import { RunScreenshotsRepo } from '../../db/repos/run-screenshots.js';
+import { publishedHostKeys } from '../../gitio/host-keys.js';
+import { KnownHostsRepo } from '../../gitio/known-hosts.js';
+import { gitPolicy, parseGitUrl } from '../../gitio/remote-url.js';
 
 /**
  * Test servers of these suites run no run worker: queued runs stay queued, so the database state
@@ -16,6 +19,7 @@ export interface Tenant {
   email: string;
   keyId: string;
   gitCredentialId: string;
+  knownHostId: string;
   projectId: string;
   runId: string;
   /** The workspace's commits, oldest first (initial commit, then the seeded files). */
@@ -45,9 +49,13 @@ export async function seedTenant(server: TestServer, api: Api, planId = 'unlimit
   const second = await ws.history.commitAll('coder: first files');
   const run = await api('POST', `/api/projects/${projectId}/generate`, { token: user.token, body: { provider: 'openai', model: 'gpt-4o-mini', keyId: key.body.id } });
   if (run.status !== 202) throw new Error(`generate: ${run.status} ${run.text}`);
+  // What a successful ssh import with a pinned host key remembers (no sshd here: the repository stores it as that import would).
+  const knownHosts = new KnownHostsRepo(server.ctx.db);
+  await knownHosts.remember(user.userId, parseGitUrl('git@git.example.com:owner/repo.git', gitPolicy(false)), publishedHostKeys('github.com')!);
+  const knownHostId = (await knownHosts.list(user.userId))[0]!.id;
   // What verify's browser check stores, so the screenshot route has something to answer.
   await new RunScreenshotsRepo(server.ctx.db).save(run.body.run.id, TINY_PNG);
-  return { ...user, keyId: key.body.id, gitCredentialId: credential.body.id, projectId, runId: run.body.run.id, shas: [first, second], filePath: 'src/index.ts' };
+  return { ...user, keyId: key.body.id, gitCredentialId: credential.body.id, knownHostId, projectId, runId: run.body.run.id, shas: [first, second], filePath: 'src/index.ts' };
 }
 
 /**

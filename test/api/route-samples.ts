@@ -13,6 +13,7 @@ export const routeKey = (r: Pick<AnyRoute, 'method' | 'path'>): string => `${r.m
 const PARAM_VALUES: Array<[RegExp, string, (t: Tenant) => string]> = [
   [/^\/api\/user\/api-keys\//, 'id', (t) => t.keyId],
   [/^\/api\/user\/git-credentials\//, 'id', (t) => t.gitCredentialId],
+  [/^\/api\/user\/git-known-hosts\//, 'id', (t) => t.knownHostId],
   [/^\/api\/projects\//, 'id', (t) => t.projectId],
   [/^\/api\/projects\//, 'runId', (t) => t.runId],
   [/^\/api\/projects\//, 'path', (t) => t.filePath],
