@@ -1,7 +1,6 @@
 import http from 'node:http';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import net from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
@@ -12,17 +11,11 @@ import { NO_WORKER, seedTenant, type Api, type Tenant } from '../api/fixtures.js
 import { appendEvent } from '../../events/run-events.js';
 import { commitMessage, seedApp } from './app-fixture.js';
 import { ensureCliBuilt, runCli } from '../cli/cli.js';
+import { freePort } from '../helpers/ports.js';
 
 const run = promisify(execFile);
 const SECRET = `s3cr3t-${randomUUID()}`;
 
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
-  const port = (s.address() as net.AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 interface Reply {
   status: number;
