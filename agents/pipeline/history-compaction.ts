@@ -38,24 +38,21 @@ const DROPPED_HEADING = '## Earlier tool calls of this task (results no longer s
 export function compactHistory(messages: Message[], limits: CompactionLimits = LOOP_HISTORY): void {
   const turns = toolTurns(messages);
   let used = 0;
-  let tier: 'whole' | 'shortened' | 'dropped' = 'whole';
+  let whole = true;
   let shortened = 0;
   const dropped: Turn[] = [];
   for (let t = turns.length - 1; t >= 0; t--) {
     const turn = turns[t]!;
     const size = resultChars(messages, turn);
-    if (tier === 'whole' && (t === turns.length - 1 || used + size <= limits.verbatimChars)) {
+    if (whole && (t === turns.length - 1 || used + size <= limits.verbatimChars)) {
       used += size;
       continue;
     }
-    if (tier !== 'dropped' && shortened < limits.shortenedTurns) {
-      tier = 'shortened';
+    whole = false;
+    if (shortened < limits.shortenedTurns) {
       shortened++;
       shorten(messages, turn);
-      continue;
-    }
-    tier = 'dropped';
-    dropped.push(turn);
+    } else dropped.push(turn);
   }
   if (dropped.length) dropTurns(messages, new Map(dropped.map((t) => [t.start, t])), limits.listedDropped);
 }
