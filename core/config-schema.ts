@@ -102,6 +102,7 @@ export const ENV_SCHEMA = z.object({
   // 0 with PORT=0 (tests): any free port. Unset: PORT + 1.
   SAMOKODER_PREVIEW_PORT: port.optional(),
   SAMOKODER_PREVIEW_IDLE_SECONDS: positiveInt.default(900),
+  SAMOKODER_PREVIEW_DATA_PLANE: z.enum(['auto', 'haproxy', 'node']).default('auto'),
   SAMOKODER_PREVIEW_GRANT_TTL_SECONDS: z.coerce.number().int().min(5).max(3600).default(60),
   SAMOKODER_PREVIEW_SESSION_MINUTES: positiveInt.default(8 * 60),
   SAMOKODER_PREVIEW_MAX_SHARE_MINUTES: positiveInt.default(7 * 24 * 60),

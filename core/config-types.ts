@@ -141,6 +141,8 @@ export interface PreviewConfig {
   /** Whether `origin` was configured (else it follows the port the listener got). */
   readonly originConfigured: boolean;
   readonly idleMs: number;
+  /** What serves preview traffic: HAProxy in front of the Node preview server, or Node alone (auto: HAProxy when installed). */
+  readonly dataPlane: 'auto' | 'haproxy' | 'node';
   readonly grantTtlSeconds: number;
   readonly sessionSeconds: number;
   readonly maxShareMinutes: number;

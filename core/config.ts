@@ -193,6 +193,7 @@ function previewSettings(e: z.infer<typeof ENV_SCHEMA>): Config['preview'] {
     originConfigured: e.SAMOKODER_PREVIEW_ORIGIN !== undefined,
     port,
     idleMs: e.SAMOKODER_PREVIEW_IDLE_SECONDS * 1000,
+    dataPlane: e.SAMOKODER_PREVIEW_DATA_PLANE,
     grantTtlSeconds: e.SAMOKODER_PREVIEW_GRANT_TTL_SECONDS,
     sessionSeconds: e.SAMOKODER_PREVIEW_SESSION_MINUTES * 60,
     maxShareMinutes: e.SAMOKODER_PREVIEW_MAX_SHARE_MINUTES,

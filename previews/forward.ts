@@ -26,7 +26,8 @@ export interface Forwarder {
  * informational answers (103 Early Hints) are not passed on, only its final answer; `100 Continue`
  * is our server's own, 101 is the upgrade path.
  */
-export function createForwarder(): Forwarder {
+export function createForwarder(settings: { behindProxy?: boolean } = {}): Forwarder {
+  const headersOf = (req: IncomingMessage): Record<string, string | string[]> => (settings.behindProxy ? (endToEnd(req.headers) as Record<string, string | string[]>) : forwardedHeaders(req));
   // headersTimeout 0: a preview may hold a request open (long polling, server-sent events).
   const agent = new Agent({ connections: 128, keepAliveTimeout: 10_000, headersTimeout: 0, bodyTimeout: 0 });
 
@@ -42,7 +43,7 @@ export function createForwarder(): Forwarder {
       const method = req.method as Dispatcher.HttpMethod;
       agent
         .stream(
-          { origin: `http://${upstream}`, method, path: req.url ?? '/', headers: forwardedHeaders(req), body: hasBody ? req : null, signal: abort.signal },
+          { origin: `http://${upstream}`, method, path: req.url ?? '/', headers: headersOf(req), body: hasBody ? req : null, signal: abort.signal },
           ({ statusCode, headers }) => {
             res.writeHead(statusCode, endToEnd(headers));
             return res;
@@ -55,7 +56,7 @@ export function createForwarder(): Forwarder {
 
     upgrade(req, socket, head, upstream, onError) {
       // An Agent routes by `origin` (as for stream); undici's UpgradeOptions type leaves it out.
-      const options: Dispatcher.UpgradeOptions & { origin: string } = { origin: `http://${upstream}`, method: 'GET', path: req.url ?? '/', headers: forwardedHeaders(req), protocol: req.headers.upgrade ?? 'websocket' };
+      const options: Dispatcher.UpgradeOptions & { origin: string } = { origin: `http://${upstream}`, method: 'GET', path: req.url ?? '/', headers: headersOf(req), protocol: req.headers.upgrade ?? 'websocket' };
       agent
         .upgrade(options)
         .then(({ headers, socket: appSocket }) => {
@@ -75,7 +76,10 @@ export function createForwarder(): Forwarder {
   };
 }
 
-/** The request's end-to-end headers, with the X-Forwarded-* the app may want (the Host stays the browser's). */
+/**
+ * The request's end-to-end headers, with the X-Forwarded-* the app may want (the Host stays the
+ * browser's). Behind the HAProxy data plane, HAProxy has set them already (behindProxy).
+ */
 function forwardedHeaders(req: IncomingMessage): Record<string, string | string[]> {
   const out = endToEnd(req.headers) as Record<string, string | string[]>;
   const append = (name: string, value: string): void => {

@@ -13,17 +13,25 @@ import type { MasterKey } from '../core/master-key.js';
  * Each kind has its own audience, so one cannot be presented as the other.
  */
 
-const ISSUER = 'samokoder';
+export const ISSUER = 'samokoder';
 const GRANT_AUDIENCE = 'samokoder-preview-grant';
-const SESSION_AUDIENCE = 'samokoder-preview-session';
+export const SESSION_AUDIENCE = 'samokoder-preview-session';
 
 export type PreviewSession = { kind: 'owner'; projectId: string; userId: string } | { kind: 'share'; projectId: string; shareId: string };
 
 export class PreviewGrants {
   private readonly key: Uint8Array;
+  /**
+   * The session cookie's HS256 key, as text: HAProxy checks the cookie too (previews/haproxy), and
+   * its config takes the key as a string. 64 hex characters, 256 bits of the master key's HKDF.
+   */
+  readonly sessionSecret: string;
+  private readonly sessionKey: Uint8Array;
 
   constructor(masterKey: MasterKey) {
     this.key = new Uint8Array(hkdfSync('sha256', masterKey.key, Buffer.alloc(0), 'samokoder preview grants v1', 32));
+    this.sessionSecret = Buffer.from(hkdfSync('sha256', masterKey.key, Buffer.alloc(0), 'samokoder preview sessions v2', 32)).toString('hex');
+    this.sessionKey = new TextEncoder().encode(this.sessionSecret);
   }
 
   grant(userId: string, projectId: string, ttlSeconds: number): Promise<string> {
@@ -44,12 +52,12 @@ export class PreviewGrants {
   session(session: PreviewSession, expiresAt: Date): Promise<string> {
     const claims = session.kind === 'owner' ? { pid: session.projectId, k: 'owner' } : { pid: session.projectId, k: 'share', sid: session.shareId };
     return new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).setIssuer(ISSUER).setAudience(SESSION_AUDIENCE)
-      .setSubject(session.kind === 'owner' ? session.userId : session.shareId).setExpirationTime(Math.floor(expiresAt.getTime() / 1000)).sign(this.key);
+      .setSubject(session.kind === 'owner' ? session.userId : session.shareId).setExpirationTime(Math.floor(expiresAt.getTime() / 1000)).sign(this.sessionKey);
   }
 
   async verifySession(token: string): Promise<PreviewSession | undefined> {
     try {
-      const { payload } = await jwtVerify(token, this.key, { issuer: ISSUER, audience: SESSION_AUDIENCE, algorithms: ['HS256'] });
+      const { payload } = await jwtVerify(token, this.sessionKey, { issuer: ISSUER, audience: SESSION_AUDIENCE, algorithms: ['HS256'] });
       if (typeof payload.pid !== 'string' || typeof payload.sub !== 'string') return undefined;
       if (payload.k === 'owner') return { kind: 'owner', projectId: payload.pid, userId: payload.sub };
       if (payload.k === 'share' && typeof payload.sid === 'string') return { kind: 'share', projectId: payload.pid, shareId: payload.sid };

@@ -11,7 +11,6 @@ import { PreviewManager } from './manager.js';
 import { PreviewOrigin } from './origin.js';
 import { ProjectEnv } from './project-env.js';
 
-export { createPreviewServer } from './proxy-server.js';
 export { PreviewOrigin } from './origin.js';
 export type { PreviewManager } from './manager.js';
 export type { PreviewRuntime } from './runtime.js';

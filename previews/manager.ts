@@ -41,7 +41,7 @@ export class PreviewManager {
   private idleTimer: NodeJS.Timeout | undefined;
   private unwatch: (() => void) | undefined;
   private readonly repo: PreviewsRepo;
-  private readonly changeListeners = new Set<(projectId: string) => void>();
+  private readonly changeListeners = new Set<(projectId: string) => void | Promise<void>>();
 
   constructor(private readonly deps: PreviewManagerDeps) {
     this.repo = new PreviewsRepo(deps.db);
@@ -55,10 +55,18 @@ export class PreviewManager {
     this.unwatch = feed.onDurableNotice((projectId, seq) => void this.onNotice(projectId, seq));
   }
 
-  /** Called when a preview of this node starts, restarts or stops (its address changes): the proxy drops what it remembered. */
-  onChange(listener: (projectId: string) => void): () => void {
+  /**
+   * Called when a preview of this node starts, restarts or stops (its address changes), or a share
+   * link of it is revoked: the proxies drop what they remembered.
+   */
+  onChange(listener: (projectId: string) => void | Promise<void>): () => void {
     this.changeListeners.add(listener);
     return () => this.changeListeners.delete(listener);
+  }
+
+  /** Who may reach the project's preview changed (a share link revoked): resolves once this node's proxies know. */
+  accessChanged(projectId: string): Promise<void> {
+    return this.changed(projectId);
   }
 
   get(projectId: string): Promise<PreviewRow | undefined> {
@@ -78,7 +86,7 @@ export class PreviewManager {
       if (alive && current.commitSha === commit && reason === 'requested') return current;
       if (current?.containerId) await this.remove(current, undefined);
       await this.repo.starting(projectId, userId, commit);
-      this.changed(projectId);
+      await this.changed(projectId);
       await this.event(projectId, 'preview.starting', { commit, reason });
       const projectEnv = await this.deps.env.open(userId, projectId);
       const scrub = (text: string): string => scrubSecrets(text, projectEnv);
@@ -94,7 +102,7 @@ export class PreviewManager {
         await this.event(projectId, 'preview.failed', { exitCode: result.exitCode, tail: tail(text, TAIL_EVENT_CHARS) });
       } else {
         await this.repo.running(projectId, result);
-        this.changed(projectId);
+        await this.changed(projectId);
         await this.event(projectId, 'preview.ready', { commit });
         this.watched.set(projectId, await this.lastSeq(projectId));
       }
@@ -156,9 +164,11 @@ export class PreviewManager {
 
   private async remove(row: PreviewRow, reason: 'requested' | 'idle' | 'shutdown' | 'exited' | undefined): Promise<void> {
     const output = await this.output(row).catch(() => row.output);
+    // No proxy of this node routes to the address once the container is gone (it may be reused).
+    await this.repo.unroute(row.projectId, row.containerId);
+    await this.changed(row.projectId);
     if (row.containerId) await this.deps.runtime?.stop(row.containerId);
     this.watched.delete(row.projectId);
-    this.changed(row.projectId);
     // A restart (no reason) is followed by its own preview.starting.
     if (reason && (await this.repo.stopped(row.projectId, row.containerId, tail(output, OUTPUT_CHARS)))) await this.event(row.projectId, 'preview.stopped', { reason });
   }
@@ -184,8 +194,8 @@ export class PreviewManager {
     return command;
   }
 
-  private changed(projectId: string): void {
-    for (const l of this.changeListeners) l(projectId);
+  private async changed(projectId: string): Promise<void> {
+    await Promise.all([...this.changeListeners].map((l) => l(projectId)));
   }
 
   private event<T extends DurableEventType>(projectId: string, type: T, data: EventData<T>): Promise<unknown> {

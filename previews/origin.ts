@@ -6,9 +6,12 @@
  */
 export class PreviewOrigin {
   readonly wildcard: boolean;
+  /** For a wildcard origin, what follows the project id in a Host header (`.localhost:8081`, lower case); else undefined. */
+  readonly hostSuffix: string | undefined;
 
   constructor(readonly origin: string) {
     this.wildcard = origin.includes('://*.');
+    this.hostSuffix = this.wildcard ? new URL(origin.replace('://*.', '://x.')).host.slice(1) : undefined;
   }
 
   /** The preview's base URL (no trailing slash). */
@@ -29,8 +32,8 @@ export class PreviewOrigin {
 
   /** The project a request's Host names (wildcard origins); undefined for a plain origin or a foreign host. */
   projectFromHost(host: string | undefined): string | undefined {
-    if (!this.wildcard || !host) return undefined;
-    const suffix = new URL(this.origin.replace('://*.', '://x.')).host.slice(1);
+    const suffix = this.hostSuffix;
+    if (!suffix || !host) return undefined;
     const h = host.toLowerCase();
     if (!h.endsWith(suffix)) return undefined;
     const label = h.slice(0, -suffix.length);

@@ -23,6 +23,8 @@ export interface PreviewServerDeps {
   manager: PreviewManager;
   origin: () => PreviewOrigin;
   sessionSeconds: number;
+  /** Behind the HAProxy data plane (previews/haproxy): the X-Forwarded-* headers are HAProxy's, passed on as they are. */
+  behindProxy?: boolean;
 }
 
 /**
@@ -35,12 +37,12 @@ export interface PreviewServerDeps {
  */
 export function createPreviewServer(deps: PreviewServerDeps): http.Server {
   const { db, logger, grants, manager } = deps;
-  const forwarder = createForwarder();
+  const forwarder = createForwarder({ behindProxy: deps.behindProxy ?? false });
   const shares = new SharesRepo(db);
   const previews = new PreviewsRepo(db);
   const upstreams = new Map<string, { upstream: string | undefined; at: number }>();
   // This node's restarts and stops are known at once; another node's after UPSTREAM_CACHE_MS.
-  const unsubscribe = manager.onChange((projectId) => upstreams.delete(projectId));
+  const unsubscribe = manager.onChange((projectId) => void upstreams.delete(projectId));
 
   /** The upstream failed: the container may have moved (restarted on another node), so its row is read again next time. */
   const upstreamFailed = (projectId: string, err: Error): void => {
@@ -130,7 +132,7 @@ export function createPreviewServer(deps: PreviewServerDeps): http.Server {
       stripSessionCookie(req);
       forwarder.web(req, res, upstream, (err) => {
         upstreamFailed(session.projectId, err);
-        if (!res.headersSent) page(res, 502, 'The preview did not answer. It may have stopped: start it again from Samokoder.');
+        if (!res.headersSent) page(res, 503, 'The preview did not answer. It may have stopped: start it again from Samokoder.');
         else res.destroy();
       });
     })().catch((err: unknown) => {
@@ -153,7 +155,7 @@ export function createPreviewServer(deps: PreviewServerDeps): http.Server {
       stripSessionCookie(req);
       forwarder.upgrade(req, socket, head, upstream, (err) => {
         upstreamFailed(session.projectId, err);
-        socket.end('HTTP/1.1 502 Bad Gateway\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+        socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
       });
     })().catch(() => socket.destroy());
   });

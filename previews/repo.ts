@@ -69,6 +69,11 @@ export class PreviewsRepo {
     await this.db.query(`UPDATE previews SET status = 'failed', container_id = NULL, upstream = NULL, output = $2, updated_at = now() WHERE project_id = $1`, [projectId, output]);
   }
 
+  /** The preview's address is about to go (its container stops): no proxy routes to it any more. */
+  async unroute(projectId: string, containerId: string | null): Promise<void> {
+    await this.db.query('UPDATE previews SET upstream = NULL, updated_at = now() WHERE project_id = $1 AND container_id IS NOT DISTINCT FROM $2', [projectId, containerId]);
+  }
+
   /** Marks it stopped when it still runs `containerId` (a newer start is left alone); true when it did. */
   async stopped(projectId: string, containerId: string | null, output: string): Promise<boolean> {
     const r = await this.db.query(
@@ -81,6 +86,12 @@ export class PreviewsRepo {
 
   async touch(projectId: string, at: Date): Promise<void> {
     await this.db.query('UPDATE previews SET last_access_at = greatest(last_access_at, $2) WHERE project_id = $1', [projectId, at]);
+  }
+
+  /** Every running preview's address (`host:port`), by project: what the data plane routes to. */
+  async routes(): Promise<Map<string, string>> {
+    const r = await this.db.query<{ project_id: string; upstream: string }>(`SELECT project_id, upstream FROM previews WHERE status = 'running' AND upstream IS NOT NULL`);
+    return new Map(r.rows.map((row) => [row.project_id, row.upstream]));
   }
 
   /** Running previews that served nothing since `before`. */
@@ -140,6 +151,12 @@ export class SharesRepo {
   async isActive(id: string, projectId: string): Promise<boolean> {
     const r = await this.db.query('SELECT 1 FROM preview_shares WHERE id = $1 AND project_id = $2 AND revoked_at IS NULL AND expires_at > now()', [id, projectId]);
     return r.rowCount > 0;
+  }
+
+  /** Every link neither revoked nor expired: share id → project id. */
+  async active(): Promise<Map<string, string>> {
+    const r = await this.db.query<{ id: string; project_id: string }>('SELECT id, project_id FROM preview_shares WHERE revoked_at IS NULL AND expires_at > now()');
+    return new Map(r.rows.map((row) => [row.id, row.project_id]));
   }
 
   async revoke(projectId: string, id: string): Promise<boolean> {

@@ -1,7 +1,7 @@
 import type { Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Clock } from '../core/clock.js';
-import { defaultPreviewOrigin, loadConfig, type Config } from '../core/config.js';
+import { loadConfig, type Config } from '../core/config.js';
 import type { Logger } from '../core/logger.js';
 import type { MasterKey } from '../core/master-key.js';
 import type { Database } from '../db/port.js';
@@ -11,7 +11,7 @@ import { createSupabaseVerifier } from './auth/supabase.js';
 import type { AppContext } from './context.js';
 import { createMetrics } from './http/metrics.js';
 import { attachProjectStreams } from './ws/ws-server.js';
-import { createPreviewServer, PreviewOrigin } from '../previews/index.js';
+import { startPreviewListener, type PreviewListener } from '../previews/listener.js';
 
 /** How long an idle HTTP keep-alive connection stays open (see where it is set). */
 const KEEP_ALIVE_TIMEOUT_MS = 65_000;
@@ -52,7 +52,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     ...(options.clock ? { clock: options.clock } : {}),
   });
   const { logger } = services;
-  let previewServer: Server | undefined;
+  let previewListener: PreviewListener | undefined;
   try {
     const ctx: AppContext = {
       config,
@@ -75,19 +75,8 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       previews: services.previews,
     };
     // The preview origin: a listener of its own, so the apps never share the API's origin.
-    previewServer = createPreviewServer({
-      db: services.db, logger, grants: services.previews.grants, manager: services.previews.manager,
-      origin: () => services.previews.origin, sessionSeconds: config.preview.sessionSeconds,
-    });
-    const listening = previewServer;
-    await new Promise<void>((resolve, reject) => {
-      listening.once('error', reject);
-      listening.listen(config.preview.port, config.host, () => resolve());
-    });
-    const previewAddress = listening.address();
-    if (!config.preview.originConfigured && typeof previewAddress === 'object' && previewAddress) {
-      services.previews.origin = new PreviewOrigin(defaultPreviewOrigin(config.host, previewAddress.port));
-    }
+    previewListener = await startPreviewListener({ config, db: services.db, logger, previews: services.previews });
+    const previews = previewListener;
     const { app } = createApp(ctx);
     const server: Server = await new Promise((resolve, reject) => {
       const s = app.listen(config.port, config.host, () => resolve(s));
@@ -134,15 +123,14 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
         }, config.shutdownTimeoutMs);
         await closed;
         clearTimeout(timer);
-        listening.closeAllConnections();
-        await new Promise<void>((resolve) => listening.close(() => resolve()));
+        await previews.close();
         await services.stop();
         logger.info('stopped');
       })());
 
     return { url, previewOrigin: services.previews.origin.origin, port, config, ctx, masterKey: services.masterKey, services, stop };
   } catch (err) {
-    previewServer?.close();
+    await previewListener?.close().catch(() => undefined);
     await services.stop().catch(() => undefined);
     throw err;
   }

@@ -120,6 +120,7 @@ export function previewRoutes(ctx: AppContext): AnyRoute[] {
       handler: async ({ params, auth }) => {
         const project = await ownedProject(ctx, params.id, auth!.user.id);
         if (!(await shares.revoke(project.id, params.shareId.toLowerCase()))) throw notFound('Share link');
+        await manager.accessChanged(project.id);
         return { status: 204 };
       },
     }),

@@ -7,7 +7,7 @@ import { RunsRepo } from '../../runs/runs-repo.js';
  * it prints the secret at start (so the output scrubbing is tested), and echoes WebSocket text frames.
  * For the proxy's tests: `/headers` answers the request headers it got, `/hop` answers hop-by-hop
  * headers, POST `/echo` streams the body back (chunked), `/early` sends 103 Early Hints before its
- * answer, `/hang` never answers and logs when the request is closed.
+ * answer, `/hang` streams an answer that never ends (a dot every 200 ms) and logs when it is closed.
  */
 export const APP_JS = `
 const http = require('node:http');
@@ -30,7 +30,9 @@ const server = http.createServer((req, res) => {
   }
   if (req.url === '/hang') {
     console.log('hang: request in');
-    return res.on('close', () => console.log('hang: request closed'));
+    res.writeHead(200, { 'content-type': 'text/plain' });
+    const dots = setInterval(() => res.write('.'), 200);
+    return res.on('close', () => { clearInterval(dots); console.log('hang: request closed'); });
   }
   res.setHeader('content-type', 'text/html');
   res.end('<h1>' + message + '</h1>');

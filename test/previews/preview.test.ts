@@ -209,7 +209,7 @@ describe('live preview: a real sandbox container behind the preview proxy', () =
     expect(echoed.body === body.toString()).toBe(true);
   }, 60_000);
 
-  test('a browser that goes away aborts the request to the app; an upstream that does not answer is a 502 (page and WebSocket)', async () => {
+  test('a browser that goes away ends the app\'s endless answer; an upstream that does not answer is a 503 (page and WebSocket)', async () => {
     const started = await api('POST', `/api/projects/${owner.projectId}/preview`, { token: owner.token });
     const { cookie } = await open(port, started.body.url);
     const host = hostOf(owner.projectId);
@@ -221,12 +221,12 @@ describe('live preview: a real sandbox container behind the preview proxy', () =
     hanging.destroy();
     expect(await eventually(async () => (await output()).includes('hang: request closed'), true, 20_000)).toBe(true);
 
-    // The row names an address where nothing listens (the container moved): 502, then the row is read again.
+    // The row names an address where nothing listens (the container moved): 503, then the row is read again.
     const row = await server.ctx.db.query<{ upstream: string }>('SELECT upstream FROM previews WHERE project_id = $1', [owner.projectId]);
     await server.ctx.db.query('UPDATE previews SET upstream = $2 WHERE project_id = $1', [owner.projectId, `127.0.0.1:${await freePort()}`]);
     try {
-      const gone = await eventually(async () => (await get(port, host, '/', cookie)).status, 502, 20_000);
-      expect(gone).toBe(502);
+      const gone = await eventually(async () => (await get(port, host, '/', cookie)).status, 503, 20_000);
+      expect(gone).toBe(503);
       const page = await get(port, host, '/', cookie);
       expect(page.body).toContain('The preview did not answer');
       expect(page.headers['content-type']).toBe('text/plain; charset=utf-8');
@@ -235,7 +235,7 @@ describe('live preview: a real sandbox container behind the preview proxy', () =
         ws.once('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
         ws.once('error', () => resolve(-1));
       });
-      expect(wsStatus).toBe(502);
+      expect(wsStatus).toBe(503);
     } finally {
       await server.ctx.db.query('UPDATE previews SET upstream = $2 WHERE project_id = $1', [owner.projectId, row.rows[0]!.upstream]);
     }
