@@ -16,7 +16,7 @@
  */
 import { execFile, spawn } from 'node:child_process';
 import http from 'node:http';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -128,18 +128,36 @@ async function containerCpuUs(id: string): Promise<number | undefined> {
   return usage ? Number(usage) : undefined;
 }
 
-/** One rps run, with each process's CPU time per request. */
-async function measured(url: string, headers: Record<string, string>, containerId: string): Promise<{ rps: number; clientUs: number; appUs: number | undefined; proxyUs: number }> {
+/** The CPU time so far, µs, of this process's `haproxy` children (the preview data plane), from /proc; 0 when there is none. */
+async function haproxyCpuUs(): Promise<number> {
+  let ticks = 0;
+  for (const pid of await readdir('/proc').catch(() => [] as string[])) {
+    if (!/^\d+$/.test(pid)) continue;
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+    // pid (comm) state ppid ... utime(14) stime(15): fields counted after the closing parenthesis.
+    const m = /^\d+ \((.*)\) (.*)$/s.exec(stat);
+    const rest = m?.[2]?.split(' ');
+    if (m?.[1] !== 'haproxy' || Number(rest?.[1]) !== process.pid) continue;
+    ticks += Number(rest![11]) + Number(rest![12]);
+  }
+  return ticks * (1e6 / 100); // USER_HZ is 100 on Linux
+}
+
+/** One rps run, with each process's CPU time per request (the proxy's: this process and its HAProxy). */
+async function measured(url: string, headers: Record<string, string>, containerId: string): Promise<{ rps: number; clientUs: number; appUs: number | undefined; proxyUs: number; haproxyUs: number }> {
   const app0 = await containerCpuUs(containerId);
   const self0 = process.cpuUsage();
+  const haproxy0 = await haproxyCpuUs();
   const r = await load(url, headers);
   const self = process.cpuUsage(self0);
+  const haproxyUs = ((await haproxyCpuUs()) - haproxy0) / r.requests;
   const app1 = await containerCpuUs(containerId);
   return {
     rps: r.rps,
     clientUs: r.clientCpuUs / r.requests,
     appUs: app0 !== undefined && app1 !== undefined ? (app1 - app0) / r.requests : undefined,
-    proxyUs: (self.user + self.system) / r.requests,
+    proxyUs: (self.user + self.system) / r.requests + haproxyUs,
+    haproxyUs,
   };
 }
 
@@ -216,6 +234,7 @@ try {
 
   const out = {
     runs: RUNS,
+    dataPlane: server.preview.dataPlane,
     coldProxiedMs: Math.round(median(proxied)),
     coldDockerRunMs: Math.round(median(plain)),
     coldRatio: +(median(proxied) / median(plain)).toFixed(2),
@@ -224,7 +243,7 @@ try {
     rpsRatio: +(proxyRps / direct1.rps).toFixed(2),
     cpuUsPerRequest: {
       direct: { client: us(direct1.clientUs), app: us(direct1.appUs) },
-      proxied: { client: us(mean((m) => m.clientUs)), app: us(appProxied), proxy: us(mean((m) => m.proxyUs)) },
+      proxied: { client: us(mean((m) => m.clientUs)), app: us(appProxied), proxy: us(mean((m) => m.proxyUs)), ofWhichHaproxy: us(mean((m) => m.haproxyUs)) },
     },
     cpuBoundRatio,
     latencyDirectMs: +latDirect.toFixed(2),

@@ -5,6 +5,7 @@ import { AppError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { Database } from '../db/port.js';
 import { findHaproxy } from './haproxy/binary.js';
+import { APP_BACKEND } from './haproxy/config.js';
 import { PortInUseError, startHaproxy, type HaproxyProcess } from './haproxy/process.js';
 import { RouteSync } from './haproxy/route-sync.js';
 import type { PreviewServices } from './index.js';
@@ -16,6 +17,8 @@ export interface PreviewListener {
   readonly port: number;
   /** `haproxy`: HAProxy serves the traffic, the Node server behind it; `node`: the Node server alone. */
   readonly dataPlane: 'haproxy' | 'node';
+  /** Requests HAProxy has sent straight to an app since it (re)started; 0 on the Node data plane. */
+  fastPathRequests(): Promise<number>;
   /** Stops taking requests and closes every connection (the service is stopping). */
   close(): Promise<void>;
 }
@@ -46,7 +49,7 @@ export async function startPreviewListener(deps: { config: Config; db: Database;
   if (!haproxy) {
     const port = await listen(server, config.preview.port, config.host);
     follow(port);
-    return { port, dataPlane: 'node', close: closeServer };
+    return { port, dataPlane: 'node', fastPathRequests: () => Promise.resolve(0), close: closeServer };
   }
 
   try {
@@ -73,6 +76,7 @@ export async function startPreviewListener(deps: { config: Config; db: Database;
     logger.info({ port, dataPlane: 'haproxy' }, 'preview origin listening');
     return {
       port, dataPlane: 'haproxy',
+      fastPathRequests: () => running.requestsTo(APP_BACKEND),
       async close() {
         await sync.close();
         await running.close();

@@ -33,6 +33,8 @@ export interface RunningServer {
   url: string;
   /** The preview origin (the preview server's own listener). */
   previewOrigin: string;
+  /** The preview origin's listener: its data plane (SAMOKODER_PREVIEW_DATA_PLANE, resolved) and counters. */
+  preview: PreviewListener;
   port: number;
   config: Config;
   ctx: AppContext;
@@ -128,7 +130,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
         logger.info('stopped');
       })());
 
-    return { url, previewOrigin: services.previews.origin.origin, port, config, ctx, masterKey: services.masterKey, services, stop };
+    return { url, previewOrigin: services.previews.origin.origin, preview: previews, port, config, ctx, masterKey: services.masterKey, services, stop };
   } catch (err) {
     await previewListener?.close().catch(() => undefined);
     await services.stop().catch(() => undefined);

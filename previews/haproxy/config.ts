@@ -16,8 +16,8 @@ export interface HaproxyConfigInput {
   sessionSecret: string;
   /** For a wildcard origin, what follows the project id in the Host header (`.localhost:8081`); undefined for a plain origin. */
   hostSuffix: string | undefined;
-  /** Drop root after binding (when the service runs as root). */
-  dropTo?: { uid: number; gid: number };
+  /** HAProxy's threads. */
+  threads: number;
 }
 
 /** The stick table whose counters say which previews were used (PreviewManager.touch). */
@@ -80,7 +80,7 @@ export function renderHaproxyConfig(c: HaproxyConfigInput): string {
     // Only HAProxy's own alerts; no access log (the app's traffic is the user's).
     '  log stderr format raw local0 warning',
     `  lua-load ${quoted(c.luaScript)}`,
-    ...(c.dropTo ? [`  uid ${c.dropTo.uid}`, `  gid ${c.dropTo.gid}`] : []),
+    `  nbthread ${c.threads}`,
     '',
     'defaults',
     '  mode http',

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { chown, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Logger } from '../../core/logger.js';
 import { HaproxyAdmin } from './admin.js';
@@ -22,12 +22,14 @@ interface Launched {
 /** HAProxy could not bind its port (another process holds it). */
 export class PortInUseError extends Error {}
 
-export type HaproxyStartOptions = Omit<HaproxyConfigInput, 'adminSocket' | 'routesMap' | 'sharesMap' | 'luaScript'> & { binary: string; logger: Logger };
+export type HaproxyStartOptions = Omit<HaproxyConfigInput, 'adminSocket' | 'routesMap' | 'sharesMap' | 'luaScript' | 'threads'> & { binary: string; logger: Logger };
 
 export interface HaproxyProcess {
   readonly admin: HaproxyAdmin;
   readonly routesMap: string;
   readonly sharesMap: string;
+  /** HTTP requests the backend has handled (its `req_tot` in `show stat`). */
+  requestsTo(backend: string): Promise<number>;
   /** Called after HAProxy was restarted (it crashed): its maps are empty again. */
   onRestart(listener: () => void): void;
   close(): Promise<void>;
@@ -45,7 +47,9 @@ export async function startHaproxy(options: HaproxyStartOptions): Promise<Haprox
   const files = { adminSocket: path.join(dir, 'admin.sock'), routesMap: path.join(dir, 'routes.map'), sharesMap: path.join(dir, 'shares.map'), luaScript: path.join(dir, 'hop-by-hop.lua'), config: path.join(dir, 'haproxy.cfg') };
   const asUser = process.getuid?.() === 0 && options.bind.port >= 1024 ? NOBODY : undefined;
   try {
-    await writeFile(files.config, renderHaproxyConfig({ ...options, ...files }), { mode: 0o600 });
+    // Half the cores: the rest is the apps' and the service's (one thread forwards tens of thousands of requests a second).
+    const threads = Math.max(1, Math.floor(availableParallelism() / 2));
+    await writeFile(files.config, renderHaproxyConfig({ ...options, ...files, threads }), { mode: 0o600 });
     await writeFile(files.routesMap, '', { mode: 0o600 });
     await writeFile(files.sharesMap, '', { mode: 0o600 });
     await writeFile(files.luaScript, HOP_BY_HOP_LUA, { mode: 0o600 });
@@ -132,6 +136,12 @@ export async function startHaproxy(options: HaproxyStartOptions): Promise<Haprox
     routesMap: files.routesMap,
     sharesMap: files.sharesMap,
     onRestart: (listener) => void restartListeners.add(listener),
+    async requestsTo(backend) {
+      const [header, ...rows] = (await admin.run(['show stat'])).split('\n');
+      const columns = (header ?? '').replace(/^# /, '').split(',');
+      const row = rows.map((r) => r.split(',')).find((r) => r[0] === backend && r[1] === 'BACKEND');
+      return Number(row?.[columns.indexOf('req_tot')] ?? 0);
+    },
     async close() {
       closing = true;
       clearTimeout(restartTimer);

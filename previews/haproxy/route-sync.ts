@@ -22,8 +22,9 @@ export class RouteSync {
   private activeShares = new Map<string, string>();
   private readonly counts = new Map<string, number>();
   private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
-  private again = false;
+  /** The last sync asked for, and the one that has not begun yet (it will read the database after any change made so far). */
+  private tail: Promise<void> = Promise.resolve();
+  private queued: Promise<void> | undefined;
   private unsubscribe: (() => void) | undefined;
 
   constructor(private readonly deps: { db: Database; haproxy: HaproxyProcess; manager: PreviewManager; logger: Logger }) {
@@ -32,7 +33,7 @@ export class RouteSync {
   }
 
   async start(): Promise<void> {
-    this.unsubscribe = this.deps.manager.onChange(() => void this.syncNow());
+    this.unsubscribe = this.deps.manager.onChange(() => this.syncNow());
     this.deps.haproxy.onRestart(() => {
       this.routes = new Map();
       this.activeShares = new Map();
@@ -44,25 +45,25 @@ export class RouteSync {
     this.timer.unref();
   }
 
-  /** One sync at a time; a request during one runs another right after it (it may carry a newer change). */
+  /**
+   * Resolves after a sync that began after this call (so it saw every change made before it). One
+   * sync at a time: callers while one runs share the next.
+   */
   syncNow(): Promise<void> {
-    if (this.running) {
-      this.again = true;
-      return this.running;
-    }
-    this.running = (async () => {
-      do {
-        this.again = false;
-        await this.sync().catch((err: unknown) => this.deps.logger.warn({ err }, 'preview data plane: sync failed'));
-      } while (this.again);
-    })().finally(() => (this.running = undefined));
-    return this.running;
+    if (this.queued) return this.queued;
+    const next = this.tail.then(() => {
+      this.queued = undefined;
+      return this.sync().catch((err: unknown) => this.deps.logger.warn({ err }, 'preview data plane: sync failed'));
+    });
+    this.queued = next;
+    this.tail = next;
+    return next;
   }
 
   async close(): Promise<void> {
     clearInterval(this.timer);
     this.unsubscribe?.();
-    await this.running;
+    await this.tail;
   }
 
   private async sync(): Promise<void> {

@@ -12,58 +12,16 @@ import { appendEvent } from '../../events/run-events.js';
 import { commitMessage, seedApp } from './app-fixture.js';
 import { ensureCliBuilt, runCli } from '../cli/cli.js';
 import { freePort } from '../helpers/ports.js';
+import { get, open, request } from './preview-client.js';
 
 const run = promisify(execFile);
 const SECRET = `s3cr3t-${randomUUID()}`;
 
-
-interface Reply {
-  status: number;
-  headers: http.IncomingHttpHeaders;
-  body: string;
-}
-
-/** A request to the preview server as a browser on `host` would send it (Host header, cookie). */
-function get(port: number, host: string, path: string, cookie?: string): Promise<Reply> {
-  return request(port, host, path, { headers: cookie ? { cookie } : {} });
-}
-
-/** Any request to the preview server; a body is written in 64 KiB chunks with no length (chunked), after a 100 Continue when asked for. */
-function request(port: number, host: string, path: string, opts: { method?: string; headers?: http.OutgoingHttpHeaders; body?: Buffer } = {}): Promise<Reply> {
-  return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port, path, method: opts.method ?? 'GET', headers: { host, ...opts.headers } }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => (body += c));
-      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body }));
-    });
-    req.on('error', reject);
-    // A request must not hang the test: a preview being restarted may not answer for a moment.
-    req.setTimeout(10_000, () => req.destroy(new Error('no answer in 10 s')));
-    const body = opts.body;
-    if (!body) return void req.end();
-    const write = (): void => {
-      for (let i = 0; i < body.length; i += 65_536) req.write(body.subarray(i, i + 65_536));
-      req.end();
-    };
-    if (opts.headers?.expect) req.once('continue', write);
-    else write();
-  });
-}
-
-/** Opens a preview URL like a browser: the grant (or share token) is exchanged for the cookie. */
-async function open(port: number, url: string): Promise<{ host: string; cookie: string; location: string }> {
-  const u = new URL(url);
-  const r = await get(port, u.host, `${u.pathname}${u.search}`);
-  expect(r.status).toBe(302);
-  const setCookie = r.headers['set-cookie']![0]!;
-  expect(setCookie).toMatch(/HttpOnly/);
-  // A localhost host is a secure context: the UI (another site) frames it, so the cookie is a partitioned third-party one.
-  expect(setCookie).toMatch(/; Secure; SameSite=None; Partitioned/);
-  return { host: u.host, cookie: setCookie.split(';')[0]!, location: r.headers.location! };
-}
-
-describe('live preview: a real sandbox container behind the preview proxy', () => {
+// Both data planes serve the same contract: HAProxy in front of the Node preview server (the
+// default where HAProxy is installed), and the Node server alone. The lifecycle tests, which do not
+// depend on the plane, run once.
+describe.each([['haproxy'], ['node']] as const)('live preview (%s data plane): a real sandbox container behind the preview proxy', (dataPlane) => {
+  const once = dataPlane === 'haproxy' ? test : test.skip;
   let server: TestServer;
   let api: Api;
   let port: number;
@@ -81,7 +39,9 @@ describe('live preview: a real sandbox container behind the preview proxy', () =
       SAMOKODER_PREVIEW_PORT: port,
       SAMOKODER_PREVIEW_ORIGIN: `http://*.localhost:${port}`,
       SAMOKODER_PREVIEW_IDLE_SECONDS: 20,
+      SAMOKODER_PREVIEW_DATA_PLANE: dataPlane,
     });
+    expect(server.preview.dataPlane).toBe(dataPlane);
     api = apiClient(server.url);
     owner = await seedTenant(server, api);
     other = await seedTenant(server, api);
@@ -257,7 +217,7 @@ describe('live preview: a real sandbox container behind the preview proxy', () =
     expect((await get(port, again.host, again.pathname + again.search)).status).toBe(404);
   }, 60_000);
 
-  test('restarts on the new files after a finished run and after a revert', async () => {
+  once('restarts on the new files after a finished run and after a revert', async () => {
     const started = await api('POST', `/api/projects/${owner.projectId}/preview`, { token: owner.token });
     const { cookie } = await open(port, started.body.url);
     const v1 = (await server.ctx.workspaces.open(owner.projectId).then((w) => w.history.headSha()));
@@ -273,7 +233,7 @@ describe('live preview: a real sandbox container behind the preview proxy', () =
     expect(events.rows.filter((e) => e.type === 'preview.starting' && e.data.reason === 'files_changed')).toHaveLength(2);
   }, 180_000);
 
-  test('an idle preview is stopped by the sweep', async () => {
+  once('an idle preview is stopped by the sweep', async () => {
     await api('POST', `/api/projects/${owner.projectId}/preview`, { token: owner.token });
     await server.ctx.db.query(`UPDATE previews SET last_access_at = now() - interval '1 hour' WHERE project_id = $1`, [owner.projectId]);
     const status = async (): Promise<string> => (await api('GET', `/api/projects/${owner.projectId}/preview`, { token: owner.token })).body.status;
@@ -282,7 +242,7 @@ describe('live preview: a real sandbox container behind the preview proxy', () =
     expect(stopped.rows[0]!.data.reason).toBe('idle');
   }, 60_000);
 
-  test('samokoder preview prints the URL; --stop stops it', async () => {
+  once('samokoder preview prints the URL; --stop stops it', async () => {
     ensureCliBuilt();
     const env = { SAMOKODER_URL: server.url, SAMOKODER_TOKEN: owner.token };
     const started = await runCli(['preview', owner.projectId], env);
@@ -299,7 +259,7 @@ describe('live preview: a real sandbox container behind the preview proxy', () =
     expect((await runCli(['preview'], env)).code).toBe(2);
   }, 180_000);
 
-  test("deleting a project removes its preview's container and network", async () => {
+  once("deleting a project removes its preview's container and network", async () => {
     const started = await api('POST', `/api/projects/${other.projectId}/preview`, { token: other.token });
     expect(started.body.status).toBe('running');
     const label = `label=samokoder.project=${other.projectId}`;
@@ -309,7 +269,7 @@ describe('live preview: a real sandbox container behind the preview proxy', () =
     expect((await run('docker', ['network', 'ls', '-q', '--filter', label])).stdout.trim()).toBe('');
   }, 120_000);
 
-  test('the secret is in no event, export, commit or log line', async () => {
+  once('the secret is in no event, export, commit or log line', async () => {
     const events = await server.ctx.db.query<{ j: string }>('SELECT data::text AS j FROM events');
     expect(events.rows.map((r) => r.j).join('\n')).not.toContain(SECRET);
     const zip = await fetch(`${server.url}/api/projects/${owner.projectId}/export?git=1`, { headers: { authorization: `Bearer ${owner.token}` } });

@@ -1,0 +1,181 @@
+import http from 'node:http';
+import { readFile, readdir, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { SignJWT } from 'jose';
+import { apiClient, startTestServer, type TestServer } from '../helpers/server.js';
+import { eventually } from '../helpers/eventually.js';
+import { NO_WORKER, seedTenant, type Api, type Tenant } from '../api/fixtures.js';
+import { freePort } from '../helpers/ports.js';
+import { seedApp } from './app-fixture.js';
+import { get, open } from './preview-client.js';
+
+const run = promisify(execFile);
+
+/** This process's `haproxy` children (the data plane of the server this test started): pid and what /proc says of each. */
+async function haproxyChildren(): Promise<{ pid: number; cmdline: string; environ: string; uid: number }[]> {
+  const out = [];
+  for (const pid of await readdir('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    const statText = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+    const m = /^\d+ \((.*)\) \S+ (\d+)/.exec(statText);
+    if (m?.[1] !== 'haproxy' || Number(m[2]) !== process.pid) continue;
+    const status = await readFile(`/proc/${pid}/status`, 'utf8');
+    out.push({
+      pid: Number(pid),
+      cmdline: (await readFile(`/proc/${pid}/cmdline`, 'utf8')).replaceAll('\0', ' '),
+      environ: await readFile(`/proc/${pid}/environ`, 'utf8').catch(() => ''),
+      uid: Number(/^Uid:\s+(\d+)/m.exec(status)![1]),
+    });
+  }
+  return out;
+}
+
+describe('the HAProxy preview data plane: the fast path admits exactly what the Node preview server would', () => {
+  let server: TestServer;
+  let api: Api;
+  let port: number;
+  let owner: Tenant;
+  let other: Tenant;
+  let ownerCookie: string;
+  let otherCookie: string;
+  const namespace = `test-haproxy-${randomUUID().slice(0, 8)}`;
+  const hostOf = (projectId: string): string => `${projectId}.localhost:${port}`;
+  const fast = (): Promise<number> => server.preview.fastPathRequests();
+  /** Starts the tenant's preview (when the idle sweep stopped it) and opens it: the session cookie. */
+  const start = async (t: Tenant): Promise<string> => {
+    const started = await api('POST', `/api/projects/${t.projectId}/preview`, { token: t.token });
+    expect(started.body.status).toBe('running');
+    return (await open(port, started.body.url)).cookie;
+  };
+
+  beforeAll(async () => {
+    port = await freePort();
+    server = await startTestServer('pglite', {
+      ...NO_WORKER,
+      SAMOKODER_SANDBOX_IMAGE: process.env.SAMOKODER_SANDBOX_IMAGE ?? 'samokoder-sandbox:latest',
+      SAMOKODER_SANDBOX_NAMESPACE: namespace,
+      SAMOKODER_PREVIEW_PORT: port,
+      SAMOKODER_PREVIEW_ORIGIN: `http://*.localhost:${port}`,
+      SAMOKODER_PREVIEW_DATA_PLANE: 'haproxy',
+      // The sweep runs every 2.5 s: a preview whose use the data plane did not report stops.
+      SAMOKODER_PREVIEW_IDLE_SECONDS: 10,
+    });
+    expect(server.preview.dataPlane).toBe('haproxy');
+    api = apiClient(server.url);
+    owner = await seedTenant(server, api);
+    other = await seedTenant(server, api);
+    await seedApp(server, owner.projectId, owner.runId, 'the owner app');
+    await seedApp(server, other.projectId, other.runId, 'the other app');
+    ownerCookie = await start(owner);
+    otherCookie = await start(other);
+  }, 120_000);
+
+  afterAll(async () => {
+    await server?.close();
+    // HAProxy goes with the service.
+    expect(await haproxyChildren()).toEqual([]);
+    const { stdout } = await run('docker', ['ps', '-aq', '--filter', `label=samokoder.namespace=${namespace}`]);
+    expect(stdout.trim()).toBe('');
+  });
+
+  test('a valid cookie takes the fast path; interleaved requests of two projects on shared keep-alive connections each reach their own app', async () => {
+    // The preview reaches HAProxy's map within a sync: from then on its requests bypass Node.
+    const before = await fast();
+    expect(await eventually(async () => {
+      await get(port, hostOf(owner.projectId), '/', ownerCookie);
+      return (await fast()) > before;
+    }, true, 10_000)).toBe(true);
+
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 2 });
+    const one = (t: Tenant, cookie: string): Promise<string> => new Promise((resolve, reject) => {
+      http.get({ host: '127.0.0.1', port, path: '/', agent, headers: { host: hostOf(t.projectId), cookie } }, (res) => {
+        let body = '';
+        res.on('data', (c: Buffer) => (body += c.toString()));
+        res.on('end', () => resolve(body));
+      }).on('error', reject);
+    });
+    const start = await fast();
+    const bodies = await Promise.all(Array.from({ length: 200 }, (_, i) => (i % 2 ? one(owner, ownerCookie) : one(other, otherCookie))));
+    agent.destroy();
+    bodies.forEach((body, i) => expect(body).toBe(i % 2 ? '<h1>the owner app</h1>' : '<h1>the other app</h1>'));
+    expect((await fast()) - start).toBe(200);
+  }, 60_000);
+
+  test('forged, unsigned, expired, misused and misplaced cookies never reach an app: 404', async () => {
+    const secret = new TextEncoder().encode(server.ctx.previews.grants.sessionSecret);
+    const session = (claims: Record<string, unknown>, expSeconds: number, aud = 'samokoder-preview-session') =>
+      new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).setIssuer('samokoder').setAudience(aud).setSubject(owner.userId).setExpirationTime(Math.floor(Date.now() / 1000) + expSeconds).sign(secret);
+    const token = ownerCookie.split('=')[1]!;
+    const [header, payload, signature] = token.split('.') as [string, string, string];
+    const unsigned = `${Buffer.from(JSON.stringify({ alg: 'none' })).toString('base64url')}.${payload}.`;
+    const forged = `${header}.${payload}.${signature.slice(0, -2)}${signature.endsWith('AA') ? 'BB' : 'AA'}`;
+    const grant = new URL((await api('GET', `/api/projects/${owner.projectId}/preview`, { token: owner.token })).body.url).searchParams.get('samokoder_grant')!;
+    const cases: [string, string][] = [
+      ['forged signature', forged],
+      ['alg none', unsigned],
+      ['expired', await session({ pid: owner.projectId, k: 'owner' }, -5)],
+      ['another audience', await session({ pid: owner.projectId, k: 'owner' }, 600, 'samokoder-preview-grant')],
+      ['a grant as the cookie', grant],
+      ['an unknown kind', await session({ pid: owner.projectId, k: 'admin' }, 600)],
+    ];
+    const before = await fast();
+    for (const [what, value] of cases) {
+      const r = await get(port, hostOf(owner.projectId), '/', `samokoder_preview=${value}`);
+      expect([what, r.status]).toEqual([what, 404]);
+    }
+    // The owner's valid cookie on the other project's host.
+    expect((await get(port, hostOf(other.projectId), '/', ownerCookie)).status).toBe(404);
+    expect(await fast()).toBe(before);
+  }, 60_000);
+
+  test('a revoked share link stops on the fast path at once', async () => {
+    await start(owner);
+    const share = await api('POST', `/api/projects/${owner.projectId}/preview/share`, { token: owner.token, body: { ttlMinutes: 30 } });
+    const { cookie } = await open(port, share.body.url);
+    const before = await fast();
+    expect(await eventually(async () => {
+      expect((await get(port, hostOf(owner.projectId), '/', cookie)).status).toBe(200);
+      return (await fast()) > before;
+    }, true, 10_000)).toBe(true);
+    expect((await api('DELETE', `/api/projects/${owner.projectId}/preview/share/${share.body.id}`, { token: owner.token })).status).toBe(204);
+    expect((await get(port, hostOf(owner.projectId), '/', cookie)).status).toBe(404);
+  }, 60_000);
+
+  test('a preview used only through the fast path is not stopped as idle', async () => {
+    await start(owner);
+    await server.ctx.db.query(`UPDATE previews SET last_access_at = now() - interval '1 hour' WHERE project_id = $1`, [owner.projectId]);
+    const before = await fast();
+    // Longer than the idle time, several sweeps: each would stop a preview nobody used.
+    for (const until = Date.now() + 12_000; Date.now() < until; await new Promise((r) => setTimeout(r, 300))) {
+      expect((await get(port, hostOf(owner.projectId), '/', ownerCookie)).status).toBe(200);
+    }
+    expect((await fast()) - before).toBeGreaterThan(20);
+    expect((await api('GET', `/api/projects/${owner.projectId}/preview`, { token: owner.token })).body.status).toBe('running');
+  }, 60_000);
+
+  test('HAProxy runs unprivileged, its secret only in a private file, and is restarted when it dies', async () => {
+    await start(owner);
+    const [proc] = await haproxyChildren();
+    expect(proc).toBeDefined();
+    const secret = server.ctx.previews.grants.sessionSecret;
+    expect(proc!.cmdline).not.toContain(secret);
+    expect(proc!.environ).not.toContain(secret);
+    if (process.getuid?.() === 0) expect(proc!.uid).toBe(65534);
+    const configPath = proc!.cmdline.split(' ').find((a) => a.endsWith('haproxy.cfg'))!;
+    expect((await readFile(configPath, 'utf8')).includes(secret)).toBe(true);
+    expect((await stat(configPath)).mode & 0o077).toBe(0);
+    expect((await stat(path.dirname(configPath))).mode & 0o077).toBe(0);
+
+    process.kill(proc!.pid, 'SIGKILL');
+    // A new HAProxy, its maps filled again: the preview is back on the fast path.
+    expect(await eventually(async () => {
+      const r = await get(port, hostOf(owner.projectId), '/', ownerCookie).catch(() => undefined);
+      return r?.status === 200 && (await fast().catch(() => 0)) > 0;
+    }, true, 20_000)).toBe(true);
+    const [again] = await haproxyChildren();
+    expect(again!.pid).not.toBe(proc!.pid);
+  }, 60_000);
+});
