@@ -7,6 +7,7 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build, ensureDependencies } from './lib/deps.mjs';
+import { ensureHaproxy } from './lib/haproxy.mjs';
 import { provisionSandbox } from './lib/provision.mjs';
 import { buildWeb } from './lib/web.mjs';
 
@@ -15,6 +16,8 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 let sandbox;
 try {
   await ensureDependencies(root);
+  // Before the sandbox's provisioning, which may use apt-get too (one at a time).
+  await ensureHaproxy({ log: (m) => console.log(`• preview data plane: ${m}`) });
   // The image build (minutes, the first time) waits mostly on the network and Docker; the
   // compilers keep the CPU busy meanwhile. Each line says which of the two it comes from.
   [sandbox] = await Promise.all([

@@ -1,7 +1,7 @@
 // `npm test`: install and start what the tests need, then type-check, lint and run the suite.
 //   npm dependencies (npm install, pinned by the lock file) · the Docker engine (installed and
 //   started when none answers) · the sandbox image (built offline when no registry is reachable)
-//   · Chromium and OpenSSH's sshd (apt-get, service kept stopped) · a throwaway PostgreSQL 15
+//   · Chromium, OpenSSH's sshd and HAProxy (apt-get, services kept stopped) · a throwaway PostgreSQL 15
 //   (Jest's global setup) · compile to dist/
 // Extra arguments go to Jest: `npm test -- test/auth.test.ts`.
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
@@ -11,6 +11,7 @@ import { build, ensureDependencies } from './lib/deps.mjs';
 import { run } from './lib/run.mjs';
 import { ensureChromium } from './lib/chromium.mjs';
 import { ensureSshd } from './lib/sshd.mjs';
+import { ensureHaproxy } from './lib/haproxy.mjs';
 import { buildWeb, typecheckWeb } from './lib/web.mjs';
 import { provisionSandbox } from './lib/provision.mjs';
 
@@ -32,6 +33,8 @@ async function main() {
   if (chromium) process.env.SAMOKODER_CHROMIUM = chromium;
   step('OpenSSH server (ssh import/push tests)');
   await ensureSshd({ log: (m) => console.log(`  ${m}`) });
+  step('HAProxy (the preview data plane)');
+  await ensureHaproxy({ log: (m) => console.log(`  ${m}`), missing: 'the HAProxy data plane tests will fail' });
   step('type-check (tsc --noEmit)');
   await run(process.execPath, [bin('typescript/bin/tsc'), '-p', 'tsconfig.json', '--noEmit'], { cwd: root });
   step('type-check the web UI (web/tsconfig.json)');

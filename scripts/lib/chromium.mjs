@@ -2,7 +2,8 @@
 // Installed with apt-get when missing and we are root on Debian (like the PostgreSQL binaries);
 // never downloaded from Google (`npx playwright install` is not used).
 import { existsSync } from 'node:fs';
-import { isRoot, run, which } from './run.mjs';
+import { aptInstall } from './apt.mjs';
+import { which } from './run.mjs';
 
 const CANDIDATES = ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome', '/usr/bin/google-chrome-stable'];
 
@@ -15,11 +16,7 @@ export function findChromium() {
 export async function ensureChromium({ log = console.log } = {}) {
   let found = findChromium();
   if (found) return found;
-  if (isRoot() && existsSync('/etc/debian_version')) {
-    log('installing Chromium (apt-get install chromium)…');
-    const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-    await run('apt-get', ['update', '-qq'], { env });
-    await run('apt-get', ['install', '-y', '-qq', '--no-install-recommends', 'chromium'], { env });
+  if (await aptInstall(['chromium'], { log })) {
     found = findChromium();
     if (found) return found;
   }
