@@ -1,11 +1,16 @@
 import http from 'node:http';
-import { readFile, readdir, stat } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm, stat } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { SignJWT } from 'jose';
 import { apiClient, startTestServer, type TestServer } from '../helpers/server.js';
+import { createTestDatabase, type TestDatabase } from '../helpers/databases.js';
+import { createLogger } from '../../core/logger.js';
+import { PgDatabase } from '../../db/pg-database.js';
+import { startServer, type RunningServer } from '../../server/server.js';
 import { eventually } from '../helpers/eventually.js';
 import { NO_WORKER, seedTenant, type Api, type Tenant } from '../api/fixtures.js';
 import { freePort } from '../helpers/ports.js';
@@ -178,4 +183,61 @@ describe('the HAProxy preview data plane: the fast path admits exactly what the 
     const [again] = await haproxyChildren();
     expect(again!.pid).not.toBe(proc!.pid);
   }, 60_000);
+});
+
+describe('the HAProxy preview data plane across nodes: any node serves a preview another node runs', () => {
+  const namespace = `test-haproxy-nodes-${randomUUID().slice(0, 8)}`;
+  let t: TestDatabase;
+  let dataDir: string;
+  const nodes: RunningServer[] = [];
+  const ownDb: PgDatabase[] = [];
+
+  beforeAll(async () => {
+    t = await createTestDatabase('postgres', { migrate: false });
+    dataDir = await mkdtemp(path.join(os.tmpdir(), 'samokoder-test-'));
+    for (let i = 0; i < 2; i++) {
+      // Node B with a pool of its own, as another process would have.
+      const own = i > 0 ? new PgDatabase({ connectionString: t.url! }) : undefined;
+      if (own) ownDb.push(own);
+      const db = own ?? t.db;
+      nodes.push(await startServer({
+        env: {},
+        overrides: {
+          PORT: 0, HOST: '127.0.0.1', SAMOKODER_DATA_DIR: dataDir, SAMOKODER_AUTH_RATE_LIMIT: 1000, SAMOKODER_WORKSPACE_QUOTA: 'reactive', SAMOKODER_RUN_WORKER: false,
+          SAMOKODER_SANDBOX_IMAGE: process.env.SAMOKODER_SANDBOX_IMAGE ?? 'samokoder-sandbox:latest', SAMOKODER_SANDBOX_NAMESPACE: namespace, SAMOKODER_PREVIEW_DATA_PLANE: 'haproxy',
+        },
+        db,
+        logger: createLogger({ level: 'silent' }),
+      }));
+    }
+  }, 120_000);
+
+  afterAll(async () => {
+    for (const n of nodes.reverse()) await n.stop();
+    for (const db of ownDb) await db.close();
+    await t?.cleanup();
+    await rm(dataDir, { recursive: true, force: true });
+    const { stdout } = await run('docker', ['ps', '-aq', '--filter', `label=samokoder.namespace=${namespace}`]);
+    expect(stdout.trim()).toBe('');
+  });
+
+  test('started on node A, opened on node B: B routes it on its fast path; stopped on A, B stops routing it', async () => {
+    const [a, b] = nodes as [RunningServer, RunningServer];
+    const apiA = apiClient(a.url);
+    const apiB = apiClient(b.url);
+    const owner = await seedTenant({ ...a, logs: [], dataDir, close: () => Promise.resolve() }, apiA);
+    await seedApp({ ...a, logs: [], dataDir, close: () => Promise.resolve() }, owner.projectId, owner.runId, 'served by any node');
+    expect((await apiA('POST', `/api/projects/${owner.projectId}/preview`, { token: owner.token })).body.status).toBe('running');
+
+    const viaB = await apiB('GET', `/api/projects/${owner.projectId}/preview`, { token: owner.token });
+    const { host, cookie } = await open(b.preview.port, viaB.body.url);
+    expect(host).toBe(`${owner.projectId}.localhost:${b.preview.port}`);
+    expect(await eventually(async () => {
+      expect((await get(b.preview.port, host, '/', cookie)).body).toBe('<h1>served by any node</h1>');
+      return (await b.preview.fastPathRequests()) > 0;
+    }, true, 10_000)).toBe(true);
+
+    expect((await apiA('DELETE', `/api/projects/${owner.projectId}/preview`, { token: owner.token })).status).toBe(200);
+    expect(await eventually(async () => (await get(b.preview.port, host, '/', cookie)).status, 503, 10_000)).toBe(503);
+  }, 120_000);
 });
