@@ -1,17 +1,68 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { chown, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { constants, existsSync } from 'node:fs';
+import { promisify } from 'node:util';
+import { chown, mkdtemp, open, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Logger } from '../../core/logger.js';
 import { HaproxyAdmin } from './admin.js';
 import { HOP_BY_HOP_LUA, renderHaproxyConfig, type HaproxyConfigInput } from './config.js';
 
+const run = promisify(execFile);
 const SETPRIV = '/usr/bin/setpriv';
+const DIR_PREFIX = 'samokoder-haproxy-';
+/** The pid of the service a directory belongs to: the start-up sweep removes those of processes that are gone. */
+const OWNER_FILE = 'owner.pid';
 /** The unprivileged user HAProxy runs as when the service is root (Debian's `nobody`). */
 const NOBODY = { uid: 65534, gid: 65534 };
 const READY_TIMEOUT_MS = 15_000;
 const RESTART_DELAY_MS = 1000;
+
+/**
+ * Writes the config into the FIFO HAProxy reads it from (`-f`): the secret passes through the
+ * kernel and is stored in no file. (A Node child's stdin is a socket, which `-f /dev/stdin` cannot
+ * open.) The FIFO is opened without blocking once HAProxy has opened it for reading; the config is
+ * far below a pipe's capacity, so one write takes it all.
+ */
+async function feed(fifo: string, config: string): Promise<void> {
+  for (;;) {
+    const handle = await open(fifo, constants.O_WRONLY | constants.O_NONBLOCK).catch((err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENXIO') return undefined; // no reader yet
+      throw err;
+    });
+    if (handle) {
+      try {
+        await handle.write(config);
+      } finally {
+        await handle.close();
+      }
+      return;
+    }
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+/** Removes the directories a killed service left (its HAProxy died with it). */
+async function sweepOrphans(): Promise<void> {
+  for (const name of await readdir(tmpdir()).catch(() => [] as string[])) {
+    if (!name.startsWith(DIR_PREFIX)) continue;
+    const dir = path.join(tmpdir(), name);
+    const owner = await readFile(path.join(dir, OWNER_FILE), 'utf8').catch(() => undefined);
+    // No owner yet: another service may be creating it this moment.
+    if (owner === undefined && Date.now() - ((await stat(dir).catch(() => undefined))?.mtimeMs ?? 0) < 60_000) continue;
+    if (owner !== undefined && alive(Number(owner))) continue;
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
 
 /** A running HAProxy and what it has written to stderr lately (the secret scrubbed). */
 interface Launched {
@@ -36,24 +87,26 @@ export interface HaproxyProcess {
 }
 
 /**
- * Runs HAProxy (the preview data plane) as a child process: its config and maps in a private
- * directory (the config holds the session secret), unprivileged when the service is root, killed
- * with the service (setpriv's parent-death signal, so a `kill -9` of the service leaves no
- * HAProxy holding the port), restarted when it dies on its own.
+ * Runs HAProxy (the preview data plane) as a child process: its config (which holds the session
+ * secret) passed through a FIFO, never written to a file; its maps, Lua script and runtime socket in a
+ * private directory; unprivileged when the service is root; killed with the service (setpriv's
+ * parent-death signal, so a `kill -9` of the service leaves no HAProxy holding the port);
+ * restarted when it dies on its own.
  */
 export async function startHaproxy(options: HaproxyStartOptions): Promise<HaproxyProcess> {
   const { binary, logger } = options;
-  const dir = await mkdtemp(path.join(tmpdir(), 'samokoder-haproxy-'));
-  const files = { adminSocket: path.join(dir, 'admin.sock'), routesMap: path.join(dir, 'routes.map'), sharesMap: path.join(dir, 'shares.map'), luaScript: path.join(dir, 'hop-by-hop.lua'), config: path.join(dir, 'haproxy.cfg') };
+  await sweepOrphans();
+  const dir = await mkdtemp(path.join(tmpdir(), DIR_PREFIX));
+  const files = { configFifo: path.join(dir, 'config.fifo'), adminSocket: path.join(dir, 'admin.sock'), routesMap: path.join(dir, 'routes.map'), sharesMap: path.join(dir, 'shares.map'), luaScript: path.join(dir, 'hop-by-hop.lua') };
   const asUser = process.getuid?.() === 0 && options.bind.port >= 1024 ? NOBODY : undefined;
+  // Half the cores: the rest is the apps' and the service's (one thread forwards tens of thousands of requests a second).
+  const config = renderHaproxyConfig({ ...options, ...files, threads: Math.max(1, Math.floor(availableParallelism() / 2)) });
   try {
-    // Half the cores: the rest is the apps' and the service's (one thread forwards tens of thousands of requests a second).
-    const threads = Math.max(1, Math.floor(availableParallelism() / 2));
-    await writeFile(files.config, renderHaproxyConfig({ ...options, ...files, threads }), { mode: 0o600 });
+    await writeFile(path.join(dir, OWNER_FILE), String(process.pid));
     await writeFile(files.routesMap, '', { mode: 0o600 });
     await writeFile(files.sharesMap, '', { mode: 0o600 });
     await writeFile(files.luaScript, HOP_BY_HOP_LUA, { mode: 0o600 });
-    if (asUser) for (const p of [dir, files.config, files.routesMap, files.sharesMap, files.luaScript]) await chown(p, asUser.uid, asUser.gid);
+    if (asUser) for (const p of [dir, files.routesMap, files.sharesMap, files.luaScript]) await chown(p, asUser.uid, asUser.gid);
   } catch (err) {
     await rm(dir, { recursive: true, force: true });
     throw err;
@@ -67,7 +120,7 @@ export async function startHaproxy(options: HaproxyStartOptions): Promise<Haprox
   let restartTimer: NodeJS.Timeout | undefined;
 
   function spawnHaproxy(): Launched {
-    const args = ['-db', '-f', files.config];
+    const args = ['-db', '-f', files.configFifo];
     const [cmd, argv] = existsSync(SETPRIV) ? [SETPRIV, ['--pdeathsig', 'KILL', '--', binary, ...args]] : [binary, args];
     const p = spawn(cmd, argv, { stdio: ['ignore', 'ignore', 'pipe'], ...(asUser ?? {}) });
     let stderr = '';
@@ -81,6 +134,8 @@ export async function startHaproxy(options: HaproxyStartOptions): Promise<Haprox
 
   /** Starts HAProxy and waits until its runtime API answers; throws with its output when it exits first. */
   async function launch(): Promise<Launched> {
+    await run('mkfifo', ['-m', '600', files.configFifo]);
+    if (asUser) await chown(files.configFifo, asUser.uid, asUser.gid);
     const launched = spawnHaproxy();
     const p = launched.proc;
     const exited = new Promise<never>((_, reject) => {
@@ -91,6 +146,13 @@ export async function startHaproxy(options: HaproxyStartOptions): Promise<Haprox
       });
     });
     exited.catch(() => undefined);
+    const feeding = feed(files.configFifo, config);
+    feeding.catch(() => undefined); // HAProxy exited first: `exited` says why
+    try {
+      await Promise.race([feeding, exited]);
+    } finally {
+      await rm(files.configFifo, { force: true });
+    }
     const deadline = Date.now() + READY_TIMEOUT_MS;
     for (let wait = 10; ; wait = Math.min(wait * 2, 200)) {
       const ready = await Promise.race([admin.run(['show info']).then(() => true, () => false), exited]);

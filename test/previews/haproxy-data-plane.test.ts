@@ -1,9 +1,9 @@
 import http from 'node:http';
-import { mkdtemp, readFile, readdir, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, readlink, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { promisify } from 'node:util';
 import { SignJWT } from 'jose';
 import { apiClient, startTestServer, type TestServer } from '../helpers/server.js';
@@ -38,6 +38,19 @@ async function haproxyChildren(): Promise<{ pid: number; cmdline: string; enviro
   return out;
 }
 
+/** The directory of HAProxy's runtime socket: the path /proc/net/unix gives the listening socket among its open files (the name it was bound to, before HAProxy renamed it into place). */
+async function runtimeDirOf(pid: number): Promise<string> {
+  const inodes = new Set<string>();
+  for (const fd of await readdir(`/proc/${pid}/fd`)) {
+    const target = await readlink(`/proc/${pid}/fd/${fd}`).catch(() => '');
+    const m = /^socket:\[(\d+)\]$/.exec(target);
+    if (m) inodes.add(m[1]!);
+  }
+  const line = (await readFile('/proc/net/unix', 'utf8')).split('\n').map((l) => l.trim().split(/\s+/)).find((f) => inodes.has(f[6] ?? '') && f[7]?.includes('/admin.sock'));
+  if (!line) throw new Error(`no runtime socket among the open files of ${pid}`);
+  return path.dirname(line[7]!);
+}
+
 describe('the HAProxy preview data plane: the fast path admits exactly what the Node preview server would', () => {
   let server: TestServer;
   let api: Api;
@@ -56,7 +69,14 @@ describe('the HAProxy preview data plane: the fast path admits exactly what the 
     return (await open(port, started.body.url)).cookie;
   };
 
+  let orphan: string;
+
   beforeAll(async () => {
+    // What a killed service leaves: a directory whose owner is gone.
+    orphan = await mkdtemp(path.join(os.tmpdir(), 'samokoder-haproxy-'));
+    const gone = spawn(process.execPath, ['-e', '']);
+    await new Promise((r) => gone.once('exit', r));
+    await writeFile(path.join(orphan, 'owner.pid'), String(gone.pid));
     port = await freePort();
     server = await startTestServer('pglite', {
       ...NO_WORKER,
@@ -161,18 +181,22 @@ describe('the HAProxy preview data plane: the fast path admits exactly what the 
     expect((await api('GET', `/api/projects/${owner.projectId}/preview`, { token: owner.token })).body.status).toBe('running');
   }, 60_000);
 
-  test('HAProxy runs unprivileged, its secret only in a private file, and is restarted when it dies', async () => {
+  test('HAProxy runs unprivileged, its secret in no file, argument or environment, and is restarted when it dies', async () => {
     await start(owner);
     const [proc] = await haproxyChildren();
     expect(proc).toBeDefined();
     const secret = server.ctx.previews.grants.sessionSecret;
+    expect(proc!.cmdline).toMatch(/-f \S+\/config\.fifo/);
     expect(proc!.cmdline).not.toContain(secret);
     expect(proc!.environ).not.toContain(secret);
     if (process.getuid?.() === 0) expect(proc!.uid).toBe(65534);
-    const configPath = proc!.cmdline.split(' ').find((a) => a.endsWith('haproxy.cfg'))!;
-    expect((await readFile(configPath, 'utf8')).includes(secret)).toBe(true);
-    expect((await stat(configPath)).mode & 0o077).toBe(0);
-    expect((await stat(path.dirname(configPath))).mode & 0o077).toBe(0);
+    // Its directory (maps, Lua script, runtime socket) is private and holds no secret.
+    const dir = await runtimeDirOf(proc!.pid);
+    expect((await stat(dir)).mode & 0o077).toBe(0);
+    for (const name of await readdir(dir)) {
+      if (name.endsWith('.sock')) continue;
+      expect([name, (await readFile(path.join(dir, name), 'utf8')).includes(secret)]).toEqual([name, false]);
+    }
 
     process.kill(proc!.pid, 'SIGKILL');
     // A new HAProxy, its maps filled again: the preview is back on the fast path.
@@ -182,6 +206,8 @@ describe('the HAProxy preview data plane: the fast path admits exactly what the 
     }, true, 20_000)).toBe(true);
     const [again] = await haproxyChildren();
     expect(again!.pid).not.toBe(proc!.pid);
+    // The directory a dead service left was removed when this one started.
+    await expect(stat(orphan)).rejects.toThrow(/ENOENT/);
   }, 60_000);
 });
 
