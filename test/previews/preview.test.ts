@@ -303,9 +303,16 @@ describe('live preview: a real sandbox container behind the preview proxy', () =
     const started = await api('POST', `/api/projects/${other.projectId}/preview`, { token: other.token });
     expect(started.body.status).toBe('running');
     const label = `label=samokoder.project=${other.projectId}`;
-    expect((await run('docker', ['network', 'ls', '-q', '--filter', label])).stdout.trim()).not.toBe('');
+    // Its app either joined a spare network's holder (unlabelled: made before the project had it) or is alone on a network made for it.
+    const { container_id: app } = (await server.ctx.db.query<{ container_id: string }>('SELECT container_id FROM previews WHERE project_id = $1', [other.projectId])).rows[0]!;
+    const mode = (await run('docker', ['inspect', '-f', '{{.HostConfig.NetworkMode}}', app])).stdout.trim();
+    const onNetwork = mode.startsWith('container:') ? mode.slice('container:'.length) : app;
+    const network = (await run('docker', ['inspect', '-f', '{{range $n, $_ := .NetworkSettings.Networks}}{{$n}}{{end}}', onNetwork])).stdout.trim();
+    expect(network).toMatch(/^samokoder-preview-/);
     expect((await api('DELETE', `/api/projects/${other.projectId}`, { token: other.token })).status).toBe(204);
     expect((await run('docker', ['ps', '-aq', '--filter', label])).stdout.trim()).toBe('');
+    expect((await run('docker', ['ps', '-aq', '--filter', `id=${onNetwork}`])).stdout.trim()).toBe('');
+    expect(await run('docker', ['network', 'inspect', network]).then(() => 'there', () => 'gone')).toBe('gone');
     expect((await run('docker', ['network', 'ls', '-q', '--filter', label])).stdout.trim()).toBe('');
   }, 120_000);
 
