@@ -158,10 +158,16 @@ export function createDockerPreviewRuntime(options: { sandbox: SandboxSettings; 
     const container = docker.getContainer(containerId);
     // Another process's preview (a node that restarted): its holder or network is found on the container.
     const placement = entry ?? (await container.inspect().then(placementOf, () => undefined));
-    await container.remove({ force: true }).catch((err: unknown) => {
+    const removal = container.remove({ force: true }).catch((err: unknown) => {
       if ((err as { statusCode?: number }).statusCode !== 404) logger.warn({ err }, 'preview: could not remove a container');
     });
-    if (placement) await release(placement);
+    // A holder's network has the holder as its only endpoint: it goes alongside the app's container
+    // (a restart waits for this); a network of the app's own, once the app's container is gone.
+    if (placement && 'holderId' in placement) await Promise.all([removal, release(placement)]);
+    else {
+      await removal;
+      if (placement) await release(placement);
+    }
     mine.delete(containerId);
   }
 

@@ -75,6 +75,10 @@ const ignoreGone = (err: unknown): void => {
 export async function removeHolder(docker: Docker, holderId: string): Promise<void> {
   const holder = docker.getContainer(holderId);
   const networks = await holder.inspect().then((i) => Object.keys(i.NetworkSettings.Networks), () => []);
-  await holder.remove({ force: true }).catch(ignoreGone);
+  await holder.remove({ force: true }).catch(async (err: unknown) => {
+    // Another remover got there first (the manager's stop after the app's exit, a project delete): it is gone once that ends.
+    if ((err as { statusCode?: number }).statusCode === 409) await holder.wait({ condition: 'removed' }).catch(() => undefined);
+    else ignoreGone(err);
+  });
   await Promise.all(networks.filter((n) => n.startsWith(PREVIEW_NETWORK_PREFIX)).map((n) => docker.getNetwork(n).remove().catch(ignoreGone)));
 }
