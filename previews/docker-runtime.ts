@@ -184,6 +184,7 @@ export function createDockerPreviewRuntime(options: { sandbox: SandboxSettings; 
       await Promise.all([...mine.keys()].map((id) => stop(id)));
       await spares.close();
     },
+    prepare: () => spares.refill(),
     sparesReady: () => spares.settled(),
   };
 }

@@ -65,6 +65,11 @@ export class PreviewManager {
     return this.repo.get(projectId);
   }
 
+  /** Someone looks at a project's preview (the UI's panel asks its status): a start may follow, so what it needs is made ready now. */
+  prepare(): void {
+    this.deps.runtime?.prepare();
+  }
+
   /** The preview of the project, started when it is not running the workspace's current commit. */
   ensure(userId: string, projectId: string, reason: 'requested' | 'files_changed' = 'requested'): Promise<PreviewRow> {
     return this.lock.run(projectId, async () => {

@@ -16,8 +16,8 @@ export interface SpareNetwork {
  * A few isolated preview networks made ahead, each with its namespace holder already started
  * (sandbox/netns-holder.ts): a preview that takes one starts only its app's container, which joins
  * the holder. Each spare is handed out once, to one preview, and removed with it (never returned,
- * never shared). Made after this node's first preview start (a node that serves none keeps none),
- * topped up after each start; removed on close, and by the start-up sweep when the process died
+ * never shared). Made once previews are in use on this node (a node that serves none keeps none):
+ * when the UI asks a preview's status, and after each start; removed on close, and by the start-up sweep when the process died
  * (they carry the owner labels). Each spare holds one of Docker's address pools' subnets.
  */
 export class SpareNetworks {

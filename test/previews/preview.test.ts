@@ -113,6 +113,16 @@ describe('live preview: a real sandbox container behind the preview proxy', () =
     expect((await api('PUT', `/api/projects/${owner.projectId}/env`, { token: owner.token, body: { vars: { PORT: '1' } } })).body.error.code).toBe('E_VALIDATION');
   });
 
+  test("asking a stopped preview's status makes a spare network ready for its start (a network and a holder of no project)", async () => {
+    const spares = async (): Promise<string> => {
+      const { stdout } = await run('docker', ['ps', '--filter', `label=samokoder.namespace=${namespace}`, '--format', '{{.Label "samokoder.project"}}|{{.State}}']);
+      return stdout.split('\n').filter((l) => l === '|running').length.toString();
+    };
+    expect(await spares()).toBe('0');
+    expect((await api('GET', `/api/projects/${owner.projectId}/preview`, { token: owner.token })).status).toBe(200);
+    expect(await eventually(spares, '1', 60_000)).toBe('1');
+  }, 90_000);
+
   test('start → 404 without a grant, the grant becomes an HttpOnly cookie, then the app answers (with its secret, never our cookie)', async () => {
     const started = await api('POST', `/api/projects/${owner.projectId}/preview`, { token: owner.token });
     expect(started.status).toBe(200);
