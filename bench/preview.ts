@@ -3,7 +3,8 @@
  *   cold:  POST /api/projects/:id/preview → the grant exchanged for the cookie → first 200 through
  *          the preview proxy  vs  `docker run` of the sandbox image with the same start command →
  *          first 200 from the container directly (no hardening, no network of its own: the floor).
- *          Target: ≤ 1.2×.
+ *          Target: ≤ 1.2×. coldFirstProxiedMs is the server's first start, before it has a spare
+ *          network ready (previews/spare-networks.ts); the median includes it.
  *   rps:   requests/s of `GET /` through the preview proxy (cookie checked, proxied by
  *          previews/forward.ts)  vs  directly to the same (hardened, 1-CPU) preview container. autocannon runs in a child process of its
  *          own, so the load generator does not share the proxy's event loop. Target: ≥ 0.7×.
