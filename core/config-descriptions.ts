@@ -76,6 +76,7 @@ export const ENV_DESCRIPTIONS: { readonly [K in keyof EnvInput]-?: string } = {
   SAMOKODER_PREVIEW_GRANT_TTL_SECONDS: 'Lifetime of the signed grant in a preview URL; it is exchanged for a cookie at the first load.',
   SAMOKODER_PREVIEW_SESSION_MINUTES: 'Lifetime of the preview origin\'s HttpOnly session cookie (the owner\'s; a share link\'s lives until the link expires).',
   SAMOKODER_PREVIEW_MAX_SHARE_MINUTES: 'Longest `ttlMinutes` a share link may be given.',
+  SAMOKODER_PREVIEW_SPARE_NETWORKS: 'Isolated preview networks a node keeps ready, each with a started holder of its network namespace, once it has started a preview: a preview that takes one starts in a fraction of the time (its app joins the holder). Each is used by one preview only and removed with it. Each takes one subnet of Docker\'s address pools (about 30 by default, shared with the browser checks\' networks); 0: every preview makes its network when it starts.',
   SAMOKODER_SANDBOX_WARM_POOL: "Released (or prewarmed) containers kept started for their project's next acquire; older idle ones are removed.",
   SAMOKODER_SANDBOX_CA_BUNDLE: 'CA bundle the package cache trusts, besides Node\'s own roots, when it reaches its upstream registry (`NODE_EXTRA_CA_CERTS` of the cache process), for a registry or proxy behind the operator\'s CA; `none` disables it. Unset: `/etc/ssl/certs/ca-certificates.crt` when it exists.',
   SAMOKODER_SANDBOX_NETWORK: 'The internal Docker network `registry` commands join (created when missing).',

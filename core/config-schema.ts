@@ -106,6 +106,7 @@ export const ENV_SCHEMA = z.object({
   SAMOKODER_PREVIEW_GRANT_TTL_SECONDS: z.coerce.number().int().min(5).max(3600).default(60),
   SAMOKODER_PREVIEW_SESSION_MINUTES: positiveInt.default(8 * 60),
   SAMOKODER_PREVIEW_MAX_SHARE_MINUTES: positiveInt.default(7 * 24 * 60),
+  SAMOKODER_PREVIEW_SPARE_NETWORKS: z.coerce.number().int().min(0).max(8).default(1),
   // The run pipeline (agents/pipeline, runs/) and webhooks (webhooks/).
   SAMOKODER_RUN_WORKER: bool.default(true),
   // 0: this node executes no run (an API-only node), like SAMOKODER_RUN_WORKER=false.

@@ -146,6 +146,8 @@ export interface PreviewConfig {
   readonly grantTtlSeconds: number;
   readonly sessionSeconds: number;
   readonly maxShareMinutes: number;
+  /** Isolated networks kept ready (with their namespace holders) for the next previews on this node. */
+  readonly spareNetworks: number;
 }
 
 export interface PipelineConfig {

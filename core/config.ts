@@ -197,6 +197,7 @@ function previewSettings(e: z.infer<typeof ENV_SCHEMA>): Config['preview'] {
     grantTtlSeconds: e.SAMOKODER_PREVIEW_GRANT_TTL_SECONDS,
     sessionSeconds: e.SAMOKODER_PREVIEW_SESSION_MINUTES * 60,
     maxShareMinutes: e.SAMOKODER_PREVIEW_MAX_SHARE_MINUTES,
+    spareNetworks: e.SAMOKODER_PREVIEW_SPARE_NETWORKS,
   };
 }
 

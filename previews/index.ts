@@ -30,7 +30,7 @@ export function createPreviewServices(deps: { config: Config; db: Database; logg
   const runtime = deps.sandboxEnabled
     ? createDockerPreviewRuntime({
         sandbox: sandboxSettingsFromConfig(config),
-        settings: { appPort: config.browser.port, startTimeoutMs: config.browser.startTimeoutMs },
+        settings: { appPort: config.browser.port, startTimeoutMs: config.browser.startTimeoutMs, spareNetworks: config.preview.spareNetworks },
         logger: logger.child({ module: 'preview' }),
       })
     : undefined;

@@ -73,22 +73,31 @@ export class PreviewManager {
     return this.repo.get(projectId);
   }
 
+  /** Someone looks at a project's preview (the UI's panel asks its status): a start may follow, so what it needs is made ready now. */
+  prepare(): void {
+    this.deps.runtime?.prepare();
+  }
+
   /** The preview of the project, started when it is not running the workspace's current commit. */
   ensure(userId: string, projectId: string, reason: 'requested' | 'files_changed' = 'requested'): Promise<PreviewRow> {
     return this.lock.run(projectId, async () => {
       const runtime = this.deps.runtime;
       if (!runtime) throw new AppError('E_SANDBOX_UNAVAILABLE', 'Previews need the Docker sandbox, which is off on this node (SAMOKODER_SANDBOX=off).');
-      const command = await this.startCommand(projectId);
-      const workspace = await this.deps.workspaces.open(projectId);
+      // Independent reads, at once: they are on the path of every start.
+      const [command, workspace, current] = await Promise.all([this.startCommand(projectId), this.deps.workspaces.open(projectId), this.repo.get(projectId)]);
       const commit = await workspace.history.headSha();
-      const current = await this.repo.get(projectId);
       const alive = current?.status === 'running' && current.containerId !== null && (await runtime.isRunning(current.containerId));
       if (alive && current.commitSha === commit && reason === 'requested') return current;
       if (current?.containerId) await this.remove(current, undefined);
-      await this.repo.starting(projectId, userId, commit);
-      await this.changed(projectId);
-      await this.event(projectId, 'preview.starting', { commit, reason });
-      const projectEnv = await this.deps.env.open(userId, projectId);
+      // The variables are read while the row and the event are written.
+      const [projectEnv] = await Promise.all([
+        this.deps.env.open(userId, projectId),
+        (async () => {
+          await this.repo.starting(projectId, userId, commit);
+          await this.changed(projectId);
+          await this.event(projectId, 'preview.starting', { commit, reason });
+        })(),
+      ]);
       const scrub = (text: string): string => scrubSecrets(text, projectEnv);
       const output = new Coalescer((text) => void publishEphemeral(this.deps.db, { projectId, type: 'preview.output', data: { text: scrub(text) } }).catch(() => undefined), 100);
       const result = await runtime.start({

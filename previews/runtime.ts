@@ -38,6 +38,8 @@ export interface PreviewRuntime {
   isRunning(containerId: string): Promise<boolean>;
   /** The end of the app's output so far ('' when the container is gone). */
   output(containerId: string): Promise<string>;
+  /** Makes ready in the background what the next start needs (a spare network); a preview is likely soon. */
+  prepare(): void;
   /** Removes every preview container this process started. */
   close(): Promise<void>;
 }

@@ -33,8 +33,9 @@ const FORWARDER = '/usr/local/lib/samokoder/cdp-forward.mjs';
 /** The app's host name on the check's network (for the app's own logs; the page is loaded by address, see below). */
 const APP_ALIAS = 'app';
 const POLL_MS = 200;
-/** The first wait for a start command to listen: a small app listens within a few hundred ms, so polling starts fast and backs off to POLL_MS. */
+/** How often the port of a start command that just started is tried, and for how long (waitListening). */
 const FIRST_POLL_MS = 20;
+const FAST_POLL_FOR_MS = 3000;
 const MAX_PROBLEMS = 20;
 const MAX_CONSOLE = 50;
 const OUTPUT_CHARS = 4000;
@@ -194,16 +195,26 @@ export async function addressOn(container: Container, netName: string): Promise<
   return ip;
 }
 
-/** Until the app accepts a TCP connection on the port, exits, or the time is up. */
+/**
+ * Until the app accepts a TCP connection on the port, exits, or the time is up. A small app listens
+ * within a few hundred ms of its start, so for the first FAST_POLL_FOR_MS the port is tried every
+ * FIRST_POLL_MS (a refused connection costs next to nothing), then every POLL_MS; the container's
+ * state (has the command exited?) is asked every POLL_MS only, an engine round trip each.
+ */
 export async function waitListening(app: Container, ip: string, port: number, timeoutMs: number, signal: AbortSignal | undefined): Promise<'listening' | { exitCode: number | undefined }> {
-  const deadline = Date.now() + timeoutMs;
-  for (let wait = FIRST_POLL_MS; ; wait = Math.min(POLL_MS, wait * 2)) {
+  const started = Date.now();
+  const deadline = started + timeoutMs;
+  let stateAt = -Infinity;
+  for (;;) {
     signal?.throwIfAborted();
-    const state = (await app.inspect()).State;
-    if (!state.Running) return { exitCode: state.ExitCode };
+    if (Date.now() - stateAt >= POLL_MS) {
+      const state = (await app.inspect()).State;
+      if (!state.Running) return { exitCode: state.ExitCode };
+      stateAt = Date.now();
+    }
     if (await canConnect(ip, port)) return 'listening';
     if (Date.now() > deadline) return { exitCode: undefined };
-    await new Promise((r) => setTimeout(r, wait));
+    await new Promise((r) => setTimeout(r, Date.now() - started < FAST_POLL_FOR_MS ? FIRST_POLL_MS : POLL_MS));
   }
 }
 

@@ -13,6 +13,7 @@ import { externalPackageCache, type PackageCache } from './package-cache.js';
 import type { AcquireOptions, ExecOptions, ExecResult, SandboxHandle, SandboxPort } from './port.js';
 import { SANDBOX_GID, SANDBOX_UID, type SandboxSettings } from './settings.js';
 import { APP_VALUE, INSTANCE_ID, LABEL_APP, LABEL_INSTANCE, LABEL_NAMESPACE, LABEL_PROJECT } from './labels.js';
+import { holderOf, removeHolder } from './netns-holder.js';
 import { sweepOrphans } from './sweeper.js';
 import { startVerdaccioCache } from './verdaccio-cache.js';
 import { execUser, prepareWorkspace } from './workspace-owner.js';
@@ -304,6 +305,9 @@ export function createDockerSandbox(options: DockerSandboxOptions): DockerSandbo
       // Then every other one in the namespace: other nodes', and a predecessor's of this node.
       const others = (await projectContainers(projectId)).filter((c) => c.Id !== local?.id);
       await Promise.all(others.map((c) => docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined)));
+      // A preview's app that joined a spare network's holder: the holder (made before any project had it, so unlabelled) goes with its network.
+      const holders = others.map((c) => holderOf(c.HostConfig?.NetworkMode)).filter((h) => h !== undefined);
+      await Promise.all(holders.map((h) => removeHolder(docker, h).catch(() => undefined)));
       // The networks of its previews and browser checks (labelled like their containers), now empty.
       const networks = await docker.listNetworks({ filters: { label: [`${LABEL_APP}=${APP_VALUE}`, `${LABEL_NAMESPACE}=${settings.namespace}`, `${LABEL_PROJECT}=${projectId}`] } }).catch(() => []);
       await Promise.all(networks.map((n) => docker.getNetwork(n.Id).remove().catch(() => undefined)));

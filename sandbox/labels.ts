@@ -29,11 +29,21 @@ export function containerLabels(
   extra: Readonly<Record<string, string>> = {},
 ): Record<string, string> {
   return {
+    ...ownerLabels(namespace, extra),
+    [LABEL_PROJECT]: projectId,
+    ...(ownerId ? { [LABEL_OWNER]: ownerId } : {}),
+  };
+}
+
+/**
+ * The labels of something this process made before any project had it (a preview's spare
+ * network): no project, but the same sweep rule (namespace, host, pid, instance) as the rest.
+ */
+export function ownerLabels(namespace: string, extra: Readonly<Record<string, string>> = {}): Record<string, string> {
+  return {
     ...extra,
     [LABEL_APP]: APP_VALUE,
     [LABEL_NAMESPACE]: namespace,
-    [LABEL_PROJECT]: projectId,
-    ...(ownerId ? { [LABEL_OWNER]: ownerId } : {}),
     [LABEL_CREATED]: new Date().toISOString(),
     [LABEL_HOST]: os.hostname(),
     [LABEL_PID]: String(process.pid),

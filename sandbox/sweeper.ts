@@ -21,15 +21,15 @@ export async function sweepOrphans(docker: Docker, logger: Logger, options: { na
 }
 
 /**
- * The browser check's per-check networks (sandbox/docker-browser.ts) left by a process that died
- * mid-check: the same labels and the same rule as containers. Run after the container sweep (a
- * network in use by a container cannot be removed).
+ * The browser checks' and previews' networks (docker-browser.ts, previews/) left by a process that
+ * died (mid-check, with previews or spare preview networks): the same labels and the same rule as
+ * containers. Run after the container sweep (a network in use by a container cannot be removed).
  */
 export async function sweepOrphanNetworks(docker: Docker, logger: Logger, options: { namespace: string; allHosts?: boolean }): Promise<number> {
   const networks = await docker.listNetworks({ filters: { label: [`${LABEL_APP}=${APP_VALUE}`, `${LABEL_NAMESPACE}=${options.namespace}`] } });
   const orphans = networks.filter((n) => isOrphan(n.Labels ?? {}, options.allHosts === true));
   await Promise.all(orphans.map((n) => docker.getNetwork(n.Id).remove().catch(() => undefined)));
-  if (orphans.length) logger.info({ removed: orphans.length }, 'sandbox: removed browser-check networks left by an earlier process');
+  if (orphans.length) logger.info({ removed: orphans.length }, 'sandbox: removed browser-check and preview networks left by an earlier process');
   return orphans.length;
 }
 

@@ -61,7 +61,9 @@ export function previewRoutes(ctx: AppContext): AnyRoute[] {
       responses: { 200: { description: 'The preview', schema: previewSchema }, 404: { description: 'No such project of the caller' } },
       handler: async ({ params, auth }) => {
         const project = await ownedProject(ctx, params.id, auth!.user.id);
-        return { body: await toJson(await manager.get(project.id), auth!.user.id) };
+        const row = await manager.get(project.id);
+        if (row?.status !== 'running') manager.prepare();
+        return { body: await toJson(row, auth!.user.id) };
       },
     }),
     route({

@@ -73,6 +73,16 @@ describe.each([['haproxy'], ['node']] as const)('live preview (%s data plane): a
     expect((await api('PUT', `/api/projects/${owner.projectId}/env`, { token: owner.token, body: { vars: { PORT: '1' } } })).body.error.code).toBe('E_VALIDATION');
   });
 
+  test("asking a stopped preview's status makes a spare network ready for its start (a network and a holder of no project)", async () => {
+    const spares = async (): Promise<string> => {
+      const { stdout } = await run('docker', ['ps', '--filter', `label=samokoder.namespace=${namespace}`, '--format', '{{.Label "samokoder.project"}}|{{.State}}']);
+      return stdout.split('\n').filter((l) => l === '|running').length.toString();
+    };
+    expect(await spares()).toBe('0');
+    expect((await api('GET', `/api/projects/${owner.projectId}/preview`, { token: owner.token })).status).toBe(200);
+    expect(await eventually(spares, '1', 60_000)).toBe('1');
+  }, 90_000);
+
   test('start → 404 without a grant, the grant becomes an HttpOnly cookie, then the app answers (with its secret, never our cookie)', async () => {
     const started = await api('POST', `/api/projects/${owner.projectId}/preview`, { token: owner.token });
     expect(started.status).toBe(200);
@@ -263,9 +273,16 @@ describe.each([['haproxy'], ['node']] as const)('live preview (%s data plane): a
     const started = await api('POST', `/api/projects/${other.projectId}/preview`, { token: other.token });
     expect(started.body.status).toBe('running');
     const label = `label=samokoder.project=${other.projectId}`;
-    expect((await run('docker', ['network', 'ls', '-q', '--filter', label])).stdout.trim()).not.toBe('');
+    // Its app either joined a spare network's holder (unlabelled: made before the project had it) or is alone on a network made for it.
+    const { container_id: app } = (await server.ctx.db.query<{ container_id: string }>('SELECT container_id FROM previews WHERE project_id = $1', [other.projectId])).rows[0]!;
+    const mode = (await run('docker', ['inspect', '-f', '{{.HostConfig.NetworkMode}}', app])).stdout.trim();
+    const onNetwork = mode.startsWith('container:') ? mode.slice('container:'.length) : app;
+    const network = (await run('docker', ['inspect', '-f', '{{range $n, $_ := .NetworkSettings.Networks}}{{$n}}{{end}}', onNetwork])).stdout.trim();
+    expect(network).toMatch(/^samokoder-preview-/);
     expect((await api('DELETE', `/api/projects/${other.projectId}`, { token: other.token })).status).toBe(204);
     expect((await run('docker', ['ps', '-aq', '--filter', label])).stdout.trim()).toBe('');
+    expect((await run('docker', ['ps', '-aq', '--filter', `id=${onNetwork}`])).stdout.trim()).toBe('');
+    expect(await run('docker', ['network', 'inspect', network]).then(() => 'there', () => 'gone')).toBe('gone');
     expect((await run('docker', ['network', 'ls', '-q', '--filter', label])).stdout.trim()).toBe('');
   }, 120_000);
 
