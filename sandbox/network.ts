@@ -4,6 +4,7 @@ import { promisify } from 'node:util';
 import type Docker from 'dockerode';
 import type { Logger } from '../core/logger.js';
 import { APP_VALUE, LABEL_APP } from './labels.js';
+import { isAlive } from '../core/process-alive.js';
 
 const run = promisify(execFile);
 
@@ -111,17 +112,6 @@ async function listeningTcpPorts(): Promise<Set<number>> {
     }
   }
   return ports;
-}
-
-function isAlive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    // EPERM: it exists, owned by someone else.
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /**

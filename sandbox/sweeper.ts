@@ -2,6 +2,7 @@ import os from 'node:os';
 import type Docker from 'dockerode';
 import type { Logger } from '../core/logger.js';
 import { APP_VALUE, INSTANCE_ID, LABEL_APP, LABEL_HOST, LABEL_INSTANCE, LABEL_NAMESPACE, LABEL_PID } from './labels.js';
+import { isAlive } from '../core/process-alive.js';
 
 /**
  * Start-up sweep: removes sandbox containers left by an earlier process of this service on this
@@ -38,15 +39,5 @@ function isOrphan(labels: Record<string, string>, allHosts: boolean): boolean {
   if (labels[LABEL_HOST] !== os.hostname()) return allHosts;
   const pid = Number(labels[LABEL_PID]);
   if (pid === process.pid) return labels[LABEL_INSTANCE] !== INSTANCE_ID;
-  return !Number.isInteger(pid) || pid <= 0 || !isAlive(pid);
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    // EPERM: it exists, it is just not ours to signal.
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
+  return !isAlive(pid);
 }

@@ -7,6 +7,7 @@ import path from 'node:path';
 import type { Logger } from '../../core/logger.js';
 import { HaproxyAdmin } from './admin.js';
 import { HOP_BY_HOP_LUA, renderHaproxyConfig, type HaproxyConfigInput } from './config.js';
+import { isAlive } from '../../core/process-alive.js';
 
 const run = promisify(execFile);
 const SETPRIV = '/usr/bin/setpriv';
@@ -50,17 +51,8 @@ async function sweepOrphans(): Promise<void> {
     const owner = await readFile(path.join(dir, OWNER_FILE), 'utf8').catch(() => undefined);
     // No owner yet: another service may be creating it this moment.
     if (owner === undefined && Date.now() - ((await stat(dir).catch(() => undefined))?.mtimeMs ?? 0) < 60_000) continue;
-    if (owner !== undefined && alive(Number(owner))) continue;
+    if (owner !== undefined && isAlive(Number(owner))) continue;
     await rm(dir, { recursive: true, force: true });
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 
