@@ -1,4 +1,6 @@
-import type { TestServer } from '../helpers/server.js';
+import { startTestServer, type TestServer } from '../helpers/server.js';
+import { freePort } from '../helpers/ports.js';
+import { NO_WORKER } from '../api/fixtures.js';
 import { RunsRepo } from '../../runs/runs-repo.js';
 
 /**
@@ -71,4 +73,21 @@ export async function commitMessage(server: TestServer, projectId: string, messa
   const ws = await server.ctx.workspaces.open(projectId);
   await ws.files.writeFile('message.txt', `${message}\n`);
   return ws.history.commitAll(`coder: ${message}`);
+}
+
+/**
+ * A test server whose previews run in the sandbox under `namespace` (the afterAll checks that no
+ * container of it is left) and are served on a free port of their own, `http://*.localhost:<port>`.
+ */
+export async function startPreviewServer(namespace: string, settings: Record<string, string | number | boolean>): Promise<{ server: TestServer; port: number }> {
+  const port = await freePort();
+  const server = await startTestServer('pglite', {
+    ...NO_WORKER,
+    SAMOKODER_SANDBOX_IMAGE: process.env.SAMOKODER_SANDBOX_IMAGE ?? 'samokoder-sandbox:latest',
+    SAMOKODER_SANDBOX_NAMESPACE: namespace,
+    SAMOKODER_PREVIEW_PORT: port,
+    SAMOKODER_PREVIEW_ORIGIN: `http://*.localhost:${port}`,
+    ...settings,
+  });
+  return { server, port };
 }

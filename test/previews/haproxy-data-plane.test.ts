@@ -6,15 +6,14 @@ import { randomUUID } from 'node:crypto';
 import { execFile, spawn } from 'node:child_process';
 import { promisify } from 'node:util';
 import { SignJWT } from 'jose';
-import { apiClient, startTestServer, type TestServer } from '../helpers/server.js';
+import { apiClient, type TestServer } from '../helpers/server.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/databases.js';
 import { createLogger } from '../../core/logger.js';
 import { PgDatabase } from '../../db/pg-database.js';
 import { startServer, type RunningServer } from '../../server/server.js';
 import { eventually } from '../helpers/eventually.js';
-import { NO_WORKER, seedTenant, type Api, type Tenant } from '../api/fixtures.js';
-import { freePort } from '../helpers/ports.js';
-import { seedApp } from './app-fixture.js';
+import { seedTenant, type Api, type Tenant } from '../api/fixtures.js';
+import { seedApp, startPreviewServer } from './app-fixture.js';
 import { get, open } from './preview-client.js';
 
 const run = promisify(execFile);
@@ -77,17 +76,11 @@ describe('the HAProxy preview data plane: the fast path admits exactly what the 
     const gone = spawn(process.execPath, ['-e', '']);
     await new Promise((r) => gone.once('exit', r));
     await writeFile(path.join(orphan, 'owner.pid'), String(gone.pid));
-    port = await freePort();
-    server = await startTestServer('pglite', {
-      ...NO_WORKER,
-      SAMOKODER_SANDBOX_IMAGE: process.env.SAMOKODER_SANDBOX_IMAGE ?? 'samokoder-sandbox:latest',
-      SAMOKODER_SANDBOX_NAMESPACE: namespace,
-      SAMOKODER_PREVIEW_PORT: port,
-      SAMOKODER_PREVIEW_ORIGIN: `http://*.localhost:${port}`,
+    ({ server, port } = await startPreviewServer(namespace, {
       SAMOKODER_PREVIEW_DATA_PLANE: 'haproxy',
       // The sweep runs every 2.5 s: a preview whose use the data plane did not report stops.
       SAMOKODER_PREVIEW_IDLE_SECONDS: 10,
-    });
+    }));
     expect(server.preview.dataPlane).toBe('haproxy');
     api = apiClient(server.url);
     owner = await seedTenant(server, api);

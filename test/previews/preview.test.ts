@@ -5,11 +5,11 @@ import { randomUUID } from 'node:crypto';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import WebSocket from 'ws';
-import { apiClient, startTestServer, type TestServer } from '../helpers/server.js';
+import { apiClient, type TestServer } from '../helpers/server.js';
 import { eventually } from '../helpers/eventually.js';
-import { NO_WORKER, seedTenant, type Api, type Tenant } from '../api/fixtures.js';
+import { seedTenant, type Api, type Tenant } from '../api/fixtures.js';
 import { appendEvent } from '../../events/run-events.js';
-import { commitMessage, seedApp } from './app-fixture.js';
+import { commitMessage, seedApp, startPreviewServer } from './app-fixture.js';
 import { ensureCliBuilt, runCli } from '../cli/cli.js';
 import { freePort } from '../helpers/ports.js';
 import { get, open, request } from './preview-client.js';
@@ -31,16 +31,7 @@ describe.each([['haproxy'], ['node']] as const)('live preview (%s data plane): a
   const hostOf = (projectId: string): string => `${projectId}.localhost:${port}`;
 
   beforeAll(async () => {
-    port = await freePort();
-    server = await startTestServer('pglite', {
-      ...NO_WORKER,
-      SAMOKODER_SANDBOX_IMAGE: process.env.SAMOKODER_SANDBOX_IMAGE ?? 'samokoder-sandbox:latest',
-      SAMOKODER_SANDBOX_NAMESPACE: namespace,
-      SAMOKODER_PREVIEW_PORT: port,
-      SAMOKODER_PREVIEW_ORIGIN: `http://*.localhost:${port}`,
-      SAMOKODER_PREVIEW_IDLE_SECONDS: 20,
-      SAMOKODER_PREVIEW_DATA_PLANE: dataPlane,
-    });
+    ({ server, port } = await startPreviewServer(namespace, { SAMOKODER_PREVIEW_IDLE_SECONDS: 20, SAMOKODER_PREVIEW_DATA_PLANE: dataPlane }));
     expect(server.preview.dataPlane).toBe(dataPlane);
     api = apiClient(server.url);
     owner = await seedTenant(server, api);
